@@ -1,0 +1,112 @@
+//! Errors of the runner and the process exit codes, documented in one place.
+
+use std::io;
+use std::path::PathBuf;
+
+/// A configuration that cannot be run: a bad flag, variable, attribute value or target.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A value that does not parse.
+    #[error("invalid {source_name} {value:?}: expected {expected}")]
+    Invalid {
+        /// The flag or variable.
+        source_name: String,
+        /// The value given.
+        value: String,
+        /// What was expected.
+        expected: String,
+    },
+    /// A unit string that does not parse.
+    #[error("invalid {source_name}: {error}")]
+    Unit {
+        /// The flag or variable.
+        source_name: String,
+        /// The parser's message.
+        #[source]
+        error: loadspec_units::UnitError,
+    },
+    /// No target URL anywhere.
+    #[error("no target to load: set --target or LOADSPEC_TARGET to a base URL like http://127.0.0.1:8000")]
+    NoTarget,
+    /// A target that is not an http(s) base URL.
+    #[error("invalid target {value:?}: {reason}; expected a base URL like http://127.0.0.1:8000")]
+    Target {
+        /// The value given.
+        value: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A scenario whose options contradict each other.
+    #[error("scenario `{scenario}`: {reason}")]
+    Scenario {
+        /// The scenario.
+        scenario: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Nothing to run.
+    #[error("no scenario to run")]
+    NoScenarios,
+}
+
+impl ConfigError {
+    pub(crate) fn invalid(source_name: &str, value: &str, expected: &str) -> Self {
+        Self::Invalid { source_name: source_name.into(), value: value.into(), expected: expected.into() }
+    }
+
+    pub(crate) fn unit(source_name: &str, error: loadspec_units::UnitError) -> Self {
+        Self::Unit { source_name: source_name.into(), error }
+    }
+
+    pub(crate) fn scenario(scenario: &str, reason: impl Into<String>) -> Self {
+        Self::Scenario { scenario: scenario.into(), reason: reason.into() }
+    }
+}
+
+/// A run that could not be carried out. Failed criteria are not errors: they are verdicts.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// The plan is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A worker thread or runtime could not start.
+    #[error("failed to start the {what}")]
+    Start {
+        /// Which part.
+        what: &'static str,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
+    /// The HTTP client could not be built.
+    #[error("failed to build the HTTP client")]
+    HttpClient(#[source] reqwest::Error),
+    /// A worker thread stopped answering (it panicked outside any scenario).
+    #[error("a worker thread stopped unexpectedly")]
+    WorkerLost,
+    /// A results file could not be written.
+    #[error("failed to write {}", path.display())]
+    Write {
+        /// The file or directory.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// Process exit codes of the harness and the `loadspec` binary.
+pub mod exit_code {
+    /// Every scenario ran and passed.
+    pub const SUCCESS: u8 = 0;
+    /// A flag, variable, attribute or file was invalid; nothing ran.
+    pub const CONFIG: u8 = 2;
+    /// A scenario failed: a smoke iteration failed, or a criterion failed.
+    pub const FAILED: u8 = 3;
+    /// A run could not be carried out (threads, runtime, output files).
+    pub const RUN_ERROR: u8 = 4;
+    /// The run was interrupted (Ctrl-C / SIGTERM); partial results were written.
+    pub const INTERRUPTED: u8 = 130;
+}

@@ -1,0 +1,20 @@
+//! The loadspec engine. Users depend on the `loadspec` facade, which re-exports what they need.
+//!
+//! Data flow: `#[scenario]` registers a [`ScenarioEntry`](registry::ScenarioEntry) →
+//! [`registry::registered`] lists them sorted → [`plan::resolve`] layers attribute < env < CLI
+//! into a validated [`RunPlan`] → the engine runs it on worker threads → per-worker recorders
+//! are merged into per-step metrics → the results model is written as JSON (and shown on the
+//! console).
+
+pub mod error;
+pub mod metrics;
+pub mod plan;
+pub mod registry;
+pub mod scenario;
+mod seed;
+pub mod user;
+
+pub use error::{ConfigError, RunError, exit_code};
+pub use plan::{Mode, Overrides, ProfileKind, RunPlan};
+pub use scenario::{IntoIterationResult, Scenario, ScenarioBuilder, ScenarioFn, ScenarioFuture};
+pub use user::{ErrorKind, Failure, Method, RequestBuilder, Response, Session, Transaction, User, UserRng};

@@ -1,0 +1,130 @@
+//! The per-worker recorder: every user on a worker thread records into it without locks,
+//! channels or allocations; the coordinator collects its interval once per tick.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::stats::{LabelKind, LabelStats, Sample};
+use crate::user::ErrorKind;
+
+/// Index of a label in one worker's recorder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LabelId(u32);
+
+/// The identity of a label across workers: scenario, kind and name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct LabelKey {
+    pub(crate) scenario: usize,
+    pub(crate) kind: LabelKind,
+    pub(crate) name: Arc<str>,
+}
+
+/// What a worker hands over at each tick.
+#[derive(Debug, Default)]
+pub(crate) struct Interval {
+    pub(crate) labels: Vec<(LabelKey, LabelStats)>,
+    /// Users currently running, per scenario.
+    pub(crate) active_users: Vec<u32>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Recorder {
+    /// Per scenario, per kind: name → label.
+    index: Vec<[HashMap<Box<str>, LabelId>; 3]>,
+    labels: Vec<(LabelKey, LabelStats)>,
+    active_users: Vec<u32>,
+    /// Reused buffer for request-label templating.
+    pub(crate) scratch: String,
+}
+
+impl Recorder {
+    pub(crate) fn new(scenarios: usize) -> Self {
+        Self {
+            index: (0..scenarios).map(|_| Default::default()).collect(),
+            labels: Vec::new(),
+            active_users: vec![0; scenarios],
+            scratch: String::with_capacity(128),
+        }
+    }
+
+    /// The label for `name`, interned on first use.
+    pub(crate) fn label(&mut self, scenario: usize, kind: LabelKind, name: &str) -> LabelId {
+        let slot = kind as usize;
+        if let Some(id) = self.index[scenario][slot].get(name) {
+            return *id;
+        }
+        let id = LabelId(self.labels.len() as u32);
+        let key = LabelKey { scenario, kind, name: Arc::from(name) };
+        self.index[scenario][slot].insert(name.into(), id);
+        self.labels.push((key, LabelStats::new()));
+        id
+    }
+
+    /// The label of a request, templated from its method and path (uses the scratch buffer).
+    pub(crate) fn request_label(&mut self, scenario: usize, method: &str, path: &str) -> LabelId {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        crate::user::write_request_label(&mut scratch, method, path);
+        let id = self.label(scenario, LabelKind::Request, &scratch);
+        self.scratch = scratch;
+        id
+    }
+
+    #[inline]
+    pub(crate) fn record(&mut self, label: LabelId, sample: &Sample<'_>) {
+        self.labels[label.0 as usize].1.record(sample);
+    }
+
+    pub(crate) fn record_late_failure(&mut self, label: LabelId, kind: ErrorKind, message: &str) {
+        self.labels[label.0 as usize].1.record_late_failure(kind, message);
+    }
+
+    pub(crate) fn user_started(&mut self, scenario: usize) {
+        self.active_users[scenario] += 1;
+    }
+
+    pub(crate) fn user_stopped(&mut self, scenario: usize) {
+        self.active_users[scenario] = self.active_users[scenario].saturating_sub(1);
+    }
+
+    /// Hands over everything recorded since the last call.
+    pub(crate) fn take_interval(&mut self) -> Interval {
+        let labels = self
+            .labels
+            .iter_mut()
+            .filter(|(_, stats)| !stats.is_empty())
+            .map(|(key, stats)| (key.clone(), stats.take()))
+            .collect();
+        Interval { labels, active_users: self.active_users.clone() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_interned_per_scenario_and_kind() {
+        let mut r = Recorder::new(2);
+        let a = r.label(0, LabelKind::Transaction, "login");
+        assert_eq!(a, r.label(0, LabelKind::Transaction, "login"));
+        assert_ne!(a, r.label(1, LabelKind::Transaction, "login"));
+        assert_ne!(a, r.label(0, LabelKind::Request, "login"));
+        let b = r.request_label(0, "GET", "/api/insurees/7");
+        assert_eq!(b, r.request_label(0, "GET", "/api/insurees/8?x=1"));
+    }
+
+    #[test]
+    fn intervals_only_carry_labels_with_activity() {
+        let mut r = Recorder::new(1);
+        let a = r.label(0, LabelKind::Request, "GET /a");
+        let _unused = r.label(0, LabelKind::Request, "GET /b");
+        r.user_started(0);
+        let sample = Sample { micros: 10, status: Some(200), error: None, requests: 0, bytes_received: 0 };
+        r.record(a, &sample);
+        let interval = r.take_interval();
+        assert_eq!(interval.labels.len(), 1);
+        assert_eq!(&*interval.labels[0].0.name, "GET /a");
+        assert_eq!(interval.active_users, vec![1]);
+        assert!(r.take_interval().labels.is_empty());
+    }
+}

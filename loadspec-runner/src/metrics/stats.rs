@@ -1,0 +1,213 @@
+//! Mergeable statistics of one label (a transaction, a request label or the iterations) over
+//! some time: a worker's current interval, a merged second, or a whole step.
+
+use hdrhistogram::Histogram;
+
+use super::histogram::{self, LatencyHistogram};
+use crate::user::ErrorKind;
+
+/// What kind of thing a label names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum LabelKind {
+    Transaction,
+    Request,
+    Iteration,
+}
+
+/// One measured request, transaction or iteration.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Sample<'a> {
+    pub(crate) micros: u64,
+    pub(crate) status: Option<u16>,
+    pub(crate) error: Option<(ErrorKind, &'a str)>,
+    /// Requests issued inside a transaction (0 for requests).
+    pub(crate) requests: u32,
+    pub(crate) bytes_received: u64,
+}
+
+/// Failures of one kind, with the first message seen as an example.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ErrorCount {
+    pub(crate) kind: ErrorKind,
+    pub(crate) count: u64,
+    pub(crate) sample: String,
+}
+
+/// Longest example message kept per error kind; bodies can be large.
+const SAMPLE_MESSAGE_LIMIT: usize = 300;
+
+#[derive(Debug, Clone)]
+pub(crate) struct LabelStats {
+    pub(crate) histogram: LatencyHistogram,
+    pub(crate) count: u64,
+    pub(crate) failures: u64,
+    pub(crate) sum_micros: u64,
+    pub(crate) min_micros: u64,
+    pub(crate) max_micros: u64,
+    pub(crate) requests: u64,
+    pub(crate) bytes_received: u64,
+    /// (status, count), few entries: a linear scan beats hashing.
+    pub(crate) statuses: Vec<(u16, u64)>,
+    pub(crate) errors: Vec<ErrorCount>,
+}
+
+impl LabelStats {
+    pub(crate) fn new() -> Self {
+        Self::with_histogram(histogram::new_histogram())
+    }
+
+    /// Empty stats that reuse the shape of `histogram` (cheaper than building new bounds).
+    fn with_histogram(histogram: LatencyHistogram) -> Self {
+        Self {
+            histogram,
+            count: 0,
+            failures: 0,
+            sum_micros: 0,
+            min_micros: u64::MAX,
+            max_micros: 0,
+            requests: 0,
+            bytes_received: 0,
+            statuses: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.count == 0 && self.failures == 0
+    }
+
+    pub(crate) fn record(&mut self, sample: &Sample<'_>) {
+        self.count += 1;
+        histogram::record(&mut self.histogram, sample.micros);
+        self.sum_micros = self.sum_micros.saturating_add(sample.micros);
+        self.min_micros = self.min_micros.min(sample.micros);
+        self.max_micros = self.max_micros.max(sample.micros);
+        self.requests += u64::from(sample.requests);
+        self.bytes_received += sample.bytes_received;
+        if let Some(status) = sample.status {
+            self.add_status(status, 1);
+        }
+        if let Some((kind, message)) = sample.error {
+            self.failures += 1;
+            self.add_error(kind, 1, message);
+        }
+    }
+
+    /// Turns an already recorded success into a failure (a check failed after the response).
+    pub(crate) fn record_late_failure(&mut self, kind: ErrorKind, message: &str) {
+        self.failures += 1;
+        self.add_error(kind, 1, message);
+    }
+
+    pub(crate) fn merge(&mut self, other: &LabelStats) {
+        if other.is_empty() {
+            return;
+        }
+        // Both histograms share the same bounds, so `add` cannot fail; on the impossible
+        // error the latencies of this interval are dropped rather than panicking.
+        let _same_bounds = self.histogram.add(&other.histogram);
+        self.count += other.count;
+        self.failures += other.failures;
+        self.sum_micros = self.sum_micros.saturating_add(other.sum_micros);
+        self.min_micros = self.min_micros.min(other.min_micros);
+        self.max_micros = self.max_micros.max(other.max_micros);
+        self.requests += other.requests;
+        self.bytes_received += other.bytes_received;
+        for &(status, count) in &other.statuses {
+            self.add_status(status, count);
+        }
+        for error in &other.errors {
+            self.add_error(error.kind, error.count, &error.sample);
+        }
+    }
+
+    /// Moves the accumulated stats out, leaving empty stats behind.
+    pub(crate) fn take(&mut self) -> LabelStats {
+        let empty = Self::with_histogram(Histogram::new_from(&self.histogram));
+        std::mem::replace(self, empty)
+    }
+
+    pub(crate) fn reset(&mut self) {
+        self.histogram.reset();
+        self.count = 0;
+        self.failures = 0;
+        self.sum_micros = 0;
+        self.min_micros = u64::MAX;
+        self.max_micros = 0;
+        self.requests = 0;
+        self.bytes_received = 0;
+        self.statuses.clear();
+        self.errors.clear();
+    }
+
+    fn add_status(&mut self, status: u16, count: u64) {
+        match self.statuses.iter_mut().find(|(s, _)| *s == status) {
+            Some(entry) => entry.1 += count,
+            None => self.statuses.push((status, count)),
+        }
+    }
+
+    fn add_error(&mut self, kind: ErrorKind, count: u64, message: &str) {
+        match self.errors.iter_mut().find(|e| e.kind == kind) {
+            Some(entry) => entry.count += count,
+            None => self.errors.push(ErrorCount { kind, count, sample: truncate(message) }),
+        }
+    }
+}
+
+fn truncate(message: &str) -> String {
+    if message.len() <= SAMPLE_MESSAGE_LIMIT {
+        return message.to_owned();
+    }
+    let mut end = SAMPLE_MESSAGE_LIMIT;
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &message[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(micros: u64, status: u16) -> Sample<'static> {
+        Sample { micros, status: Some(status), error: None, requests: 0, bytes_received: 10 }
+    }
+
+    #[test]
+    fn merging_equals_recording_into_one() {
+        let samples: Vec<u64> = (1..=1000).map(|i| i * 37 % 5000 + 1).collect();
+        let mut one = LabelStats::new();
+        let mut a = LabelStats::new();
+        let mut b = LabelStats::new();
+        for (i, &v) in samples.iter().enumerate() {
+            one.record(&ok(v, 200));
+            if i % 3 == 0 { a.record(&ok(v, 200)) } else { b.record(&ok(v, 200)) }
+        }
+        a.merge(&b);
+        assert_eq!(a.count, one.count);
+        assert_eq!(a.sum_micros, one.sum_micros);
+        assert_eq!(a.min_micros, one.min_micros);
+        assert_eq!(a.max_micros, one.max_micros);
+        assert_eq!(a.histogram, one.histogram);
+        assert_eq!(a.statuses, vec![(200, 1000)]);
+    }
+
+    #[test]
+    fn errors_keep_counts_and_a_truncated_first_message() {
+        let mut stats = LabelStats::new();
+        let long = "x".repeat(1000);
+        let failed = Sample { error: Some((ErrorKind::Http5xx, long.as_str())), ..ok(5, 503) };
+        stats.record(&failed);
+        stats.record(&Sample { error: Some((ErrorKind::Http5xx, "second")), ..ok(5, 503) });
+        stats.record_late_failure(ErrorKind::CheckFailed, "expected 200");
+        assert_eq!(stats.count, 2);
+        assert_eq!(stats.failures, 3);
+        assert_eq!(stats.errors[0].count, 2);
+        assert!(stats.errors[0].sample.len() < 400);
+        assert_eq!(stats.errors[1].kind, ErrorKind::CheckFailed);
+        let taken = stats.take();
+        assert!(stats.is_empty());
+        assert_eq!(taken.failures, 3);
+    }
+}

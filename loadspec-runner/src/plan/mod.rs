@@ -1,0 +1,123 @@
+//! The run plan: scenario options layered with the environment and the CLI
+//! (attribute < env < CLI), validated once, then handed to the engine.
+
+mod overrides;
+mod profile;
+mod resolve;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+pub use self::overrides::Overrides;
+pub use self::profile::{ProfileKind, user_start_offset, users_started_at};
+pub use self::resolve::resolve;
+use crate::scenario::Scenario;
+
+/// Defaults for options no layer sets; documented in `docs/configuration.md`.
+pub mod defaults {
+    use std::time::Duration;
+
+    /// Users per step when `threads` is not given.
+    pub const THREADS: &[u32] = &[1];
+    /// Time at full load per step.
+    pub const HOLD: Duration = Duration::from_secs(60);
+    /// Pause between steps.
+    pub const COOLDOWN: Duration = Duration::from_secs(10);
+    /// A transaction running longer than this is cancelled and counted as hung.
+    pub const HUNG_AFTER: Duration = Duration::from_secs(120);
+    /// Timeout of one HTTP request, connection included.
+    pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+    /// Time in-flight iterations get to finish when a step stops.
+    pub const GRACEFUL_STOP: Duration = Duration::from_secs(5);
+    /// Longest a fixed-iterations step may run when no `hold` bounds it.
+    pub const ITERATIONS_MAX_DURATION: Duration = Duration::from_secs(600);
+}
+
+/// Whether a run is a functional check or the full load plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// One user, one iteration, no think times: "does the scenario work at all" (the default
+    /// under `cargo test`).
+    Smoke,
+    /// Every step of the plan.
+    Full,
+}
+
+impl Mode {
+    /// The name used in the environment and results.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Smoke => "smoke",
+            Self::Full => "full",
+        }
+    }
+}
+
+/// A validated run: what the engine executes.
+#[derive(Debug, Clone)]
+pub struct RunPlan {
+    /// The run's name: the scenario's, or `stress` for a stress run of several.
+    pub name: String,
+    /// Smoke or full.
+    pub mode: Mode,
+    /// The profile of every step.
+    pub profile: ProfileKind,
+    /// The target's base URL, without a trailing slash.
+    pub target: String,
+    /// Seed of every user's random stream.
+    pub seed: u64,
+    /// The scenarios that run together in each step.
+    pub scenarios: Vec<PlannedScenario>,
+    /// The load steps, in order.
+    pub steps: Vec<StepPlan>,
+    /// Where results go: `<out_dir>/<name>/<timestamp>/`.
+    pub out_dir: PathBuf,
+    /// Worker threads driving the users.
+    pub workers: usize,
+    /// Time in-flight iterations get to finish when a step stops.
+    pub graceful_stop: Duration,
+}
+
+/// One scenario of a plan with its resolved per-user settings.
+#[derive(Debug, Clone)]
+pub struct PlannedScenario {
+    /// The scenario.
+    pub scenario: Scenario,
+    /// Users per step.
+    pub threads: Vec<u32>,
+    /// Pause between iterations, drawn uniformly from the range.
+    pub think_time: Option<(Duration, Duration)>,
+    /// A transaction running longer than this is cancelled and counted as hung.
+    pub hung_after: Duration,
+    /// Timeout of one HTTP request.
+    pub request_timeout: Duration,
+}
+
+/// One load step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepPlan {
+    /// Position in the plan, from 0.
+    pub index: usize,
+    /// Users of each scenario, in the order of [`RunPlan::scenarios`].
+    pub users: Vec<u32>,
+    /// Time to start all users (zero: all at once).
+    pub ramp_up: Duration,
+    /// Time at full load after the ramp-up.
+    pub hold: Duration,
+    /// Pause after this step.
+    pub cooldown: Duration,
+    /// Iterations per user, for fixed-iteration steps.
+    pub iterations: Option<u32>,
+    /// Time after the step's start when users stop starting iterations.
+    pub stop_at: Duration,
+}
+
+impl StepPlan {
+    /// All users of the step, every scenario together.
+    pub fn total_users(&self) -> u32 {
+        self.users.iter().sum()
+    }
+}

@@ -1,0 +1,216 @@
+//! Values from the environment or the command line that override a scenario's own options.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::{Mode, ProfileKind};
+use crate::error::ConfigError;
+
+/// Options a layer above the attribute may set; `None` leaves the lower layer's value.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct Overrides {
+    /// Base URL of the target.
+    pub target: Option<String>,
+    /// Smoke or full.
+    pub mode: Option<Mode>,
+    /// Users per step.
+    pub threads: Option<Vec<u32>>,
+    /// Profile.
+    pub profile: Option<ProfileKind>,
+    /// Ramp-up per step.
+    pub ramp_up: Option<Duration>,
+    /// Hold per step.
+    pub hold: Option<Duration>,
+    /// Pause between steps.
+    pub cooldown: Option<Duration>,
+    /// Pause between iterations.
+    pub think_time: Option<(Duration, Duration)>,
+    /// Iterations per user.
+    pub iterations: Option<u32>,
+    /// Seed of the users' random streams.
+    pub seed: Option<u64>,
+    /// Directory under which results are written.
+    pub out_dir: Option<PathBuf>,
+    /// Worker threads.
+    pub workers: Option<usize>,
+}
+
+/// Every environment variable loadspec reads, with what it sets.
+pub const ENV_VARS: &[(&str, &str)] = &[
+    ("LOADSPEC_TARGET", "base URL of the target, e.g. http://127.0.0.1:8000"),
+    ("LOADSPEC_MODE", "smoke or full"),
+    ("LOADSPEC_THREADS", "users per step, e.g. 1,5,10"),
+    ("LOADSPEC_PROFILE", "spike, ramp or stress"),
+    ("LOADSPEC_RAMP_UP", "ramp-up per step, e.g. 75s"),
+    ("LOADSPEC_HOLD", "time at full load per step, e.g. 60s"),
+    ("LOADSPEC_COOLDOWN", "pause between steps, e.g. 10s"),
+    ("LOADSPEC_THINK_TIME", "pause between iterations, e.g. 500ms..2s"),
+    ("LOADSPEC_ITERATIONS", "iterations per user instead of a timed hold"),
+    ("LOADSPEC_SEED", "seed of the users' random streams"),
+    ("LOADSPEC_OUT_DIR", "directory for results (default target/loadspec)"),
+    ("LOADSPEC_WORKERS", "worker threads (default: one per core)"),
+];
+
+impl Overrides {
+    /// Reads the `LOADSPEC_*` variables through `lookup` (pass `|k| std::env::var(k).ok()`).
+    pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &'static str| lookup(name).filter(|v| !v.trim().is_empty()).map(|v| (name, v));
+        let mut o = Self::default();
+        if let Some((_, v)) = get("LOADSPEC_TARGET") {
+            o.target = Some(v);
+        }
+        if let Some((name, v)) = get("LOADSPEC_MODE") {
+            o.mode = Some(parse_mode(&v).map_err(|expected| ConfigError::invalid(name, &v, expected))?);
+        }
+        if let Some((name, v)) = get("LOADSPEC_THREADS") {
+            o.threads = Some(parse_threads(&v).map_err(|reason| ConfigError::invalid(name, &v, &reason))?);
+        }
+        if let Some((name, v)) = get("LOADSPEC_PROFILE") {
+            o.profile = Some(
+                ProfileKind::parse(&v).ok_or_else(|| ConfigError::invalid(name, &v, "spike, ramp or stress"))?,
+            );
+        }
+        o.ramp_up = env_duration(&get, "LOADSPEC_RAMP_UP")?;
+        o.hold = env_duration(&get, "LOADSPEC_HOLD")?;
+        o.cooldown = env_duration(&get, "LOADSPEC_COOLDOWN")?;
+        if let Some((name, v)) = get("LOADSPEC_THINK_TIME") {
+            o.think_time =
+                Some(loadspec_units::duration_range(&v).map_err(|e| ConfigError::unit(name, e))?);
+        }
+        if let Some((name, v)) = get("LOADSPEC_ITERATIONS") {
+            o.iterations = Some(parse_positive(&v).map_err(|e| ConfigError::invalid(name, &v, e))?);
+        }
+        if let Some((name, v)) = get("LOADSPEC_SEED") {
+            o.seed = Some(v.trim().parse().map_err(|_| ConfigError::invalid(name, &v, "an unsigned integer"))?);
+        }
+        if let Some((_, v)) = get("LOADSPEC_OUT_DIR") {
+            o.out_dir = Some(PathBuf::from(v));
+        }
+        if let Some((name, v)) = get("LOADSPEC_WORKERS") {
+            let n: u32 = parse_positive(&v).map_err(|e| ConfigError::invalid(name, &v, e))?;
+            o.workers = Some(n as usize);
+        }
+        Ok(o)
+    }
+
+    /// `self` with every value `higher` sets replaced by it.
+    pub fn overlay(self, higher: Overrides) -> Overrides {
+        Overrides {
+            target: higher.target.or(self.target),
+            mode: higher.mode.or(self.mode),
+            threads: higher.threads.or(self.threads),
+            profile: higher.profile.or(self.profile),
+            ramp_up: higher.ramp_up.or(self.ramp_up),
+            hold: higher.hold.or(self.hold),
+            cooldown: higher.cooldown.or(self.cooldown),
+            think_time: higher.think_time.or(self.think_time),
+            iterations: higher.iterations.or(self.iterations),
+            seed: higher.seed.or(self.seed),
+            out_dir: higher.out_dir.or(self.out_dir),
+            workers: higher.workers.or(self.workers),
+        }
+    }
+}
+
+fn env_duration(
+    get: &impl Fn(&'static str) -> Option<(&'static str, String)>,
+    name: &'static str,
+) -> Result<Option<Duration>, ConfigError> {
+    get(name)
+        .map(|(name, v)| loadspec_units::duration(&v).map_err(|e| ConfigError::unit(name, e)))
+        .transpose()
+}
+
+/// Parses `smoke` or `full`.
+pub fn parse_mode(text: &str) -> Result<Mode, &'static str> {
+    match text.trim() {
+        "smoke" => Ok(Mode::Smoke),
+        "full" => Ok(Mode::Full),
+        _ => Err("smoke or full"),
+    }
+}
+
+/// Parses a comma-separated list of distinct positive user counts, e.g. `1,5,10`.
+pub fn parse_threads(text: &str) -> Result<Vec<u32>, String> {
+    let mut threads = Vec::new();
+    for part in text.split(',') {
+        let n: u32 = part
+            .trim()
+            .parse()
+            .map_err(|_| format!("{:?} is not a whole number; expected a list like 1,5,10", part.trim()))?;
+        if n == 0 {
+            return Err("a step cannot have 0 users; expected a list like 1,5,10".into());
+        }
+        if threads.contains(&n) {
+            return Err(format!("{n} appears twice; each step needs a distinct user count"));
+        }
+        threads.push(n);
+    }
+    Ok(threads)
+}
+
+fn parse_positive(text: &str) -> Result<u32, &'static str> {
+    match text.trim().parse::<u32>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err("a whole number above 0"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Result<Overrides, ConfigError> {
+        let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Overrides::from_env(move |k| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
+    }
+
+    #[test]
+    fn reads_every_variable() {
+        let o = env(&[
+            ("LOADSPEC_TARGET", "http://127.0.0.1:1"),
+            ("LOADSPEC_MODE", "full"),
+            ("LOADSPEC_THREADS", "1, 5,10"),
+            ("LOADSPEC_PROFILE", "ramp"),
+            ("LOADSPEC_RAMP_UP", "75s"),
+            ("LOADSPEC_HOLD", "1m"),
+            ("LOADSPEC_COOLDOWN", "0s"),
+            ("LOADSPEC_THINK_TIME", "1s..2s"),
+            ("LOADSPEC_ITERATIONS", "3"),
+            ("LOADSPEC_SEED", "42"),
+            ("LOADSPEC_WORKERS", "2"),
+        ])
+        .unwrap();
+        assert_eq!(o.threads, Some(vec![1, 5, 10]));
+        assert_eq!(o.profile, Some(ProfileKind::Ramp));
+        assert_eq!(o.ramp_up, Some(Duration::from_secs(75)));
+        assert_eq!(o.hold, Some(Duration::from_secs(60)));
+        assert_eq!(o.mode, Some(Mode::Full));
+        assert_eq!(o.seed, Some(42));
+        assert_eq!(o.workers, Some(2));
+    }
+
+    #[test]
+    fn bad_values_name_the_variable_the_value_and_what_was_expected() {
+        let e = env(&[("LOADSPEC_HOLD", "forever")]).unwrap_err().to_string();
+        assert!(e.contains("LOADSPEC_HOLD") && e.contains("\"forever\""), "{e}");
+        let e = env(&[("LOADSPEC_THREADS", "1,0")]).unwrap_err().to_string();
+        assert!(e.contains("LOADSPEC_THREADS") && e.contains("0 users"), "{e}");
+        let e = env(&[("LOADSPEC_THREADS", "5,5")]).unwrap_err().to_string();
+        assert!(e.contains("twice"), "{e}");
+        let e = env(&[("LOADSPEC_PROFILE", "soak")]).unwrap_err().to_string();
+        assert!(e.contains("spike, ramp or stress"), "{e}");
+        let e = env(&[("LOADSPEC_MODE", "fast")]).unwrap_err().to_string();
+        assert!(e.contains("smoke or full"), "{e}");
+    }
+
+    #[test]
+    fn higher_layers_win_value_by_value() {
+        let env = Overrides { hold: Some(Duration::from_secs(1)), seed: Some(1), ..Default::default() };
+        let cli = Overrides { seed: Some(2), ..Default::default() };
+        let merged = env.overlay(cli);
+        assert_eq!(merged.hold, Some(Duration::from_secs(1)));
+        assert_eq!(merged.seed, Some(2));
+    }
+}

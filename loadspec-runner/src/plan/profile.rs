@@ -1,0 +1,115 @@
+//! Profile arithmetic: when each user of a step starts and stops. Pure functions, no tokio.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// How users start and stop within the load steps (the case study's three test kinds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ProfileKind {
+    /// Per step, all users start at once, run for `hold`, stop; `cooldown`; next step.
+    Spike,
+    /// Per step, users start one by one, evenly over `ramp_up`, then run for `hold`.
+    Ramp,
+    /// Every selected scenario runs at the same time, their thread counts stepping together.
+    Stress,
+}
+
+impl ProfileKind {
+    /// The name used in attributes, the CLI and results.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Spike => "spike",
+            Self::Ramp => "ramp",
+            Self::Stress => "stress",
+        }
+    }
+
+    /// Parses `spike`, `ramp` or `stress`.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim() {
+            "spike" => Some(Self::Spike),
+            "ramp" => Some(Self::Ramp),
+            "stress" => Some(Self::Stress),
+            _ => None,
+        }
+    }
+}
+
+/// When the `index`-th of `users` users starts, after its step started.
+///
+/// Like JMeter's ramp-up: the first user starts at once and the others `ramp_up / users`
+/// apart, so the last one starts one interval before the ramp-up ends.
+pub fn user_start_offset(index: u32, users: u32, ramp_up: Duration) -> Duration {
+    if users == 0 || ramp_up.is_zero() {
+        return Duration::ZERO;
+    }
+    let nanos = ramp_up.as_nanos() * u128::from(index.min(users)) / u128::from(users);
+    Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+}
+
+/// How many of `users` users have started `elapsed` after the step started, before
+/// `stop_at`; none after.
+pub fn users_started_at(elapsed: Duration, users: u32, ramp_up: Duration, stop_at: Duration) -> u32 {
+    if elapsed >= stop_at {
+        return 0;
+    }
+    if ramp_up.is_zero() {
+        return users;
+    }
+    // user i has started when ramp_up * i / users <= elapsed  ⇔  i <= elapsed * users / ramp_up
+    let started = elapsed.as_nanos() * u128::from(users) / ramp_up.as_nanos() + 1;
+    u32::try_from(started.min(u128::from(users))).unwrap_or(users)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: Duration = Duration::from_secs(1);
+
+    #[test]
+    fn ramp_starts_users_evenly_like_jmeter() {
+        let ramp = 100 * S;
+        let starts: Vec<_> = (0..10).map(|i| user_start_offset(i, 10, ramp)).collect();
+        assert_eq!(starts[0], Duration::ZERO);
+        assert_eq!(starts[1], 10 * S);
+        assert_eq!(starts[9], 90 * S);
+    }
+
+    #[test]
+    fn spike_starts_everyone_at_once() {
+        assert!((0..300).all(|i| user_start_offset(i, 300, Duration::ZERO).is_zero()));
+        assert_eq!(users_started_at(Duration::ZERO, 300, Duration::ZERO, 60 * S), 300);
+    }
+
+    #[test]
+    fn started_count_matches_start_offsets_and_never_exceeds_the_step() {
+        for users in [1u32, 4, 7, 150, 300] {
+            let ramp = 75 * S;
+            let stop = ramp + 60 * S;
+            for ms in (0..140_000).step_by(250) {
+                let t = Duration::from_millis(ms);
+                let by_offsets = (0..users).filter(|&i| user_start_offset(i, users, ramp) <= t).count() as u32;
+                let expected = if t >= stop { 0 } else { by_offsets };
+                assert_eq!(users_started_at(t, users, ramp, stop), expected, "users {users} t {t:?}");
+                assert!(expected <= users);
+            }
+        }
+    }
+
+    #[test]
+    fn nobody_runs_after_the_stop() {
+        assert_eq!(users_started_at(10 * S, 5, 2 * S, 10 * S), 0);
+    }
+
+    #[test]
+    fn profile_names_round_trip() {
+        for p in [ProfileKind::Spike, ProfileKind::Ramp, ProfileKind::Stress] {
+            assert_eq!(ProfileKind::parse(p.as_str()), Some(p));
+        }
+        assert_eq!(ProfileKind::parse("soak"), None);
+    }
+}

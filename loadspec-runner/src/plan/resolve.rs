@@ -1,0 +1,265 @@
+//! Layering and validation: scenario options, then the overrides, into one [`RunPlan`].
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use super::{Mode, Overrides, PlannedScenario, ProfileKind, RunPlan, StepPlan, defaults};
+use crate::error::ConfigError;
+use crate::scenario::Scenario;
+
+/// Builds the plan of running `scenarios` together with `overrides` on top of their own options.
+///
+/// Several scenarios run together only under the stress profile. The stress plan has as many
+/// steps as the longest `threads` list; a shorter list keeps its last value. Timings that differ
+/// between the scenarios take the longest value.
+pub fn resolve(scenarios: &[Scenario], overrides: &Overrides) -> Result<RunPlan, ConfigError> {
+    let first = scenarios.first().ok_or(ConfigError::NoScenarios)?;
+    let target = validate_target(overrides.target.as_deref().ok_or(ConfigError::NoTarget)?)?;
+    let mode = overrides.mode.unwrap_or(Mode::Full);
+    let options = || scenarios.iter().map(Scenario::options);
+
+    let profile = match overrides.profile {
+        Some(profile) => profile,
+        None if scenarios.len() > 1 => ProfileKind::Stress,
+        None => first.options().profile.unwrap_or(ProfileKind::Spike),
+    };
+    if scenarios.len() > 1 && profile != ProfileKind::Stress {
+        return Err(ConfigError::scenario(
+            first.name(),
+            format!(
+                "{} scenarios can only run together under the stress profile, not {}",
+                scenarios.len(),
+                profile.as_str()
+            ),
+        ));
+    }
+
+    let mut planned = Vec::with_capacity(scenarios.len());
+    for scenario in scenarios {
+        let threads = match &overrides.threads {
+            Some(threads) => threads.clone(),
+            None => scenario.threads().unwrap_or(defaults::THREADS).to_vec(),
+        };
+        validate_threads(scenario.name(), &threads)?;
+        let o = scenario.options();
+        let think_time = if mode == Mode::Smoke { None } else { overrides.think_time.or(o.think_time) };
+        if let Some((min, max)) = think_time {
+            if min > max {
+                return Err(ConfigError::scenario(scenario.name(), "think_time's minimum exceeds its maximum"));
+            }
+        }
+        let hung_after = o.hung_after.unwrap_or(defaults::HUNG_AFTER);
+        if hung_after.is_zero() {
+            return Err(ConfigError::scenario(scenario.name(), "hung_after must be longer than 0"));
+        }
+        let request_timeout = o.request_timeout.unwrap_or(defaults::REQUEST_TIMEOUT);
+        if request_timeout.is_zero() {
+            return Err(ConfigError::scenario(scenario.name(), "request_timeout must be longer than 0"));
+        }
+        planned.push(PlannedScenario { scenario: scenario.clone(), threads, think_time, hung_after, request_timeout });
+    }
+
+    let longest = |pick: fn(&crate::registry::EntryOptions) -> Option<Duration>| options().filter_map(pick).max();
+    let ramp_up = match profile {
+        ProfileKind::Spike => Duration::ZERO,
+        _ => overrides.ramp_up.or_else(|| longest(|o| o.ramp_up)).unwrap_or(Duration::ZERO),
+    };
+    if profile == ProfileKind::Ramp && ramp_up.is_zero() && mode == Mode::Full {
+        return Err(ConfigError::scenario(
+            first.name(),
+            "the ramp profile needs a ramp-up longer than 0 (ramp_up = \"75s\", --ramp-up or LOADSPEC_RAMP_UP)",
+        ));
+    }
+    let explicit_hold = overrides.hold.or_else(|| longest(|o| o.hold));
+    let hold = explicit_hold.unwrap_or(defaults::HOLD);
+    let cooldown = overrides.cooldown.or_else(|| longest(|o| o.cooldown)).unwrap_or(defaults::COOLDOWN);
+    let iterations = overrides.iterations.or_else(|| options().filter_map(|o| o.iterations).max());
+    if iterations.is_none() && hold.is_zero() && mode == Mode::Full {
+        return Err(ConfigError::scenario(first.name(), "hold must be longer than 0 unless iterations are fixed"));
+    }
+
+    let steps = match mode {
+        Mode::Smoke => vec![StepPlan {
+            index: 0,
+            users: vec![1; planned.len()],
+            ramp_up: Duration::ZERO,
+            hold: Duration::ZERO,
+            cooldown: Duration::ZERO,
+            iterations: Some(1),
+            stop_at: defaults::ITERATIONS_MAX_DURATION,
+        }],
+        Mode::Full => {
+            let count = planned.iter().map(|p| p.threads.len()).max().unwrap_or(1);
+            let stop_at = match (iterations, explicit_hold) {
+                (Some(_), None) => ramp_up + defaults::ITERATIONS_MAX_DURATION,
+                _ => ramp_up + hold,
+            };
+            (0..count)
+                .map(|index| StepPlan {
+                    index,
+                    users: planned.iter().map(|p| p.threads[index.min(p.threads.len() - 1)]).collect(),
+                    ramp_up,
+                    hold,
+                    cooldown: if index + 1 == count { Duration::ZERO } else { cooldown },
+                    iterations,
+                    stop_at,
+                })
+                .collect()
+        }
+    };
+
+    Ok(RunPlan {
+        name: if planned.len() == 1 { first.name().to_owned() } else { "stress".to_owned() },
+        mode,
+        profile,
+        target,
+        seed: overrides.seed.unwrap_or_else(fresh_seed),
+        scenarios: planned,
+        steps,
+        out_dir: overrides.out_dir.clone().unwrap_or_else(default_out_dir),
+        workers: overrides.workers.unwrap_or_else(default_workers).max(1),
+        graceful_stop: defaults::GRACEFUL_STOP,
+    })
+}
+
+fn validate_threads(scenario: &str, threads: &[u32]) -> Result<(), ConfigError> {
+    if threads.is_empty() {
+        return Err(ConfigError::scenario(scenario, "threads is empty; give at least one user count"));
+    }
+    for (i, &n) in threads.iter().enumerate() {
+        if n == 0 {
+            return Err(ConfigError::scenario(scenario, "threads contains 0; every step needs at least one user"));
+        }
+        if threads[..i].contains(&n) {
+            return Err(ConfigError::scenario(scenario, format!("threads lists {n} twice")));
+        }
+    }
+    Ok(())
+}
+
+/// Checks that `text` is an http(s) base URL and returns it without a trailing slash.
+pub(crate) fn validate_target(text: &str) -> Result<String, ConfigError> {
+    let bad = |reason: &str| ConfigError::Target { value: text.to_owned(), reason: reason.to_owned() };
+    let url = url::Url::parse(text.trim()).map_err(|e| bad(&e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(bad("the scheme must be http or https"));
+    }
+    if url.host().is_none() {
+        return Err(bad("it has no host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("a base URL has no query or fragment"));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(64))
+}
+
+fn fresh_seed() -> u64 {
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+    crate::seed::mix(nanos, u64::from(std::process::id()))
+}
+
+/// `<cargo target dir>/loadspec`: the target dir is found above the running executable (it
+/// holds cargo's `CACHEDIR.TAG`), so results land in the workspace's `target/` whether the
+/// run is a test, an example or a bench; otherwise `./target/loadspec`.
+pub(crate) fn default_out_dir() -> PathBuf {
+    let from_exe = std::env::current_exe().ok().and_then(|exe| {
+        exe.ancestors().skip(1).find(|dir| dir.join("CACHEDIR.TAG").is_file()).map(PathBuf::from)
+    });
+    from_exe.unwrap_or_else(|| PathBuf::from("target")).join("loadspec")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::user::{Failure, User};
+
+    async fn noop(_user: &mut User) -> Result<(), Failure> {
+        Ok(())
+    }
+
+    fn target() -> Overrides {
+        Overrides { target: Some("http://127.0.0.1:9/".into()), ..Default::default() }
+    }
+
+    #[test]
+    fn spike_steps_follow_threads_in_order() {
+        let s = Scenario::builder("a").threads([1, 5, 10]).hold(Duration::from_secs(3)).build(noop);
+        let plan = resolve(&[s], &target()).unwrap();
+        assert_eq!(plan.target, "http://127.0.0.1:9");
+        assert_eq!(plan.steps.iter().map(|s| s.users[0]).collect::<Vec<_>>(), vec![1, 5, 10]);
+        assert!(plan.steps.iter().all(|s| s.ramp_up.is_zero() && s.stop_at == Duration::from_secs(3)));
+        assert_eq!(plan.steps[0].cooldown, defaults::COOLDOWN);
+        assert_eq!(plan.steps[2].cooldown, Duration::ZERO);
+    }
+
+    #[test]
+    fn overrides_beat_attributes() {
+        let s = Scenario::builder("a").threads([1, 5]).hold(Duration::from_secs(3)).build(noop);
+        let o = Overrides {
+            threads: Some(vec![2]),
+            hold: Some(Duration::from_secs(1)),
+            seed: Some(7),
+            ..target()
+        };
+        let plan = resolve(&[s], &o).unwrap();
+        assert_eq!(plan.steps.len(), 1);
+        assert_eq!(plan.steps[0].users, vec![2]);
+        assert_eq!(plan.steps[0].hold, Duration::from_secs(1));
+        assert_eq!(plan.seed, 7);
+    }
+
+    #[test]
+    fn smoke_mode_is_one_user_one_iteration_without_think_time() {
+        let s = Scenario::builder("a")
+            .threads([10, 20])
+            .think_time(Duration::from_secs(1), Duration::from_secs(2))
+            .build(noop);
+        let plan = resolve(&[s], &Overrides { mode: Some(Mode::Smoke), ..target() }).unwrap();
+        assert_eq!(plan.steps.len(), 1);
+        assert_eq!(plan.steps[0].users, vec![1]);
+        assert_eq!(plan.steps[0].iterations, Some(1));
+        assert_eq!(plan.scenarios[0].think_time, None);
+    }
+
+    #[test]
+    fn stress_steps_scenarios_together_holding_the_last_count() {
+        let a = Scenario::builder("a").threads([1, 5, 10]).build(noop);
+        let b = Scenario::builder("b").threads([2, 4]).build(noop);
+        let plan = resolve(&[a, b], &target()).unwrap();
+        assert_eq!(plan.profile, ProfileKind::Stress);
+        assert_eq!(plan.name, "stress");
+        let users: Vec<_> = plan.steps.iter().map(|s| s.users.clone()).collect();
+        assert_eq!(users, vec![vec![1, 2], vec![5, 4], vec![10, 4]]);
+    }
+
+    #[test]
+    fn invalid_plans_are_refused_with_the_reason() {
+        let bad = |s: Scenario, o: Overrides| resolve(&[s], &o).unwrap_err().to_string();
+        let e = bad(Scenario::builder("a").threads([1, 1]).build(noop), target());
+        assert!(e.contains("twice"), "{e}");
+        let e = bad(Scenario::builder("a").threads([0]).build(noop), target());
+        assert!(e.contains("contains 0"), "{e}");
+        let e = bad(Scenario::builder("a").profile(ProfileKind::Ramp).build(noop), target());
+        assert!(e.contains("ramp-up"), "{e}");
+        let e = bad(Scenario::builder("a").build(noop), Overrides::default());
+        assert!(e.contains("LOADSPEC_TARGET"), "{e}");
+        let e = bad(Scenario::builder("a").build(noop), Overrides { target: Some("ftp://x".into()), ..target() });
+        assert!(e.contains("http or https"), "{e}");
+        let a = Scenario::builder("a").build(noop);
+        let b = Scenario::builder("b").build(noop);
+        let e = resolve(&[a, b], &Overrides { profile: Some(ProfileKind::Spike), ..target() }).unwrap_err();
+        assert!(e.to_string().contains("stress"), "{e}");
+    }
+
+    #[test]
+    fn fixed_iterations_without_hold_are_bounded_by_the_default_maximum() {
+        let s = Scenario::builder("a").iterations(3).build(noop);
+        let plan = resolve(&[s], &target()).unwrap();
+        assert_eq!(plan.steps[0].iterations, Some(3));
+        assert_eq!(plan.steps[0].stop_at, defaults::ITERATIONS_MAX_DURATION);
+    }
+}

@@ -1,0 +1,158 @@
+//! Scenarios registered by `#[scenario]` through `inventory`, and their const-constructible
+//! options.
+//!
+//! Everything here is built in `const` context by the macro's expansion: durations arrive as
+//! nanoseconds already validated at compile time, so nothing in the form `"75s"` reaches run time.
+
+use std::time::Duration;
+
+use crate::plan::ProfileKind;
+use crate::scenario::{Scenario, ScenarioFn};
+
+/// One `#[scenario]` as the macro registers it. Not built by hand: use [`Scenario::builder`].
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct ScenarioEntry {
+    /// The scenario's name (the function's name unless `name = "..."` overrides it).
+    pub name: &'static str,
+    /// `module_path!()` where the function is defined.
+    pub module_path: &'static str,
+    /// `file!()` where the function is defined.
+    pub file: &'static str,
+    /// `line!()` of the function.
+    pub line: u32,
+    /// The options written in the attribute.
+    pub options: EntryOptions,
+    /// Calls the user's function.
+    pub body: ScenarioFn,
+}
+
+inventory::collect!(ScenarioEntry);
+
+/// The options of a `#[scenario]` attribute; unset options are `None` and take the documented
+/// defaults (or the environment / CLI values) when the run is planned.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct EntryOptions {
+    /// Users per load step.
+    pub threads: Option<&'static [u32]>,
+    /// How users start and stop within steps.
+    pub profile: Option<ProfileKind>,
+    /// Time to start all users of a ramp step.
+    pub ramp_up: Option<Duration>,
+    /// Time at full load per step.
+    pub hold: Option<Duration>,
+    /// Pause between steps.
+    pub cooldown: Option<Duration>,
+    /// Pause between iterations of one user, drawn uniformly from the range.
+    pub think_time: Option<(Duration, Duration)>,
+    /// Fixed iterations per user instead of a timed hold.
+    pub iterations: Option<u32>,
+    /// Free-form tags.
+    pub tags: &'static [&'static str],
+    /// Skipped unless `--ignored` / `--include-ignored`.
+    pub ignore: bool,
+    /// A transaction running longer than this is cancelled and counted as hung.
+    pub hung_after: Option<Duration>,
+    /// Timeout of each HTTP request.
+    pub request_timeout: Option<Duration>,
+}
+
+impl EntryOptions {
+    /// No option set.
+    pub const fn new() -> Self {
+        Self {
+            threads: None,
+            profile: None,
+            ramp_up: None,
+            hold: None,
+            cooldown: None,
+            think_time: None,
+            iterations: None,
+            tags: &[],
+            ignore: false,
+            hung_after: None,
+            request_timeout: None,
+        }
+    }
+
+    /// Sets `threads`.
+    pub const fn threads(mut self, threads: &'static [u32]) -> Self {
+        self.threads = Some(threads);
+        self
+    }
+
+    /// Sets `profile`.
+    pub const fn profile(mut self, profile: ProfileKind) -> Self {
+        self.profile = Some(profile);
+        self
+    }
+
+    /// Sets `ramp_up` from nanoseconds.
+    pub const fn ramp_up_nanos(mut self, nanos: u64) -> Self {
+        self.ramp_up = Some(Duration::from_nanos(nanos));
+        self
+    }
+
+    /// Sets `hold` from nanoseconds.
+    pub const fn hold_nanos(mut self, nanos: u64) -> Self {
+        self.hold = Some(Duration::from_nanos(nanos));
+        self
+    }
+
+    /// Sets `cooldown` from nanoseconds.
+    pub const fn cooldown_nanos(mut self, nanos: u64) -> Self {
+        self.cooldown = Some(Duration::from_nanos(nanos));
+        self
+    }
+
+    /// Sets `think_time` from a nanosecond range.
+    pub const fn think_time_nanos(mut self, min: u64, max: u64) -> Self {
+        self.think_time = Some((Duration::from_nanos(min), Duration::from_nanos(max)));
+        self
+    }
+
+    /// Sets `iterations`.
+    pub const fn iterations(mut self, iterations: u32) -> Self {
+        self.iterations = Some(iterations);
+        self
+    }
+
+    /// Sets `tags`.
+    pub const fn tags(mut self, tags: &'static [&'static str]) -> Self {
+        self.tags = tags;
+        self
+    }
+
+    /// Sets `ignore`.
+    pub const fn ignore(mut self, ignore: bool) -> Self {
+        self.ignore = ignore;
+        self
+    }
+
+    /// Sets `hung_after` from nanoseconds.
+    pub const fn hung_after_nanos(mut self, nanos: u64) -> Self {
+        self.hung_after = Some(Duration::from_nanos(nanos));
+        self
+    }
+
+    /// Sets `request_timeout` from nanoseconds.
+    pub const fn request_timeout_nanos(mut self, nanos: u64) -> Self {
+        self.request_timeout = Some(Duration::from_nanos(nanos));
+        self
+    }
+}
+
+impl Default for EntryOptions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Every registered scenario, sorted by (module path, name): inventory's order is unspecified.
+pub fn registered() -> Vec<Scenario> {
+    let mut entries: Vec<&'static ScenarioEntry> = inventory::iter::<ScenarioEntry>().collect();
+    entries.sort_by_key(|e| (e.module_path, e.name));
+    entries.into_iter().map(Scenario::from_entry).collect()
+}

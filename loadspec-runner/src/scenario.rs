@@ -1,0 +1,272 @@
+//! A scenario at run time: its name, options and body, whether it came from `#[scenario]` or
+//! from [`Scenario::builder`].
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::plan::ProfileKind;
+use crate::registry::{EntryOptions, ScenarioEntry};
+use crate::user::{Failure, User};
+
+/// The future of one iteration of a scenario.
+///
+/// Not `Send`: each worker thread drives its own users, so scenarios may hold `Rc` and other
+/// thread-local values across awaits.
+pub type ScenarioFuture<'u> = Pin<Box<dyn Future<Output = Result<(), Failure>> + 'u>>;
+
+/// The function pointer the macro registers.
+pub type ScenarioFn = for<'u> fn(&'u mut User) -> ScenarioFuture<'u>;
+
+/// What a scenario function may return: `()` or `Result<(), Failure>`.
+pub trait IntoIterationResult {
+    /// Converts the function's output into the iteration's outcome.
+    fn into_iteration_result(self) -> Result<(), Failure>;
+}
+
+impl IntoIterationResult for () {
+    fn into_iteration_result(self) -> Result<(), Failure> {
+        Ok(())
+    }
+}
+
+impl<E: Into<Failure>> IntoIterationResult for Result<(), E> {
+    fn into_iteration_result(self) -> Result<(), Failure> {
+        self.map_err(Into::into)
+    }
+}
+
+trait Body: Send + Sync {
+    fn call<'u>(&self, user: &'u mut User) -> ScenarioFuture<'u>;
+}
+
+impl Body for ScenarioFn {
+    fn call<'u>(&self, user: &'u mut User) -> ScenarioFuture<'u> {
+        self(user)
+    }
+}
+
+struct AsyncFnBody<F>(Arc<F>);
+
+impl<F> Body for AsyncFnBody<F>
+where
+    F: AsyncFn(&mut User) -> Result<(), Failure> + Send + Sync + 'static,
+{
+    fn call<'u>(&self, user: &'u mut User) -> ScenarioFuture<'u> {
+        let body = Arc::clone(&self.0);
+        Box::pin(async move { body(user).await })
+    }
+}
+
+/// A runnable scenario: a name, options, and the async function one virtual user runs per
+/// iteration.
+#[derive(Clone)]
+pub struct Scenario {
+    pub(crate) name: Arc<str>,
+    pub(crate) module_path: Arc<str>,
+    pub(crate) location: Option<(&'static str, u32)>,
+    pub(crate) options: EntryOptions,
+    owned_threads: Option<Arc<[u32]>>,
+    owned_tags: Arc<[String]>,
+    body: Arc<dyn Body>,
+}
+
+impl fmt::Debug for Scenario {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Scenario")
+            .field("name", &self.name)
+            .field("module_path", &self.module_path)
+            .field("options", &self.options)
+            .field("threads", &self.threads())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Scenario {
+    /// Starts a scenario without the macro.
+    ///
+    /// ```
+    /// use loadspec_runner::{Scenario, ProfileKind, User, Failure};
+    /// use std::time::Duration;
+    ///
+    /// async fn browse(user: &mut User) -> Result<(), Failure> {
+    ///     user.get("/").send().await?.expect_status(200)?;
+    ///     Ok(())
+    /// }
+    ///
+    /// let scenario = Scenario::builder("browse")
+    ///     .threads([1, 5, 10])
+    ///     .profile(ProfileKind::Ramp)
+    ///     .ramp_up(Duration::from_secs(10))
+    ///     .hold(Duration::from_secs(30))
+    ///     .build(browse);
+    /// assert_eq!(scenario.name(), "browse");
+    /// ```
+    pub fn builder(name: impl Into<String>) -> ScenarioBuilder {
+        ScenarioBuilder {
+            name: name.into(),
+            module_path: String::new(),
+            options: EntryOptions::new(),
+            threads: None,
+            tags: Vec::new(),
+        }
+    }
+
+    pub(crate) fn from_entry(entry: &'static ScenarioEntry) -> Self {
+        Self {
+            name: entry.name.into(),
+            module_path: entry.module_path.into(),
+            location: Some((entry.file, entry.line)),
+            options: entry.options,
+            owned_threads: None,
+            owned_tags: Arc::from(Vec::new()),
+            body: Arc::new(entry.body),
+        }
+    }
+
+    /// The scenario's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The module the scenario was defined in (empty for builder scenarios without one).
+    pub fn module_path(&self) -> &str {
+        &self.module_path
+    }
+
+    /// The test name the harness lists: the module path without the crate, then the name.
+    pub fn test_name(&self) -> String {
+        match self.module_path.split_once("::") {
+            Some((_crate, rest)) => format!("{rest}::{}", self.name),
+            None => self.name.to_string(),
+        }
+    }
+
+    /// Users per load step, as written in the attribute or builder.
+    pub fn threads(&self) -> Option<&[u32]> {
+        self.owned_threads.as_deref().or(self.options.threads)
+    }
+
+    /// Tags, as written in the attribute or builder.
+    pub fn tags(&self) -> Vec<&str> {
+        let mut tags: Vec<&str> = self.options.tags.to_vec();
+        tags.extend(self.owned_tags.iter().map(String::as_str));
+        tags
+    }
+
+    /// The options written in the attribute or builder.
+    pub fn options(&self) -> &EntryOptions {
+        &self.options
+    }
+
+    /// Whether the scenario is skipped unless ignored tests are asked for.
+    pub fn is_ignored(&self) -> bool {
+        self.options.ignore
+    }
+
+    pub(crate) fn call<'u>(&self, user: &'u mut User) -> ScenarioFuture<'u> {
+        self.body.call(user)
+    }
+}
+
+/// Builds a [`Scenario`] in code; every option mirrors one of `#[scenario]`.
+#[derive(Debug, Clone)]
+pub struct ScenarioBuilder {
+    name: String,
+    module_path: String,
+    options: EntryOptions,
+    threads: Option<Vec<u32>>,
+    tags: Vec<String>,
+}
+
+impl ScenarioBuilder {
+    /// Users of each load step, run in the order given.
+    pub fn threads(mut self, threads: impl IntoIterator<Item = u32>) -> Self {
+        self.threads = Some(threads.into_iter().collect());
+        self
+    }
+
+    /// How users start within a step.
+    pub fn profile(mut self, profile: ProfileKind) -> Self {
+        self.options.profile = Some(profile);
+        self
+    }
+
+    /// Time to start all users of a ramp step.
+    pub fn ramp_up(mut self, ramp_up: Duration) -> Self {
+        self.options.ramp_up = Some(ramp_up);
+        self
+    }
+
+    /// Time at full load per step.
+    pub fn hold(mut self, hold: Duration) -> Self {
+        self.options.hold = Some(hold);
+        self
+    }
+
+    /// Pause between steps.
+    pub fn cooldown(mut self, cooldown: Duration) -> Self {
+        self.options.cooldown = Some(cooldown);
+        self
+    }
+
+    /// Pause between iterations of one user, drawn uniformly from `min..=max`.
+    pub fn think_time(mut self, min: Duration, max: Duration) -> Self {
+        self.options.think_time = Some((min, max));
+        self
+    }
+
+    /// Runs a fixed number of iterations per user instead of holding for a time.
+    pub fn iterations(mut self, iterations: u32) -> Self {
+        self.options.iterations = Some(iterations);
+        self
+    }
+
+    /// Adds a tag.
+    pub fn tag(mut self, tag: impl Into<String>) -> Self {
+        self.tags.push(tag.into());
+        self
+    }
+
+    /// Skips the scenario unless ignored tests are asked for.
+    pub fn ignore(mut self, ignore: bool) -> Self {
+        self.options.ignore = ignore;
+        self
+    }
+
+    /// Cancels a transaction that runs longer than this and counts it as hung.
+    pub fn hung_after(mut self, hung_after: Duration) -> Self {
+        self.options.hung_after = Some(hung_after);
+        self
+    }
+
+    /// Timeout of each HTTP request.
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.options.request_timeout = Some(timeout);
+        self
+    }
+
+    /// The module path shown in listings (defaults to none).
+    pub fn module_path(mut self, module_path: impl Into<String>) -> Self {
+        self.module_path = module_path.into();
+        self
+    }
+
+    /// Finishes the scenario with the async function each user runs per iteration.
+    pub fn build<F>(self, body: F) -> Scenario
+    where
+        F: AsyncFn(&mut User) -> Result<(), Failure> + Send + Sync + 'static,
+    {
+        Scenario {
+            name: self.name.into(),
+            module_path: self.module_path.into(),
+            location: None,
+            options: self.options,
+            owned_threads: self.threads.map(Arc::from),
+            owned_tags: Arc::from(self.tags),
+            body: Arc::new(AsyncFnBody(Arc::new(body))),
+        }
+    }
+}

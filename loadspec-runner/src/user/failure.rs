@@ -1,0 +1,165 @@
+//! Why a request, transaction or iteration failed.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The class of a failure, counted separately in the results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The connection could not be established (refused, unreachable, DNS, TLS).
+    #[serde(rename = "connect")]
+    Connect,
+    /// The request or its body exceeded its timeout.
+    #[serde(rename = "timeout")]
+    Timeout,
+    /// The connection failed after it was established (reset, truncated body).
+    #[serde(rename = "io")]
+    Io,
+    /// The response had a 4xx status that was not expected.
+    #[serde(rename = "http_4xx")]
+    Http4xx,
+    /// The response had a 5xx status that was not expected.
+    #[serde(rename = "http_5xx")]
+    Http5xx,
+    /// A check on the response failed (status, body, JSON).
+    #[serde(rename = "check_failed")]
+    CheckFailed,
+    /// A transaction ran past `hung_after` and was cancelled.
+    #[serde(rename = "hung")]
+    Hung,
+    /// The scenario classified a response as a deadlock.
+    #[serde(rename = "deadlock")]
+    Deadlock,
+    /// The scenario panicked.
+    #[serde(rename = "panic")]
+    Panic,
+    /// The scenario returned an error of its own.
+    #[serde(rename = "scenario_error")]
+    Scenario,
+}
+
+impl ErrorKind {
+    /// The name used in results and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Connect => "connect",
+            Self::Timeout => "timeout",
+            Self::Io => "io",
+            Self::Http4xx => "http_4xx",
+            Self::Http5xx => "http_5xx",
+            Self::CheckFailed => "check_failed",
+            Self::Hung => "hung",
+            Self::Deadlock => "deadlock",
+            Self::Panic => "panic",
+            Self::Scenario => "scenario_error",
+        }
+    }
+
+    /// The kind of an HTTP status that was not expected.
+    pub fn of_status(status: u16) -> Self {
+        if status >= 500 { Self::Http5xx } else { Self::Http4xx }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The error type of scenarios: a classified failure with a readable message.
+///
+/// Any `std::error::Error` converts into a `Failure` of kind [`ErrorKind::Scenario`], so `?`
+/// works on serde, parsing and I/O errors inside a scenario.
+pub struct Failure {
+    kind: ErrorKind,
+    message: String,
+    status: Option<u16>,
+}
+
+impl Failure {
+    /// A failure of the given kind.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self { kind, message: message.into(), status: None }
+    }
+
+    /// A failed check on a response.
+    pub fn check(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::CheckFailed, message)
+    }
+
+    /// A response the scenario recognises as a database deadlock.
+    pub fn deadlock(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Deadlock, message)
+    }
+
+    pub(crate) fn with_status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// The class of the failure.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The HTTP status involved, if any.
+    pub fn status(&self) -> Option<u16> {
+        self.status
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind, self.message)
+    }
+}
+
+impl fmt::Debug for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl<E: std::error::Error + Send + Sync + 'static> From<E> for Failure {
+    fn from(error: E) -> Self {
+        let mut message = error.to_string();
+        let mut source = error.source();
+        while let Some(cause) = source {
+            message.push_str(": ");
+            message.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        Self::new(ErrorKind::Scenario, message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_convert_with_their_causes() {
+        let parse: Result<u32, _> = "x".parse::<u32>();
+        let failure: Failure = parse.unwrap_err().into();
+        assert_eq!(failure.kind(), ErrorKind::Scenario);
+        assert!(failure.message().contains("invalid digit"));
+    }
+
+    #[test]
+    fn kinds_serialize_as_their_names() {
+        for kind in [ErrorKind::Http4xx, ErrorKind::Http5xx, ErrorKind::Scenario, ErrorKind::Hung] {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{}\"", kind.as_str()));
+        }
+        assert_eq!(ErrorKind::of_status(503), ErrorKind::Http5xx);
+        assert_eq!(ErrorKind::of_status(404), ErrorKind::Http4xx);
+    }
+}

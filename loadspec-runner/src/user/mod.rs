@@ -1,0 +1,232 @@
+//! The virtual user a scenario drives: its session, random stream, transactions and requests.
+
+mod failure;
+mod label;
+mod request;
+mod session;
+
+use std::cell::RefCell;
+use std::panic::AssertUnwindSafe;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use futures::FutureExt as _;
+use rand::SeedableRng as _;
+
+pub use self::failure::{ErrorKind, Failure};
+pub(crate) use self::label::write_request_label;
+pub use self::request::{RequestBuilder, Response};
+pub use self::session::Session;
+use crate::metrics::recorder::Recorder;
+use crate::metrics::stats::{LabelKind, Sample};
+
+/// A user's random stream: ChaCha8, whose output is stable across platforms and releases, so
+/// `--seed` reproduces a run's data.
+pub type UserRng = rand_chacha::ChaCha8Rng;
+
+pub use reqwest::Method;
+
+/// What the users of one scenario on one worker thread share.
+pub(crate) struct UserContext {
+    pub(crate) scenario: usize,
+    pub(crate) client: reqwest::Client,
+    /// The target's base URL without a trailing slash.
+    pub(crate) base_url: Box<str>,
+    pub(crate) recorder: Rc<RefCell<Recorder>>,
+    pub(crate) hung_after: Duration,
+    pub(crate) request_timeout: Duration,
+    /// False in smoke mode, which skips think times and pauses (JMeter's validation mode).
+    pub(crate) pauses: bool,
+}
+
+/// One virtual user (JMeter's "thread"): it runs the scenario's iterations one after another
+/// with its own session, random stream and iteration counter.
+pub struct User {
+    pub(crate) ctx: Rc<UserContext>,
+    index: u64,
+    pub(crate) iteration: u64,
+    rng: UserRng,
+    session: Session,
+}
+
+impl User {
+    pub(crate) fn new(ctx: Rc<UserContext>, index: u64, seed: u64) -> Self {
+        Self { ctx, index, iteration: 0, rng: UserRng::seed_from_u64(seed), session: Session::default() }
+    }
+
+    /// This user's index within its load step, from 0.
+    pub fn index(&self) -> u64 {
+        self.index
+    }
+
+    /// The current iteration of this user, from 0.
+    pub fn iteration(&self) -> u64 {
+        self.iteration
+    }
+
+    /// This user's seeded random stream.
+    pub fn rng(&mut self) -> &mut UserRng {
+        &mut self.rng
+    }
+
+    /// This user's session: default headers and cookies.
+    pub fn session(&mut self) -> &mut Session {
+        &mut self.session
+    }
+
+    /// A request outside any transaction, recorded under its own label.
+    pub fn request(&mut self, method: Method, path: &str) -> RequestBuilder<'_> {
+        RequestBuilder::new(self, None, method, path)
+    }
+
+    /// A `GET` request outside any transaction.
+    pub fn get(&mut self, path: &str) -> RequestBuilder<'_> {
+        self.request(Method::GET, path)
+    }
+
+    /// A `POST` request outside any transaction.
+    pub fn post(&mut self, path: &str) -> RequestBuilder<'_> {
+        self.request(Method::POST, path)
+    }
+
+    /// A `PUT` request outside any transaction.
+    pub fn put(&mut self, path: &str) -> RequestBuilder<'_> {
+        self.request(Method::PUT, path)
+    }
+
+    /// A `DELETE` request outside any transaction.
+    pub fn delete(&mut self, path: &str) -> RequestBuilder<'_> {
+        self.request(Method::DELETE, path)
+    }
+
+    /// Waits like a user reading the page; skipped in smoke mode.
+    pub async fn pause(&mut self, duration: Duration) {
+        if self.ctx.pauses && !duration.is_zero() {
+            tokio::time::sleep(duration).await;
+        }
+    }
+
+    /// Runs one user action as a transaction: its time and outcome are recorded under `name`
+    /// beside the requests it issues.
+    ///
+    /// The transaction fails if `body` returns an error, panics, runs longer than
+    /// `hung_after` (it is then cancelled and counted as hung), or if any of its requests
+    /// failed; in the last case the value is still returned.
+    pub async fn transaction<T>(
+        &mut self,
+        name: &str,
+        body: impl AsyncFnOnce(&mut Transaction<'_>) -> Result<T, Failure>,
+    ) -> Result<T, Failure> {
+        let ctx = Rc::clone(&self.ctx);
+        let label = ctx.recorder.borrow_mut().label(ctx.scenario, LabelKind::Transaction, name);
+        let started = Instant::now();
+        let mut tx = Transaction { user: self, requests: 0, failed_request: None };
+        let outcome =
+            tokio::time::timeout(ctx.hung_after, AssertUnwindSafe(body(&mut tx)).catch_unwind()).await;
+        let requests = tx.requests;
+        let failed_request = tx.failed_request.take();
+        let micros = started.elapsed().as_micros() as u64;
+        let result = match outcome {
+            Err(_elapsed) => Err(Failure::new(
+                ErrorKind::Hung,
+                format!(
+                    "transaction {name:?} ran longer than hung_after ({}) and was cancelled",
+                    humantime::format_duration(ctx.hung_after)
+                ),
+            )),
+            Ok(Err(panic)) => Err(Failure::new(ErrorKind::Panic, panic_message(panic.as_ref()))),
+            Ok(Ok(result)) => result,
+        };
+        let error = match (&result, &failed_request) {
+            (Err(failure), _) => Some((failure.kind(), failure.message())),
+            (Ok(_), Some((kind, message))) => Some((*kind, message.as_str())),
+            (Ok(_), None) => None,
+        };
+        let sample = Sample { micros, status: None, error, requests, bytes_received: 0 };
+        ctx.recorder.borrow_mut().record(label, &sample);
+        result
+    }
+}
+
+/// A transaction in progress: requests issued through it are counted as its requests.
+pub struct Transaction<'u> {
+    user: &'u mut User,
+    requests: u32,
+    failed_request: Option<(ErrorKind, String)>,
+}
+
+impl Transaction<'_> {
+    /// The user running the transaction.
+    pub fn user(&mut self) -> &mut User {
+        self.user
+    }
+
+    /// The user's session: default headers and cookies.
+    pub fn session(&mut self) -> &mut Session {
+        &mut self.user.session
+    }
+
+    /// The user's seeded random stream.
+    pub fn rng(&mut self) -> &mut UserRng {
+        &mut self.user.rng
+    }
+
+    /// A request belonging to this transaction.
+    pub fn request(&mut self, method: Method, path: &str) -> RequestBuilder<'_> {
+        let tracker = TxTracker { requests: &mut self.requests, failed: &mut self.failed_request };
+        RequestBuilder::new(self.user, Some(tracker), method, path)
+    }
+
+    /// A `GET` request belonging to this transaction.
+    pub fn get(&mut self, path: &str) -> RequestBuilder<'_> {
+        self.request(Method::GET, path)
+    }
+
+    /// A `POST` request belonging to this transaction.
+    pub fn post(&mut self, path: &str) -> RequestBuilder<'_> {
+        self.request(Method::POST, path)
+    }
+
+    /// A `PUT` request belonging to this transaction.
+    pub fn put(&mut self, path: &str) -> RequestBuilder<'_> {
+        self.request(Method::PUT, path)
+    }
+
+    /// A `DELETE` request belonging to this transaction.
+    pub fn delete(&mut self, path: &str) -> RequestBuilder<'_> {
+        self.request(Method::DELETE, path)
+    }
+
+    /// Waits inside the transaction (counted in its time); skipped in smoke mode.
+    pub async fn pause(&mut self, duration: Duration) {
+        self.user.pause(duration).await;
+    }
+}
+
+/// Where a request reports to its transaction.
+pub(crate) struct TxTracker<'t> {
+    requests: &'t mut u32,
+    failed: &'t mut Option<(ErrorKind, String)>,
+}
+
+impl TxTracker<'_> {
+    pub(crate) fn request_sent(&mut self) {
+        *self.requests += 1;
+    }
+
+    pub(crate) fn request_failed(&mut self, kind: ErrorKind, message: &str) {
+        if self.failed.is_none() {
+            *self.failed = Some((kind, message.to_owned()));
+        }
+    }
+}
+
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        format!("panicked: {text}")
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        format!("panicked: {text}")
+    } else {
+        "panicked".to_owned()
+    }
+}

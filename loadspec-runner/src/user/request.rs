@@ -1,0 +1,311 @@
+//! Requests a user sends, and the responses they get: timed, labelled and recorded.
+
+use std::cell::{Cell, RefCell};
+use std::fmt::Write as _;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use reqwest::header::HeaderMap;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::failure::{ErrorKind, Failure};
+use super::{Method, TxTracker, User};
+use crate::metrics::recorder::{LabelId, Recorder};
+use crate::metrics::stats::{LabelKind, Sample};
+
+/// How much of a failing response's body goes into its error message.
+const BODY_EXCERPT: usize = 200;
+
+/// A request being built; nothing is sent until [`send`](Self::send).
+#[must_use = "a request does nothing until it is sent"]
+pub struct RequestBuilder<'a> {
+    user: &'a mut User,
+    tracker: Option<TxTracker<'a>>,
+    inner: reqwest::RequestBuilder,
+    label: Option<&'a str>,
+    expected: Option<Vec<u16>>,
+}
+
+impl<'a> RequestBuilder<'a> {
+    pub(crate) fn new(
+        user: &'a mut User,
+        tracker: Option<TxTracker<'a>>,
+        method: Method,
+        path: &str,
+    ) -> Self {
+        let ctx = &user.ctx;
+        let inner = if path.starts_with("http://") || path.starts_with("https://") {
+            ctx.client.request(method, path)
+        } else {
+            let mut url = String::with_capacity(ctx.base_url.len() + path.len() + 1);
+            url.push_str(&ctx.base_url);
+            if !path.starts_with('/') {
+                url.push('/');
+            }
+            url.push_str(path);
+            ctx.client.request(method, url)
+        };
+        let inner = inner.timeout(ctx.request_timeout);
+        Self { user, tracker, inner, label: None, expected: None }
+    }
+
+    /// Records the request under `label` instead of its method and path template.
+    pub fn label(mut self, label: &'a str) -> Self {
+        self.label = Some(label);
+        self
+    }
+
+    /// Adds a header to this request (it wins over the session's header of the same name).
+    /// An invalid name or value fails the request when it is sent.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.inner = self.inner.header(name, value);
+        self
+    }
+
+    /// Adds query parameters, e.g. `.query(&[("q", "Doe")])`.
+    pub fn query<T: Serialize + ?Sized>(mut self, query: &T) -> Self {
+        self.inner = self.inner.query(query);
+        self
+    }
+
+    /// Sends `value` as a JSON body.
+    pub fn json<T: Serialize + ?Sized>(mut self, value: &T) -> Self {
+        self.inner = self.inner.json(value);
+        self
+    }
+
+    /// Sends `value` as a URL-encoded form.
+    pub fn form<T: Serialize + ?Sized>(mut self, value: &T) -> Self {
+        self.inner = self.inner.form(value);
+        self
+    }
+
+    /// Sends a raw body.
+    pub fn body(mut self, body: impl Into<reqwest::Body>) -> Self {
+        self.inner = self.inner.body(body);
+        self
+    }
+
+    /// Overrides the scenario's request timeout for this request.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.inner = self.inner.timeout(timeout);
+        self
+    }
+
+    /// Statuses that count as success for this request (default: any status below 400).
+    pub fn expected_statuses(mut self, statuses: impl IntoIterator<Item = u16>) -> Self {
+        self.expected = Some(statuses.into_iter().collect());
+        self
+    }
+
+    /// Sends the request and reads the whole body.
+    ///
+    /// Any HTTP status is `Ok` (an unexpected one is recorded as a failed request); transport
+    /// failures — refused connections, timeouts, resets — are recorded and returned as `Err`.
+    pub async fn send(self) -> Result<Response, Failure> {
+        let Self { user, mut tracker, inner, label, expected } = self;
+        let ctx = Rc::clone(&user.ctx);
+        let mut request = inner
+            .build()
+            .map_err(|e| Failure::new(ErrorKind::Scenario, format!("invalid request: {}", chain(&e))))?;
+        let mut headers = std::mem::take(request.headers_mut());
+        user.session.apply(request.url(), &mut headers);
+        *request.headers_mut() = headers;
+        let label = {
+            let mut recorder = ctx.recorder.borrow_mut();
+            match label {
+                Some(name) => recorder.label(ctx.scenario, LabelKind::Request, name),
+                None => recorder.request_label(ctx.scenario, request.method().as_str(), request.url().path()),
+            }
+        };
+        if let Some(tracker) = tracker.as_mut() {
+            tracker.request_sent();
+        }
+        let started = Instant::now();
+        let response = match ctx.client.execute(request).await {
+            Ok(response) => response,
+            Err(error) => {
+                let failure = Failure::new(classify(&error), chain(&error));
+                record(&ctx.recorder, label, started, None, Some(&failure), 0, tracker.as_mut());
+                return Err(failure);
+            }
+        };
+        let status = response.status().as_u16();
+        user.session.store_cookies(response.url(), response.headers());
+        let mut response = response;
+        let headers = std::mem::take(response.headers_mut());
+        let body = match response.bytes().await {
+            Ok(body) => body,
+            Err(error) => {
+                let failure = Failure::new(classify(&error), chain(&error)).with_status(status);
+                record(&ctx.recorder, label, started, Some(status), Some(&failure), 0, tracker.as_mut());
+                return Err(failure);
+            }
+        };
+        let elapsed = started.elapsed();
+        let ok = match &expected {
+            Some(statuses) => statuses.contains(&status),
+            None => status < 400,
+        };
+        let failure = (!ok).then(|| {
+            let kind = if status >= 400 { ErrorKind::of_status(status) } else { ErrorKind::CheckFailed };
+            Failure::new(kind, status_message(status, None, &body)).with_status(status)
+        });
+        let bytes = body.len() as u64;
+        record(&ctx.recorder, label, started, Some(status), failure.as_ref(), bytes, tracker.as_mut());
+        Ok(Response {
+            status,
+            headers,
+            body,
+            elapsed,
+            label,
+            recorder: Rc::clone(&ctx.recorder),
+            failed: Cell::new(!ok),
+        })
+    }
+}
+
+fn record(
+    recorder: &RefCell<Recorder>,
+    label: LabelId,
+    started: Instant,
+    status: Option<u16>,
+    failure: Option<&Failure>,
+    bytes_received: u64,
+    tracker: Option<&mut TxTracker<'_>>,
+) {
+    let micros = started.elapsed().as_micros() as u64;
+    let error = failure.map(|f| (f.kind(), f.message()));
+    recorder.borrow_mut().record(label, &Sample { micros, status, error, requests: 0, bytes_received });
+    if let (Some(tracker), Some(failure)) = (tracker, failure) {
+        tracker.request_failed(failure.kind(), failure.message());
+    }
+}
+
+fn classify(error: &reqwest::Error) -> ErrorKind {
+    if error.is_timeout() {
+        ErrorKind::Timeout
+    } else if error.is_connect() {
+        ErrorKind::Connect
+    } else if error.is_builder() {
+        ErrorKind::Scenario
+    } else {
+        ErrorKind::Io
+    }
+}
+
+/// The error and its causes on one line: reqwest's own message rarely says what happened.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
+}
+
+fn status_message(status: u16, expected: Option<u16>, body: &[u8]) -> String {
+    let mut message = match expected {
+        Some(expected) => format!("expected status {expected}, got {status}"),
+        None => format!("unexpected status {status}"),
+    };
+    let text = String::from_utf8_lossy(&body[..body.len().min(BODY_EXCERPT)]);
+    let text = text.trim();
+    if !text.is_empty() {
+        let _ = write!(message, ": {text}");
+    }
+    message
+}
+
+/// A response whose body has been read.
+#[derive(Debug)]
+pub struct Response {
+    status: u16,
+    headers: HeaderMap,
+    body: bytes::Bytes,
+    elapsed: Duration,
+    label: LabelId,
+    recorder: Rc<RefCell<Recorder>>,
+    failed: Cell<bool>,
+}
+
+impl Response {
+    /// The HTTP status code.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The response headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// One header's value, if present and valid text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name)?.to_str().ok()
+    }
+
+    /// The body.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// Time from sending the request to the last byte of the body.
+    pub fn elapsed(&self) -> Duration {
+        self.elapsed
+    }
+
+    /// Whether this request was recorded as failed.
+    pub fn is_failed(&self) -> bool {
+        self.failed.get()
+    }
+
+    /// Fails (and records the request as failed) unless the status is `expected`.
+    pub fn expect_status(self, expected: u16) -> Result<Self, Failure> {
+        if self.status == expected {
+            return Ok(self);
+        }
+        let kind = if self.status >= 400 { ErrorKind::of_status(self.status) } else { ErrorKind::CheckFailed };
+        let failure =
+            Failure::new(kind, status_message(self.status, Some(expected), &self.body)).with_status(self.status);
+        Err(self.fail(failure))
+    }
+
+    /// The body as UTF-8 text.
+    pub fn text(&self) -> Result<&str, Failure> {
+        std::str::from_utf8(&self.body)
+            .map_err(|e| self.fail(Failure::check(format!("the response body is not UTF-8: {e}"))))
+    }
+
+    /// The body parsed as JSON into `T`; a body that does not parse fails the request.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, Failure> {
+        serde_json::from_slice(&self.body).map_err(|e| {
+            let excerpt = String::from_utf8_lossy(&self.body[..self.body.len().min(BODY_EXCERPT)]);
+            self.fail(Failure::check(format!("the response body is not the expected JSON ({e}): {excerpt}")))
+        })
+    }
+
+    /// The body parsed as untyped JSON.
+    pub fn json_value(&self) -> Result<serde_json::Value, Failure> {
+        self.json()
+    }
+
+    /// Fails the request with `message` unless `condition` holds.
+    pub fn check(&self, condition: bool, message: impl FnOnce() -> String) -> Result<&Self, Failure> {
+        if condition { Ok(self) } else { Err(self.fail(Failure::check(message()))) }
+    }
+
+    /// Records a late failure once (an HTTP-status failure was already recorded at send).
+    fn fail(&self, failure: Failure) -> Failure {
+        if !self.failed.replace(true) {
+            self.recorder.borrow_mut().record_late_failure(self.label, failure.kind(), failure.message());
+        }
+        failure
+    }
+}

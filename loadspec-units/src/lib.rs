@@ -1,0 +1,210 @@
+//! Parsers for the unit strings loadspec accepts in attributes, criteria files, the CLI and
+//! environment variables.
+//!
+//! The macros validate attribute values at compile time and the runner parses the same strings
+//! from the command line; both call this crate so `ramp_up = "75s"` and `--ramp-up 75s` accept
+//! exactly the same text.
+//!
+//! ```
+//! use std::time::Duration;
+//! assert_eq!(loadspec_units::duration("1m 15s").unwrap(), Duration::from_secs(75));
+//! assert_eq!(loadspec_units::percent("0.5%").unwrap(), 0.005);
+//! assert_eq!(loadspec_units::rate("200/s").unwrap(), 200.0);
+//! ```
+
+use std::time::Duration;
+
+/// A unit string that could not be parsed; the message names the value and what was expected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UnitError {
+    /// Not a duration such as `"75s"`, `"500ms"` or `"1m 30s"`.
+    #[error("invalid duration {value:?}: {reason}; expected a number with a unit, like \"75s\", \"500ms\" or \"1m 30s\"")]
+    Duration {
+        /// The text given.
+        value: String,
+        /// What was wrong with it.
+        reason: String,
+    },
+    /// Not a duration range such as `"500ms..2s"`.
+    #[error("invalid duration range {value:?}: {reason}; expected \"<min>..<max>\" like \"500ms..2s\", or one duration")]
+    DurationRange {
+        /// The text given.
+        value: String,
+        /// What was wrong with it.
+        reason: String,
+    },
+    /// Not a percentage such as `"0.5%"`.
+    #[error("invalid percentage {value:?}: {reason}; expected a number from 0 to 100 followed by `%`, like \"0.5%\"")]
+    Percent {
+        /// The text given.
+        value: String,
+        /// What was wrong with it.
+        reason: String,
+    },
+    /// Not a multiplier such as `"2x"`.
+    #[error("invalid multiplier {value:?}: {reason}; expected a positive number followed by `x`, like \"2x\"")]
+    Multiplier {
+        /// The text given.
+        value: String,
+        /// What was wrong with it.
+        reason: String,
+    },
+    /// Not a rate such as `"200/s"`.
+    #[error("invalid rate {value:?}: {reason}; expected a positive number per unit of time, like \"200/s\", \"90/m\" or \"1000/h\"")]
+    Rate {
+        /// The text given.
+        value: String,
+        /// What was wrong with it.
+        reason: String,
+    },
+}
+
+/// Parses a duration in humantime syntax: `"75s"`, `"500ms"`, `"1m 30s"`, `"2h"`.
+pub fn duration(text: &str) -> Result<Duration, UnitError> {
+    let trimmed = text.trim();
+    let err = |reason: String| UnitError::Duration { value: text.to_owned(), reason };
+    if trimmed.is_empty() {
+        return Err(err("it is empty".into()));
+    }
+    if trimmed.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(err("the unit is missing".into()));
+    }
+    humantime::parse_duration(trimmed).map_err(|e| err(e.to_string()))
+}
+
+/// Parses a duration range `"<min>..<max>"` (both ends inclusive) or a single duration, which
+/// stands for a fixed value.
+pub fn duration_range(text: &str) -> Result<(Duration, Duration), UnitError> {
+    let err = |reason: String| UnitError::DurationRange { value: text.to_owned(), reason };
+    match text.split_once("..") {
+        None => {
+            let d = duration(text).map_err(|e| err(inner_reason(&e)))?;
+            Ok((d, d))
+        }
+        Some((lo, hi)) => {
+            let hi = hi.strip_prefix('=').unwrap_or(hi);
+            let lo = duration(lo).map_err(|e| err(format!("its start: {}", inner_reason(&e))))?;
+            let hi = duration(hi).map_err(|e| err(format!("its end: {}", inner_reason(&e))))?;
+            if lo > hi {
+                return Err(err("the start is longer than the end".into()));
+            }
+            Ok((lo, hi))
+        }
+    }
+}
+
+/// Parses a percentage such as `"0.5%"` into a fraction (`0.005`).
+pub fn percent(text: &str) -> Result<f64, UnitError> {
+    let err = |reason: &str| UnitError::Percent { value: text.to_owned(), reason: reason.into() };
+    let number = text.trim().strip_suffix('%').ok_or_else(|| err("the `%` sign is missing"))?;
+    let value = parse_number(number).ok_or_else(|| err("it is not a number"))?;
+    if !(0.0..=100.0).contains(&value) {
+        return Err(err("it is outside 0..100"));
+    }
+    Ok(value / 100.0)
+}
+
+/// Parses a multiplier such as `"2x"` or `"1.5x"`.
+pub fn multiplier(text: &str) -> Result<f64, UnitError> {
+    let err = |reason: &str| UnitError::Multiplier { value: text.to_owned(), reason: reason.into() };
+    let number = text
+        .trim()
+        .strip_suffix(['x', 'X', '×'])
+        .ok_or_else(|| err("the `x` suffix is missing"))?;
+    let value = parse_number(number).ok_or_else(|| err("it is not a number"))?;
+    if value <= 0.0 {
+        return Err(err("it is not positive"));
+    }
+    Ok(value)
+}
+
+/// Parses a rate such as `"200/s"`, `"90/m"` or `"1000/h"` into events per second.
+pub fn rate(text: &str) -> Result<f64, UnitError> {
+    let err = |reason: &str| UnitError::Rate { value: text.to_owned(), reason: reason.into() };
+    let (number, unit) = text.trim().split_once('/').ok_or_else(|| err("the `/<unit>` part is missing"))?;
+    let value = parse_number(number).ok_or_else(|| err("its count is not a number"))?;
+    if value <= 0.0 {
+        return Err(err("it is not positive"));
+    }
+    let per_second = match unit.trim() {
+        "s" | "sec" => 1.0,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        _ => return Err(err("the unit must be `s`, `m` or `h`")),
+    };
+    Ok(value / per_second)
+}
+
+fn parse_number(text: &str) -> Option<f64> {
+    let text = text.trim();
+    // `f64::from_str` accepts "inf" and "NaN", which are never meaningful here.
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return None;
+    }
+    text.parse().ok()
+}
+
+fn inner_reason(error: &UnitError) -> String {
+    match error {
+        UnitError::Duration { value, reason } => format!("{value:?} is not a duration ({reason})"),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_accept_humantime_syntax() {
+        assert_eq!(duration("75s"), Ok(Duration::from_secs(75)));
+        assert_eq!(duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(duration(" 1m 30s "), Ok(Duration::from_secs(90)));
+        assert_eq!(duration("0s"), Ok(Duration::ZERO));
+    }
+
+    #[test]
+    fn durations_reject_missing_units_and_garbage() {
+        for bad in ["75", "", "  ", "abc", "5 parsecs", "-1s"] {
+            let error = duration(bad).unwrap_err().to_string();
+            assert!(error.contains(&format!("{bad:?}")), "{error}");
+        }
+        assert!(duration("75").unwrap_err().to_string().contains("unit is missing"));
+    }
+
+    #[test]
+    fn ranges_accept_one_or_two_ends() {
+        let ms = Duration::from_millis;
+        assert_eq!(duration_range("500ms..2s"), Ok((ms(500), ms(2000))));
+        assert_eq!(duration_range("500ms..=2s"), Ok((ms(500), ms(2000))));
+        assert_eq!(duration_range("1s"), Ok((ms(1000), ms(1000))));
+        assert!(duration_range("2s..1s").unwrap_err().to_string().contains("start is longer"));
+        assert!(duration_range("2s..x").unwrap_err().to_string().contains("its end"));
+    }
+
+    #[test]
+    fn percents_are_fractions_within_0_and_100() {
+        assert_eq!(percent("0.5%"), Ok(0.005));
+        assert_eq!(percent("100%"), Ok(1.0));
+        assert_eq!(percent("0%"), Ok(0.0));
+        assert!(percent("0.5").unwrap_err().to_string().contains("`%` sign is missing"));
+        assert!(percent("101%").is_err());
+        assert!(percent("NaN%").is_err());
+        assert!(percent("-1%").is_err());
+    }
+
+    #[test]
+    fn multipliers_and_rates() {
+        assert_eq!(multiplier("2x"), Ok(2.0));
+        assert_eq!(multiplier("1.5x"), Ok(1.5));
+        assert!(multiplier("0x").is_err());
+        assert!(multiplier("2").is_err());
+        assert_eq!(rate("200/s"), Ok(200.0));
+        assert_eq!(rate("120/m"), Ok(2.0));
+        assert_eq!(rate("3600/h"), Ok(1.0));
+        assert!(rate("200").is_err());
+        assert!(rate("200/d").unwrap_err().to_string().contains("`s`, `m` or `h`"));
+        assert!(rate("0/s").is_err());
+    }
+}

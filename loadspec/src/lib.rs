@@ -1,0 +1,23 @@
+//! loadspec: load tests as annotated async Rust functions (work in progress; the crate docs
+//! become the README once the harness lands).
+
+pub use loadspec_macros::scenario;
+pub use loadspec_runner::{
+    ConfigError, ErrorKind, Failure, Method, Mode, Overrides, ProfileKind, RequestBuilder, Response,
+    RunError, RunPlan, Scenario, ScenarioBuilder, Session, Transaction, User, UserRng, exit_code,
+};
+
+/// The names a scenario file needs: `use loadspec::prelude::*;`.
+pub mod prelude {
+    pub use crate::{Failure, Response, Transaction, User, scenario};
+    pub use std::time::Duration;
+}
+
+/// Used by the code `#[scenario]` generates; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use ::inventory;
+    pub use ::loadspec_runner::registry::{EntryOptions, ScenarioEntry};
+    pub use ::loadspec_runner::{Failure, IntoIterationResult, ProfileKind, ScenarioFuture, User};
+    pub use ::std::boxed::Box;
+}

@@ -6,15 +6,20 @@
 //! are merged into per-step metrics → the results model is written as JSON (and shown on the
 //! console).
 
+pub mod console;
+pub mod engine;
 pub mod error;
+pub mod harness;
 pub mod metrics;
 pub mod plan;
 pub mod registry;
+pub mod results;
 pub mod scenario;
 mod seed;
 pub mod user;
 
 pub use error::{ConfigError, RunError, exit_code};
+pub use harness::{Harness, main};
 pub use plan::{Mode, Overrides, ProfileKind, RunPlan};
 pub use scenario::{IntoIterationResult, Scenario, ScenarioBuilder, ScenarioFn, ScenarioFuture};
 pub use user::{ErrorKind, Failure, Method, RequestBuilder, Response, Session, Transaction, User, UserRng};

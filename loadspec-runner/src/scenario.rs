@@ -144,6 +144,11 @@ impl Scenario {
         }
     }
 
+    /// Source file and line of a `#[scenario]` function.
+    pub fn location(&self) -> Option<(&'static str, u32)> {
+        self.location
+    }
+
     /// Users per load step, as written in the attribute or builder.
     pub fn threads(&self) -> Option<&[u32]> {
         self.owned_threads.as_deref().or(self.options.threads)

@@ -2,6 +2,8 @@
 //! become the README once the harness lands).
 
 pub use loadspec_macros::scenario;
+pub use loadspec_runner::{console, engine, harness, plan, results};
+pub use loadspec_runner::{Harness, main};
 pub use loadspec_runner::{
     ConfigError, ErrorKind, Failure, Method, Mode, Overrides, ProfileKind, RequestBuilder, Response,
     RunError, RunPlan, Scenario, ScenarioBuilder, Session, Transaction, User, UserRng, exit_code,

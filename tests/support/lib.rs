@@ -1,1 +1,147 @@
-//! Test support.
+//! Test support for loadspec's own tests, examples and benches: an in-process target server
+//! on `127.0.0.1:0` with known behaviour, running on its own thread and runtime so the load
+//! generator under test never shares a scheduler with it.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+
+/// Counters shared by the handlers.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Requests to `/fail-every/{n}`.
+    pub fail_every: AtomicU64,
+    /// Requests seen by any handler.
+    pub requests: AtomicU64,
+    /// Highest number of requests in flight at once.
+    pub max_in_flight: AtomicU64,
+    in_flight: AtomicU64,
+}
+
+/// A target server running on its own thread; stops when dropped.
+pub struct TestServer {
+    addr: SocketAddr,
+    counters: Arc<Counters>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TestServer {
+    /// Starts the server with the routes below:
+    ///
+    /// - `GET /ok` → 200 `ok`
+    /// - `GET /delay/{ms}` → 200 after `ms` milliseconds
+    /// - `GET /fail-every/{n}` → 503 for every `n`-th request (deterministic), else 200
+    /// - `GET /status/{code}` → that status
+    /// - `GET /echo-auth` → 200 with the `Authorization` header as body
+    /// - `POST /login` → 200 `{"access":"token-123"}` and a `sid` cookie
+    /// - `GET /whoami` → 200 with the `sid` cookie value, 401 without it
+    /// - `GET /concurrency/{ms}` → holds `ms` ms while counting requests in flight
+    /// - `GET /never` → never answers
+    pub fn start() -> std::io::Result<Self> {
+        let counters = Arc::new(Counters::default());
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let (shutdown, on_shutdown) = tokio::sync::oneshot::channel::<()>();
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+        let app = router(Arc::clone(&counters));
+        let thread = std::thread::Builder::new().name("test-server".into()).spawn(move || {
+            runtime.block_on(async move {
+                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
+                let _ = axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = on_shutdown.await;
+                    })
+                    .await;
+            });
+        })?;
+        Ok(Self { addr, counters, shutdown: Some(shutdown), thread: Some(thread) })
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The server's counters.
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn router(counters: Arc<Counters>) -> Router {
+    Router::new()
+        .route("/ok", get(|| async { "ok" }))
+        .route("/delay/{ms}", get(delay))
+        .route("/fail-every/{n}", get(fail_every))
+        .route("/status/{code}", get(status))
+        .route("/echo-auth", get(echo_auth))
+        .route("/login", post(login))
+        .route("/whoami", get(whoami))
+        .route("/concurrency/{ms}", get(concurrency))
+        .route("/never", get(|| std::future::pending::<&'static str>()))
+        .with_state(counters)
+}
+
+async fn delay(State(c): State<Arc<Counters>>, Path(ms): Path<u64>) -> &'static str {
+    c.requests.fetch_add(1, Ordering::Relaxed);
+    tokio::time::sleep(Duration::from_millis(ms.min(60_000))).await;
+    "ok"
+}
+
+async fn fail_every(State(c): State<Arc<Counters>>, Path(n): Path<u64>) -> impl IntoResponse {
+    let seen = c.fail_every.fetch_add(1, Ordering::Relaxed) + 1;
+    if n > 0 && seen % n == 0 {
+        (StatusCode::SERVICE_UNAVAILABLE, "{\"error\":\"database is locked\"}")
+    } else {
+        (StatusCode::OK, "ok")
+    }
+}
+
+async fn status(Path(code): Path<u16>) -> impl IntoResponse {
+    let status = StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST);
+    (status, format!("status {code}"))
+}
+
+async fn echo_auth(headers: HeaderMap) -> String {
+    headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned()
+}
+
+async fn login() -> impl IntoResponse {
+    ([(header::SET_COOKIE, "sid=s3cr3t; Path=/; HttpOnly")], axum::Json(serde_json::json!({"access": "token-123"})))
+}
+
+async fn whoami(headers: HeaderMap) -> impl IntoResponse {
+    let cookie = headers.get(header::COOKIE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    match cookie.split(';').map(str::trim).find_map(|c| c.strip_prefix("sid=")) {
+        Some(sid) => (StatusCode::OK, sid.to_owned()),
+        None => (StatusCode::UNAUTHORIZED, "no session".to_owned()),
+    }
+}
+
+async fn concurrency(State(c): State<Arc<Counters>>, Path(ms): Path<u64>) -> &'static str {
+    let now = c.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    c.max_in_flight.fetch_max(now, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    c.in_flight.fetch_sub(1, Ordering::SeqCst);
+    "ok"
+}

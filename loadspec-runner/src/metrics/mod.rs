@@ -5,3 +5,4 @@ pub mod histogram;
 pub(crate) mod recorder;
 pub(crate) mod stats;
 
+pub(crate) mod step;

@@ -25,6 +25,8 @@ pub(crate) struct Interval {
     pub(crate) labels: Vec<(LabelKey, LabelStats)>,
     /// Users currently running, per scenario.
     pub(crate) active_users: Vec<u32>,
+    /// Iterations cut off by a step's hard stop, per scenario.
+    pub(crate) interrupted: Vec<u64>,
 }
 
 #[derive(Debug)]
@@ -33,6 +35,7 @@ pub(crate) struct Recorder {
     index: Vec<[HashMap<Box<str>, LabelId>; 3]>,
     labels: Vec<(LabelKey, LabelStats)>,
     active_users: Vec<u32>,
+    interrupted: Vec<u64>,
     /// Reused buffer for request-label templating.
     pub(crate) scratch: String,
 }
@@ -43,6 +46,7 @@ impl Recorder {
             index: (0..scenarios).map(|_| Default::default()).collect(),
             labels: Vec::new(),
             active_users: vec![0; scenarios],
+            interrupted: vec![0; scenarios],
             scratch: String::with_capacity(128),
         }
     }
@@ -86,6 +90,10 @@ impl Recorder {
         self.active_users[scenario] = self.active_users[scenario].saturating_sub(1);
     }
 
+    pub(crate) fn iteration_interrupted(&mut self, scenario: usize) {
+        self.interrupted[scenario] += 1;
+    }
+
     /// Hands over everything recorded since the last call.
     pub(crate) fn take_interval(&mut self) -> Interval {
         let labels = self
@@ -94,7 +102,8 @@ impl Recorder {
             .filter(|(_, stats)| !stats.is_empty())
             .map(|(key, stats)| (key.clone(), stats.take()))
             .collect();
-        Interval { labels, active_users: self.active_users.clone() }
+        let interrupted = self.interrupted.iter_mut().map(std::mem::take).collect();
+        Interval { labels, active_users: self.active_users.clone(), interrupted }
     }
 }
 

@@ -1,7 +1,7 @@
 //! The run plan: scenario options layered with the environment and the CLI
 //! (attribute < env < CLI), validated once, then handed to the engine.
 
-mod overrides;
+pub(crate) mod overrides;
 mod profile;
 mod resolve;
 
@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-pub use self::overrides::Overrides;
+pub use self::overrides::{ENV_VARS, Overrides};
 pub use self::profile::{ProfileKind, user_start_offset, users_started_at};
 pub use self::resolve::resolve;
 use crate::scenario::Scenario;

@@ -7,8 +7,9 @@ use super::{Mode, ProfileKind};
 use crate::error::ConfigError;
 
 /// Options a layer above the attribute may set; `None` leaves the lower layer's value.
+///
+/// Build it with `..Default::default()` so new options do not break your code.
 #[derive(Debug, Clone, Default, PartialEq)]
-#[non_exhaustive]
 pub struct Overrides {
     /// Base URL of the target.
     pub target: Option<String>,
@@ -123,7 +124,7 @@ fn env_duration(
 }
 
 /// Parses `smoke` or `full`.
-pub fn parse_mode(text: &str) -> Result<Mode, &'static str> {
+pub(crate) fn parse_mode(text: &str) -> Result<Mode, &'static str> {
     match text.trim() {
         "smoke" => Ok(Mode::Smoke),
         "full" => Ok(Mode::Full),
@@ -132,7 +133,7 @@ pub fn parse_mode(text: &str) -> Result<Mode, &'static str> {
 }
 
 /// Parses a comma-separated list of distinct positive user counts, e.g. `1,5,10`.
-pub fn parse_threads(text: &str) -> Result<Vec<u32>, String> {
+pub(crate) fn parse_threads(text: &str) -> Result<Vec<u32>, String> {
     let mut threads = Vec::new();
     for part in text.split(',') {
         let n: u32 = part

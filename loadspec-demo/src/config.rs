@@ -1,0 +1,67 @@
+//! Configuration of the demo target.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How big the seeded data set is and how the server behaves.
+///
+/// `Default` is the full case-study size (20,000 insurees, 100,000 claims, seed 42);
+/// [`DemoConfig::small`] is a quick one for tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoConfig {
+    /// Seed of the data generator: the same seed (and sizes) gives the same rows.
+    pub seed: u64,
+    /// Number of insurees, grouped in families of 1 to 7 members.
+    pub insurees: u32,
+    /// Number of claims, each with 1 to 5 items and 0 to 2 services.
+    pub claims: u32,
+    /// Number of `userN` accounts seeded besides `admin` (`user0` .. `user{users-1}`).
+    pub users: u32,
+    /// PBKDF2-HMAC-SHA256 iterations of the seeded password hashes.
+    pub password_iterations: u32,
+    /// SQLite connections in the pool (the server's DB concurrency).
+    pub pool_size: u32,
+    /// How long SQLite waits for a write lock before answering `database is locked` (503).
+    pub busy_timeout: Duration,
+    /// Server-side deadline of a request; past it the server answers 504 like a gateway.
+    pub request_timeout: Duration,
+    /// Lifetime of the tokens issued by `/api/auth/login`.
+    pub token_ttl: Duration,
+    /// Address to listen on; only loopback addresses are accepted (port 0 = ephemeral).
+    pub bind: SocketAddr,
+    /// Directory in which the temporary database directory is created (system temp dir
+    /// when `None`).
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Default for DemoConfig {
+    fn default() -> Self {
+        Self {
+            seed: 42,
+            insurees: 20_000,
+            claims: 100_000,
+            users: 100,
+            password_iterations: 10_000,
+            pool_size: 4,
+            busy_timeout: Duration::from_millis(200),
+            request_timeout: Duration::from_secs(10),
+            token_ttl: Duration::from_secs(3600),
+            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            data_dir: None,
+        }
+    }
+}
+
+impl DemoConfig {
+    /// A small data set (500 insurees, 2,000 claims, 10 users, cheap hashes) for tests.
+    pub fn small() -> Self {
+        Self {
+            insurees: 500,
+            claims: 2_000,
+            users: 10,
+            password_iterations: 1_000,
+            ..Self::default()
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! The openIMIS-like schema (a simplified subset of its `tbl*` tables).
+//!
+//! Secondary indexes are created after the bulk load (`INDEXES`): building them once is
+//! much cheaper than maintaining them row by row while seeding.
+
+/// Tables, created on an empty database before seeding.
+pub(crate) const TABLES: &str = "
+CREATE TABLE genders (
+    code TEXT PRIMARY KEY,
+    gender TEXT NOT NULL,
+    sort_order INTEGER NOT NULL
+);
+CREATE TABLE professions (id INTEGER PRIMARY KEY, profession TEXT NOT NULL);
+CREATE TABLE education_levels (id INTEGER PRIMARY KEY, education TEXT NOT NULL);
+CREATE TABLE relations (id INTEGER PRIMARY KEY, relation TEXT NOT NULL);
+CREATE TABLE family_types (code TEXT PRIMARY KEY, type TEXT NOT NULL);
+CREATE TABLE locations (
+    id INTEGER PRIMARY KEY,
+    code TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    type TEXT NOT NULL CHECK (type IN ('R', 'D', 'W', 'V')),
+    parent_id INTEGER REFERENCES locations(id)
+);
+CREATE TABLE health_facilities (
+    id INTEGER PRIMARY KEY,
+    code TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    level TEXT NOT NULL CHECK (level IN ('H', 'C', 'D')),
+    care_type TEXT NOT NULL,
+    location_id INTEGER NOT NULL REFERENCES locations(id)
+);
+CREATE TABLE medical_items (
+    id INTEGER PRIMARY KEY,
+    code TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    package TEXT NOT NULL,
+    price REAL NOT NULL
+);
+CREATE TABLE medical_services (
+    id INTEGER PRIMARY KEY,
+    code TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    category TEXT NOT NULL,
+    price REAL NOT NULL
+);
+CREATE TABLE products (
+    id INTEGER PRIMARY KEY,
+    code TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    location_id INTEGER REFERENCES locations(id),
+    lump_sum REAL NOT NULL,
+    premium_adult REAL NOT NULL,
+    max_members INTEGER NOT NULL,
+    insurance_period INTEGER NOT NULL,
+    date_from TEXT NOT NULL,
+    date_to TEXT NOT NULL
+);
+CREATE TABLE families (
+    id INTEGER PRIMARY KEY,
+    head_insuree_id INTEGER NOT NULL,
+    location_id INTEGER NOT NULL REFERENCES locations(id),
+    poverty INTEGER NOT NULL,
+    family_type TEXT REFERENCES family_types(code),
+    address TEXT
+);
+CREATE TABLE insurees (
+    id INTEGER PRIMARY KEY,
+    chf_id TEXT NOT NULL UNIQUE,
+    family_id INTEGER NOT NULL REFERENCES families(id),
+    head INTEGER NOT NULL,
+    last_name TEXT NOT NULL,
+    other_names TEXT NOT NULL,
+    gender TEXT NOT NULL REFERENCES genders(code),
+    dob TEXT NOT NULL,
+    marital TEXT,
+    phone TEXT,
+    email TEXT,
+    profession_id INTEGER REFERENCES professions(id),
+    education_id INTEGER REFERENCES education_levels(id),
+    relation_id INTEGER REFERENCES relations(id),
+    card_issued INTEGER NOT NULL,
+    validity_from TEXT NOT NULL
+);
+CREATE TABLE policies (
+    id INTEGER PRIMARY KEY,
+    family_id INTEGER NOT NULL REFERENCES families(id),
+    product_id INTEGER NOT NULL REFERENCES products(id),
+    enroll_date TEXT NOT NULL,
+    start_date TEXT NOT NULL,
+    effective_date TEXT,
+    expiry_date TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    value REAL NOT NULL
+);
+CREATE TABLE claims (
+    id INTEGER PRIMARY KEY,
+    code TEXT NOT NULL UNIQUE,
+    insuree_id INTEGER NOT NULL REFERENCES insurees(id),
+    health_facility_id INTEGER NOT NULL REFERENCES health_facilities(id),
+    icd_code TEXT NOT NULL,
+    visit_type TEXT NOT NULL,
+    date_from TEXT NOT NULL,
+    date_to TEXT NOT NULL,
+    date_claimed TEXT NOT NULL,
+    claimed REAL NOT NULL,
+    approved REAL,
+    status INTEGER NOT NULL
+);
+CREATE TABLE claim_items (
+    id INTEGER PRIMARY KEY,
+    claim_id INTEGER NOT NULL REFERENCES claims(id),
+    item_id INTEGER NOT NULL REFERENCES medical_items(id),
+    qty INTEGER NOT NULL,
+    price REAL NOT NULL,
+    status INTEGER NOT NULL
+);
+CREATE TABLE claim_services (
+    id INTEGER PRIMARY KEY,
+    claim_id INTEGER NOT NULL REFERENCES claims(id),
+    service_id INTEGER NOT NULL REFERENCES medical_services(id),
+    qty INTEGER NOT NULL,
+    price REAL NOT NULL,
+    status INTEGER NOT NULL
+);
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL,
+    last_login INTEGER
+);
+CREATE TABLE auth_tokens (
+    token TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+";
+
+/// Secondary indexes, created after the bulk load.
+pub(crate) const INDEXES: &str = "
+CREATE INDEX ix_locations_parent ON locations(parent_id);
+CREATE INDEX ix_locations_type ON locations(type);
+CREATE INDEX ix_health_facilities_location ON health_facilities(location_id);
+CREATE INDEX ix_insurees_family ON insurees(family_id);
+CREATE INDEX ix_policies_family ON policies(family_id);
+CREATE INDEX ix_claims_insuree ON claims(insuree_id, date_claimed);
+CREATE INDEX ix_claims_status ON claims(status, date_claimed);
+CREATE INDEX ix_claims_date ON claims(date_claimed);
+CREATE INDEX ix_claim_items_claim ON claim_items(claim_id);
+CREATE INDEX ix_claim_services_claim ON claim_services(claim_id);
+CREATE INDEX ix_auth_tokens_expiry ON auth_tokens(expires_at);
+";

@@ -1,0 +1,164 @@
+//! The option names `#[scenario]` accepts, and hints for names it does not.
+
+/// One option of `#[scenario(...)]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Key {
+    Threads,
+    Profile,
+    RampUp,
+    Hold,
+    Cooldown,
+    ThinkTime,
+    Iterations,
+    Tags,
+    Name,
+    Ignore,
+    HungAfter,
+    RequestTimeout,
+    Crate,
+}
+
+impl Key {
+    /// In the order the docs and the "expected one of" list present them.
+    pub(crate) const ALL: [Key; 13] = [
+        Key::Threads,
+        Key::Profile,
+        Key::RampUp,
+        Key::Hold,
+        Key::Cooldown,
+        Key::ThinkTime,
+        Key::Iterations,
+        Key::Tags,
+        Key::Name,
+        Key::Ignore,
+        Key::HungAfter,
+        Key::RequestTimeout,
+        Key::Crate,
+    ];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Key::Threads => "threads",
+            Key::Profile => "profile",
+            Key::RampUp => "ramp_up",
+            Key::Hold => "hold",
+            Key::Cooldown => "cooldown",
+            Key::ThinkTime => "think_time",
+            Key::Iterations => "iterations",
+            Key::Tags => "tags",
+            Key::Name => "name",
+            Key::Ignore => "ignore",
+            Key::HungAfter => "hung_after",
+            Key::RequestTimeout => "request_timeout",
+            Key::Crate => "crate",
+        }
+    }
+
+    /// The option written correctly, for messages about a value of the wrong shape.
+    pub(crate) fn example(self) -> &'static str {
+        match self {
+            Key::Threads => "threads = [1, 5, 10]",
+            Key::Profile => "profile = \"ramp\"",
+            Key::RampUp => "ramp_up = \"75s\"",
+            Key::Hold => "hold = \"60s\"",
+            Key::Cooldown => "cooldown = \"10s\"",
+            Key::ThinkTime => "think_time = \"500ms..2s\"",
+            Key::Iterations => "iterations = 3",
+            Key::Tags => "tags = [\"checkout\"]",
+            Key::Name => "name = \"checkout_v2\"",
+            Key::Ignore => "ignore = true",
+            Key::HungAfter => "hung_after = \"30s\"",
+            Key::RequestTimeout => "request_timeout = \"10s\"",
+            Key::Crate => "crate = ::loadspec",
+        }
+    }
+
+    /// What the value must be, completing "`key` must be …".
+    pub(crate) fn expected(self) -> &'static str {
+        match self {
+            Key::Threads => "an array of user counts",
+            Key::Profile => "\"spike\", \"ramp\" or \"stress\"",
+            Key::RampUp | Key::Hold | Key::Cooldown | Key::HungAfter | Key::RequestTimeout => {
+                "a duration string"
+            }
+            Key::ThinkTime => "a duration range string or a duration string",
+            Key::Iterations => "a positive integer",
+            Key::Tags => "an array of string literals",
+            Key::Name => "a string literal",
+            Key::Ignore => "`true` or `false` (or written alone)",
+            Key::Crate => "a path",
+        }
+    }
+
+    pub(crate) fn from_name(name: &str) -> Option<Key> {
+        Key::ALL.into_iter().find(|key| key.name() == name)
+    }
+
+    /// The option a misspelled or foreign name most likely meant.
+    pub(crate) fn suggest(unknown: &str) -> Option<Key> {
+        let normalized = normalize(unknown);
+        let alias = match normalized.as_str() {
+            "ramp" | "rampuptime" | "rampupperiod" => Some(Key::RampUp),
+            "thread" | "users" | "user" | "vus" | "vu" | "concurrency" => Some(Key::Threads),
+            "duration" | "holdfor" | "holdtime" => Some(Key::Hold),
+            "think" | "pacing" | "pause" => Some(Key::ThinkTime),
+            "iteration" | "iters" | "loops" => Some(Key::Iterations),
+            "tag" => Some(Key::Tags),
+            "timeout" => Some(Key::RequestTimeout),
+            "hung" | "hangafter" => Some(Key::HungAfter),
+            "ignored" | "skip" => Some(Key::Ignore),
+            "kind" | "mode" => Some(Key::Profile),
+            "cooldownperiod" | "cooldowntime" => Some(Key::Cooldown),
+            _ => None,
+        };
+        // Catches case and separator slips: `rampUp`, `RampUp`, `ramp-up`, `thinktime`.
+        alias.or_else(|| Key::ALL.into_iter().find(|key| normalize(key.name()) == normalized))
+    }
+
+    /// `` `threads`, `profile`, … `` for "expected one of" messages.
+    pub(crate) fn list() -> String {
+        let names: Vec<String> = Key::ALL.iter().map(|key| format!("`{}`", key.name())).collect();
+        names.join(", ")
+    }
+}
+
+fn normalize(name: &str) -> String {
+    name.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for key in Key::ALL {
+            assert_eq!(Key::from_name(key.name()), Some(key));
+        }
+    }
+
+    #[test]
+    fn near_misses_get_a_hint() {
+        let cases = [
+            ("rampup", Key::RampUp),
+            ("ramp", Key::RampUp),
+            ("rampUp", Key::RampUp),
+            ("thread", Key::Threads),
+            ("users", Key::Threads),
+            ("vus", Key::Threads),
+            ("duration", Key::Hold),
+            ("hold_for", Key::Hold),
+            ("think", Key::ThinkTime),
+            ("thinktime", Key::ThinkTime),
+            ("pacing", Key::ThinkTime),
+            ("iteration", Key::Iterations),
+            ("tag", Key::Tags),
+            ("timeout", Key::RequestTimeout),
+            ("requestTimeout", Key::RequestTimeout),
+        ];
+        for (unknown, expected) in cases {
+            assert_eq!(Key::suggest(unknown), Some(expected), "{unknown}");
+        }
+        assert_eq!(Key::suggest("colour"), None);
+    }
+}

@@ -1,0 +1,162 @@
+//! The console: a live progress bar per step (hidden when stderr is not a terminal) and an
+//! end-of-step table on stdout.
+
+mod table;
+
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use self::table::Table;
+use crate::engine::{Observer, Progress};
+use crate::plan::{Mode, RunPlan, StepPlan};
+use crate::results::model::{LabelSummary, RunResults, StepResult};
+
+/// Prints progress and per-step tables.
+#[derive(Debug, Default)]
+pub struct Console {
+    bar: Option<ProgressBar>,
+}
+
+impl Console {
+    /// A console observer.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl Observer for Console {
+    fn step_started(&mut self, plan: &RunPlan, step: &StepPlan) {
+        let users: Vec<String> = plan
+            .scenarios
+            .iter()
+            .zip(&step.users)
+            .map(|(p, n)| if plan.scenarios.len() == 1 { format!("{n} users") } else { format!("{} × {n}", p.scenario.name()) })
+            .collect();
+        let shape = match (plan.mode, step.iterations) {
+            (Mode::Smoke, _) => "smoke: 1 user, 1 iteration".to_owned(),
+            (Mode::Full, Some(n)) => format!("{n} iterations per user"),
+            (Mode::Full, None) => format!(
+                "{}{}hold {}",
+                plan.profile.as_str(),
+                if step.ramp_up.is_zero() { " · ".to_owned() } else { format!(" · ramp-up {} · ", human(step.ramp_up)) },
+                human(step.hold)
+            ),
+        };
+        println!(
+            "{} · step {}/{} · {} · {}",
+            plan.name,
+            step.index + 1,
+            plan.steps.len(),
+            users.join(", "),
+            shape
+        );
+        let bar = ProgressBar::new(step.stop_at.as_millis() as u64);
+        if let Ok(style) =
+            ProgressStyle::with_template("  [{bar:30}] {msg}").map(|s| s.progress_chars("=> "))
+        {
+            bar.set_style(style);
+        }
+        self.bar = Some(bar);
+    }
+
+    fn tick(&mut self, progress: &Progress) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(progress.planned.as_millis() as u64);
+            bar.set_position(progress.elapsed.as_millis() as u64);
+            bar.set_message(format!(
+                "{}/{} · {} users · {:.0} req/s · {} requests · {} failed",
+                human_secs(progress.elapsed),
+                human_secs(progress.planned),
+                progress.active_users,
+                progress.requests_per_s,
+                progress.requests,
+                progress.failures,
+            ));
+        }
+    }
+
+    fn step_finished(&mut self, _plan: &RunPlan, step: &StepResult) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+        print!("{}", step_table(step));
+    }
+}
+
+/// The end-of-step table: per scenario, its transactions, request labels and total.
+pub fn step_table(step: &StepResult) -> String {
+    let mut out = String::new();
+    for s in &step.scenarios {
+        let it = &s.iterations;
+        out.push_str(&format!(
+            "  {} · {} users · {:.1} s measured · {} iterations ({} failed{}) · {} requests ({:.1}/s, {} failed)\n",
+            s.scenario,
+            s.users,
+            step.measured_s,
+            it.count,
+            it.failures,
+            if s.interrupted_iterations > 0 { format!(", {} cut off", s.interrupted_iterations) } else { String::new() },
+            s.total_requests.count,
+            s.total_requests.throughput_per_s,
+            s.total_requests.failures,
+        ));
+        let mut table =
+            Table::new(&["", "count", "fail%", "mean", "p50", "p90", "p95", "p99", "max", "/s", "req/tx"]);
+        for t in &s.transactions {
+            table.row(row(&format!("tx {}", t.label), t));
+        }
+        for r in &s.requests {
+            table.row(row(&r.label, r));
+        }
+        if s.requests.len() > 1 {
+            table.row(row("Total", &s.total_requests));
+        }
+        out.push_str(&table.render("    "));
+        for label in s.transactions.iter().chain(&s.requests).chain(std::iter::once(&s.iterations)) {
+            for e in &label.errors {
+                out.push_str(&format!("    ! {} · {} × {}: {}\n", label.label, e.count, e.kind, e.sample));
+            }
+        }
+    }
+    out
+}
+
+fn row(label: &str, s: &LabelSummary) -> Vec<String> {
+    let ms = |v: f64| format!("{v:.1}");
+    vec![
+        label.to_owned(),
+        s.count.to_string(),
+        format!("{:.2}%", s.error_rate * 100.0),
+        ms(s.mean_ms),
+        ms(s.p50_ms),
+        ms(s.p90_ms),
+        ms(s.p95_ms),
+        ms(s.p99_ms),
+        ms(s.max_ms),
+        format!("{:.1}", s.throughput_per_s),
+        s.requests_per_transaction.map_or_else(String::new, |r| format!("{r:.1}")),
+    ]
+}
+
+/// One line per run: where the results are.
+pub fn run_summary(results: &RunResults, path: &std::path::Path) -> String {
+    let requests: u64 = results.steps.iter().flat_map(|s| &s.scenarios).map(|s| s.total_requests.count).sum();
+    let failures: u64 = results.steps.iter().flat_map(|s| &s.scenarios).map(|s| s.total_requests.failures).sum();
+    format!(
+        "{} · {:?} · {} steps · {requests} requests, {failures} failed · {:.1} s · results: {}",
+        results.run.name,
+        results.run.status,
+        results.steps.len(),
+        results.run.duration_s,
+        path.display()
+    )
+}
+
+fn human(d: Duration) -> String {
+    humantime::format_duration(d).to_string()
+}
+
+fn human_secs(d: Duration) -> String {
+    format!("{:.0}s", d.as_secs_f64())
+}

@@ -1,0 +1,135 @@
+//! One virtual user's life within a step: wait for its start, loop iterations with think
+//! times until the step stops, record each iteration.
+
+use std::panic::AssertUnwindSafe;
+use std::rc::Rc;
+use std::time::Duration;
+
+use futures::FutureExt as _;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use crate::metrics::stats::{LabelKind, Sample};
+use crate::plan::RunPlan;
+use crate::user::{ErrorKind, User, UserContext, panic_message};
+
+/// When the users of a step start, stop and must be gone.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StepTiming {
+    /// No iteration starts after this.
+    pub(crate) stop_at: Instant,
+    /// In-flight iterations are cut off here.
+    pub(crate) hard_stop: Instant,
+    /// Iterations per user, if fixed.
+    pub(crate) iterations: Option<u32>,
+}
+
+/// One user to start.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct UserOrder {
+    pub(crate) scenario: usize,
+    pub(crate) index: u64,
+    pub(crate) start: Instant,
+    pub(crate) seed: u64,
+}
+
+pub(crate) async fn run_user(
+    ctx: Rc<UserContext>,
+    plan: std::sync::Arc<RunPlan>,
+    order: UserOrder,
+    timing: StepTiming,
+    mut interrupted: watch::Receiver<bool>,
+) {
+    tokio::time::sleep_until(order.start).await;
+    if Instant::now() >= timing.stop_at || *interrupted.borrow() {
+        return;
+    }
+    let recorder = Rc::clone(&ctx.recorder);
+    let scenario = order.scenario;
+    let planned = &plan.scenarios[scenario];
+    let label = recorder.borrow_mut().label(scenario, LabelKind::Iteration, planned.scenario.name());
+    recorder.borrow_mut().user_started(scenario);
+    let mut think = ThinkTime::new(planned.think_time, order.seed);
+    let mut user = User::new(ctx, order.index, order.seed);
+    loop {
+        if timing.iterations.is_some_and(|n| user.iteration >= u64::from(n)) || Instant::now() >= timing.stop_at {
+            break;
+        }
+        let started = Instant::now();
+        let iteration = AssertUnwindSafe(planned.scenario.call(&mut user)).catch_unwind();
+        let outcome = tokio::select! {
+            outcome = tokio::time::timeout_at(timing.hard_stop, iteration) => outcome.ok(),
+            () = until_interrupted(&mut interrupted) => None,
+        };
+        let failure = match outcome {
+            None => {
+                recorder.borrow_mut().iteration_interrupted(scenario);
+                break;
+            }
+            Some(Err(panic)) => Some((ErrorKind::Panic, panic_message(panic.as_ref()))),
+            Some(Ok(Err(failure))) => Some((failure.kind(), failure.message().to_owned())),
+            Some(Ok(Ok(()))) => None,
+        };
+        let micros = started.elapsed().as_micros() as u64;
+        let error = failure.as_ref().map(|(kind, message)| (*kind, message.as_str()));
+        recorder.borrow_mut().record(label, &Sample { micros, status: None, error, requests: 0, bytes_received: 0 });
+        user.iteration += 1;
+        if let Some(pause) = think.next() {
+            let until = (Instant::now() + pause).min(timing.stop_at);
+            tokio::select! {
+                () = tokio::time::sleep_until(until) => {}
+                () = until_interrupted(&mut interrupted) => break,
+            }
+        }
+    }
+    recorder.borrow_mut().user_stopped(scenario);
+}
+
+/// Resolves once the worker is told to stop at once; never if its sender is gone.
+async fn until_interrupted(interrupted: &mut watch::Receiver<bool>) {
+    if interrupted.wait_for(|stop| *stop).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Think times drawn uniformly from a range, from a stream separate from the user's own so
+/// the scenario's data does not change when think times do.
+struct ThinkTime {
+    range: Option<(Duration, Duration)>,
+    state: u64,
+}
+
+impl ThinkTime {
+    fn new(range: Option<(Duration, Duration)>, seed: u64) -> Self {
+        Self { range, state: crate::seed::mix(seed, 0x7468_696E_6B) }
+    }
+
+    fn next(&mut self) -> Option<Duration> {
+        let (min, max) = self.range?;
+        let span = (max - min).as_nanos() as u64;
+        if span == 0 {
+            return Some(min);
+        }
+        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let draw = crate::seed::mix(self.state, 0) % (span + 1);
+        Some(min + Duration::from_nanos(draw))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn think_times_stay_in_range_and_vary() {
+        let (min, max) = (Duration::from_millis(500), Duration::from_secs(2));
+        let mut think = ThinkTime::new(Some((min, max)), 7);
+        let draws: Vec<_> = (0..1000).map(|_| think.next().unwrap()).collect();
+        assert!(draws.iter().all(|d| *d >= min && *d <= max));
+        assert!(draws.iter().any(|d| *d < Duration::from_millis(800)));
+        assert!(draws.iter().any(|d| *d > Duration::from_millis(1700)));
+        assert_eq!(ThinkTime::new(None, 7).next(), None);
+        let fixed = Duration::from_secs(1);
+        assert_eq!(ThinkTime::new(Some((fixed, fixed)), 7).next(), Some(fixed));
+    }
+}

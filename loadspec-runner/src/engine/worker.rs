@@ -1,0 +1,129 @@
+//! Worker threads: each runs a single-threaded tokio runtime with its own users, its own HTTP
+//! connection pool and its own recorder, so the hot path takes no lock and crosses no thread.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::LocalSet;
+
+use super::vu::{self, StepTiming, UserOrder};
+use crate::error::RunError;
+use crate::metrics::recorder::{Interval, Recorder};
+use crate::plan::RunPlan;
+use crate::user::UserContext;
+
+/// What the coordinator asks of a worker.
+pub(crate) enum Command {
+    /// Start these users for a step; answer `done` with the last interval once all stopped.
+    StartStep { timing: StepTiming, users: Vec<UserOrder>, done: oneshot::Sender<Interval> },
+    /// Hand over the current interval.
+    Flush(oneshot::Sender<Interval>),
+    /// Stop every user at once (Ctrl-C).
+    Interrupt,
+}
+
+/// The coordinator's end of a worker.
+pub(crate) struct Worker {
+    commands: mpsc::UnboundedSender<Command>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Worker {
+    /// Starts worker `id`; the runtime and HTTP client are built here so failures surface to
+    /// the caller instead of dying on the thread.
+    pub(crate) fn start(id: usize, plan: Arc<RunPlan>) -> Result<Self, RunError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|source| RunError::Start { what: "worker runtime", source })?;
+        let client = build_client(&plan)?;
+        let (commands, receiver) = mpsc::unbounded_channel();
+        let thread = std::thread::Builder::new()
+            .name(format!("loadspec-worker-{id}"))
+            .spawn(move || {
+                let local = LocalSet::new();
+                local.block_on(&runtime, serve(receiver, plan, client));
+            })
+            .map_err(|source| RunError::Start { what: "worker thread", source })?;
+        Ok(Self { commands, thread: Some(thread) })
+    }
+
+    pub(crate) fn send(&self, command: Command) -> Result<(), RunError> {
+        self.commands.send(command).map_err(|_| RunError::WorkerLost)
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        // Closing the channel ends the worker's loop; joining makes sure its users are gone.
+        let (closed, _) = mpsc::unbounded_channel();
+        drop(std::mem::replace(&mut self.commands, closed));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// One client per worker: its pool holds one keep-alive connection per concurrently busy user.
+fn build_client(plan: &RunPlan) -> Result<reqwest::Client, RunError> {
+    let connect_timeout = plan.scenarios.iter().map(|s| s.request_timeout).max().unwrap_or_default();
+    reqwest::Client::builder()
+        .no_proxy()
+        .tcp_nodelay(true)
+        .pool_max_idle_per_host(usize::MAX)
+        .connect_timeout(connect_timeout)
+        .build()
+        .map_err(RunError::HttpClient)
+}
+
+async fn serve(mut commands: mpsc::UnboundedReceiver<Command>, plan: Arc<RunPlan>, client: reqwest::Client) {
+    let recorder = Rc::new(RefCell::new(Recorder::new(plan.scenarios.len())));
+    let contexts: Vec<Rc<UserContext>> = plan
+        .scenarios
+        .iter()
+        .enumerate()
+        .map(|(scenario, planned)| {
+            Rc::new(UserContext {
+                scenario,
+                client: client.clone(),
+                base_url: plan.target.clone().into_boxed_str(),
+                recorder: Rc::clone(&recorder),
+                hung_after: planned.hung_after,
+                request_timeout: planned.request_timeout,
+                pauses: plan.mode == crate::plan::Mode::Full,
+            })
+        })
+        .collect();
+    let (interrupt, interrupted) = watch::channel(false);
+    while let Some(command) = commands.recv().await {
+        match command {
+            Command::StartStep { timing, users, done } => {
+                let handles: Vec<_> = users
+                    .into_iter()
+                    .map(|order| {
+                        let ctx = Rc::clone(&contexts[order.scenario]);
+                        let user = vu::run_user(ctx, Arc::clone(&plan), order, timing, interrupted.clone());
+                        tokio::task::spawn_local(user)
+                    })
+                    .collect();
+                let recorder = Rc::clone(&recorder);
+                tokio::task::spawn_local(async move {
+                    for handle in handles {
+                        // A user task only ends in error if our own code panicked; the others go on.
+                        let _ = handle.await;
+                    }
+                    let _ = done.send(recorder.borrow_mut().take_interval());
+                });
+            }
+            Command::Flush(reply) => {
+                let _ = reply.send(recorder.borrow_mut().take_interval());
+            }
+            Command::Interrupt => {
+                let _ = interrupt.send(true);
+            }
+        }
+    }
+}

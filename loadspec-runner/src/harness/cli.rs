@@ -1,0 +1,146 @@
+//! The harness's command line: libtest's flags (so `cargo test` and nextest drive it) plus
+//! loadspec's own. Every value is parsed by the same functions as the environment variables.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+
+use crate::plan::{Overrides, ProfileKind, overrides::parse_threads};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "loadspec",
+    about = "Runs loadspec scenarios: smoke mode (1 user, 1 iteration) by default, --full for the load plan",
+    disable_version_flag = true,
+    after_help = super::env_help(),
+)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) libtest: libtest_mimic::Arguments,
+
+    /// Run the full load plan instead of the smoke check (also LOADSPEC_MODE=full)
+    #[arg(long, conflicts_with = "smoke")]
+    pub(crate) full: bool,
+
+    /// Run only the smoke check: 1 user, 1 iteration, no think time
+    #[arg(long)]
+    pub(crate) smoke: bool,
+
+    /// Base URL of the target, e.g. http://127.0.0.1:8000
+    #[arg(long, value_name = "URL")]
+    pub(crate) target: Option<String>,
+
+    /// Users per load step, e.g. 1,5,10,30
+    #[arg(long, value_name = "LIST", value_parser = threads)]
+    pub(crate) threads: Option<ThreadList>,
+
+    /// spike, ramp or stress
+    #[arg(long, value_name = "PROFILE", value_parser = profile)]
+    pub(crate) profile: Option<ProfileKind>,
+
+    /// Time to start all users of a step, e.g. 75s
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub(crate) ramp_up: Option<Duration>,
+
+    /// Time at full load per step, e.g. 60s
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub(crate) hold: Option<Duration>,
+
+    /// Pause between steps, e.g. 10s
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub(crate) cooldown: Option<Duration>,
+
+    /// Pause between iterations, e.g. 500ms..2s
+    #[arg(long, value_name = "RANGE", value_parser = duration_range)]
+    pub(crate) think_time: Option<(Duration, Duration)>,
+
+    /// Iterations per user instead of a timed hold
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) iterations: Option<u32>,
+
+    /// Seed of the users' random streams (reproduces a run's data)
+    #[arg(long, value_name = "N")]
+    pub(crate) seed: Option<u64>,
+
+    /// Directory for results (default: target/loadspec)
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out_dir: Option<PathBuf>,
+
+    /// Worker threads driving the users (default: one per core)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub(crate) workers: Option<u32>,
+}
+
+/// A `--threads` value (a newtype so clap takes the list as one value).
+#[derive(Debug, Clone)]
+pub(crate) struct ThreadList(Vec<u32>);
+
+fn threads(text: &str) -> Result<ThreadList, String> {
+    parse_threads(text).map(ThreadList)
+}
+
+fn profile(text: &str) -> Result<ProfileKind, String> {
+    ProfileKind::parse(text).ok_or_else(|| "expected spike, ramp or stress".to_owned())
+}
+
+fn duration(text: &str) -> Result<Duration, String> {
+    loadspec_units::duration(text).map_err(|e| e.to_string())
+}
+
+fn duration_range(text: &str) -> Result<(Duration, Duration), String> {
+    loadspec_units::duration_range(text).map_err(|e| e.to_string())
+}
+
+impl Cli {
+    /// The loadspec values given on the command line.
+    pub(crate) fn overrides(&self) -> Overrides {
+        Overrides {
+            target: self.target.clone(),
+            mode: None,
+            threads: self.threads.as_ref().map(|t| t.0.clone()),
+            profile: self.profile,
+            ramp_up: self.ramp_up,
+            hold: self.hold,
+            cooldown: self.cooldown,
+            think_time: self.think_time,
+            iterations: self.iterations,
+            seed: self.seed,
+            out_dir: self.out_dir.clone(),
+            workers: self.workers.map(|n| n as usize),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("load").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn libtest_and_loadspec_flags_mix() {
+        let cli = parse(&["insuree", "--exact", "--full", "--threads", "1,5", "--hold", "2s", "--seed", "9"]).unwrap();
+        assert_eq!(cli.libtest.filter.as_deref(), Some("insuree"));
+        assert!(cli.libtest.exact && cli.full);
+        let o = cli.overrides();
+        assert_eq!(o.threads, Some(vec![1, 5]));
+        assert_eq!(o.hold, Some(Duration::from_secs(2)));
+        assert_eq!(o.seed, Some(9));
+        assert!(parse(&["--list", "--format", "terse"]).unwrap().libtest.list);
+    }
+
+    #[test]
+    fn bad_values_name_the_value_and_what_was_expected() {
+        let e = parse(&["--hold", "forever"]).unwrap_err().to_string();
+        assert!(e.contains("forever") && e.contains("--hold"), "{e}");
+        let e = parse(&["--threads", "1,0"]).unwrap_err().to_string();
+        assert!(e.contains("0 users"), "{e}");
+        let e = parse(&["--profile", "soak"]).unwrap_err().to_string();
+        assert!(e.contains("spike, ramp or stress"), "{e}");
+        assert!(parse(&["--full", "--smoke"]).is_err());
+        assert!(parse(&["--iterations", "0"]).is_err());
+    }
+}

@@ -1,0 +1,253 @@
+//! The test harness: `harness = false` targets call [`main`] (through the facade) and get a
+//! libtest-compatible runner — `cargo test`, `cargo test -- <filter> --exact`, `--list`,
+//! `--ignored`, nextest — that runs scenarios in smoke mode unless the full plan is asked for.
+//!
+//! The mode rule: `--full` or `LOADSPEC_MODE=full` (or `--bench`, i.e. `cargo bench`) runs the
+//! full plan; `--smoke` or `LOADSPEC_MODE=smoke` the smoke check; otherwise the harness's
+//! default, which is smoke for [`main`] and whatever [`Harness::default_mode`] sets.
+
+mod cli;
+mod select;
+
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+use clap::Parser as _;
+use libtest_mimic::{Failed, Trial};
+
+use self::cli::Cli;
+use crate::console::{Console, run_summary};
+use crate::engine::{self, StopHandle};
+use crate::error::{RunError, exit_code};
+use crate::plan::{self, Mode, Overrides, RunPlan};
+use crate::results::{self, model::RunResults};
+use crate::scenario::Scenario;
+
+/// The `--help` epilogue: every environment variable, from the one list the parser reads.
+fn env_help() -> String {
+    let mut help = String::from("Environment variables (the flags above win over them):\n");
+    for (name, what) in plan::ENV_VARS {
+        help.push_str(&format!("  {name:<22} {what}\n"));
+    }
+    help.push_str("Load tests never run concurrently: --test-threads is always 1.");
+    help
+}
+
+/// Runs the registered scenarios with the process's arguments; smoke mode unless asked.
+pub fn main() -> ExitCode {
+    Harness::new().run()
+}
+
+/// Configures how a suite runs: which scenarios, the default target and mode, and hooks for
+/// what happens with each run's results.
+pub struct Harness {
+    scenarios: Option<Vec<Scenario>>,
+    defaults: Overrides,
+    default_mode: Mode,
+    on_results: Option<Box<dyn Fn(&RunResults) + Send + Sync>>,
+}
+
+impl Default for Harness {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for Harness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Harness")
+            .field("scenarios", &self.scenarios)
+            .field("defaults", &self.defaults)
+            .field("default_mode", &self.default_mode)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What one trial ended with, to choose the process's exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Outcome {
+    Passed,
+    Failed,
+    Interrupted,
+    RunError,
+}
+
+impl Harness {
+    /// The registered `#[scenario]`s, smoke mode by default.
+    pub fn new() -> Self {
+        Self { scenarios: None, defaults: Overrides::default(), default_mode: Mode::Smoke, on_results: None }
+    }
+
+    /// Runs these scenarios instead of the registered ones.
+    pub fn scenarios(mut self, scenarios: impl IntoIterator<Item = Scenario>) -> Self {
+        self.scenarios = Some(scenarios.into_iter().collect());
+        self
+    }
+
+    /// The target used when neither `LOADSPEC_TARGET` nor `--target` is given (e.g. an
+    /// embedded server the suite started).
+    pub fn target(mut self, url: impl Into<String>) -> Self {
+        self.defaults.target = Some(url.into());
+        self
+    }
+
+    /// Values below the environment and the CLI (e.g. shorter holds for a demo).
+    pub fn defaults(mut self, defaults: Overrides) -> Self {
+        let target = self.defaults.target.take();
+        self.defaults = defaults;
+        self.defaults.target = self.defaults.target.take().or(target);
+        self
+    }
+
+    /// The mode when neither `--full`/`--smoke` nor `LOADSPEC_MODE` chooses one.
+    pub fn default_mode(mut self, mode: Mode) -> Self {
+        self.default_mode = mode;
+        self
+    }
+
+    /// Called with every run's results after they are written.
+    pub fn on_results(mut self, hook: impl Fn(&RunResults) + Send + Sync + 'static) -> Self {
+        self.on_results = Some(Box::new(hook));
+        self
+    }
+
+    /// Parses the process's arguments and runs.
+    pub fn run(self) -> ExitCode {
+        self.run_with_args(std::env::args())
+    }
+
+    /// Runs with explicit arguments (the first is the program name).
+    pub fn run_with_args(self, args: impl IntoIterator<Item = String>) -> ExitCode {
+        let mut cli = match Cli::try_parse_from(args) {
+            Ok(cli) => cli,
+            Err(e) if !e.use_stderr() => {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            Err(e) => {
+                let _ = e.print();
+                return ExitCode::from(exit_code::CONFIG);
+            }
+        };
+        let env = match Overrides::from_env(|name| std::env::var(name).ok()) {
+            Ok(env) => env,
+            Err(e) => return config_error(&e),
+        };
+        let mode = if cli.full {
+            Mode::Full
+        } else if cli.smoke {
+            Mode::Smoke
+        } else {
+            env.mode.unwrap_or(if cli.libtest.bench { Mode::Full } else { self.default_mode })
+        };
+        let overrides = Overrides { mode: Some(mode), ..self.defaults.clone().overlay(env).overlay(cli.overrides()) };
+        let scenarios = self.scenarios.clone().unwrap_or_else(crate::registry::registered);
+
+        if cli.libtest.list {
+            let trials = scenarios.iter().map(|s| Trial::test(s.test_name(), || Ok(())).with_ignored_flag(s.is_ignored()));
+            return libtest_mimic::run(&cli.libtest, trials.collect()).exit_code();
+        }
+
+        let groups = select::groups(&scenarios, &cli.libtest, &overrides);
+        let mut plans = Vec::with_capacity(groups.len());
+        for group in groups {
+            match plan::resolve(&group.scenarios, &overrides) {
+                Ok(plan) => plans.push((group, plan)),
+                Err(e) => return config_error(&e),
+            }
+        }
+        let outcomes = Arc::new(Mutex::new(Vec::new()));
+        let hook: Arc<Option<Box<dyn Fn(&RunResults) + Send + Sync>>> = Arc::new(self.on_results);
+        let trials = plans
+            .into_iter()
+            .map(|(group, plan)| {
+                let outcomes = Arc::clone(&outcomes);
+                let hook = Arc::clone(&hook);
+                Trial::test(group.name, move || {
+                    let (outcome, result) = run_trial(&plan, hook.as_ref().as_deref());
+                    if let Ok(mut all) = outcomes.lock() {
+                        all.push(outcome);
+                    }
+                    result
+                })
+                .with_ignored_flag(group.ignored)
+            })
+            .collect();
+        // Filtering happened above (stress groups need it); load tests never overlap.
+        cli.libtest.filter = None;
+        cli.libtest.skip.clear();
+        cli.libtest.exact = false;
+        cli.libtest.test_threads = Some(1);
+        let conclusion = libtest_mimic::run(&cli.libtest, trials);
+        let worst = outcomes.lock().map(|all| all.iter().copied().max()).ok().flatten();
+        match worst {
+            Some(Outcome::RunError) => ExitCode::from(exit_code::RUN_ERROR),
+            Some(Outcome::Interrupted) => ExitCode::from(exit_code::INTERRUPTED),
+            Some(Outcome::Failed) => ExitCode::from(exit_code::FAILED),
+            _ if conclusion.has_failed() => ExitCode::from(exit_code::FAILED),
+            _ => ExitCode::SUCCESS,
+        }
+    }
+}
+
+fn config_error(error: &dyn std::error::Error) -> ExitCode {
+    eprintln!("error: {error}");
+    ExitCode::from(exit_code::CONFIG)
+}
+
+fn run_trial(plan: &RunPlan, hook: Option<&(dyn Fn(&RunResults) + Send + Sync)>) -> (Outcome, Result<(), Failed>) {
+    match run_and_write(plan) {
+        Err(e) => (Outcome::RunError, Err(Failed::from(chain(&e)))),
+        Ok((results, path)) => {
+            println!("{}", run_summary(&results, &path));
+            if let Some(hook) = hook {
+                hook(&results);
+            }
+            verdict(&results)
+        }
+    }
+}
+
+/// Runs a plan with the console attached and writes `results.json` into a fresh run directory.
+pub fn run_and_write(plan: &RunPlan) -> Result<(RunResults, std::path::PathBuf), RunError> {
+    let results = engine::run(plan, &mut Console::new(), &StopHandle::new())?;
+    let dir = results::write::create_run_dir(&plan.out_dir, &plan.name, &results::compact_timestamp(&results.run.started_at))?;
+    let path = dir.join("results.json");
+    results::write_json(&path, &results)?;
+    Ok((results, path))
+}
+
+/// A smoke run fails when any iteration failed; a full run passes unless it was interrupted
+/// (criteria judge full runs).
+fn verdict(results: &RunResults) -> (Outcome, Result<(), Failed>) {
+    if results.run.status == results::model::RunStatus::Interrupted {
+        return (Outcome::Interrupted, Err(Failed::from("the run was interrupted")));
+    }
+    if results.run.mode == Mode::Smoke {
+        let failed: Vec<String> = results
+            .steps
+            .iter()
+            .flat_map(|s| &s.scenarios)
+            .flat_map(|s| s.iterations.errors.iter().map(move |e| format!("{}: {} ({})", s.scenario, e.sample, e.kind)))
+            .collect();
+        let started: u64 = results.steps.iter().flat_map(|s| &s.scenarios).map(|s| s.iterations.count).sum();
+        if started == 0 {
+            return (Outcome::Failed, Err(Failed::from("no iteration ran")));
+        }
+        if !failed.is_empty() {
+            return (Outcome::Failed, Err(Failed::from(format!("the smoke iteration failed: {}", failed.join("; ")))));
+        }
+    }
+    (Outcome::Passed, Ok(()))
+}
+
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}

@@ -1,0 +1,210 @@
+//! The coordinator's view of one step: worker intervals merged into per-second points and
+//! into the step's statistics.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::histogram::{self, LatencyHistogram};
+use super::recorder::{Interval, LabelKey};
+use super::stats::{LabelKind, LabelStats};
+use crate::results::model::{ErrorSummary, LabelSummary, ScenarioStepResult, TimePoint, TransactionPoint};
+
+/// Accumulates one step of one run.
+pub(crate) struct StepAccumulator {
+    scenario_names: Vec<String>,
+    /// Statistics of the measured window (ramp-up excluded).
+    measured: HashMap<LabelKey, LabelStats>,
+    /// First-appearance order of labels, so reports list transactions as the flow runs them.
+    order: HashMap<LabelKey, usize>,
+    /// The current tick, merged across workers; reset after every tick.
+    tick: HashMap<LabelKey, LabelStats>,
+    tick_active: Vec<u32>,
+    scratch: LatencyHistogram,
+    time_series: Vec<Vec<TimePoint>>,
+    interrupted: Vec<u64>,
+}
+
+impl StepAccumulator {
+    pub(crate) fn new(scenario_names: Vec<String>) -> Self {
+        let n = scenario_names.len();
+        Self {
+            scenario_names,
+            measured: HashMap::new(),
+            order: HashMap::new(),
+            tick: HashMap::new(),
+            tick_active: vec![0; n],
+            scratch: histogram::new_histogram(),
+            time_series: vec![Vec::new(); n],
+            interrupted: vec![0; n],
+        }
+    }
+
+    /// Adds one worker's interval to the current tick.
+    pub(crate) fn add_interval(&mut self, interval: Interval) {
+        for (key, stats) in interval.labels {
+            let next = self.order.len();
+            self.order.entry(key.clone()).or_insert(next);
+            match self.tick.get_mut(&key) {
+                Some(existing) => existing.merge(&stats),
+                None => {
+                    self.tick.insert(key, stats);
+                }
+            }
+        }
+        for (total, active) in self.tick_active.iter_mut().zip(&interval.active_users) {
+            *total += active;
+        }
+        for (total, n) in self.interrupted.iter_mut().zip(&interval.interrupted) {
+            *total += n;
+        }
+    }
+
+    /// Closes the current tick: records its time point and, outside the ramp-up, adds it to
+    /// the step's statistics.
+    pub(crate) fn close_tick(&mut self, t_s: f64, width_s: f64, ramp_up: bool) {
+        for scenario in 0..self.scenario_names.len() {
+            let point = self.time_point(scenario, t_s, width_s, ramp_up);
+            self.time_series[scenario].push(point);
+        }
+        for (key, stats) in &mut self.tick {
+            if stats.is_empty() {
+                continue;
+            }
+            if !ramp_up {
+                match self.measured.get_mut(key) {
+                    Some(existing) => existing.merge(stats),
+                    None => {
+                        self.measured.insert(key.clone(), stats.clone());
+                    }
+                }
+            }
+            stats.reset();
+        }
+        self.tick_active.iter_mut().for_each(|a| *a = 0);
+    }
+
+    fn time_point(&mut self, scenario: usize, t_s: f64, width_s: f64, ramp_up: bool) -> TimePoint {
+        self.scratch.reset();
+        let (mut requests, mut failures) = (0, 0);
+        let mut transactions = BTreeMap::new();
+        for (key, stats) in &self.tick {
+            if key.scenario != scenario || stats.is_empty() {
+                continue;
+            }
+            match key.kind {
+                LabelKind::Request => {
+                    requests += stats.count;
+                    failures += stats.failures;
+                    let _same_bounds = self.scratch.add(&stats.histogram);
+                }
+                LabelKind::Transaction => {
+                    transactions.insert(
+                        key.name.to_string(),
+                        TransactionPoint {
+                            count: stats.count,
+                            failures: stats.failures,
+                            p50_ms: quantile_ms(&stats.histogram, 0.5),
+                            p95_ms: quantile_ms(&stats.histogram, 0.95),
+                        },
+                    );
+                }
+                LabelKind::Iteration => {}
+            }
+        }
+        TimePoint {
+            t_s,
+            width_s,
+            ramp_up,
+            active_users: self.tick_active[scenario],
+            requests,
+            failures,
+            p50_ms: quantile_ms(&self.scratch, 0.5),
+            p95_ms: quantile_ms(&self.scratch, 0.95),
+            transactions,
+        }
+    }
+
+    /// Requests and failures in the current tick across scenarios, for progress display.
+    pub(crate) fn tick_requests(&self) -> (u64, u64) {
+        self.tick
+            .iter()
+            .filter(|(k, _)| k.kind == LabelKind::Request)
+            .fold((0, 0), |(r, f), (_, s)| (r + s.count, f + s.failures))
+    }
+
+    /// Users running in the current tick across scenarios.
+    pub(crate) fn tick_active_users(&self) -> u32 {
+        self.tick_active.iter().sum()
+    }
+
+    /// The step's results per scenario, with throughput over `measured_s` seconds.
+    pub(crate) fn finish(self, users: &[u32], measured_s: f64) -> Vec<ScenarioStepResult> {
+        let Self { scenario_names, measured, order, mut time_series, interrupted, .. } = self;
+        let mut labels: Vec<(LabelKey, LabelStats)> = measured.into_iter().collect();
+        labels.sort_by_key(|(key, _)| order.get(key).copied().unwrap_or(usize::MAX));
+        scenario_names
+            .iter()
+            .enumerate()
+            .map(|(scenario, name)| {
+                let mine = || labels.iter().filter(move |(k, _)| k.scenario == scenario);
+                let of_kind = |kind| {
+                    mine().filter(move |(k, _)| k.kind == kind).map(|(k, s)| summarize(&k.name, s, measured_s))
+                };
+                let mut total = LabelStats::new();
+                for (_, stats) in mine().filter(|(k, _)| k.kind == LabelKind::Request) {
+                    total.merge(stats);
+                }
+                let iterations = mine()
+                    .find(|(k, _)| k.kind == LabelKind::Iteration)
+                    .map_or_else(|| summarize(name, &LabelStats::new(), measured_s), |(_, s)| summarize(name, s, measured_s));
+                ScenarioStepResult {
+                    scenario: name.clone(),
+                    users: users.get(scenario).copied().unwrap_or(0),
+                    iterations,
+                    interrupted_iterations: interrupted[scenario],
+                    transactions: of_kind(LabelKind::Transaction).collect(),
+                    requests: of_kind(LabelKind::Request).collect(),
+                    total_requests: summarize("Total", &total, measured_s),
+                    time_series: std::mem::take(&mut time_series[scenario]),
+                }
+            })
+            .collect()
+    }
+}
+
+fn quantile_ms(histogram: &LatencyHistogram, quantile: f64) -> f64 {
+    if histogram.is_empty() { 0.0 } else { micros_to_ms(histogram.value_at_quantile(quantile)) }
+}
+
+fn micros_to_ms(micros: u64) -> f64 {
+    micros as f64 / 1000.0
+}
+
+/// Summarizes one label's statistics.
+pub(crate) fn summarize(label: &str, stats: &LabelStats, measured_s: f64) -> LabelSummary {
+    let h = &stats.histogram;
+    let count = stats.count;
+    LabelSummary {
+        label: label.to_owned(),
+        count,
+        failures: stats.failures,
+        error_rate: if count == 0 { 0.0 } else { stats.failures as f64 / count as f64 },
+        throughput_per_s: if measured_s > 0.0 { count as f64 / measured_s } else { 0.0 },
+        mean_ms: if count == 0 { 0.0 } else { stats.sum_micros as f64 / count as f64 / 1000.0 },
+        min_ms: if count == 0 { 0.0 } else { micros_to_ms(stats.min_micros) },
+        p50_ms: quantile_ms(h, 0.5),
+        p90_ms: quantile_ms(h, 0.9),
+        p95_ms: quantile_ms(h, 0.95),
+        p99_ms: quantile_ms(h, 0.99),
+        p999_ms: quantile_ms(h, 0.999),
+        max_ms: micros_to_ms(stats.max_micros),
+        status_codes: stats.statuses.iter().map(|(s, n)| (s.to_string(), *n)).collect(),
+        errors: stats
+            .errors
+            .iter()
+            .map(|e| ErrorSummary { kind: e.kind, count: e.count, sample: e.sample.clone() })
+            .collect(),
+        requests_per_transaction: (stats.requests > 0).then(|| stats.requests as f64 / count.max(1) as f64),
+        bytes_received: stats.bytes_received,
+        histogram: histogram::encode(h),
+    }
+}

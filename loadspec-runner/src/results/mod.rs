@@ -1,0 +1,95 @@
+//! The results model and its JSON file.
+
+mod environment;
+pub mod model;
+pub(crate) mod write;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+pub use self::environment::environment;
+pub use self::write::{load, write_json, LoadError};
+use self::model::{
+    PlanInfo, PlannedScenarioInfo, PlannedStepInfo, RunInfo, RunResults, RunStatus, SCHEMA_NAME, SCHEMA_VERSION,
+    StepResult,
+};
+use crate::plan::RunPlan;
+
+/// RFC 3339 UTC time with second precision.
+pub fn rfc3339(time: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(time).to_string()
+}
+
+/// Builds the results document of a finished (or stopped) run.
+pub(crate) fn assemble(
+    plan: &RunPlan,
+    started: SystemTime,
+    elapsed: Duration,
+    status: RunStatus,
+    status_reason: Option<String>,
+    steps: Vec<StepResult>,
+) -> RunResults {
+    let started_at = rfc3339(started);
+    RunResults {
+        schema: SCHEMA_NAME.to_owned(),
+        schema_version: SCHEMA_VERSION,
+        run: RunInfo {
+            id: format!("{}-{}", plan.name, compact_timestamp(&started_at)),
+            name: plan.name.clone(),
+            mode: plan.mode,
+            target: plan.target.clone(),
+            seed: plan.seed,
+            started_at,
+            finished_at: rfc3339(started + elapsed),
+            duration_s: elapsed.as_secs_f64(),
+            status,
+            status_reason,
+        },
+        environment: environment(plan.workers),
+        plan: plan_info(plan),
+        steps,
+    }
+}
+
+fn plan_info(plan: &RunPlan) -> PlanInfo {
+    let secs = |d: Duration| d.as_secs_f64();
+    PlanInfo {
+        profile: plan.profile,
+        scenarios: plan
+            .scenarios
+            .iter()
+            .map(|p| PlannedScenarioInfo {
+                name: p.scenario.name().to_owned(),
+                module_path: p.scenario.module_path().to_owned(),
+                threads: p.threads.clone(),
+                think_time_s: p.think_time.map(|(min, max)| [secs(min), secs(max)]),
+                tags: p.scenario.tags().into_iter().map(str::to_owned).collect(),
+                hung_after_s: secs(p.hung_after),
+                request_timeout_s: secs(p.request_timeout),
+            })
+            .collect(),
+        steps: plan
+            .steps
+            .iter()
+            .map(|s| PlannedStepInfo {
+                index: s.index,
+                users: plan
+                    .scenarios
+                    .iter()
+                    .zip(&s.users)
+                    .map(|(p, n)| (p.scenario.name().to_owned(), *n))
+                    .collect::<BTreeMap<_, _>>(),
+                ramp_up_s: secs(s.ramp_up),
+                hold_s: secs(s.hold),
+                cooldown_s: secs(s.cooldown),
+                iterations: s.iterations,
+            })
+            .collect(),
+        graceful_stop_s: secs(plan.graceful_stop),
+    }
+}
+
+/// `2026-11-27T11:53:31Z` → `20261127T115331Z`, for file and directory names.
+pub(crate) fn compact_timestamp(rfc3339: &str) -> String {
+    rfc3339.chars().filter(|c| *c != '-' && *c != ':').collect()
+}

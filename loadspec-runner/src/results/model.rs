@@ -1,0 +1,278 @@
+//! The results document: one JSON file per run, versioned, documented in `docs/results-schema.md`.
+//! Every writer (console, JSON, later HTML and JUnit) renders from these types.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::plan::{Mode, ProfileKind};
+use crate::user::ErrorKind;
+
+/// The `schema` field of every results document.
+pub const SCHEMA_NAME: &str = "loadspec.results";
+/// Bumped on any change that an older reader would misread.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One run: its identity, where it ran, what was planned and what each step measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunResults {
+    /// Always [`SCHEMA_NAME`].
+    pub schema: String,
+    /// [`SCHEMA_VERSION`] of the writer.
+    pub schema_version: u32,
+    /// Identity and outcome of the run.
+    pub run: RunInfo,
+    /// The machine that generated the load.
+    pub environment: Environment,
+    /// The resolved plan.
+    pub plan: PlanInfo,
+    /// Every step that started, in order.
+    pub steps: Vec<StepResult>,
+}
+
+/// Identity and outcome of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    /// Unique id: the run name and its start time.
+    pub id: String,
+    /// The scenario's name, or `stress`.
+    pub name: String,
+    /// Smoke or full.
+    pub mode: Mode,
+    /// Base URL of the target.
+    pub target: String,
+    /// Seed of the users' random streams; `--seed <it>` reproduces the run's data.
+    pub seed: u64,
+    /// RFC 3339 start time.
+    pub started_at: String,
+    /// RFC 3339 end time.
+    pub finished_at: String,
+    /// Wall time of the whole run, cooldowns included.
+    pub duration_s: f64,
+    /// How the run ended.
+    pub status: RunStatus,
+    /// Why the run ended early, if it did.
+    pub status_reason: Option<String>,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Every planned step ran.
+    Completed,
+    /// Stopped by Ctrl-C / SIGTERM.
+    Interrupted,
+    /// Stopped early on purpose (e.g. a failed criterion with abort_on_fail).
+    Aborted,
+}
+
+/// The machine that generated the load.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Environment {
+    /// Host name.
+    pub hostname: String,
+    /// Operating system and version.
+    pub os: String,
+    /// Kernel version.
+    pub kernel: String,
+    /// CPU model.
+    pub cpu_model: String,
+    /// Logical CPUs.
+    pub cpus: usize,
+    /// Total memory in bytes.
+    pub memory_bytes: u64,
+    /// Version of loadspec.
+    pub loadspec_version: String,
+    /// Worker threads that drove the users.
+    pub workers: usize,
+}
+
+/// The plan as resolved for this run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanInfo {
+    /// The profile of every step.
+    pub profile: ProfileKind,
+    /// The scenarios that ran together.
+    pub scenarios: Vec<PlannedScenarioInfo>,
+    /// The planned steps.
+    pub steps: Vec<PlannedStepInfo>,
+    /// Time in-flight iterations got to finish at each step's stop.
+    pub graceful_stop_s: f64,
+}
+
+/// One scenario of the plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedScenarioInfo {
+    /// Name.
+    pub name: String,
+    /// Module path where it is defined.
+    pub module_path: String,
+    /// Users per step.
+    pub threads: Vec<u32>,
+    /// Pause between iterations, `[min, max]` in seconds.
+    pub think_time_s: Option<[f64; 2]>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Transactions longer than this were cancelled as hung.
+    pub hung_after_s: f64,
+    /// Timeout of each request.
+    pub request_timeout_s: f64,
+}
+
+/// One planned step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedStepInfo {
+    /// Position from 0.
+    pub index: usize,
+    /// Users per scenario name.
+    pub users: BTreeMap<String, u32>,
+    /// Ramp-up time.
+    pub ramp_up_s: f64,
+    /// Hold time.
+    pub hold_s: f64,
+    /// Pause after the step.
+    pub cooldown_s: f64,
+    /// Iterations per user, for fixed-iteration steps.
+    pub iterations: Option<u32>,
+}
+
+/// What one step measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepResult {
+    /// Position from 0.
+    pub index: usize,
+    /// RFC 3339 start time.
+    pub started_at: String,
+    /// Seconds from the run's start to the step's start.
+    pub offset_s: f64,
+    /// Wall time from the step's start until its last user stopped.
+    pub duration_s: f64,
+    /// Seconds after the step's start from which statistics count (the end of the ramp-up).
+    pub measured_from_s: f64,
+    /// Length of the window the statistics cover.
+    pub measured_s: f64,
+    /// Whether the step ran to its end.
+    pub status: StepStatus,
+    /// Per scenario.
+    pub scenarios: Vec<ScenarioStepResult>,
+}
+
+/// Whether a step ran to its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    /// Ran to its planned end.
+    Completed,
+    /// Cut short by an interrupt.
+    Interrupted,
+}
+
+/// What one scenario measured in one step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioStepResult {
+    /// Scenario name.
+    pub scenario: String,
+    /// Users of this step.
+    pub users: u32,
+    /// Iterations started and their outcome (failures by kind).
+    pub iterations: LabelSummary,
+    /// Iterations cut off at the step's hard stop (not failures).
+    pub interrupted_iterations: u64,
+    /// Per transaction, in order of first appearance.
+    pub transactions: Vec<LabelSummary>,
+    /// Per request label (method and path template), in order of first appearance.
+    pub requests: Vec<LabelSummary>,
+    /// All requests together (JMeter's "Total" row).
+    pub total_requests: LabelSummary,
+    /// One point per tick (normally one second), ramp-up included.
+    pub time_series: Vec<TimePoint>,
+}
+
+/// Statistics of one label over a step's measured window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabelSummary {
+    /// Transaction name, request label, or the scenario name for iterations.
+    pub label: String,
+    /// Samples (requests, transactions or iterations).
+    pub count: u64,
+    /// Failed samples.
+    pub failures: u64,
+    /// `failures / count` (0 when there are no samples).
+    pub error_rate: f64,
+    /// Samples per second over the measured window.
+    pub throughput_per_s: f64,
+    /// Mean time in milliseconds.
+    pub mean_ms: f64,
+    /// Fastest sample.
+    pub min_ms: f64,
+    /// Median.
+    pub p50_ms: f64,
+    /// 90th percentile.
+    pub p90_ms: f64,
+    /// 95th percentile.
+    pub p95_ms: f64,
+    /// 99th percentile.
+    pub p99_ms: f64,
+    /// 99.9th percentile.
+    pub p999_ms: f64,
+    /// Slowest sample.
+    pub max_ms: f64,
+    /// Responses per HTTP status (requests only).
+    pub status_codes: BTreeMap<String, u64>,
+    /// Failures per kind, with an example message.
+    pub errors: Vec<ErrorSummary>,
+    /// Mean requests issued per transaction (transactions only).
+    pub requests_per_transaction: Option<f64>,
+    /// Bytes of response bodies received (requests only).
+    pub bytes_received: u64,
+    /// All samples' times: HdrHistogram V2, base64, in microseconds.
+    pub histogram: String,
+}
+
+/// Failures of one kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorSummary {
+    /// The kind.
+    pub kind: ErrorKind,
+    /// How many.
+    pub count: u64,
+    /// The first message seen.
+    pub sample: String,
+}
+
+/// One tick of a step's time series.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimePoint {
+    /// Seconds from the run's start to the end of this tick.
+    pub t_s: f64,
+    /// Length of the tick.
+    pub width_s: f64,
+    /// Whether the tick fell in the ramp-up (not in the step's statistics).
+    pub ramp_up: bool,
+    /// Users running at the end of the tick.
+    pub active_users: u32,
+    /// Requests completed in the tick.
+    pub requests: u64,
+    /// Failed requests in the tick.
+    pub failures: u64,
+    /// Median request time in the tick.
+    pub p50_ms: f64,
+    /// 95th percentile request time in the tick.
+    pub p95_ms: f64,
+    /// Per transaction name.
+    pub transactions: BTreeMap<String, TransactionPoint>,
+}
+
+/// One transaction in one tick.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TransactionPoint {
+    /// Transactions completed.
+    pub count: u64,
+    /// Failed transactions.
+    pub failures: u64,
+    /// Median time.
+    pub p50_ms: f64,
+    /// 95th percentile time.
+    pub p95_ms: f64,
+}

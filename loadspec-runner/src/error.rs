@@ -27,7 +27,9 @@ pub enum ConfigError {
         error: loadspec_units::UnitError,
     },
     /// No target URL anywhere.
-    #[error("no target to load: set --target or LOADSPEC_TARGET to a base URL like http://127.0.0.1:8000")]
+    #[error(
+        "no target to load: set --target or LOADSPEC_TARGET to a base URL like http://127.0.0.1:8000"
+    )]
     NoTarget,
     /// A target that is not an http(s) base URL.
     #[error("invalid target {value:?}: {reason}; expected a base URL like http://127.0.0.1:8000")]
@@ -52,15 +54,25 @@ pub enum ConfigError {
 
 impl ConfigError {
     pub(crate) fn invalid(source_name: &str, value: &str, expected: &str) -> Self {
-        Self::Invalid { source_name: source_name.into(), value: value.into(), expected: expected.into() }
+        Self::Invalid {
+            source_name: source_name.into(),
+            value: value.into(),
+            expected: expected.into(),
+        }
     }
 
     pub(crate) fn unit(source_name: &str, error: loadspec_units::UnitError) -> Self {
-        Self::Unit { source_name: source_name.into(), error }
+        Self::Unit {
+            source_name: source_name.into(),
+            error,
+        }
     }
 
     pub(crate) fn scenario(scenario: &str, reason: impl Into<String>) -> Self {
-        Self::Scenario { scenario: scenario.into(), reason: reason.into() }
+        Self::Scenario {
+            scenario: scenario.into(),
+            reason: reason.into(),
+        }
     }
 }
 

@@ -22,4 +22,6 @@ pub use error::{ConfigError, RunError, exit_code};
 pub use harness::{Harness, main};
 pub use plan::{Mode, Overrides, ProfileKind, RunPlan};
 pub use scenario::{IntoIterationResult, Scenario, ScenarioBuilder, ScenarioFn, ScenarioFuture};
-pub use user::{ErrorKind, Failure, Method, RequestBuilder, Response, Session, Transaction, User, UserRng};
+pub use user::{
+    ErrorKind, Failure, Method, RequestBuilder, Response, Session, Transaction, User, UserRng,
+};

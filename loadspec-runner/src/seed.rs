@@ -11,7 +11,9 @@ pub(crate) fn mix(a: u64, b: u64) -> u64 {
 
 /// FNV-1a: a stable hash of a scenario name (std's hasher may change between releases).
 pub(crate) fn stable_hash(text: &str) -> u64 {
-    text.bytes().fold(0xCBF2_9CE4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01B3))
+    text.bytes().fold(0xCBF2_9CE4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01B3)
+    })
 }
 
 /// The seed of one user's random stream.
@@ -27,8 +29,9 @@ mod tests {
     fn seeds_are_stable_and_distinct() {
         assert_eq!(stable_hash("insuree_flow"), stable_hash("insuree_flow"));
         assert_eq!(user_seed(42, "a", 0, 0), user_seed(42, "a", 0, 0));
-        let seeds: std::collections::HashSet<u64> =
-            (0..1000).map(|u| user_seed(42, "a", u as usize % 3, u)).collect();
+        let seeds: std::collections::HashSet<u64> = (0..1000)
+            .map(|u| user_seed(42, "a", u as usize % 3, u))
+            .collect();
         assert_eq!(seeds.len(), 1000);
         assert_ne!(user_seed(42, "a", 0, 0), user_seed(43, "a", 0, 0));
         assert_ne!(user_seed(42, "a", 0, 0), user_seed(42, "b", 0, 0));

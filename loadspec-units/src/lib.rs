@@ -19,7 +19,9 @@ use std::time::Duration;
 #[non_exhaustive]
 pub enum UnitError {
     /// Not a duration such as `"75s"`, `"500ms"` or `"1m 30s"`.
-    #[error("invalid duration {value:?}: {reason}; expected a number with a unit, like \"75s\", \"500ms\" or \"1m 30s\"")]
+    #[error(
+        "invalid duration {value:?}: {reason}; expected a number with a unit, like \"75s\", \"500ms\" or \"1m 30s\""
+    )]
     Duration {
         /// The text given.
         value: String,
@@ -27,7 +29,9 @@ pub enum UnitError {
         reason: String,
     },
     /// Not a duration range such as `"500ms..2s"`.
-    #[error("invalid duration range {value:?}: {reason}; expected \"<min>..<max>\" like \"500ms..2s\", or one duration")]
+    #[error(
+        "invalid duration range {value:?}: {reason}; expected \"<min>..<max>\" like \"500ms..2s\", or one duration"
+    )]
     DurationRange {
         /// The text given.
         value: String,
@@ -35,7 +39,9 @@ pub enum UnitError {
         reason: String,
     },
     /// Not a percentage such as `"0.5%"`.
-    #[error("invalid percentage {value:?}: {reason}; expected a number from 0 to 100 followed by `%`, like \"0.5%\"")]
+    #[error(
+        "invalid percentage {value:?}: {reason}; expected a number from 0 to 100 followed by `%`, like \"0.5%\""
+    )]
     Percent {
         /// The text given.
         value: String,
@@ -43,7 +49,9 @@ pub enum UnitError {
         reason: String,
     },
     /// Not a multiplier such as `"2x"`.
-    #[error("invalid multiplier {value:?}: {reason}; expected a positive number followed by `x`, like \"2x\"")]
+    #[error(
+        "invalid multiplier {value:?}: {reason}; expected a positive number followed by `x`, like \"2x\""
+    )]
     Multiplier {
         /// The text given.
         value: String,
@@ -51,7 +59,9 @@ pub enum UnitError {
         reason: String,
     },
     /// Not a rate such as `"200/s"`.
-    #[error("invalid rate {value:?}: {reason}; expected a positive number per unit of time, like \"200/s\", \"90/m\" or \"1000/h\"")]
+    #[error(
+        "invalid rate {value:?}: {reason}; expected a positive number per unit of time, like \"200/s\", \"90/m\" or \"1000/h\""
+    )]
     Rate {
         /// The text given.
         value: String,
@@ -63,7 +73,10 @@ pub enum UnitError {
 /// Parses a duration in humantime syntax: `"75s"`, `"500ms"`, `"1m 30s"`, `"2h"`.
 pub fn duration(text: &str) -> Result<Duration, UnitError> {
     let trimmed = text.trim();
-    let err = |reason: String| UnitError::Duration { value: text.to_owned(), reason };
+    let err = |reason: String| UnitError::Duration {
+        value: text.to_owned(),
+        reason,
+    };
     if trimmed.is_empty() {
         return Err(err("it is empty".into()));
     }
@@ -76,7 +89,10 @@ pub fn duration(text: &str) -> Result<Duration, UnitError> {
 /// Parses a duration range `"<min>..<max>"` (both ends inclusive) or a single duration, which
 /// stands for a fixed value.
 pub fn duration_range(text: &str) -> Result<(Duration, Duration), UnitError> {
-    let err = |reason: String| UnitError::DurationRange { value: text.to_owned(), reason };
+    let err = |reason: String| UnitError::DurationRange {
+        value: text.to_owned(),
+        reason,
+    };
     match text.split_once("..") {
         None => {
             let d = duration(text).map_err(|e| err(inner_reason(&e)))?;
@@ -96,8 +112,14 @@ pub fn duration_range(text: &str) -> Result<(Duration, Duration), UnitError> {
 
 /// Parses a percentage such as `"0.5%"` into a fraction (`0.005`).
 pub fn percent(text: &str) -> Result<f64, UnitError> {
-    let err = |reason: &str| UnitError::Percent { value: text.to_owned(), reason: reason.into() };
-    let number = text.trim().strip_suffix('%').ok_or_else(|| err("the `%` sign is missing"))?;
+    let err = |reason: &str| UnitError::Percent {
+        value: text.to_owned(),
+        reason: reason.into(),
+    };
+    let number = text
+        .trim()
+        .strip_suffix('%')
+        .ok_or_else(|| err("the `%` sign is missing"))?;
     let value = parse_number(number).ok_or_else(|| err("it is not a number"))?;
     if !(0.0..=100.0).contains(&value) {
         return Err(err("it is outside 0..100"));
@@ -107,7 +129,10 @@ pub fn percent(text: &str) -> Result<f64, UnitError> {
 
 /// Parses a multiplier such as `"2x"` or `"1.5x"`.
 pub fn multiplier(text: &str) -> Result<f64, UnitError> {
-    let err = |reason: &str| UnitError::Multiplier { value: text.to_owned(), reason: reason.into() };
+    let err = |reason: &str| UnitError::Multiplier {
+        value: text.to_owned(),
+        reason: reason.into(),
+    };
     let number = text
         .trim()
         .strip_suffix(['x', 'X', '×'])
@@ -121,8 +146,14 @@ pub fn multiplier(text: &str) -> Result<f64, UnitError> {
 
 /// Parses a rate such as `"200/s"`, `"90/m"` or `"1000/h"` into events per second.
 pub fn rate(text: &str) -> Result<f64, UnitError> {
-    let err = |reason: &str| UnitError::Rate { value: text.to_owned(), reason: reason.into() };
-    let (number, unit) = text.trim().split_once('/').ok_or_else(|| err("the `/<unit>` part is missing"))?;
+    let err = |reason: &str| UnitError::Rate {
+        value: text.to_owned(),
+        reason: reason.into(),
+    };
+    let (number, unit) = text
+        .trim()
+        .split_once('/')
+        .ok_or_else(|| err("the `/<unit>` part is missing"))?;
     let value = parse_number(number).ok_or_else(|| err("its count is not a number"))?;
     if value <= 0.0 {
         return Err(err("it is not positive"));
@@ -170,7 +201,12 @@ mod tests {
             let error = duration(bad).unwrap_err().to_string();
             assert!(error.contains(&format!("{bad:?}")), "{error}");
         }
-        assert!(duration("75").unwrap_err().to_string().contains("unit is missing"));
+        assert!(
+            duration("75")
+                .unwrap_err()
+                .to_string()
+                .contains("unit is missing")
+        );
     }
 
     #[test]
@@ -179,8 +215,18 @@ mod tests {
         assert_eq!(duration_range("500ms..2s"), Ok((ms(500), ms(2000))));
         assert_eq!(duration_range("500ms..=2s"), Ok((ms(500), ms(2000))));
         assert_eq!(duration_range("1s"), Ok((ms(1000), ms(1000))));
-        assert!(duration_range("2s..1s").unwrap_err().to_string().contains("start is longer"));
-        assert!(duration_range("2s..x").unwrap_err().to_string().contains("its end"));
+        assert!(
+            duration_range("2s..1s")
+                .unwrap_err()
+                .to_string()
+                .contains("start is longer")
+        );
+        assert!(
+            duration_range("2s..x")
+                .unwrap_err()
+                .to_string()
+                .contains("its end")
+        );
     }
 
     #[test]
@@ -188,7 +234,12 @@ mod tests {
         assert_eq!(percent("0.5%"), Ok(0.005));
         assert_eq!(percent("100%"), Ok(1.0));
         assert_eq!(percent("0%"), Ok(0.0));
-        assert!(percent("0.5").unwrap_err().to_string().contains("`%` sign is missing"));
+        assert!(
+            percent("0.5")
+                .unwrap_err()
+                .to_string()
+                .contains("`%` sign is missing")
+        );
         assert!(percent("101%").is_err());
         assert!(percent("NaN%").is_err());
         assert!(percent("-1%").is_err());
@@ -204,7 +255,12 @@ mod tests {
         assert_eq!(rate("120/m"), Ok(2.0));
         assert_eq!(rate("3600/h"), Ok(1.0));
         assert!(rate("200").is_err());
-        assert!(rate("200/d").unwrap_err().to_string().contains("`s`, `m` or `h`"));
+        assert!(
+            rate("200/d")
+                .unwrap_err()
+                .to_string()
+                .contains("`s`, `m` or `h`")
+        );
         assert!(rate("0/s").is_err());
     }
 }

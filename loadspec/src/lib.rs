@@ -2,12 +2,13 @@
 //! become the README once the harness lands).
 
 pub use loadspec_macros::scenario;
-pub use loadspec_runner::{console, engine, harness, plan, results};
-pub use loadspec_runner::{Harness, main};
 pub use loadspec_runner::{
-    ConfigError, ErrorKind, Failure, Method, Mode, Overrides, ProfileKind, RequestBuilder, Response,
-    RunError, RunPlan, Scenario, ScenarioBuilder, Session, Transaction, User, UserRng, exit_code,
+    ConfigError, ErrorKind, Failure, Method, Mode, Overrides, ProfileKind, RequestBuilder,
+    Response, RunError, RunPlan, Scenario, ScenarioBuilder, Session, Transaction, User, UserRng,
+    exit_code,
 };
+pub use loadspec_runner::{Harness, main};
+pub use loadspec_runner::{console, engine, harness, plan, results};
 
 /// The names a scenario file needs: `use loadspec::prelude::*;`.
 pub mod prelude {

@@ -51,19 +51,31 @@ impl TestServer {
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let (shutdown, on_shutdown) = tokio::sync::oneshot::channel::<()>();
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()?;
         let app = router(Arc::clone(&counters));
-        let thread = std::thread::Builder::new().name("test-server".into()).spawn(move || {
-            runtime.block_on(async move {
-                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
-                let _ = axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = on_shutdown.await;
-                    })
-                    .await;
-            });
-        })?;
-        Ok(Self { addr, counters, shutdown: Some(shutdown), thread: Some(thread) })
+        let thread = std::thread::Builder::new()
+            .name("test-server".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                        return;
+                    };
+                    let _ = axum::serve(listener, app)
+                        .with_graceful_shutdown(async {
+                            let _ = on_shutdown.await;
+                        })
+                        .await;
+                });
+            })?;
+        Ok(Self {
+            addr,
+            counters,
+            shutdown: Some(shutdown),
+            thread: Some(thread),
+        })
     }
 
     /// `http://127.0.0.1:<port>`.
@@ -111,7 +123,10 @@ async fn delay(State(c): State<Arc<Counters>>, Path(ms): Path<u64>) -> &'static 
 async fn fail_every(State(c): State<Arc<Counters>>, Path(n): Path<u64>) -> impl IntoResponse {
     let seen = c.fail_every.fetch_add(1, Ordering::Relaxed) + 1;
     if n > 0 && seen % n == 0 {
-        (StatusCode::SERVICE_UNAVAILABLE, "{\"error\":\"database is locked\"}")
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{\"error\":\"database is locked\"}",
+        )
     } else {
         (StatusCode::OK, "ok")
     }
@@ -123,16 +138,30 @@ async fn status(Path(code): Path<u16>) -> impl IntoResponse {
 }
 
 async fn echo_auth(headers: HeaderMap) -> String {
-    headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned()
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned()
 }
 
 async fn login() -> impl IntoResponse {
-    ([(header::SET_COOKIE, "sid=s3cr3t; Path=/; HttpOnly")], axum::Json(serde_json::json!({"access": "token-123"})))
+    (
+        [(header::SET_COOKIE, "sid=s3cr3t; Path=/; HttpOnly")],
+        axum::Json(serde_json::json!({"access": "token-123"})),
+    )
 }
 
 async fn whoami(headers: HeaderMap) -> impl IntoResponse {
-    let cookie = headers.get(header::COOKIE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    match cookie.split(';').map(str::trim).find_map(|c| c.strip_prefix("sid=")) {
+    let cookie = headers
+        .get(header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    match cookie
+        .split(';')
+        .map(str::trim)
+        .find_map(|c| c.strip_prefix("sid="))
+    {
         Some(sid) => (StatusCode::OK, sid.to_owned()),
         None => (StatusCode::UNAUTHORIZED, "no session".to_owned()),
     }

@@ -31,7 +31,13 @@ impl Observer for Console {
             .scenarios
             .iter()
             .zip(&step.users)
-            .map(|(p, n)| if plan.scenarios.len() == 1 { format!("{n} users") } else { format!("{} × {n}", p.scenario.name()) })
+            .map(|(p, n)| {
+                if plan.scenarios.len() == 1 {
+                    format!("{n} users")
+                } else {
+                    format!("{} × {n}", p.scenario.name())
+                }
+            })
             .collect();
         let shape = match (plan.mode, step.iterations) {
             (Mode::Smoke, _) => "smoke: 1 user, 1 iteration".to_owned(),
@@ -39,7 +45,11 @@ impl Observer for Console {
             (Mode::Full, None) => format!(
                 "{}{}hold {}",
                 plan.profile.as_str(),
-                if step.ramp_up.is_zero() { " · ".to_owned() } else { format!(" · ramp-up {} · ", human(step.ramp_up)) },
+                if step.ramp_up.is_zero() {
+                    " · ".to_owned()
+                } else {
+                    format!(" · ramp-up {} · ", human(step.ramp_up))
+                },
                 human(step.hold)
             ),
         };
@@ -101,8 +111,9 @@ pub fn step_table(step: &StepResult) -> String {
             s.total_requests.throughput_per_s,
             s.total_requests.failures,
         ));
-        let mut table =
-            Table::new(&["", "count", "fail%", "mean", "p50", "p90", "p95", "p99", "max", "/s", "req/tx"]);
+        let mut table = Table::new(&[
+            "", "count", "fail%", "mean", "p50", "p90", "p95", "p99", "max", "/s", "req/tx",
+        ]);
         for t in &s.transactions {
             table.row(row(&format!("tx {}", t.label), t));
         }
@@ -113,9 +124,17 @@ pub fn step_table(step: &StepResult) -> String {
             table.row(row("Total", &s.total_requests));
         }
         out.push_str(&table.render("    "));
-        for label in s.transactions.iter().chain(&s.requests).chain(std::iter::once(&s.iterations)) {
+        for label in s
+            .transactions
+            .iter()
+            .chain(&s.requests)
+            .chain(std::iter::once(&s.iterations))
+        {
             for e in &label.errors {
-                out.push_str(&format!("    ! {} · {} × {}: {}\n", label.label, e.count, e.kind, e.sample));
+                out.push_str(&format!(
+                    "    ! {} · {} × {}: {}\n",
+                    label.label, e.count, e.kind, e.sample
+                ));
             }
         }
     }
@@ -135,14 +154,25 @@ fn row(label: &str, s: &LabelSummary) -> Vec<String> {
         ms(s.p99_ms),
         ms(s.max_ms),
         format!("{:.1}", s.throughput_per_s),
-        s.requests_per_transaction.map_or_else(String::new, |r| format!("{r:.1}")),
+        s.requests_per_transaction
+            .map_or_else(String::new, |r| format!("{r:.1}")),
     ]
 }
 
 /// One line per run: where the results are.
 pub fn run_summary(results: &RunResults, path: &std::path::Path) -> String {
-    let requests: u64 = results.steps.iter().flat_map(|s| &s.scenarios).map(|s| s.total_requests.count).sum();
-    let failures: u64 = results.steps.iter().flat_map(|s| &s.scenarios).map(|s| s.total_requests.failures).sum();
+    let requests: u64 = results
+        .steps
+        .iter()
+        .flat_map(|s| &s.scenarios)
+        .map(|s| s.total_requests.count)
+        .sum();
+    let failures: u64 = results
+        .steps
+        .iter()
+        .flat_map(|s| &s.scenarios)
+        .map(|s| s.total_requests.failures)
+        .sum();
     format!(
         "{} · {:?} · {} steps · {requests} requests, {failures} failed · {:.1} s · results: {}",
         results.run.name,

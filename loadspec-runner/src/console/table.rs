@@ -8,7 +8,9 @@ pub(crate) struct Table {
 
 impl Table {
     pub(crate) fn new(header: &[&str]) -> Self {
-        Self { rows: vec![header.iter().map(|h| (*h).to_owned()).collect()] }
+        Self {
+            rows: vec![header.iter().map(|h| (*h).to_owned()).collect()],
+        }
     }
 
     pub(crate) fn row(&mut self, cells: Vec<String>) {
@@ -18,7 +20,14 @@ impl Table {
     pub(crate) fn render(&self, indent: &str) -> String {
         let columns = self.rows.iter().map(Vec::len).max().unwrap_or(0);
         let widths: Vec<usize> = (0..columns)
-            .map(|c| self.rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0))
+            .map(|c| {
+                self.rows
+                    .iter()
+                    .filter_map(|r| r.get(c))
+                    .map(|s| s.chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
             .collect();
         let mut out = String::new();
         for row in &self.rows {

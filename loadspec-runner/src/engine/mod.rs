@@ -85,15 +85,25 @@ impl StopHandle {
 /// Runs `plan` to the end (or until `stop` is triggered) and returns what it measured.
 ///
 /// The coordinator runs on its own thread, so this may be called from inside an async runtime.
-pub fn run(plan: &RunPlan, observer: &mut dyn Observer, stop: &StopHandle) -> Result<RunResults, RunError> {
+pub fn run(
+    plan: &RunPlan,
+    observer: &mut dyn Observer,
+    stop: &StopHandle,
+) -> Result<RunResults, RunError> {
     let plan = Arc::new(plan.clone());
-    let workers = (0..plan.workers).map(|id| Worker::start(id, Arc::clone(&plan))).collect::<Result<Vec<_>, _>>()?;
+    let workers = (0..plan.workers)
+        .map(|id| Worker::start(id, Arc::clone(&plan)))
+        .collect::<Result<Vec<_>, _>>()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|source| RunError::Start { what: "coordinator runtime", source })?;
+        .map_err(|source| RunError::Start {
+            what: "coordinator runtime",
+            source,
+        })?;
     std::thread::scope(|scope| {
-        let coordinator = scope.spawn(|| runtime.block_on(coordinate(&plan, &workers, observer, stop)));
+        let coordinator =
+            scope.spawn(|| runtime.block_on(coordinate(&plan, &workers, observer, stop)));
         coordinator.join().unwrap_or(Err(RunError::WorkerLost))
     })
 }
@@ -118,7 +128,8 @@ async fn coordinate(
         if !step.cooldown.is_zero() && !stop.is_stopped() {
             let until = Instant::now() + step.cooldown;
             while Instant::now() < until && !stop.is_stopped() {
-                tokio::time::sleep_until(until.min(Instant::now() + Duration::from_millis(100))).await;
+                tokio::time::sleep_until(until.min(Instant::now() + Duration::from_millis(100)))
+                    .await;
             }
         }
     }
@@ -127,7 +138,11 @@ async fn coordinate(
         plan,
         started_wall,
         run_start.elapsed(),
-        if interrupted { RunStatus::Interrupted } else { RunStatus::Completed },
+        if interrupted {
+            RunStatus::Interrupted
+        } else {
+            RunStatus::Completed
+        },
         interrupted.then(|| "interrupted by a signal or a stop request".to_owned()),
         steps,
     ))
@@ -144,7 +159,11 @@ async fn run_step(
     let started_wall = SystemTime::now();
     let start = Instant::now() + START_LEAD;
     let stop_at = start + step.stop_at;
-    let timing = StepTiming { stop_at, hard_stop: stop_at + plan.graceful_stop, iterations: step.iterations };
+    let timing = StepTiming {
+        stop_at,
+        hard_stop: stop_at + plan.graceful_stop,
+        iterations: step.iterations,
+    };
     let mut orders: Vec<Vec<UserOrder>> = workers.iter().map(|_| Vec::new()).collect();
     let mut next = 0;
     for (scenario, &users) in step.users.iter().enumerate() {
@@ -162,7 +181,11 @@ async fn run_step(
     let mut done = Vec::with_capacity(workers.len());
     for (worker, users) in workers.iter().zip(orders) {
         let (reply, answer) = oneshot::channel();
-        worker.send(Command::StartStep { timing, users, done: reply })?;
+        worker.send(Command::StartStep {
+            timing,
+            users,
+            done: reply,
+        })?;
         done.push(answer);
     }
     let mut all_done = std::pin::pin!(join_all(done));
@@ -172,7 +195,11 @@ async fn run_step(
         ProfileKind::Ramp | ProfileKind::Stress => step.ramp_up,
     };
     let measure_from = start + ramp_up;
-    let names = plan.scenarios.iter().map(|s| s.scenario.name().to_owned()).collect();
+    let names = plan
+        .scenarios
+        .iter()
+        .map(|s| s.scenario.name().to_owned())
+        .collect();
     let mut acc = StepAccumulator::new(names);
     let mut tick_start = start;
     let mut next_tick = next_boundary(start, start, measure_from);
@@ -216,7 +243,11 @@ async fn run_step(
         acc.add_interval(interval.map_err(|_| RunError::WorkerLost)?);
     }
     if end > tick_start {
-        acc.close_tick(secs(end - run_start), (end - tick_start).as_secs_f64(), end <= measure_from && ramp_up > Duration::ZERO);
+        acc.close_tick(
+            secs(end - run_start),
+            (end - tick_start).as_secs_f64(),
+            end <= measure_from && ramp_up > Duration::ZERO,
+        );
     }
     let measured_from = measure_from.min(end);
     let measured_s = secs(end - measured_from);
@@ -227,7 +258,11 @@ async fn run_step(
         duration_s: secs(end - start),
         measured_from_s: secs(measured_from - start),
         measured_s,
-        status: if interrupted || stop.is_stopped() { StepStatus::Interrupted } else { StepStatus::Completed },
+        status: if interrupted || stop.is_stopped() {
+            StepStatus::Interrupted
+        } else {
+            StepStatus::Completed
+        },
         scenarios: acc.finish(&step.users, measured_s),
     })
 }
@@ -240,15 +275,27 @@ async fn flush(workers: &[Worker]) -> Result<Vec<Interval>, RunError> {
         worker.send(Command::Flush(reply))?;
         answers.push(answer);
     }
-    join_all(answers).await.into_iter().map(|a| a.map_err(|_| RunError::WorkerLost)).collect()
+    join_all(answers)
+        .await
+        .into_iter()
+        .map(|a| a.map_err(|_| RunError::WorkerLost))
+        .collect()
 }
 
 /// The next tick after `now`: whole seconds from the step's start, plus the end of the
 /// ramp-up so no tick straddles it.
 fn next_boundary(start: Instant, now: Instant, measure_from: Instant) -> Instant {
     let elapsed = now.saturating_duration_since(start);
-    let whole = start + TICK * (u32::try_from(elapsed.as_secs()).unwrap_or(u32::MAX).saturating_add(1));
-    if measure_from > now && measure_from < whole { measure_from } else { whole }
+    let whole = start
+        + TICK
+            * (u32::try_from(elapsed.as_secs())
+                .unwrap_or(u32::MAX)
+                .saturating_add(1));
+    if measure_from > now && measure_from < whole {
+        measure_from
+    } else {
+        whole
+    }
 }
 
 fn secs(duration: Duration) -> f64 {

@@ -47,12 +47,19 @@ pub(crate) async fn run_user(
     let recorder = Rc::clone(&ctx.recorder);
     let scenario = order.scenario;
     let planned = &plan.scenarios[scenario];
-    let label = recorder.borrow_mut().label(scenario, LabelKind::Iteration, planned.scenario.name());
+    let label =
+        recorder
+            .borrow_mut()
+            .label(scenario, LabelKind::Iteration, planned.scenario.name());
     recorder.borrow_mut().user_started(scenario);
     let mut think = ThinkTime::new(planned.think_time, order.seed);
     let mut user = User::new(ctx, order.index, order.seed);
     loop {
-        if timing.iterations.is_some_and(|n| user.iteration >= u64::from(n)) || Instant::now() >= timing.stop_at {
+        if timing
+            .iterations
+            .is_some_and(|n| user.iteration >= u64::from(n))
+            || Instant::now() >= timing.stop_at
+        {
             break;
         }
         let started = Instant::now();
@@ -71,8 +78,19 @@ pub(crate) async fn run_user(
             Some(Ok(Ok(()))) => None,
         };
         let micros = started.elapsed().as_micros() as u64;
-        let error = failure.as_ref().map(|(kind, message)| (*kind, message.as_str()));
-        recorder.borrow_mut().record(label, &Sample { micros, status: None, error, requests: 0, bytes_received: 0 });
+        let error = failure
+            .as_ref()
+            .map(|(kind, message)| (*kind, message.as_str()));
+        recorder.borrow_mut().record(
+            label,
+            &Sample {
+                micros,
+                status: None,
+                error,
+                requests: 0,
+                bytes_received: 0,
+            },
+        );
         user.iteration += 1;
         if let Some(pause) = think.next() {
             let until = (Instant::now() + pause).min(timing.stop_at);
@@ -101,7 +119,10 @@ struct ThinkTime {
 
 impl ThinkTime {
     fn new(range: Option<(Duration, Duration)>, seed: u64) -> Self {
-        Self { range, state: crate::seed::mix(seed, 0x7468_696E_6B) }
+        Self {
+            range,
+            state: crate::seed::mix(seed, 0x0074_6869_6E6B),
+        }
     }
 
     fn next(&mut self) -> Option<Duration> {

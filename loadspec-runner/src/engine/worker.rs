@@ -3,7 +3,8 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Once};
 use std::thread::JoinHandle;
 
 use tokio::sync::{mpsc, oneshot, watch};
@@ -15,10 +16,16 @@ use crate::metrics::recorder::{Interval, Recorder};
 use crate::plan::RunPlan;
 use crate::user::UserContext;
 
+const THREAD_PREFIX: &str = "loadspec-worker-";
+
 /// What the coordinator asks of a worker.
 pub(crate) enum Command {
     /// Start these users for a step; answer `done` with the last interval once all stopped.
-    StartStep { timing: StepTiming, users: Vec<UserOrder>, done: oneshot::Sender<Interval> },
+    StartStep {
+        timing: StepTiming,
+        users: Vec<UserOrder>,
+        done: oneshot::Sender<Interval>,
+    },
     /// Hand over the current interval.
     Flush(oneshot::Sender<Interval>),
     /// Stop every user at once (Ctrl-C).
@@ -35,24 +42,36 @@ impl Worker {
     /// Starts worker `id`; the runtime and HTTP client are built here so failures surface to
     /// the caller instead of dying on the thread.
     pub(crate) fn start(id: usize, plan: Arc<RunPlan>) -> Result<Self, RunError> {
+        quiet_scenario_panics();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|source| RunError::Start { what: "worker runtime", source })?;
+            .map_err(|source| RunError::Start {
+                what: "worker runtime",
+                source,
+            })?;
         let client = build_client(&plan)?;
         let (commands, receiver) = mpsc::unbounded_channel();
         let thread = std::thread::Builder::new()
-            .name(format!("loadspec-worker-{id}"))
+            .name(format!("{THREAD_PREFIX}{id}"))
             .spawn(move || {
                 let local = LocalSet::new();
                 local.block_on(&runtime, serve(receiver, plan, client));
             })
-            .map_err(|source| RunError::Start { what: "worker thread", source })?;
-        Ok(Self { commands, thread: Some(thread) })
+            .map_err(|source| RunError::Start {
+                what: "worker thread",
+                source,
+            })?;
+        Ok(Self {
+            commands,
+            thread: Some(thread),
+        })
     }
 
     pub(crate) fn send(&self, command: Command) -> Result<(), RunError> {
-        self.commands.send(command).map_err(|_| RunError::WorkerLost)
+        self.commands
+            .send(command)
+            .map_err(|_| RunError::WorkerLost)
     }
 }
 
@@ -67,9 +86,38 @@ impl Drop for Worker {
     }
 }
 
+/// Prints the first panic on a worker thread and keeps the rest quiet: a scenario that panics
+/// on every iteration would otherwise flood the console, and every panic is already counted,
+/// with its message, in the results.
+fn quiet_scenario_panics() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        let printed = AtomicBool::new(false);
+        std::panic::set_hook(Box::new(move |info| {
+            let on_worker = std::thread::current()
+                .name()
+                .is_some_and(|n| n.starts_with(THREAD_PREFIX));
+            if !on_worker {
+                previous(info);
+            } else if !printed.swap(true, Ordering::Relaxed) {
+                previous(info);
+                eprintln!(
+                    "loadspec: further panics in scenarios are counted in the results, not printed"
+                );
+            }
+        }));
+    });
+}
+
 /// One client per worker: its pool holds one keep-alive connection per concurrently busy user.
 fn build_client(plan: &RunPlan) -> Result<reqwest::Client, RunError> {
-    let connect_timeout = plan.scenarios.iter().map(|s| s.request_timeout).max().unwrap_or_default();
+    let connect_timeout = plan
+        .scenarios
+        .iter()
+        .map(|s| s.request_timeout)
+        .max()
+        .unwrap_or_default();
     reqwest::Client::builder()
         .no_proxy()
         .tcp_nodelay(true)
@@ -79,7 +127,11 @@ fn build_client(plan: &RunPlan) -> Result<reqwest::Client, RunError> {
         .map_err(RunError::HttpClient)
 }
 
-async fn serve(mut commands: mpsc::UnboundedReceiver<Command>, plan: Arc<RunPlan>, client: reqwest::Client) {
+async fn serve(
+    mut commands: mpsc::UnboundedReceiver<Command>,
+    plan: Arc<RunPlan>,
+    client: reqwest::Client,
+) {
     let recorder = Rc::new(RefCell::new(Recorder::new(plan.scenarios.len())));
     let contexts: Vec<Rc<UserContext>> = plan
         .scenarios
@@ -100,12 +152,22 @@ async fn serve(mut commands: mpsc::UnboundedReceiver<Command>, plan: Arc<RunPlan
     let (interrupt, interrupted) = watch::channel(false);
     while let Some(command) = commands.recv().await {
         match command {
-            Command::StartStep { timing, users, done } => {
+            Command::StartStep {
+                timing,
+                users,
+                done,
+            } => {
                 let handles: Vec<_> = users
                     .into_iter()
                     .map(|order| {
                         let ctx = Rc::clone(&contexts[order.scenario]);
-                        let user = vu::run_user(ctx, Arc::clone(&plan), order, timing, interrupted.clone());
+                        let user = vu::run_user(
+                            ctx,
+                            Arc::clone(&plan),
+                            order,
+                            timing,
+                            interrupted.clone(),
+                        );
                         tokio::task::spawn_local(user)
                     })
                     .collect();

@@ -122,14 +122,30 @@ mod tests {
 
     #[test]
     fn libtest_and_loadspec_flags_mix() {
-        let cli = parse(&["insuree", "--exact", "--full", "--threads", "1,5", "--hold", "2s", "--seed", "9"]).unwrap();
+        let cli = parse(&[
+            "insuree",
+            "--exact",
+            "--full",
+            "--threads",
+            "1,5",
+            "--hold",
+            "2s",
+            "--seed",
+            "9",
+        ])
+        .unwrap();
         assert_eq!(cli.libtest.filter.as_deref(), Some("insuree"));
         assert!(cli.libtest.exact && cli.full);
         let o = cli.overrides();
         assert_eq!(o.threads, Some(vec![1, 5]));
         assert_eq!(o.hold, Some(Duration::from_secs(2)));
         assert_eq!(o.seed, Some(9));
-        assert!(parse(&["--list", "--format", "terse"]).unwrap().libtest.list);
+        assert!(
+            parse(&["--list", "--format", "terse"])
+                .unwrap()
+                .libtest
+                .list
+        );
     }
 
     #[test]

@@ -38,13 +38,16 @@ pub fn main() -> ExitCode {
     Harness::new().run()
 }
 
+/// Called with each run's results.
+type ResultsHook = Box<dyn Fn(&RunResults) + Send + Sync>;
+
 /// Configures how a suite runs: which scenarios, the default target and mode, and hooks for
 /// what happens with each run's results.
 pub struct Harness {
     scenarios: Option<Vec<Scenario>>,
     defaults: Overrides,
     default_mode: Mode,
-    on_results: Option<Box<dyn Fn(&RunResults) + Send + Sync>>,
+    on_results: Option<ResultsHook>,
 }
 
 impl Default for Harness {
@@ -75,7 +78,12 @@ enum Outcome {
 impl Harness {
     /// The registered `#[scenario]`s, smoke mode by default.
     pub fn new() -> Self {
-        Self { scenarios: None, defaults: Overrides::default(), default_mode: Mode::Smoke, on_results: None }
+        Self {
+            scenarios: None,
+            defaults: Overrides::default(),
+            default_mode: Mode::Smoke,
+            on_results: None,
+        }
     }
 
     /// Runs these scenarios instead of the registered ones.
@@ -138,13 +146,25 @@ impl Harness {
         } else if cli.smoke {
             Mode::Smoke
         } else {
-            env.mode.unwrap_or(if cli.libtest.bench { Mode::Full } else { self.default_mode })
+            env.mode.unwrap_or(if cli.libtest.bench {
+                Mode::Full
+            } else {
+                self.default_mode
+            })
         };
-        let overrides = Overrides { mode: Some(mode), ..self.defaults.clone().overlay(env).overlay(cli.overrides()) };
-        let scenarios = self.scenarios.clone().unwrap_or_else(crate::registry::registered);
+        let overrides = Overrides {
+            mode: Some(mode),
+            ..self.defaults.clone().overlay(env).overlay(cli.overrides())
+        };
+        let scenarios = self
+            .scenarios
+            .clone()
+            .unwrap_or_else(crate::registry::registered);
 
         if cli.libtest.list {
-            let trials = scenarios.iter().map(|s| Trial::test(s.test_name(), || Ok(())).with_ignored_flag(s.is_ignored()));
+            let trials = scenarios
+                .iter()
+                .map(|s| Trial::test(s.test_name(), || Ok(())).with_ignored_flag(s.is_ignored()));
             return libtest_mimic::run(&cli.libtest, trials.collect()).exit_code();
         }
 
@@ -157,7 +177,7 @@ impl Harness {
             }
         }
         let outcomes = Arc::new(Mutex::new(Vec::new()));
-        let hook: Arc<Option<Box<dyn Fn(&RunResults) + Send + Sync>>> = Arc::new(self.on_results);
+        let hook: Arc<Option<ResultsHook>> = Arc::new(self.on_results);
         let trials = plans
             .into_iter()
             .map(|(group, plan)| {
@@ -179,7 +199,11 @@ impl Harness {
         cli.libtest.exact = false;
         cli.libtest.test_threads = Some(1);
         let conclusion = libtest_mimic::run(&cli.libtest, trials);
-        let worst = outcomes.lock().map(|all| all.iter().copied().max()).ok().flatten();
+        let worst = outcomes
+            .lock()
+            .map(|all| all.iter().copied().max())
+            .ok()
+            .flatten();
         match worst {
             Some(Outcome::RunError) => ExitCode::from(exit_code::RUN_ERROR),
             Some(Outcome::Interrupted) => ExitCode::from(exit_code::INTERRUPTED),
@@ -195,7 +219,10 @@ fn config_error(error: &dyn std::error::Error) -> ExitCode {
     ExitCode::from(exit_code::CONFIG)
 }
 
-fn run_trial(plan: &RunPlan, hook: Option<&(dyn Fn(&RunResults) + Send + Sync)>) -> (Outcome, Result<(), Failed>) {
+fn run_trial(
+    plan: &RunPlan,
+    hook: Option<&(dyn Fn(&RunResults) + Send + Sync)>,
+) -> (Outcome, Result<(), Failed>) {
     match run_and_write(plan) {
         Err(e) => (Outcome::RunError, Err(Failed::from(chain(&e)))),
         Ok((results, path)) => {
@@ -211,7 +238,11 @@ fn run_trial(plan: &RunPlan, hook: Option<&(dyn Fn(&RunResults) + Send + Sync)>)
 /// Runs a plan with the console attached and writes `results.json` into a fresh run directory.
 pub fn run_and_write(plan: &RunPlan) -> Result<(RunResults, std::path::PathBuf), RunError> {
     let results = engine::run(plan, &mut Console::new(), &StopHandle::new())?;
-    let dir = results::write::create_run_dir(&plan.out_dir, &plan.name, &results::compact_timestamp(&results.run.started_at))?;
+    let dir = results::write::create_run_dir(
+        &plan.out_dir,
+        &plan.name,
+        &results::compact_timestamp(&results.run.started_at),
+    )?;
     let path = dir.join("results.json");
     results::write_json(&path, &results)?;
     Ok((results, path))
@@ -221,21 +252,40 @@ pub fn run_and_write(plan: &RunPlan) -> Result<(RunResults, std::path::PathBuf),
 /// (criteria judge full runs).
 fn verdict(results: &RunResults) -> (Outcome, Result<(), Failed>) {
     if results.run.status == results::model::RunStatus::Interrupted {
-        return (Outcome::Interrupted, Err(Failed::from("the run was interrupted")));
+        return (
+            Outcome::Interrupted,
+            Err(Failed::from("the run was interrupted")),
+        );
     }
     if results.run.mode == Mode::Smoke {
         let failed: Vec<String> = results
             .steps
             .iter()
             .flat_map(|s| &s.scenarios)
-            .flat_map(|s| s.iterations.errors.iter().map(move |e| format!("{}: {} ({})", s.scenario, e.sample, e.kind)))
+            .flat_map(|s| {
+                s.iterations
+                    .errors
+                    .iter()
+                    .map(move |e| format!("{}: {} ({})", s.scenario, e.sample, e.kind))
+            })
             .collect();
-        let started: u64 = results.steps.iter().flat_map(|s| &s.scenarios).map(|s| s.iterations.count).sum();
+        let started: u64 = results
+            .steps
+            .iter()
+            .flat_map(|s| &s.scenarios)
+            .map(|s| s.iterations.count)
+            .sum();
         if started == 0 {
             return (Outcome::Failed, Err(Failed::from("no iteration ran")));
         }
         if !failed.is_empty() {
-            return (Outcome::Failed, Err(Failed::from(format!("the smoke iteration failed: {}", failed.join("; ")))));
+            return (
+                Outcome::Failed,
+                Err(Failed::from(format!(
+                    "the smoke iteration failed: {}",
+                    failed.join("; ")
+                ))),
+            );
         }
     }
     (Outcome::Passed, Ok(()))

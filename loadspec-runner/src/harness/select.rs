@@ -15,19 +15,34 @@ pub(crate) struct Group {
 }
 
 /// Applies libtest's name filter, `--exact` and `--skip`, then groups.
-pub(crate) fn groups(scenarios: &[Scenario], args: &Arguments, overrides: &Overrides) -> Vec<Group> {
+pub(crate) fn groups(
+    scenarios: &[Scenario],
+    args: &Arguments,
+    overrides: &Overrides,
+) -> Vec<Group> {
     let selected = scenarios.iter().filter(|s| matches(args, &s.test_name()));
     let (stress, single): (Vec<&Scenario>, Vec<&Scenario>) = selected
         .partition(|s| overrides.profile.or(s.options().profile) == Some(ProfileKind::Stress));
     let mut groups: Vec<Group> = single
         .into_iter()
-        .map(|s| Group { name: s.test_name(), scenarios: vec![s.clone()], ignored: s.is_ignored() })
+        .map(|s| Group {
+            name: s.test_name(),
+            scenarios: vec![s.clone()],
+            ignored: s.is_ignored(),
+        })
         .collect();
     match stress.as_slice() {
         [] => {}
-        [one] => groups.push(Group { name: one.test_name(), scenarios: vec![(*one).clone()], ignored: one.is_ignored() }),
+        [one] => groups.push(Group {
+            name: one.test_name(),
+            scenarios: vec![(*one).clone()],
+            ignored: one.is_ignored(),
+        }),
         many => groups.push(Group {
-            name: format!("stress({})", many.iter().map(|s| s.name()).collect::<Vec<_>>().join(", ")),
+            name: format!(
+                "stress({})",
+                many.iter().map(|s| s.name()).collect::<Vec<_>>().join(", ")
+            ),
             scenarios: many.iter().map(|s| (*s).clone()).collect(),
             ignored: many.iter().all(|s| s.is_ignored()),
         }),
@@ -36,7 +51,13 @@ pub(crate) fn groups(scenarios: &[Scenario], args: &Arguments, overrides: &Overr
 }
 
 fn matches(args: &Arguments, name: &str) -> bool {
-    let hit = |pattern: &str| if args.exact { name == pattern } else { name.contains(pattern) };
+    let hit = |pattern: &str| {
+        if args.exact {
+            name == pattern
+        } else {
+            name.contains(pattern)
+        }
+    };
     args.filter.as_deref().is_none_or(hit) && !args.skip.iter().any(|s| hit(s))
 }
 
@@ -68,11 +89,29 @@ mod tests {
 
     #[test]
     fn filters_like_libtest() {
-        let all = [scenario("login", None), scenario("login_slow", None), scenario("claims", None)];
-        let names = |a: &Arguments| -> Vec<String> { groups(&all, a, &Overrides::default()).into_iter().map(|g| g.name).collect() };
-        assert_eq!(names(&args(Some("login"), false, &[])), ["login::login", "login_slow::login_slow"]);
-        assert_eq!(names(&args(Some("login::login"), true, &[])), ["login::login"]);
-        assert_eq!(names(&args(None, false, &["slow"])), ["login::login", "claims::claims"]);
+        let all = [
+            scenario("login", None),
+            scenario("login_slow", None),
+            scenario("claims", None),
+        ];
+        let names = |a: &Arguments| -> Vec<String> {
+            groups(&all, a, &Overrides::default())
+                .into_iter()
+                .map(|g| g.name)
+                .collect()
+        };
+        assert_eq!(
+            names(&args(Some("login"), false, &[])),
+            ["login::login", "login_slow::login_slow"]
+        );
+        assert_eq!(
+            names(&args(Some("login::login"), true, &[])),
+            ["login::login"]
+        );
+        assert_eq!(
+            names(&args(None, false, &["slow"])),
+            ["login::login", "claims::claims"]
+        );
     }
 
     #[test]
@@ -85,7 +124,10 @@ mod tests {
         let g = groups(&all, &args(None, false, &[]), &Overrides::default());
         assert_eq!(g.len(), 2);
         assert_eq!(g[1].name, "stress(a, b)");
-        let all_stress = Overrides { profile: Some(ProfileKind::Stress), ..Default::default() };
+        let all_stress = Overrides {
+            profile: Some(ProfileKind::Stress),
+            ..Default::default()
+        };
         let g = groups(&all, &args(None, false, &[]), &all_stress);
         assert_eq!(g.len(), 1);
         assert_eq!(g[0].scenarios.len(), 3);

@@ -21,7 +21,10 @@ pub struct HistogramDecodeError {
 
 /// An empty latency histogram with loadspec's bounds.
 pub fn new_histogram() -> LatencyHistogram {
-    #[expect(clippy::expect_used, reason = "the bounds are constants that hdrhistogram accepts")]
+    #[expect(
+        clippy::expect_used,
+        reason = "the bounds are constants that hdrhistogram accepts"
+    )]
     Histogram::new_with_bounds(1, HIGHEST_MICROS, 3).expect("valid histogram bounds")
 }
 
@@ -35,7 +38,10 @@ pub fn record(histogram: &mut LatencyHistogram, micros: u64) {
 pub fn encode(histogram: &LatencyHistogram) -> String {
     let mut bytes = Vec::new();
     // Writing into a Vec cannot fail; an error would mean a corrupt histogram, stored as empty.
-    if V2Serializer::new().serialize(histogram, &mut bytes).is_err() {
+    if V2Serializer::new()
+        .serialize(histogram, &mut bytes)
+        .is_err()
+    {
         bytes.clear();
     }
     BASE64.encode(bytes)
@@ -46,16 +52,18 @@ pub fn decode(text: &str) -> Result<LatencyHistogram, HistogramDecodeError> {
     if text.is_empty() {
         return Ok(new_histogram());
     }
-    let bytes = BASE64
-        .decode(text)
-        .map_err(|e| HistogramDecodeError { reason: format!("not base64: {e}") })?;
+    let bytes = BASE64.decode(text).map_err(|e| HistogramDecodeError {
+        reason: format!("not base64: {e}"),
+    })?;
     let decoded: LatencyHistogram = Deserializer::new()
         .deserialize(&mut bytes.as_slice())
-        .map_err(|e| HistogramDecodeError { reason: format!("not an HdrHistogram V2 blob: {e:?}") })?;
+        .map_err(|e| HistogramDecodeError {
+            reason: format!("not an HdrHistogram V2 blob: {e:?}"),
+        })?;
     let mut histogram = new_histogram();
-    histogram
-        .add(&decoded)
-        .map_err(|e| HistogramDecodeError { reason: format!("values out of range: {e:?}") })?;
+    histogram.add(&decoded).map_err(|e| HistogramDecodeError {
+        reason: format!("values out of range: {e:?}"),
+    })?;
     Ok(histogram)
 }
 

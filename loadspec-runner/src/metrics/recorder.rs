@@ -58,7 +58,11 @@ impl Recorder {
             return *id;
         }
         let id = LabelId(self.labels.len() as u32);
-        let key = LabelKey { scenario, kind, name: Arc::from(name) };
+        let key = LabelKey {
+            scenario,
+            kind,
+            name: Arc::from(name),
+        };
         self.index[scenario][slot].insert(name.into(), id);
         self.labels.push((key, LabelStats::new()));
         id
@@ -79,7 +83,9 @@ impl Recorder {
     }
 
     pub(crate) fn record_late_failure(&mut self, label: LabelId, kind: ErrorKind, message: &str) {
-        self.labels[label.0 as usize].1.record_late_failure(kind, message);
+        self.labels[label.0 as usize]
+            .1
+            .record_late_failure(kind, message);
     }
 
     pub(crate) fn user_started(&mut self, scenario: usize) {
@@ -103,7 +109,11 @@ impl Recorder {
             .map(|(key, stats)| (key.clone(), stats.take()))
             .collect();
         let interrupted = self.interrupted.iter_mut().map(std::mem::take).collect();
-        Interval { labels, active_users: self.active_users.clone(), interrupted }
+        Interval {
+            labels,
+            active_users: self.active_users.clone(),
+            interrupted,
+        }
     }
 }
 
@@ -128,7 +138,13 @@ mod tests {
         let a = r.label(0, LabelKind::Request, "GET /a");
         let _unused = r.label(0, LabelKind::Request, "GET /b");
         r.user_started(0);
-        let sample = Sample { micros: 10, status: Some(200), error: None, requests: 0, bytes_received: 0 };
+        let sample = Sample {
+            micros: 10,
+            status: Some(200),
+            error: None,
+            requests: 0,
+            bytes_received: 0,
+        };
         r.record(a, &sample);
         let interval = r.take_interval();
         assert_eq!(interval.labels.len(), 1);

@@ -150,7 +150,11 @@ impl LabelStats {
     fn add_error(&mut self, kind: ErrorKind, count: u64, message: &str) {
         match self.errors.iter_mut().find(|e| e.kind == kind) {
             Some(entry) => entry.count += count,
-            None => self.errors.push(ErrorCount { kind, count, sample: truncate(message) }),
+            None => self.errors.push(ErrorCount {
+                kind,
+                count,
+                sample: truncate(message),
+            }),
         }
     }
 }
@@ -171,7 +175,13 @@ mod tests {
     use super::*;
 
     fn ok(micros: u64, status: u16) -> Sample<'static> {
-        Sample { micros, status: Some(status), error: None, requests: 0, bytes_received: 10 }
+        Sample {
+            micros,
+            status: Some(status),
+            error: None,
+            requests: 0,
+            bytes_received: 10,
+        }
     }
 
     #[test]
@@ -182,7 +192,11 @@ mod tests {
         let mut b = LabelStats::new();
         for (i, &v) in samples.iter().enumerate() {
             one.record(&ok(v, 200));
-            if i % 3 == 0 { a.record(&ok(v, 200)) } else { b.record(&ok(v, 200)) }
+            if i % 3 == 0 {
+                a.record(&ok(v, 200))
+            } else {
+                b.record(&ok(v, 200))
+            }
         }
         a.merge(&b);
         assert_eq!(a.count, one.count);
@@ -197,9 +211,15 @@ mod tests {
     fn errors_keep_counts_and_a_truncated_first_message() {
         let mut stats = LabelStats::new();
         let long = "x".repeat(1000);
-        let failed = Sample { error: Some((ErrorKind::Http5xx, long.as_str())), ..ok(5, 503) };
+        let failed = Sample {
+            error: Some((ErrorKind::Http5xx, long.as_str())),
+            ..ok(5, 503)
+        };
         stats.record(&failed);
-        stats.record(&Sample { error: Some((ErrorKind::Http5xx, "second")), ..ok(5, 503) });
+        stats.record(&Sample {
+            error: Some((ErrorKind::Http5xx, "second")),
+            ..ok(5, 503)
+        });
         stats.record_late_failure(ErrorKind::CheckFailed, "expected 200");
         assert_eq!(stats.count, 2);
         assert_eq!(stats.failures, 3);

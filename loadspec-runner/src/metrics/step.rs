@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 use super::histogram::{self, LatencyHistogram};
 use super::recorder::{Interval, LabelKey};
 use super::stats::{LabelKind, LabelStats};
-use crate::results::model::{ErrorSummary, LabelSummary, ScenarioStepResult, TimePoint, TransactionPoint};
+use crate::results::model::{
+    ErrorSummary, LabelSummary, ScenarioStepResult, TimePoint, TransactionPoint,
+};
 
 /// Accumulates one step of one run.
 pub(crate) struct StepAccumulator {
@@ -138,7 +140,14 @@ impl StepAccumulator {
 
     /// The step's results per scenario, with throughput over `measured_s` seconds.
     pub(crate) fn finish(self, users: &[u32], measured_s: f64) -> Vec<ScenarioStepResult> {
-        let Self { scenario_names, measured, order, mut time_series, interrupted, .. } = self;
+        let Self {
+            scenario_names,
+            measured,
+            order,
+            mut time_series,
+            interrupted,
+            ..
+        } = self;
         let mut labels: Vec<(LabelKey, LabelStats)> = measured.into_iter().collect();
         labels.sort_by_key(|(key, _)| order.get(key).copied().unwrap_or(usize::MAX));
         scenario_names
@@ -147,7 +156,9 @@ impl StepAccumulator {
             .map(|(scenario, name)| {
                 let mine = || labels.iter().filter(move |(k, _)| k.scenario == scenario);
                 let of_kind = |kind| {
-                    mine().filter(move |(k, _)| k.kind == kind).map(|(k, s)| summarize(&k.name, s, measured_s))
+                    mine()
+                        .filter(move |(k, _)| k.kind == kind)
+                        .map(|(k, s)| summarize(&k.name, s, measured_s))
                 };
                 let mut total = LabelStats::new();
                 for (_, stats) in mine().filter(|(k, _)| k.kind == LabelKind::Request) {
@@ -155,7 +166,10 @@ impl StepAccumulator {
                 }
                 let iterations = mine()
                     .find(|(k, _)| k.kind == LabelKind::Iteration)
-                    .map_or_else(|| summarize(name, &LabelStats::new(), measured_s), |(_, s)| summarize(name, s, measured_s));
+                    .map_or_else(
+                        || summarize(name, &LabelStats::new(), measured_s),
+                        |(_, s)| summarize(name, s, measured_s),
+                    );
                 ScenarioStepResult {
                     scenario: name.clone(),
                     users: users.get(scenario).copied().unwrap_or(0),
@@ -172,7 +186,11 @@ impl StepAccumulator {
 }
 
 fn quantile_ms(histogram: &LatencyHistogram, quantile: f64) -> f64 {
-    if histogram.is_empty() { 0.0 } else { micros_to_ms(histogram.value_at_quantile(quantile)) }
+    if histogram.is_empty() {
+        0.0
+    } else {
+        micros_to_ms(histogram.value_at_quantile(quantile))
+    }
 }
 
 fn micros_to_ms(micros: u64) -> f64 {
@@ -187,23 +205,48 @@ pub(crate) fn summarize(label: &str, stats: &LabelStats, measured_s: f64) -> Lab
         label: label.to_owned(),
         count,
         failures: stats.failures,
-        error_rate: if count == 0 { 0.0 } else { stats.failures as f64 / count as f64 },
-        throughput_per_s: if measured_s > 0.0 { count as f64 / measured_s } else { 0.0 },
-        mean_ms: if count == 0 { 0.0 } else { stats.sum_micros as f64 / count as f64 / 1000.0 },
-        min_ms: if count == 0 { 0.0 } else { micros_to_ms(stats.min_micros) },
+        error_rate: if count == 0 {
+            0.0
+        } else {
+            stats.failures as f64 / count as f64
+        },
+        throughput_per_s: if measured_s > 0.0 {
+            count as f64 / measured_s
+        } else {
+            0.0
+        },
+        mean_ms: if count == 0 {
+            0.0
+        } else {
+            stats.sum_micros as f64 / count as f64 / 1000.0
+        },
+        min_ms: if count == 0 {
+            0.0
+        } else {
+            micros_to_ms(stats.min_micros)
+        },
         p50_ms: quantile_ms(h, 0.5),
         p90_ms: quantile_ms(h, 0.9),
         p95_ms: quantile_ms(h, 0.95),
         p99_ms: quantile_ms(h, 0.99),
         p999_ms: quantile_ms(h, 0.999),
         max_ms: micros_to_ms(stats.max_micros),
-        status_codes: stats.statuses.iter().map(|(s, n)| (s.to_string(), *n)).collect(),
+        status_codes: stats
+            .statuses
+            .iter()
+            .map(|(s, n)| (s.to_string(), *n))
+            .collect(),
         errors: stats
             .errors
             .iter()
-            .map(|e| ErrorSummary { kind: e.kind, count: e.count, sample: e.sample.clone() })
+            .map(|e| ErrorSummary {
+                kind: e.kind,
+                count: e.count,
+                sample: e.sample.clone(),
+            })
             .collect(),
-        requests_per_transaction: (stats.requests > 0).then(|| stats.requests as f64 / count.max(1) as f64),
+        requests_per_transaction: (stats.requests > 0)
+            .then(|| stats.requests as f64 / count.max(1) as f64),
         bytes_received: stats.bytes_received,
         histogram: histogram::encode(h),
     }

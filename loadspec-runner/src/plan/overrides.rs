@@ -39,37 +39,56 @@ pub struct Overrides {
 
 /// Every environment variable loadspec reads, with what it sets.
 pub const ENV_VARS: &[(&str, &str)] = &[
-    ("LOADSPEC_TARGET", "base URL of the target, e.g. http://127.0.0.1:8000"),
+    (
+        "LOADSPEC_TARGET",
+        "base URL of the target, e.g. http://127.0.0.1:8000",
+    ),
     ("LOADSPEC_MODE", "smoke or full"),
     ("LOADSPEC_THREADS", "users per step, e.g. 1,5,10"),
     ("LOADSPEC_PROFILE", "spike, ramp or stress"),
     ("LOADSPEC_RAMP_UP", "ramp-up per step, e.g. 75s"),
     ("LOADSPEC_HOLD", "time at full load per step, e.g. 60s"),
     ("LOADSPEC_COOLDOWN", "pause between steps, e.g. 10s"),
-    ("LOADSPEC_THINK_TIME", "pause between iterations, e.g. 500ms..2s"),
-    ("LOADSPEC_ITERATIONS", "iterations per user instead of a timed hold"),
+    (
+        "LOADSPEC_THINK_TIME",
+        "pause between iterations, e.g. 500ms..2s",
+    ),
+    (
+        "LOADSPEC_ITERATIONS",
+        "iterations per user instead of a timed hold",
+    ),
     ("LOADSPEC_SEED", "seed of the users' random streams"),
-    ("LOADSPEC_OUT_DIR", "directory for results (default target/loadspec)"),
+    (
+        "LOADSPEC_OUT_DIR",
+        "directory for results (default target/loadspec)",
+    ),
     ("LOADSPEC_WORKERS", "worker threads (default: one per core)"),
 ];
 
 impl Overrides {
     /// Reads the `LOADSPEC_*` variables through `lookup` (pass `|k| std::env::var(k).ok()`).
     pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &'static str| lookup(name).filter(|v| !v.trim().is_empty()).map(|v| (name, v));
+        let get = |name: &'static str| {
+            lookup(name)
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| (name, v))
+        };
         let mut o = Self::default();
         if let Some((_, v)) = get("LOADSPEC_TARGET") {
             o.target = Some(v);
         }
         if let Some((name, v)) = get("LOADSPEC_MODE") {
-            o.mode = Some(parse_mode(&v).map_err(|expected| ConfigError::invalid(name, &v, expected))?);
+            o.mode =
+                Some(parse_mode(&v).map_err(|expected| ConfigError::invalid(name, &v, expected))?);
         }
         if let Some((name, v)) = get("LOADSPEC_THREADS") {
-            o.threads = Some(parse_threads(&v).map_err(|reason| ConfigError::invalid(name, &v, &reason))?);
+            o.threads =
+                Some(parse_threads(&v).map_err(|reason| ConfigError::invalid(name, &v, &reason))?);
         }
         if let Some((name, v)) = get("LOADSPEC_PROFILE") {
             o.profile = Some(
-                ProfileKind::parse(&v).ok_or_else(|| ConfigError::invalid(name, &v, "spike, ramp or stress"))?,
+                ProfileKind::parse(&v)
+                    .ok_or_else(|| ConfigError::invalid(name, &v, "spike, ramp or stress"))?,
             );
         }
         o.ramp_up = env_duration(&get, "LOADSPEC_RAMP_UP")?;
@@ -83,7 +102,11 @@ impl Overrides {
             o.iterations = Some(parse_positive(&v).map_err(|e| ConfigError::invalid(name, &v, e))?);
         }
         if let Some((name, v)) = get("LOADSPEC_SEED") {
-            o.seed = Some(v.trim().parse().map_err(|_| ConfigError::invalid(name, &v, "an unsigned integer"))?);
+            o.seed = Some(
+                v.trim()
+                    .parse()
+                    .map_err(|_| ConfigError::invalid(name, &v, "an unsigned integer"))?,
+            );
         }
         if let Some((_, v)) = get("LOADSPEC_OUT_DIR") {
             o.out_dir = Some(PathBuf::from(v));
@@ -136,15 +159,19 @@ pub(crate) fn parse_mode(text: &str) -> Result<Mode, &'static str> {
 pub(crate) fn parse_threads(text: &str) -> Result<Vec<u32>, String> {
     let mut threads = Vec::new();
     for part in text.split(',') {
-        let n: u32 = part
-            .trim()
-            .parse()
-            .map_err(|_| format!("{:?} is not a whole number; expected a list like 1,5,10", part.trim()))?;
+        let n: u32 = part.trim().parse().map_err(|_| {
+            format!(
+                "{:?} is not a whole number; expected a list like 1,5,10",
+                part.trim()
+            )
+        })?;
         if n == 0 {
             return Err("a step cannot have 0 users; expected a list like 1,5,10".into());
         }
         if threads.contains(&n) {
-            return Err(format!("{n} appears twice; each step needs a distinct user count"));
+            return Err(format!(
+                "{n} appears twice; each step needs a distinct user count"
+            ));
         }
         threads.push(n);
     }
@@ -163,7 +190,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Result<Overrides, ConfigError> {
-        let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Overrides::from_env(move |k| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
     }
 
@@ -194,13 +224,23 @@ mod tests {
 
     #[test]
     fn bad_values_name_the_variable_the_value_and_what_was_expected() {
-        let e = env(&[("LOADSPEC_HOLD", "forever")]).unwrap_err().to_string();
-        assert!(e.contains("LOADSPEC_HOLD") && e.contains("\"forever\""), "{e}");
+        let e = env(&[("LOADSPEC_HOLD", "forever")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("LOADSPEC_HOLD") && e.contains("\"forever\""),
+            "{e}"
+        );
         let e = env(&[("LOADSPEC_THREADS", "1,0")]).unwrap_err().to_string();
-        assert!(e.contains("LOADSPEC_THREADS") && e.contains("0 users"), "{e}");
+        assert!(
+            e.contains("LOADSPEC_THREADS") && e.contains("0 users"),
+            "{e}"
+        );
         let e = env(&[("LOADSPEC_THREADS", "5,5")]).unwrap_err().to_string();
         assert!(e.contains("twice"), "{e}");
-        let e = env(&[("LOADSPEC_PROFILE", "soak")]).unwrap_err().to_string();
+        let e = env(&[("LOADSPEC_PROFILE", "soak")])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("spike, ramp or stress"), "{e}");
         let e = env(&[("LOADSPEC_MODE", "fast")]).unwrap_err().to_string();
         assert!(e.contains("smoke or full"), "{e}");
@@ -208,8 +248,15 @@ mod tests {
 
     #[test]
     fn higher_layers_win_value_by_value() {
-        let env = Overrides { hold: Some(Duration::from_secs(1)), seed: Some(1), ..Default::default() };
-        let cli = Overrides { seed: Some(2), ..Default::default() };
+        let env = Overrides {
+            hold: Some(Duration::from_secs(1)),
+            seed: Some(1),
+            ..Default::default()
+        };
+        let cli = Overrides {
+            seed: Some(2),
+            ..Default::default()
+        };
         let merged = env.overlay(cli);
         assert_eq!(merged.hold, Some(Duration::from_secs(1)));
         assert_eq!(merged.seed, Some(2));

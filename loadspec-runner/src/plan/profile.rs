@@ -52,7 +52,12 @@ pub fn user_start_offset(index: u32, users: u32, ramp_up: Duration) -> Duration 
 
 /// How many of `users` users have started `elapsed` after the step started, before
 /// `stop_at`; none after.
-pub fn users_started_at(elapsed: Duration, users: u32, ramp_up: Duration, stop_at: Duration) -> u32 {
+pub fn users_started_at(
+    elapsed: Duration,
+    users: u32,
+    ramp_up: Duration,
+    stop_at: Duration,
+) -> u32 {
     if elapsed >= stop_at {
         return 0;
     }
@@ -82,7 +87,10 @@ mod tests {
     #[test]
     fn spike_starts_everyone_at_once() {
         assert!((0..300).all(|i| user_start_offset(i, 300, Duration::ZERO).is_zero()));
-        assert_eq!(users_started_at(Duration::ZERO, 300, Duration::ZERO, 60 * S), 300);
+        assert_eq!(
+            users_started_at(Duration::ZERO, 300, Duration::ZERO, 60 * S),
+            300
+        );
     }
 
     #[test]
@@ -92,9 +100,15 @@ mod tests {
             let stop = ramp + 60 * S;
             for ms in (0..140_000).step_by(250) {
                 let t = Duration::from_millis(ms);
-                let by_offsets = (0..users).filter(|&i| user_start_offset(i, users, ramp) <= t).count() as u32;
+                let by_offsets = (0..users)
+                    .filter(|&i| user_start_offset(i, users, ramp) <= t)
+                    .count() as u32;
                 let expected = if t >= stop { 0 } else { by_offsets };
-                assert_eq!(users_started_at(t, users, ramp, stop), expected, "users {users} t {t:?}");
+                assert_eq!(
+                    users_started_at(t, users, ramp, stop),
+                    expected,
+                    "users {users} t {t:?}"
+                );
                 assert!(expected <= users);
             }
         }

@@ -42,27 +42,51 @@ pub fn resolve(scenarios: &[Scenario], overrides: &Overrides) -> Result<RunPlan,
         };
         validate_threads(scenario.name(), &threads)?;
         let o = scenario.options();
-        let think_time = if mode == Mode::Smoke { None } else { overrides.think_time.or(o.think_time) };
-        if let Some((min, max)) = think_time {
-            if min > max {
-                return Err(ConfigError::scenario(scenario.name(), "think_time's minimum exceeds its maximum"));
-            }
+        let think_time = if mode == Mode::Smoke {
+            None
+        } else {
+            overrides.think_time.or(o.think_time)
+        };
+        if let Some((min, max)) = think_time
+            && min > max
+        {
+            return Err(ConfigError::scenario(
+                scenario.name(),
+                "think_time's minimum exceeds its maximum",
+            ));
         }
         let hung_after = o.hung_after.unwrap_or(defaults::HUNG_AFTER);
         if hung_after.is_zero() {
-            return Err(ConfigError::scenario(scenario.name(), "hung_after must be longer than 0"));
+            return Err(ConfigError::scenario(
+                scenario.name(),
+                "hung_after must be longer than 0",
+            ));
         }
         let request_timeout = o.request_timeout.unwrap_or(defaults::REQUEST_TIMEOUT);
         if request_timeout.is_zero() {
-            return Err(ConfigError::scenario(scenario.name(), "request_timeout must be longer than 0"));
+            return Err(ConfigError::scenario(
+                scenario.name(),
+                "request_timeout must be longer than 0",
+            ));
         }
-        planned.push(PlannedScenario { scenario: scenario.clone(), threads, think_time, hung_after, request_timeout });
+        planned.push(PlannedScenario {
+            scenario: scenario.clone(),
+            threads,
+            think_time,
+            hung_after,
+            request_timeout,
+        });
     }
 
-    let longest = |pick: fn(&crate::registry::EntryOptions) -> Option<Duration>| options().filter_map(pick).max();
+    let longest = |pick: fn(&crate::registry::EntryOptions) -> Option<Duration>| {
+        options().filter_map(pick).max()
+    };
     let ramp_up = match profile {
         ProfileKind::Spike => Duration::ZERO,
-        _ => overrides.ramp_up.or_else(|| longest(|o| o.ramp_up)).unwrap_or(Duration::ZERO),
+        _ => overrides
+            .ramp_up
+            .or_else(|| longest(|o| o.ramp_up))
+            .unwrap_or(Duration::ZERO),
     };
     if profile == ProfileKind::Ramp && ramp_up.is_zero() && mode == Mode::Full {
         return Err(ConfigError::scenario(
@@ -72,10 +96,18 @@ pub fn resolve(scenarios: &[Scenario], overrides: &Overrides) -> Result<RunPlan,
     }
     let explicit_hold = overrides.hold.or_else(|| longest(|o| o.hold));
     let hold = explicit_hold.unwrap_or(defaults::HOLD);
-    let cooldown = overrides.cooldown.or_else(|| longest(|o| o.cooldown)).unwrap_or(defaults::COOLDOWN);
-    let iterations = overrides.iterations.or_else(|| options().filter_map(|o| o.iterations).max());
+    let cooldown = overrides
+        .cooldown
+        .or_else(|| longest(|o| o.cooldown))
+        .unwrap_or(defaults::COOLDOWN);
+    let iterations = overrides
+        .iterations
+        .or_else(|| options().filter_map(|o| o.iterations).max());
     if iterations.is_none() && hold.is_zero() && mode == Mode::Full {
-        return Err(ConfigError::scenario(first.name(), "hold must be longer than 0 unless iterations are fixed"));
+        return Err(ConfigError::scenario(
+            first.name(),
+            "hold must be longer than 0 unless iterations are fixed",
+        ));
     }
 
     let steps = match mode {
@@ -97,10 +129,17 @@ pub fn resolve(scenarios: &[Scenario], overrides: &Overrides) -> Result<RunPlan,
             (0..count)
                 .map(|index| StepPlan {
                     index,
-                    users: planned.iter().map(|p| p.threads[index.min(p.threads.len() - 1)]).collect(),
+                    users: planned
+                        .iter()
+                        .map(|p| p.threads[index.min(p.threads.len() - 1)])
+                        .collect(),
                     ramp_up,
                     hold,
-                    cooldown: if index + 1 == count { Duration::ZERO } else { cooldown },
+                    cooldown: if index + 1 == count {
+                        Duration::ZERO
+                    } else {
+                        cooldown
+                    },
                     iterations,
                     stop_at,
                 })
@@ -109,7 +148,11 @@ pub fn resolve(scenarios: &[Scenario], overrides: &Overrides) -> Result<RunPlan,
     };
 
     Ok(RunPlan {
-        name: if planned.len() == 1 { first.name().to_owned() } else { "stress".to_owned() },
+        name: if planned.len() == 1 {
+            first.name().to_owned()
+        } else {
+            "stress".to_owned()
+        },
         mode,
         profile,
         target,
@@ -124,14 +167,23 @@ pub fn resolve(scenarios: &[Scenario], overrides: &Overrides) -> Result<RunPlan,
 
 fn validate_threads(scenario: &str, threads: &[u32]) -> Result<(), ConfigError> {
     if threads.is_empty() {
-        return Err(ConfigError::scenario(scenario, "threads is empty; give at least one user count"));
+        return Err(ConfigError::scenario(
+            scenario,
+            "threads is empty; give at least one user count",
+        ));
     }
     for (i, &n) in threads.iter().enumerate() {
         if n == 0 {
-            return Err(ConfigError::scenario(scenario, "threads contains 0; every step needs at least one user"));
+            return Err(ConfigError::scenario(
+                scenario,
+                "threads contains 0; every step needs at least one user",
+            ));
         }
         if threads[..i].contains(&n) {
-            return Err(ConfigError::scenario(scenario, format!("threads lists {n} twice")));
+            return Err(ConfigError::scenario(
+                scenario,
+                format!("threads lists {n} twice"),
+            ));
         }
     }
     Ok(())
@@ -139,7 +191,10 @@ fn validate_threads(scenario: &str, threads: &[u32]) -> Result<(), ConfigError> 
 
 /// Checks that `text` is an http(s) base URL and returns it without a trailing slash.
 pub(crate) fn validate_target(text: &str) -> Result<String, ConfigError> {
-    let bad = |reason: &str| ConfigError::Target { value: text.to_owned(), reason: reason.to_owned() };
+    let bad = |reason: &str| ConfigError::Target {
+        value: text.to_owned(),
+        reason: reason.to_owned(),
+    };
     let url = url::Url::parse(text.trim()).map_err(|e| bad(&e.to_string()))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(bad("the scheme must be http or https"));
@@ -158,7 +213,9 @@ fn default_workers() -> usize {
 }
 
 fn fresh_seed() -> u64 {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
     crate::seed::mix(nanos, u64::from(std::process::id()))
 }
 
@@ -167,9 +224,14 @@ fn fresh_seed() -> u64 {
 /// run is a test, an example or a bench; otherwise `./target/loadspec`.
 pub(crate) fn default_out_dir() -> PathBuf {
     let from_exe = std::env::current_exe().ok().and_then(|exe| {
-        exe.ancestors().skip(1).find(|dir| dir.join("CACHEDIR.TAG").is_file()).map(PathBuf::from)
+        exe.ancestors()
+            .skip(1)
+            .find(|dir| dir.join("CACHEDIR.TAG").is_file())
+            .map(PathBuf::from)
     });
-    from_exe.unwrap_or_else(|| PathBuf::from("target")).join("loadspec")
+    from_exe
+        .unwrap_or_else(|| PathBuf::from("target"))
+        .join("loadspec")
 }
 
 #[cfg(test)]
@@ -182,23 +244,39 @@ mod tests {
     }
 
     fn target() -> Overrides {
-        Overrides { target: Some("http://127.0.0.1:9/".into()), ..Default::default() }
+        Overrides {
+            target: Some("http://127.0.0.1:9/".into()),
+            ..Default::default()
+        }
     }
 
     #[test]
     fn spike_steps_follow_threads_in_order() {
-        let s = Scenario::builder("a").threads([1, 5, 10]).hold(Duration::from_secs(3)).build(noop);
+        let s = Scenario::builder("a")
+            .threads([1, 5, 10])
+            .hold(Duration::from_secs(3))
+            .build(noop);
         let plan = resolve(&[s], &target()).unwrap();
         assert_eq!(plan.target, "http://127.0.0.1:9");
-        assert_eq!(plan.steps.iter().map(|s| s.users[0]).collect::<Vec<_>>(), vec![1, 5, 10]);
-        assert!(plan.steps.iter().all(|s| s.ramp_up.is_zero() && s.stop_at == Duration::from_secs(3)));
+        assert_eq!(
+            plan.steps.iter().map(|s| s.users[0]).collect::<Vec<_>>(),
+            vec![1, 5, 10]
+        );
+        assert!(
+            plan.steps
+                .iter()
+                .all(|s| s.ramp_up.is_zero() && s.stop_at == Duration::from_secs(3))
+        );
         assert_eq!(plan.steps[0].cooldown, defaults::COOLDOWN);
         assert_eq!(plan.steps[2].cooldown, Duration::ZERO);
     }
 
     #[test]
     fn overrides_beat_attributes() {
-        let s = Scenario::builder("a").threads([1, 5]).hold(Duration::from_secs(3)).build(noop);
+        let s = Scenario::builder("a")
+            .threads([1, 5])
+            .hold(Duration::from_secs(3))
+            .build(noop);
         let o = Overrides {
             threads: Some(vec![2]),
             hold: Some(Duration::from_secs(1)),
@@ -218,7 +296,14 @@ mod tests {
             .threads([10, 20])
             .think_time(Duration::from_secs(1), Duration::from_secs(2))
             .build(noop);
-        let plan = resolve(&[s], &Overrides { mode: Some(Mode::Smoke), ..target() }).unwrap();
+        let plan = resolve(
+            &[s],
+            &Overrides {
+                mode: Some(Mode::Smoke),
+                ..target()
+            },
+        )
+        .unwrap();
         assert_eq!(plan.steps.len(), 1);
         assert_eq!(plan.steps[0].users, vec![1]);
         assert_eq!(plan.steps[0].iterations, Some(1));
@@ -243,15 +328,33 @@ mod tests {
         assert!(e.contains("twice"), "{e}");
         let e = bad(Scenario::builder("a").threads([0]).build(noop), target());
         assert!(e.contains("contains 0"), "{e}");
-        let e = bad(Scenario::builder("a").profile(ProfileKind::Ramp).build(noop), target());
+        let e = bad(
+            Scenario::builder("a")
+                .profile(ProfileKind::Ramp)
+                .build(noop),
+            target(),
+        );
         assert!(e.contains("ramp-up"), "{e}");
         let e = bad(Scenario::builder("a").build(noop), Overrides::default());
         assert!(e.contains("LOADSPEC_TARGET"), "{e}");
-        let e = bad(Scenario::builder("a").build(noop), Overrides { target: Some("ftp://x".into()), ..target() });
+        let e = bad(
+            Scenario::builder("a").build(noop),
+            Overrides {
+                target: Some("ftp://x".into()),
+                ..target()
+            },
+        );
         assert!(e.contains("http or https"), "{e}");
         let a = Scenario::builder("a").build(noop);
         let b = Scenario::builder("b").build(noop);
-        let e = resolve(&[a, b], &Overrides { profile: Some(ProfileKind::Spike), ..target() }).unwrap_err();
+        let e = resolve(
+            &[a, b],
+            &Overrides {
+                profile: Some(ProfileKind::Spike),
+                ..target()
+            },
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("stress"), "{e}");
     }
 

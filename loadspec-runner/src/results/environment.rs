@@ -9,7 +9,11 @@ pub fn environment(workers: usize) -> Environment {
     let mut system = System::new();
     system.refresh_memory();
     system.refresh_cpu_list(sysinfo::CpuRefreshKind::nothing());
-    let cpu_model = system.cpus().first().map(|c| c.brand().trim().to_owned()).unwrap_or_default();
+    let cpu_model = system
+        .cpus()
+        .first()
+        .map(|c| c.brand().trim().to_owned())
+        .unwrap_or_default();
     Environment {
         hostname: System::host_name().unwrap_or_default(),
         os: System::long_os_version().unwrap_or_else(|| std::env::consts::OS.to_owned()),

@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 pub use self::environment::environment;
-pub use self::write::{load, write_json, LoadError};
 use self::model::{
-    PlanInfo, PlannedScenarioInfo, PlannedStepInfo, RunInfo, RunResults, RunStatus, SCHEMA_NAME, SCHEMA_VERSION,
-    StepResult,
+    PlanInfo, PlannedScenarioInfo, PlannedStepInfo, RunInfo, RunResults, RunStatus, SCHEMA_NAME,
+    SCHEMA_VERSION, StepResult,
 };
+pub use self::write::{LoadError, load, write_json};
 use crate::plan::RunPlan;
 
 /// RFC 3339 UTC time with second precision.

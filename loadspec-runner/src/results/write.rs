@@ -45,16 +45,30 @@ pub enum LoadError {
 /// directory, flushed to disk, then renamed over the target, so a crash leaves either the old
 /// file or the new one, never half of one.
 pub fn write_json(path: &Path, results: &RunResults) -> Result<(), RunError> {
-    let bytes = serde_json::to_vec_pretty(results)
-        .map_err(|e| RunError::Write { path: path.to_owned(), source: std::io::Error::other(e) })?;
+    let bytes = serde_json::to_vec_pretty(results).map_err(|e| RunError::Write {
+        path: path.to_owned(),
+        source: std::io::Error::other(e),
+    })?;
     write_atomically(path, &bytes)
 }
 
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), RunError> {
-    let err = |source| RunError::Write { path: path.to_owned(), source };
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(|source| RunError::Write { path: dir.to_owned(), source })?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let err = |source| RunError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(|source| RunError::Write {
+        path: dir.to_owned(),
+        source,
+    })?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let temp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let result = (|| {
         let mut file = fs::File::create(&temp)?;
@@ -70,37 +84,76 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), RunError
 
 /// Reads a results file, checking its schema name and version first.
 pub fn load(path: &Path) -> Result<RunResults, LoadError> {
-    let text = fs::read_to_string(path).map_err(|source| LoadError::Read { path: path.to_owned(), source })?;
-    let not_results = |reason: String| LoadError::NotResults { path: path.to_owned(), reason };
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| not_results(format!("invalid JSON: {e}")))?;
+    let text = fs::read_to_string(path).map_err(|source| LoadError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let not_results = |reason: String| LoadError::NotResults {
+        path: path.to_owned(),
+        reason,
+    };
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| not_results(format!("invalid JSON: {e}")))?;
     if value.get("schema").and_then(|s| s.as_str()) != Some(SCHEMA_NAME) {
-        return Err(not_results(format!("its `schema` field is not {SCHEMA_NAME:?}")));
+        return Err(not_results(format!(
+            "its `schema` field is not {SCHEMA_NAME:?}"
+        )));
     }
-    match value.get("schema_version").and_then(serde_json::Value::as_u64) {
+    match value
+        .get("schema_version")
+        .and_then(serde_json::Value::as_u64)
+    {
         Some(v) if v == u64::from(SCHEMA_VERSION) => {}
-        Some(found) => return Err(LoadError::Version { path: path.to_owned(), found }),
+        Some(found) => {
+            return Err(LoadError::Version {
+                path: path.to_owned(),
+                found,
+            });
+        }
         None => return Err(not_results("its `schema_version` is missing".into())),
     }
     serde_json::from_value(value).map_err(|e| not_results(e.to_string()))
 }
 
 /// Creates a fresh run directory `<base>/<name>/<timestamp>[-N]/` and returns it.
-pub(crate) fn create_run_dir(base: &Path, name: &str, timestamp: &str) -> Result<PathBuf, RunError> {
+pub(crate) fn create_run_dir(
+    base: &Path,
+    name: &str,
+    timestamp: &str,
+) -> Result<PathBuf, RunError> {
     let parent = base.join(sanitize(name));
-    fs::create_dir_all(&parent).map_err(|source| RunError::Write { path: parent.clone(), source })?;
+    fs::create_dir_all(&parent).map_err(|source| RunError::Write {
+        path: parent.clone(),
+        source,
+    })?;
     for n in 0..1000 {
-        let dir = if n == 0 { parent.join(timestamp) } else { parent.join(format!("{timestamp}-{n}")) };
+        let dir = if n == 0 {
+            parent.join(timestamp)
+        } else {
+            parent.join(format!("{timestamp}-{n}"))
+        };
         match fs::create_dir(&dir) {
             Ok(()) => return Ok(dir),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(source) => return Err(RunError::Write { path: dir, source }),
         }
     }
-    Err(RunError::Write { path: parent, source: std::io::Error::other("too many runs in the same second") })
+    Err(RunError::Write {
+        path: parent,
+        source: std::io::Error::other("too many runs in the same second"),
+    })
 }
 
 fn sanitize(name: &str) -> String {
-    name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -118,7 +171,11 @@ mod tests {
         write_atomically(&file, b"{}").unwrap();
         write_atomically(&file, b"{\"v\":2}").unwrap();
         assert_eq!(fs::read_to_string(&file).unwrap(), "{\"v\":2}");
-        assert_eq!(fs::read_dir(&a).unwrap().count(), 1, "no temporary file left behind");
+        assert_eq!(
+            fs::read_dir(&a).unwrap().count(),
+            1,
+            "no temporary file left behind"
+        );
         fs::remove_dir_all(&base).unwrap();
     }
 
@@ -127,13 +184,32 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("loadspec-load-test-{}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();
         let path = dir.join("r.json");
-        fs::write(&path, "{\"schema\":\"loadspec.results\",\"schema_version\":99}").unwrap();
+        fs::write(
+            &path,
+            "{\"schema\":\"loadspec.results\",\"schema_version\":99}",
+        )
+        .unwrap();
         assert!(load(&path).unwrap_err().to_string().contains("version 99"));
         fs::write(&path, "{\"hello\":1}").unwrap();
-        assert!(load(&path).unwrap_err().to_string().contains("not a loadspec results file"));
+        assert!(
+            load(&path)
+                .unwrap_err()
+                .to_string()
+                .contains("not a loadspec results file")
+        );
         fs::write(&path, "not json").unwrap();
-        assert!(load(&path).unwrap_err().to_string().contains("invalid JSON"));
-        assert!(load(&dir.join("missing.json")).unwrap_err().to_string().contains("failed to read"));
+        assert!(
+            load(&path)
+                .unwrap_err()
+                .to_string()
+                .contains("invalid JSON")
+        );
+        assert!(
+            load(&dir.join("missing.json"))
+                .unwrap_err()
+                .to_string()
+                .contains("failed to read")
+        );
         fs::remove_dir_all(&dir).unwrap();
     }
 }

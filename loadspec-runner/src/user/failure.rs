@@ -59,7 +59,11 @@ impl ErrorKind {
 
     /// The kind of an HTTP status that was not expected.
     pub fn of_status(status: u16) -> Self {
-        if status >= 500 { Self::Http5xx } else { Self::Http4xx }
+        if status >= 500 {
+            Self::Http5xx
+        } else {
+            Self::Http4xx
+        }
     }
 }
 
@@ -82,7 +86,11 @@ pub struct Failure {
 impl Failure {
     /// A failure of the given kind.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into(), status: None }
+        Self {
+            kind,
+            message: message.into(),
+            status: None,
+        }
     }
 
     /// A failed check on a response.
@@ -155,7 +163,12 @@ mod tests {
 
     #[test]
     fn kinds_serialize_as_their_names() {
-        for kind in [ErrorKind::Http4xx, ErrorKind::Http5xx, ErrorKind::Scenario, ErrorKind::Hung] {
+        for kind in [
+            ErrorKind::Http4xx,
+            ErrorKind::Http5xx,
+            ErrorKind::Scenario,
+            ErrorKind::Hung,
+        ] {
             let json = serde_json::to_string(&kind).unwrap();
             assert_eq!(json, format!("\"{}\"", kind.as_str()));
         }

@@ -18,7 +18,11 @@ pub(crate) fn write_request_label(out: &mut String, method: &str, path: &str) {
             out.push('/');
         }
         first = false;
-        if looks_like_id(segment) { out.push_str("{id}") } else { out.push_str(segment) }
+        if looks_like_id(segment) {
+            out.push_str("{id}")
+        } else {
+            out.push_str(segment)
+        }
     }
 }
 
@@ -39,7 +43,9 @@ fn looks_like_id(segment: &str) -> bool {
     if bytes.len() >= 16 && digits > 0 && bytes.iter().all(u8::is_ascii_hexdigit) {
         return true;
     }
-    let token_chars = bytes.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_');
+    let token_chars = bytes
+        .iter()
+        .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_');
     token_chars && bytes.len() >= 6 && digits >= 3
 }
 
@@ -65,18 +71,33 @@ mod tests {
     fn ids_become_placeholders() {
         assert_eq!(label("GET", "/api/insurees/42"), "GET /api/insurees/{id}");
         assert_eq!(
-            label("GET", "/api/families/0b3e2c1a-1111-4c4c-9d9d-123456789abc/members"),
+            label(
+                "GET",
+                "/api/families/0b3e2c1a-1111-4c4c-9d9d-123456789abc/members"
+            ),
             "GET /api/families/{id}/members"
         );
-        assert_eq!(label("GET", "/api/claims/CLM0001234"), "GET /api/claims/{id}");
-        assert_eq!(label("GET", "/blob/5d41402abc4b2a76b9719d911017c592"), "GET /blob/{id}");
+        assert_eq!(
+            label("GET", "/api/claims/CLM0001234"),
+            "GET /api/claims/{id}"
+        );
+        assert_eq!(
+            label("GET", "/blob/5d41402abc4b2a76b9719d911017c592"),
+            "GET /blob/{id}"
+        );
     }
 
     #[test]
     fn route_words_and_short_versions_stay() {
-        assert_eq!(label("POST", "/api/v1/auth/login"), "POST /api/v1/auth/login");
+        assert_eq!(
+            label("POST", "/api/v1/auth/login"),
+            "POST /api/v1/auth/login"
+        );
         assert_eq!(label("GET", "/oauth2/token"), "GET /oauth2/token");
-        assert_eq!(label("GET", "/api/insurees?q=Doe&page=2"), "GET /api/insurees");
+        assert_eq!(
+            label("GET", "/api/insurees?q=Doe&page=2"),
+            "GET /api/insurees"
+        );
         assert_eq!(label("GET", ""), "GET /");
         assert_eq!(label("GET", "/"), "GET /");
     }

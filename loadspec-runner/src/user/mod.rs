@@ -51,7 +51,13 @@ pub struct User {
 
 impl User {
     pub(crate) fn new(ctx: Rc<UserContext>, index: u64, seed: u64) -> Self {
-        Self { ctx, index, iteration: 0, rng: UserRng::seed_from_u64(seed), session: Session::default() }
+        Self {
+            ctx,
+            index,
+            iteration: 0,
+            rng: UserRng::seed_from_u64(seed),
+            session: Session::default(),
+        }
     }
 
     /// This user's index within its load step, from 0.
@@ -118,11 +124,21 @@ impl User {
         body: impl AsyncFnOnce(&mut Transaction<'_>) -> Result<T, Failure>,
     ) -> Result<T, Failure> {
         let ctx = Rc::clone(&self.ctx);
-        let label = ctx.recorder.borrow_mut().label(ctx.scenario, LabelKind::Transaction, name);
+        let label = ctx
+            .recorder
+            .borrow_mut()
+            .label(ctx.scenario, LabelKind::Transaction, name);
         let started = Instant::now();
-        let mut tx = Transaction { user: self, requests: 0, failed_request: None };
-        let outcome =
-            tokio::time::timeout(ctx.hung_after, AssertUnwindSafe(body(&mut tx)).catch_unwind()).await;
+        let mut tx = Transaction {
+            user: self,
+            requests: 0,
+            failed_request: None,
+        };
+        let outcome = tokio::time::timeout(
+            ctx.hung_after,
+            AssertUnwindSafe(body(&mut tx)).catch_unwind(),
+        )
+        .await;
         let requests = tx.requests;
         let failed_request = tx.failed_request.take();
         let micros = started.elapsed().as_micros() as u64;
@@ -134,7 +150,10 @@ impl User {
                     humantime::format_duration(ctx.hung_after)
                 ),
             )),
-            Ok(Err(panic)) => Err(Failure::new(ErrorKind::Panic, panic_message(panic.as_ref()))),
+            Ok(Err(panic)) => Err(Failure::new(
+                ErrorKind::Panic,
+                panic_message(panic.as_ref()),
+            )),
             Ok(Ok(result)) => result,
         };
         let error = match (&result, &failed_request) {
@@ -142,7 +161,13 @@ impl User {
             (Ok(_), Some((kind, message))) => Some((*kind, message.as_str())),
             (Ok(_), None) => None,
         };
-        let sample = Sample { micros, status: None, error, requests, bytes_received: 0 };
+        let sample = Sample {
+            micros,
+            status: None,
+            error,
+            requests,
+            bytes_received: 0,
+        };
         ctx.recorder.borrow_mut().record(label, &sample);
         result
     }
@@ -173,7 +198,10 @@ impl Transaction<'_> {
 
     /// A request belonging to this transaction.
     pub fn request(&mut self, method: Method, path: &str) -> RequestBuilder<'_> {
-        let tracker = TxTracker { requests: &mut self.requests, failed: &mut self.failed_request };
+        let tracker = TxTracker {
+            requests: &mut self.requests,
+            failed: &mut self.failed_request,
+        };
         RequestBuilder::new(self.user, Some(tracker), method, path)
     }
 

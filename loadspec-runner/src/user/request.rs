@@ -47,7 +47,13 @@ impl<'a> RequestBuilder<'a> {
             ctx.client.request(method, url)
         };
         let inner = inner.timeout(ctx.request_timeout);
-        Self { user, tracker, inner, label: None, expected: None }
+        Self {
+            user,
+            tracker,
+            inner,
+            label: None,
+            expected: None,
+        }
     }
 
     /// Records the request under `label` instead of its method and path template.
@@ -104,11 +110,20 @@ impl<'a> RequestBuilder<'a> {
     /// Any HTTP status is `Ok` (an unexpected one is recorded as a failed request); transport
     /// failures — refused connections, timeouts, resets — are recorded and returned as `Err`.
     pub async fn send(self) -> Result<Response, Failure> {
-        let Self { user, mut tracker, inner, label, expected } = self;
+        let Self {
+            user,
+            mut tracker,
+            inner,
+            label,
+            expected,
+        } = self;
         let ctx = Rc::clone(&user.ctx);
-        let mut request = inner
-            .build()
-            .map_err(|e| Failure::new(ErrorKind::Scenario, format!("invalid request: {}", chain(&e))))?;
+        let mut request = inner.build().map_err(|e| {
+            Failure::new(
+                ErrorKind::Scenario,
+                format!("invalid request: {}", chain(&e)),
+            )
+        })?;
         let mut headers = std::mem::take(request.headers_mut());
         user.session.apply(request.url(), &mut headers);
         *request.headers_mut() = headers;
@@ -116,7 +131,11 @@ impl<'a> RequestBuilder<'a> {
             let mut recorder = ctx.recorder.borrow_mut();
             match label {
                 Some(name) => recorder.label(ctx.scenario, LabelKind::Request, name),
-                None => recorder.request_label(ctx.scenario, request.method().as_str(), request.url().path()),
+                None => recorder.request_label(
+                    ctx.scenario,
+                    request.method().as_str(),
+                    request.url().path(),
+                ),
             }
         };
         if let Some(tracker) = tracker.as_mut() {
@@ -127,19 +146,36 @@ impl<'a> RequestBuilder<'a> {
             Ok(response) => response,
             Err(error) => {
                 let failure = Failure::new(classify(&error), chain(&error));
-                record(&ctx.recorder, label, started, None, Some(&failure), 0, tracker.as_mut());
+                record(
+                    &ctx.recorder,
+                    label,
+                    started,
+                    None,
+                    Some(&failure),
+                    0,
+                    tracker.as_mut(),
+                );
                 return Err(failure);
             }
         };
         let status = response.status().as_u16();
-        user.session.store_cookies(response.url(), response.headers());
+        user.session
+            .store_cookies(response.url(), response.headers());
         let mut response = response;
         let headers = std::mem::take(response.headers_mut());
         let body = match response.bytes().await {
             Ok(body) => body,
             Err(error) => {
                 let failure = Failure::new(classify(&error), chain(&error)).with_status(status);
-                record(&ctx.recorder, label, started, Some(status), Some(&failure), 0, tracker.as_mut());
+                record(
+                    &ctx.recorder,
+                    label,
+                    started,
+                    Some(status),
+                    Some(&failure),
+                    0,
+                    tracker.as_mut(),
+                );
                 return Err(failure);
             }
         };
@@ -149,11 +185,23 @@ impl<'a> RequestBuilder<'a> {
             None => status < 400,
         };
         let failure = (!ok).then(|| {
-            let kind = if status >= 400 { ErrorKind::of_status(status) } else { ErrorKind::CheckFailed };
+            let kind = if status >= 400 {
+                ErrorKind::of_status(status)
+            } else {
+                ErrorKind::CheckFailed
+            };
             Failure::new(kind, status_message(status, None, &body)).with_status(status)
         });
         let bytes = body.len() as u64;
-        record(&ctx.recorder, label, started, Some(status), failure.as_ref(), bytes, tracker.as_mut());
+        record(
+            &ctx.recorder,
+            label,
+            started,
+            Some(status),
+            failure.as_ref(),
+            bytes,
+            tracker.as_mut(),
+        );
         Ok(Response {
             status,
             headers,
@@ -177,7 +225,16 @@ fn record(
 ) {
     let micros = started.elapsed().as_micros() as u64;
     let error = failure.map(|f| (f.kind(), f.message()));
-    recorder.borrow_mut().record(label, &Sample { micros, status, error, requests: 0, bytes_received });
+    recorder.borrow_mut().record(
+        label,
+        &Sample {
+            micros,
+            status,
+            error,
+            requests: 0,
+            bytes_received,
+        },
+    );
     if let (Some(tracker), Some(failure)) = (tracker, failure) {
         tracker.request_failed(failure.kind(), failure.message());
     }
@@ -271,23 +328,35 @@ impl Response {
         if self.status == expected {
             return Ok(self);
         }
-        let kind = if self.status >= 400 { ErrorKind::of_status(self.status) } else { ErrorKind::CheckFailed };
-        let failure =
-            Failure::new(kind, status_message(self.status, Some(expected), &self.body)).with_status(self.status);
+        let kind = if self.status >= 400 {
+            ErrorKind::of_status(self.status)
+        } else {
+            ErrorKind::CheckFailed
+        };
+        let failure = Failure::new(
+            kind,
+            status_message(self.status, Some(expected), &self.body),
+        )
+        .with_status(self.status);
         Err(self.fail(failure))
     }
 
     /// The body as UTF-8 text.
     pub fn text(&self) -> Result<&str, Failure> {
-        std::str::from_utf8(&self.body)
-            .map_err(|e| self.fail(Failure::check(format!("the response body is not UTF-8: {e}"))))
+        std::str::from_utf8(&self.body).map_err(|e| {
+            self.fail(Failure::check(format!(
+                "the response body is not UTF-8: {e}"
+            )))
+        })
     }
 
     /// The body parsed as JSON into `T`; a body that does not parse fails the request.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, Failure> {
         serde_json::from_slice(&self.body).map_err(|e| {
             let excerpt = String::from_utf8_lossy(&self.body[..self.body.len().min(BODY_EXCERPT)]);
-            self.fail(Failure::check(format!("the response body is not the expected JSON ({e}): {excerpt}")))
+            self.fail(Failure::check(format!(
+                "the response body is not the expected JSON ({e}): {excerpt}"
+            )))
         })
     }
 
@@ -297,14 +366,26 @@ impl Response {
     }
 
     /// Fails the request with `message` unless `condition` holds.
-    pub fn check(&self, condition: bool, message: impl FnOnce() -> String) -> Result<&Self, Failure> {
-        if condition { Ok(self) } else { Err(self.fail(Failure::check(message()))) }
+    pub fn check(
+        &self,
+        condition: bool,
+        message: impl FnOnce() -> String,
+    ) -> Result<&Self, Failure> {
+        if condition {
+            Ok(self)
+        } else {
+            Err(self.fail(Failure::check(message())))
+        }
     }
 
     /// Records a late failure once (an HTTP-status failure was already recorded at send).
     fn fail(&self, failure: Failure) -> Failure {
         if !self.failed.replace(true) {
-            self.recorder.borrow_mut().record_late_failure(self.label, failure.kind(), failure.message());
+            self.recorder.borrow_mut().record_late_failure(
+                self.label,
+                failure.kind(),
+                failure.message(),
+            );
         }
         failure
     }

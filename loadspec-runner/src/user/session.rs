@@ -20,8 +20,9 @@ pub struct Session {
 impl Session {
     /// Sends `Authorization: Bearer <token>` with every following request.
     pub fn bearer(&mut self, token: &str) -> Result<&mut Self, Failure> {
-        let value = HeaderValue::try_from(format!("Bearer {token}"))
-            .map_err(|_| Failure::check("the bearer token contains characters not allowed in a header"))?;
+        let value = HeaderValue::try_from(format!("Bearer {token}")).map_err(|_| {
+            Failure::check("the bearer token contains characters not allowed in a header")
+        })?;
         self.set(AUTHORIZATION, value);
         Ok(self)
     }
@@ -30,15 +31,19 @@ impl Session {
     pub fn header(&mut self, name: &str, value: &str) -> Result<&mut Self, Failure> {
         let name = HeaderName::try_from(name)
             .map_err(|_| Failure::check(format!("{name:?} is not a valid header name")))?;
-        let value = HeaderValue::try_from(value)
-            .map_err(|_| Failure::check(format!("the value of header {name} is not valid in a header")))?;
+        let value = HeaderValue::try_from(value).map_err(|_| {
+            Failure::check(format!(
+                "the value of header {name} is not valid in a header"
+            ))
+        })?;
         self.set(name, value);
         Ok(self)
     }
 
     /// Stops sending the header `name`.
     pub fn remove_header(&mut self, name: &str) -> &mut Self {
-        self.headers.retain(|(n, _)| !n.as_str().eq_ignore_ascii_case(name));
+        self.headers
+            .retain(|(n, _)| !n.as_str().eq_ignore_ascii_case(name));
         self
     }
 
@@ -50,7 +55,11 @@ impl Session {
 
     /// The value of a stored cookie, by name, for any domain and path.
     pub fn cookie(&self, name: &str) -> Option<&str> {
-        self.cookies.as_ref()?.iter_any().find(|c| c.name() == name).map(|c| c.value())
+        self.cookies
+            .as_ref()?
+            .iter_any()
+            .find(|c| c.name() == name)
+            .map(|c| c.value())
     }
 
     fn set(&mut self, name: HeaderName, value: HeaderValue) {
@@ -77,10 +86,10 @@ impl Session {
             cookie.push('=');
             cookie.push_str(value);
         }
-        if let Ok(value) = HeaderValue::try_from(cookie) {
-            if !value.is_empty() {
-                headers.insert(COOKIE, value);
-            }
+        if let Ok(value) = HeaderValue::try_from(cookie)
+            && !value.is_empty()
+        {
+            headers.insert(COOKIE, value);
         }
     }
 
@@ -110,7 +119,11 @@ mod tests {
     #[test]
     fn bearer_and_headers_are_sent_unless_the_request_sets_its_own() {
         let mut session = Session::default();
-        session.bearer("abc").unwrap().header("x-tenant", "7").unwrap();
+        session
+            .bearer("abc")
+            .unwrap()
+            .header("x-tenant", "7")
+            .unwrap();
         let mut headers = HeaderMap::new();
         headers.insert("x-tenant", HeaderValue::from_static("9"));
         session.apply(&url("http://127.0.0.1/"), &mut headers);

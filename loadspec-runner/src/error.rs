@@ -50,6 +50,9 @@ pub enum ConfigError {
     /// Nothing to run.
     #[error("no scenario to run")]
     NoScenarios,
+    /// A criteria file that cannot be used.
+    #[error(transparent)]
+    CriteriaFile(#[from] crate::criteria::CriteriaFileError),
 }
 
 impl ConfigError {

@@ -7,12 +7,14 @@
 //! console).
 
 pub mod console;
+pub mod criteria;
 pub mod engine;
 pub mod error;
 pub mod harness;
 pub mod metrics;
 pub mod plan;
 pub mod registry;
+pub mod report;
 pub mod results;
 pub mod scenario;
 mod seed;

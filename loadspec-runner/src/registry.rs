@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use crate::criteria::CriterionSpec;
 use crate::plan::ProfileKind;
 use crate::scenario::{Scenario, ScenarioFn};
 
@@ -57,6 +58,12 @@ pub struct EntryOptions {
     pub hung_after: Option<Duration>,
     /// Timeout of each HTTP request.
     pub request_timeout: Option<Duration>,
+    /// Criteria written as `#[assertion(...)]` rows.
+    pub criteria: &'static [CriterionSpec],
+    /// A criteria CSV file (an absolute path: the macro resolves it against the crate root).
+    pub criteria_file: Option<&'static str>,
+    /// Stop the sweep after the first step where a criterion fails.
+    pub abort_on_fail: bool,
 }
 
 impl EntryOptions {
@@ -74,6 +81,9 @@ impl EntryOptions {
             ignore: false,
             hung_after: None,
             request_timeout: None,
+            criteria: &[],
+            criteria_file: None,
+            abort_on_fail: false,
         }
     }
 
@@ -140,6 +150,24 @@ impl EntryOptions {
     /// Sets `request_timeout` from nanoseconds.
     pub const fn request_timeout_nanos(mut self, nanos: u64) -> Self {
         self.request_timeout = Some(Duration::from_nanos(nanos));
+        self
+    }
+
+    /// Sets the `#[assertion]` rows.
+    pub const fn criteria(mut self, criteria: &'static [CriterionSpec]) -> Self {
+        self.criteria = criteria;
+        self
+    }
+
+    /// Sets `criteria_file`.
+    pub const fn criteria_file(mut self, path: &'static str) -> Self {
+        self.criteria_file = Some(path);
+        self
+    }
+
+    /// Sets `abort_on_fail`.
+    pub const fn abort_on_fail(mut self, abort: bool) -> Self {
+        self.abort_on_fail = abort;
         self
     }
 }

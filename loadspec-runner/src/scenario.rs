@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::criteria::Criterion;
 use crate::plan::ProfileKind;
 use crate::registry::{EntryOptions, ScenarioEntry};
 use crate::user::{Failure, User};
@@ -70,6 +71,8 @@ pub struct Scenario {
     pub(crate) options: EntryOptions,
     owned_threads: Option<Arc<[u32]>>,
     owned_tags: Arc<[String]>,
+    owned_criteria: Arc<[Criterion]>,
+    owned_criteria_file: Option<Arc<str>>,
     body: Arc<dyn Body>,
 }
 
@@ -111,6 +114,8 @@ impl Scenario {
             options: EntryOptions::new(),
             threads: None,
             tags: Vec::new(),
+            criteria: Vec::new(),
+            criteria_file: None,
         }
     }
 
@@ -122,6 +127,8 @@ impl Scenario {
             options: entry.options,
             owned_threads: None,
             owned_tags: Arc::from(Vec::new()),
+            owned_criteria: Arc::from(Vec::new()),
+            owned_criteria_file: None,
             body: Arc::new(entry.body),
         }
     }
@@ -166,6 +173,26 @@ impl Scenario {
         &self.options
     }
 
+    /// The criteria written in `#[assertion]` rows or given to the builder (not those of a
+    /// criteria file, which the plan loads).
+    pub fn criteria(&self) -> Vec<Criterion> {
+        let mut criteria: Vec<Criterion> = self
+            .options
+            .criteria
+            .iter()
+            .map(|c| c.to_criterion())
+            .collect();
+        criteria.extend(self.owned_criteria.iter().cloned());
+        criteria
+    }
+
+    /// The criteria file of the attribute or builder.
+    pub fn criteria_file(&self) -> Option<&str> {
+        self.owned_criteria_file
+            .as_deref()
+            .or(self.options.criteria_file)
+    }
+
     /// Whether the scenario is skipped unless ignored tests are asked for.
     pub fn is_ignored(&self) -> bool {
         self.options.ignore
@@ -184,6 +211,8 @@ pub struct ScenarioBuilder {
     options: EntryOptions,
     threads: Option<Vec<u32>>,
     tags: Vec<String>,
+    criteria: Vec<Criterion>,
+    criteria_file: Option<String>,
 }
 
 impl ScenarioBuilder {
@@ -253,6 +282,24 @@ impl ScenarioBuilder {
         self
     }
 
+    /// Adds a criterion, judged at every load step of full runs.
+    pub fn criterion(mut self, criterion: Criterion) -> Self {
+        self.criteria.push(criterion);
+        self
+    }
+
+    /// Loads criteria from a CSV file when the run is planned.
+    pub fn criteria_file(mut self, path: impl Into<String>) -> Self {
+        self.criteria_file = Some(path.into());
+        self
+    }
+
+    /// Stops the sweep after the first step where a criterion fails.
+    pub fn abort_on_fail(mut self, abort: bool) -> Self {
+        self.options.abort_on_fail = abort;
+        self
+    }
+
     /// The module path shown in listings (defaults to none).
     pub fn module_path(mut self, module_path: impl Into<String>) -> Self {
         self.module_path = module_path.into();
@@ -271,6 +318,8 @@ impl ScenarioBuilder {
             options: self.options,
             owned_threads: self.threads.map(Arc::from),
             owned_tags: Arc::from(self.tags),
+            owned_criteria: Arc::from(self.criteria),
+            owned_criteria_file: self.criteria_file.map(Arc::from),
             body: Arc::new(AsyncFnBody(Arc::new(body))),
         }
     }

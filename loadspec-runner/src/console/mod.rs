@@ -1,7 +1,10 @@
 //! The console: a live progress bar per step (hidden when stderr is not a terminal) and an
 //! end-of-step table on stdout.
 
+mod matrix;
 mod table;
+
+pub use self::matrix::criteria_matrix;
 
 use std::time::Duration;
 

@@ -3,8 +3,8 @@
 mod vu;
 mod worker;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use futures::future::join_all;
@@ -61,9 +61,17 @@ pub struct Progress {
     pub failures: u64,
 }
 
-/// Asks a running plan to stop: the steps in flight end at once and later steps do not start.
+/// Asks a running plan to stop: on an interrupt the step in flight ends at once; on an abort
+/// (requested between steps) no further step starts. Either way the results gathered so far
+/// are returned.
 #[derive(Debug, Clone, Default)]
-pub struct StopHandle(Arc<AtomicBool>);
+pub struct StopHandle(Arc<StopState>);
+
+#[derive(Debug, Default)]
+struct StopState {
+    stopped: AtomicBool,
+    abort_reason: Mutex<Option<String>>,
+}
 
 impl StopHandle {
     /// A handle nobody has triggered.
@@ -71,14 +79,27 @@ impl StopHandle {
         Self::default()
     }
 
-    /// Stops the run.
+    /// Interrupts the run (Ctrl-C).
     pub fn stop(&self) {
-        self.0.store(true, Ordering::SeqCst);
+        self.0.stopped.store(true, Ordering::SeqCst);
+    }
+
+    /// Ends the run after the current step, recording why (e.g. a failed criterion).
+    pub fn abort(&self, reason: impl Into<String>) {
+        if let Ok(mut slot) = self.0.abort_reason.lock() {
+            slot.get_or_insert_with(|| reason.into());
+        }
+        self.stop();
     }
 
     /// Whether the run was asked to stop.
     pub fn is_stopped(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
+        self.0.stopped.load(Ordering::SeqCst)
+    }
+
+    /// Why the run was aborted, if it was.
+    pub fn abort_reason(&self) -> Option<String> {
+        self.0.abort_reason.lock().ok().and_then(|r| r.clone())
     }
 }
 
@@ -133,17 +154,20 @@ async fn coordinate(
             }
         }
     }
-    let interrupted = stop.is_stopped();
+    let (status, reason) = match (stop.abort_reason(), stop.is_stopped()) {
+        (Some(reason), _) => (RunStatus::Aborted, Some(reason)),
+        (None, true) => (
+            RunStatus::Interrupted,
+            Some("interrupted by a signal or a stop request".to_owned()),
+        ),
+        (None, false) => (RunStatus::Completed, None),
+    };
     Ok(results::assemble(
         plan,
         started_wall,
         run_start.elapsed(),
-        if interrupted {
-            RunStatus::Interrupted
-        } else {
-            RunStatus::Completed
-        },
-        interrupted.then(|| "interrupted by a signal or a stop request".to_owned()),
+        status,
+        reason,
         steps,
     ))
 }

@@ -67,6 +67,14 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "DIR")]
     pub(crate) out_dir: Option<PathBuf>,
 
+    /// A criteria CSV file applied to every scenario (also LOADSPEC_CRITERIA)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) criteria: Option<PathBuf>,
+
+    /// Fail the run on warnings too, not only on failed criteria
+    #[arg(long, value_name = "LEVEL", value_parser = ["warn", "fail"], default_value = "fail")]
+    pub(crate) fail_on: String,
+
     /// Worker threads driving the users (default: one per core)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub(crate) workers: Option<u32>,
@@ -108,6 +116,7 @@ impl Cli {
             seed: self.seed,
             out_dir: self.out_dir.clone(),
             workers: self.workers.map(|n| n as usize),
+            criteria_file: self.criteria.clone(),
         }
     }
 }

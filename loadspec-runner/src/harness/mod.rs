@@ -9,6 +9,7 @@
 mod cli;
 mod select;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
@@ -16,11 +17,13 @@ use clap::Parser as _;
 use libtest_mimic::{Failed, Trial};
 
 use self::cli::Cli;
-use crate::console::{Console, run_summary};
+use crate::console::{Console, criteria_matrix, run_summary};
+use crate::criteria::{self, Verdict};
 use crate::engine::{self, StopHandle};
 use crate::error::{RunError, exit_code};
 use crate::plan::{self, Mode, Overrides, RunPlan};
-use crate::results::{self, model::RunResults};
+use crate::report;
+use crate::results::{self, model::RunResults, model::RunStatus};
 use crate::scenario::Scenario;
 
 /// The `--help` epilogue: every environment variable, from the one list the parser reads.
@@ -176,6 +179,7 @@ impl Harness {
                 Err(e) => return config_error(&e),
             }
         }
+        let fail_on_warn = cli.fail_on == "warn";
         let outcomes = Arc::new(Mutex::new(Vec::new()));
         let hook: Arc<Option<ResultsHook>> = Arc::new(self.on_results);
         let trials = plans
@@ -184,7 +188,8 @@ impl Harness {
                 let outcomes = Arc::clone(&outcomes);
                 let hook = Arc::clone(&hook);
                 Trial::test(group.name, move || {
-                    let (outcome, result) = run_trial(&plan, hook.as_ref().as_deref());
+                    let (outcome, result) =
+                        run_trial(&plan, fail_on_warn, hook.as_ref().as_deref());
                     if let Ok(mut all) = outcomes.lock() {
                         all.push(outcome);
                     }
@@ -221,37 +226,142 @@ fn config_error(error: &dyn std::error::Error) -> ExitCode {
 
 fn run_trial(
     plan: &RunPlan,
+    fail_on_warn: bool,
     hook: Option<&(dyn Fn(&RunResults) + Send + Sync)>,
 ) -> (Outcome, Result<(), Failed>) {
-    match run_and_write(plan) {
+    match execute(plan) {
         Err(e) => (Outcome::RunError, Err(Failed::from(chain(&e)))),
-        Ok((results, path)) => {
-            println!("{}", run_summary(&results, &path));
+        Ok(run) => {
+            println!("{}", run_summary(&run.results, &run.json));
             if let Some(hook) = hook {
-                hook(&results);
+                hook(&run.results);
             }
-            verdict(&results)
+            verdict(&run.results, fail_on_warn)
         }
     }
 }
 
-/// Runs a plan with the console attached and writes `results.json` into a fresh run directory.
-pub fn run_and_write(plan: &RunPlan) -> Result<(RunResults, std::path::PathBuf), RunError> {
-    let results = engine::run(plan, &mut Console::new(), &StopHandle::new())?;
-    let dir = results::write::create_run_dir(
-        &plan.out_dir,
-        &plan.name,
-        &results::compact_timestamp(&results.run.started_at),
-    )?;
-    let path = dir.join("results.json");
-    results::write_json(&path, &results)?;
-    Ok((results, path))
+/// A finished run and where its files are.
+#[derive(Debug)]
+pub struct WrittenRun {
+    /// What the run measured (and its criteria, if judged).
+    pub results: RunResults,
+    /// The run's directory.
+    pub dir: PathBuf,
+    /// `results.json` in it.
+    pub json: PathBuf,
 }
 
-/// A smoke run fails when any iteration failed; a full run passes unless it was interrupted
-/// (criteria judge full runs).
-fn verdict(results: &RunResults) -> (Outcome, Result<(), Failed>) {
-    if results.run.status == results::model::RunStatus::Interrupted {
+/// Runs a plan with the console attached, judges its criteria (full runs), and writes
+/// `results.json`, `summary.md` and, with criteria, `junit.xml` into a fresh run directory.
+pub fn execute(plan: &RunPlan) -> Result<WrittenRun, RunError> {
+    let stop = StopHandle::new();
+    let mut observer = Judge {
+        console: Console::new(),
+        criteria: abort_criteria(plan),
+        steps: Vec::new(),
+        stop: stop.clone(),
+    };
+    let mut results = engine::run(plan, &mut observer, &stop)?;
+    let criteria = plan_criteria(plan);
+    if plan.mode == Mode::Full && criteria.iter().any(|(_, list)| !list.is_empty()) {
+        let report = criteria::evaluate(&results, &criteria);
+        print!("{}", criteria_matrix(&report));
+        results.criteria = Some(report);
+    }
+    let timestamp = results::compact_timestamp(&results.run.started_at);
+    let dir = results::write::create_run_dir(&plan.out_dir, &plan.name, &timestamp)?;
+    let json = dir.join("results.json");
+    results::write_json(&json, &results)?;
+    let summary = report::markdown_summary(&results, results.criteria.as_ref());
+    results::write::write_atomically(&dir.join("summary.md"), summary.as_bytes())?;
+    if let Some(judged) = &results.criteria {
+        let xml = report::junit_xml(&results, judged, false);
+        results::write::write_atomically(&dir.join("junit.xml"), xml.as_bytes())?;
+    }
+    Ok(WrittenRun { results, dir, json })
+}
+
+/// The criteria of each scenario of the plan, by scenario name.
+fn plan_criteria(plan: &RunPlan) -> Vec<(String, Vec<criteria::Criterion>)> {
+    plan.scenarios
+        .iter()
+        .map(|p| (p.scenario.name().to_owned(), p.criteria.clone()))
+        .collect()
+}
+
+/// The criteria of the scenarios that stop the sweep when one fails.
+fn abort_criteria(plan: &RunPlan) -> Vec<(String, Vec<criteria::Criterion>)> {
+    if plan.mode != Mode::Full {
+        return Vec::new();
+    }
+    plan.scenarios
+        .iter()
+        .filter(|p| p.abort_on_fail)
+        .map(|p| {
+            // The peak step is only known at the end, so peak rows cannot stop a sweep.
+            let list = p
+                .criteria
+                .iter()
+                .filter(|c| c.metric != criteria::Metric::PeakFailures)
+                .cloned()
+                .collect();
+            (p.scenario.name().to_owned(), list)
+        })
+        .collect()
+}
+
+/// The console, plus `abort_on_fail`: judges the steps so far after each one.
+struct Judge {
+    console: Console,
+    criteria: Vec<(String, Vec<criteria::Criterion>)>,
+    steps: Vec<results::model::StepResult>,
+    stop: StopHandle,
+}
+
+impl engine::Observer for Judge {
+    fn step_started(&mut self, plan: &RunPlan, step: &plan::StepPlan) {
+        self.console.step_started(plan, step);
+    }
+
+    fn tick(&mut self, progress: &engine::Progress) {
+        self.console.tick(progress);
+    }
+
+    fn step_finished(&mut self, plan: &RunPlan, step: &results::model::StepResult) {
+        self.console.step_finished(plan, step);
+        if self.criteria.is_empty() {
+            return;
+        }
+        self.steps.push(step.clone());
+        let report = criteria::evaluate_steps(&self.steps, &self.criteria);
+        let failed: Vec<&str> = report
+            .rows
+            .iter()
+            .filter(|r| {
+                r.cells
+                    .iter()
+                    .any(|c| c.step == step.index && c.verdict == Verdict::Fail)
+            })
+            .map(|r| r.title.as_str())
+            .collect();
+        if !failed.is_empty() && step.index + 1 < plan.steps.len() {
+            let users: u32 = step.scenarios.iter().map(|s| s.users).sum();
+            let reason = format!(
+                "abort_on_fail: {} failed at {users} threads (step {})",
+                failed.join(", "),
+                step.index + 1
+            );
+            println!("  {reason}; the remaining steps are skipped");
+            self.stop.abort(reason);
+        }
+    }
+}
+
+/// A smoke run fails when any iteration failed; a full run fails when a criterion failed (or
+/// warned, with `--fail-on warn`) or the run was interrupted.
+fn verdict(results: &RunResults, fail_on_warn: bool) -> (Outcome, Result<(), Failed>) {
+    if results.run.status == RunStatus::Interrupted {
         return (
             Outcome::Interrupted,
             Err(Failed::from("the run was interrupted")),
@@ -287,6 +397,24 @@ fn verdict(results: &RunResults) -> (Outcome, Result<(), Failed>) {
                 ))),
             );
         }
+        return (Outcome::Passed, Ok(()));
+    }
+    let Some(report) = &results.criteria else {
+        return (Outcome::Passed, Ok(()));
+    };
+    let failing =
+        report.verdict == Verdict::Fail || (fail_on_warn && report.verdict == Verdict::Warn);
+    if failing {
+        let mut message = format!(
+            "criteria {}: {}\n",
+            report.verdict.as_str(),
+            report.capacity.summary
+        );
+        if let Some(reason) = &results.run.status_reason {
+            message.push_str(&format!("{reason}\n"));
+        }
+        message.push_str(&criteria_matrix(report));
+        return (Outcome::Failed, Err(Failed::from(message)));
     }
     (Outcome::Passed, Ok(()))
 }

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 pub use self::overrides::{ENV_VARS, Overrides};
 pub use self::profile::{ProfileKind, user_start_offset, users_started_at};
 pub use self::resolve::resolve;
+use crate::criteria::Criterion;
 use crate::scenario::Scenario;
 
 /// Defaults for options no layer sets; documented in `docs/configuration.md`.
@@ -94,6 +95,11 @@ pub struct PlannedScenario {
     pub hung_after: Duration,
     /// Timeout of one HTTP request.
     pub request_timeout: Duration,
+    /// Criteria judged at every step of a full run: the attribute's rows, then its criteria
+    /// file's, then those of `--criteria` / `LOADSPEC_CRITERIA`.
+    pub criteria: Vec<Criterion>,
+    /// Stop the sweep after the first step where a criterion fails.
+    pub abort_on_fail: bool,
 }
 
 /// One load step.

@@ -35,6 +35,8 @@ pub struct Overrides {
     pub out_dir: Option<PathBuf>,
     /// Worker threads.
     pub workers: Option<usize>,
+    /// A criteria CSV file applied to every scenario (rows may name their scenario).
+    pub criteria_file: Option<PathBuf>,
 }
 
 /// Every environment variable loadspec reads, with what it sets.
@@ -63,6 +65,10 @@ pub const ENV_VARS: &[(&str, &str)] = &[
         "directory for results (default target/loadspec)",
     ),
     ("LOADSPEC_WORKERS", "worker threads (default: one per core)"),
+    (
+        "LOADSPEC_CRITERIA",
+        "a criteria CSV file applied to every scenario",
+    ),
 ];
 
 impl Overrides {
@@ -111,6 +117,9 @@ impl Overrides {
         if let Some((_, v)) = get("LOADSPEC_OUT_DIR") {
             o.out_dir = Some(PathBuf::from(v));
         }
+        if let Some((_, v)) = get("LOADSPEC_CRITERIA") {
+            o.criteria_file = Some(PathBuf::from(v));
+        }
         if let Some((name, v)) = get("LOADSPEC_WORKERS") {
             let n: u32 = parse_positive(&v).map_err(|e| ConfigError::invalid(name, &v, e))?;
             o.workers = Some(n as usize);
@@ -133,6 +142,7 @@ impl Overrides {
             seed: higher.seed.or(self.seed),
             out_dir: higher.out_dir.or(self.out_dir),
             workers: higher.workers.or(self.workers),
+            criteria_file: higher.criteria_file.or(self.criteria_file),
         }
     }
 }

@@ -1,9 +1,10 @@
 //! Layering and validation: scenario options, then the overrides, into one [`RunPlan`].
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::{Mode, Overrides, PlannedScenario, ProfileKind, RunPlan, StepPlan, defaults};
+use crate::criteria::{Criterion, Metric};
 use crate::error::ConfigError;
 use crate::scenario::Scenario;
 
@@ -69,12 +70,15 @@ pub fn resolve(scenarios: &[Scenario], overrides: &Overrides) -> Result<RunPlan,
                 "request_timeout must be longer than 0",
             ));
         }
+        let criteria = scenario_criteria(scenario, overrides.criteria_file.as_deref())?;
         planned.push(PlannedScenario {
             scenario: scenario.clone(),
             threads,
             think_time,
             hung_after,
             request_timeout,
+            criteria,
+            abort_on_fail: o.abort_on_fail,
         });
     }
 
@@ -163,6 +167,43 @@ pub fn resolve(scenarios: &[Scenario], overrides: &Overrides) -> Result<RunPlan,
         workers: overrides.workers.unwrap_or_else(default_workers).max(1),
         graceful_stop: defaults::GRACEFUL_STOP,
     })
+}
+
+/// The scenario's criteria: its own rows, its criteria file's, then the run-wide file's rows
+/// that apply to it; each validated.
+fn scenario_criteria(
+    scenario: &Scenario,
+    run_file: Option<&Path>,
+) -> Result<Vec<Criterion>, ConfigError> {
+    let mut criteria = scenario.criteria();
+    for file in scenario
+        .criteria_file()
+        .map(Path::new)
+        .into_iter()
+        .chain(run_file)
+    {
+        for row in crate::criteria::load_file(file)? {
+            if row.scenario.as_deref().is_none_or(|s| s == scenario.name()) {
+                criteria.push(row.criterion);
+            }
+        }
+    }
+    for criterion in &criteria {
+        criterion.validate().map_err(|e| {
+            ConfigError::scenario(
+                scenario.name(),
+                format!("criterion {}: {e}", criterion.title()),
+            )
+        })?;
+    }
+    let peak = criteria.iter().any(|c| c.metric == Metric::PeakFailures);
+    if peak && !criteria.iter().any(|c| c.metric == Metric::Failures) {
+        return Err(ConfigError::scenario(
+            scenario.name(),
+            "a peak_failures criterion multiplies the `failures` targets, but the scenario has no failures criterion",
+        ));
+    }
+    Ok(criteria)
 }
 
 fn validate_threads(scenario: &str, threads: &[u32]) -> Result<(), ConfigError> {

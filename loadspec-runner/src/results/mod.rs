@@ -48,6 +48,7 @@ pub(crate) fn assemble(
         environment: environment(plan.workers),
         plan: plan_info(plan),
         steps,
+        criteria: None,
     }
 }
 
@@ -66,6 +67,7 @@ fn plan_info(plan: &RunPlan) -> PlanInfo {
                 tags: p.scenario.tags().into_iter().map(str::to_owned).collect(),
                 hung_after_s: secs(p.hung_after),
                 request_timeout_s: secs(p.request_timeout),
+                criteria: p.criteria.clone(),
             })
             .collect(),
         steps: plan

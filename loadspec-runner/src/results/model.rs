@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::criteria::{CriteriaReport, Criterion};
 use crate::plan::{Mode, ProfileKind};
 use crate::user::ErrorKind;
 
@@ -28,6 +29,9 @@ pub struct RunResults {
     pub plan: PlanInfo,
     /// Every step that started, in order.
     pub steps: Vec<StepResult>,
+    /// The criteria judged at every step (full runs with criteria only).
+    #[serde(default)]
+    pub criteria: Option<CriteriaReport>,
 }
 
 /// Identity and outcome of a run.
@@ -118,6 +122,9 @@ pub struct PlannedScenarioInfo {
     pub hung_after_s: f64,
     /// Timeout of each request.
     pub request_timeout_s: f64,
+    /// The scenario's criteria (what `criteria` judged; kept so stored runs can be re-judged).
+    #[serde(default)]
+    pub criteria: Vec<Criterion>,
 }
 
 /// One planned step.

@@ -1,0 +1,47 @@
+//! The criteria matrix on the console: one row per criterion, one column per step.
+
+use super::table::Table;
+use crate::criteria::{CriteriaReport, Verdict};
+
+/// Renders the matrix with the capacity line; failing cells stand out as `FAIL`.
+pub fn criteria_matrix(report: &CriteriaReport) -> String {
+    let mut header = vec![
+        "criterion".to_owned(),
+        "target".to_owned(),
+        "threshold".to_owned(),
+    ];
+    header.extend(report.steps.iter().map(|s| format!("{} thr", s.users)));
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    let mut table = Table::new(&header);
+    for row in &report.rows {
+        let mut cells = vec![
+            row.title.clone(),
+            row.target_display.clone(),
+            row.threshold_display.clone(),
+        ];
+        for step in &report.steps {
+            cells.push(match row.cells.iter().find(|c| c.step == step.step) {
+                Some(cell) => format!("{} {}", mark(cell.verdict), cell.display),
+                None => "—".to_owned(),
+            });
+        }
+        table.row(cells);
+    }
+    let mut verdicts = vec!["step verdict".to_owned(), String::new(), String::new()];
+    verdicts.extend(report.steps.iter().map(|s| mark(s.verdict).to_owned()));
+    table.row(verdicts);
+    format!(
+        "  criteria: {}\n{}  capacity: {}\n",
+        mark(report.verdict),
+        table.render("    "),
+        report.capacity.summary
+    )
+}
+
+fn mark(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Pass => "PASS",
+        Verdict::Warn => "WARN",
+        Verdict::Fail => "FAIL",
+    }
+}

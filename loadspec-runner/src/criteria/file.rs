@@ -1,0 +1,251 @@
+//! Criteria tables as CSV files a QA engineer edits without touching Rust: one row per
+//! criterion, as in the case study's Table 1.
+//!
+//! ```csv
+//! criterion,scope,metric,target,threshold
+//! User authentication requests,transaction:login,p95,2s,5s
+//! HTTP errors 4xx,all,http_4xx,0.5%,1%
+//! Peak load errors,all,peak_failures,2x,4x
+//! Database deadlock,all,deadlocks,0%,0%
+//! ```
+//!
+//! Columns are found by their header, in any order: `metric` and `target` are required;
+//! `criterion` (a display name), `scope` (`all`, `transaction:<name>` or `request:<label>`,
+//! default `all`), `threshold` (default: the target) and `scenario` (rows without one apply to
+//! every scenario) are optional. Lines starting with `#` are comments.
+
+use std::path::{Path, PathBuf};
+
+use super::model::{Criterion, Metric, Scope};
+
+/// A criteria file that cannot be used; the message names the file, line and field.
+#[derive(Debug, thiserror::Error)]
+#[error("failed to load criteria from {}{}: {message}", path.display(), location(*line, field.as_deref()))]
+pub struct CriteriaFileError {
+    /// The file.
+    pub path: PathBuf,
+    /// 1-based line, when the problem is on one.
+    pub line: Option<u64>,
+    /// The column, when the problem is in one.
+    pub field: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+fn location(line: Option<u64>, field: Option<&str>) -> String {
+    match (line, field) {
+        (Some(line), Some(field)) => format!(", line {line}, field `{field}`"),
+        (Some(line), None) => format!(", line {line}"),
+        _ => String::new(),
+    }
+}
+
+/// A criterion from a file, with the scenario it is restricted to (if any).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileCriterion {
+    /// Only for this scenario; `None` for every scenario.
+    pub scenario: Option<String>,
+    /// The criterion.
+    pub criterion: Criterion,
+}
+
+/// Reads a criteria CSV file.
+pub fn load_file(path: &Path) -> Result<Vec<FileCriterion>, CriteriaFileError> {
+    let text = std::fs::read_to_string(path).map_err(|e| CriteriaFileError {
+        path: path.to_owned(),
+        line: None,
+        field: None,
+        message: e.to_string(),
+    })?;
+    parse(path, &text)
+}
+
+/// Parses criteria CSV text; `path` only names the file in errors.
+pub fn parse(path: &Path, text: &str) -> Result<Vec<FileCriterion>, CriteriaFileError> {
+    let fail = |line: Option<u64>, field: Option<&str>, message: String| CriteriaFileError {
+        path: path.to_owned(),
+        line,
+        field: field.map(str::to_owned),
+        message,
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .comment(Some(b'#'))
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| fail(Some(1), None, e.to_string()))?
+        .clone();
+    let column = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
+    let known = [
+        "criterion",
+        "scenario",
+        "scope",
+        "metric",
+        "target",
+        "threshold",
+    ];
+    if let Some(unknown) = headers
+        .iter()
+        .find(|h| !known.iter().any(|k| h.eq_ignore_ascii_case(k)))
+    {
+        return Err(fail(
+            Some(1),
+            Some(unknown),
+            format!("unknown column; expected {}", known.join(", ")),
+        ));
+    }
+    let (Some(metric_col), Some(target_col)) = (column("metric"), column("target")) else {
+        return Err(fail(
+            Some(1),
+            None,
+            "the header needs at least the columns `metric` and `target`".into(),
+        ));
+    };
+    let mut criteria = Vec::new();
+    for record in reader.records() {
+        let record =
+            record.map_err(|e| fail(e.position().map(|p| p.line()), None, e.to_string()))?;
+        let line = record.position().map(|p| p.line());
+        let get = |col: Option<usize>| col.and_then(|c| record.get(c)).filter(|v| !v.is_empty());
+        let metric_text = get(Some(metric_col))
+            .ok_or_else(|| fail(line, Some("metric"), "it is empty".into()))?;
+        let metric = Metric::parse(metric_text).ok_or_else(|| {
+            let keys: Vec<&str> = Metric::ALL.iter().map(|m| m.key()).collect();
+            fail(
+                line,
+                Some("metric"),
+                format!(
+                    "unknown metric {metric_text:?}; expected one of {}",
+                    keys.join(", ")
+                ),
+            )
+        })?;
+        let scope = match get(column("scope")) {
+            None | Some("all") => Scope::All,
+            Some(text) => parse_scope(text).ok_or_else(|| {
+                fail(line, Some("scope"), format!("invalid scope {text:?}; expected all, transaction:<name> or request:<label>"))
+            })?,
+        };
+        let target_text = get(Some(target_col))
+            .ok_or_else(|| fail(line, Some("target"), "it is empty".into()))?;
+        let target = parse_value(metric, target_text).map_err(|e| fail(line, Some("target"), e))?;
+        let threshold = match get(column("threshold")) {
+            Some(text) => {
+                parse_value(metric, text).map_err(|e| fail(line, Some("threshold"), e))?
+            }
+            None => target,
+        };
+        let criterion = Criterion {
+            name: get(column("criterion")).map(str::to_owned),
+            scope,
+            metric,
+            target,
+            threshold,
+        };
+        criterion
+            .validate()
+            .map_err(|e| fail(line, Some("threshold"), e))?;
+        criteria.push(FileCriterion {
+            scenario: get(column("scenario")).map(str::to_owned),
+            criterion,
+        });
+    }
+    Ok(criteria)
+}
+
+fn parse_scope(text: &str) -> Option<Scope> {
+    let (kind, name) = text.split_once(':')?;
+    let name = name.trim();
+    if name.is_empty() {
+        return None;
+    }
+    match kind.trim() {
+        "transaction" => Some(Scope::Transaction(name.to_owned())),
+        "request" => Some(Scope::Request(name.to_owned())),
+        _ => None,
+    }
+}
+
+/// Parses a target or threshold in the unit of `metric`: durations for times (into
+/// milliseconds), percentages for rates, `N/s` for throughput, `Nx` for peak failures.
+pub fn parse_value(metric: Metric, text: &str) -> Result<f64, String> {
+    let result = match metric {
+        Metric::PeakFailures => loadspec_units::multiplier(text),
+        Metric::Throughput => loadspec_units::rate(text),
+        Metric::Deadlocks if text.trim() == "0" => Ok(0.0),
+        m if m.is_time() => loadspec_units::duration(text).map(|d| d.as_secs_f64() * 1000.0),
+        _ => loadspec_units::percent(text),
+    };
+    result.map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TABLE_1: &str = "\
+# The case study's Table 1.
+criterion,scope,metric,target,threshold
+User authentication requests,transaction:login,p95,2s,5s
+User search actions,transaction:search,p95,5s,7s
+User online transactions,transaction:create_insuree,p95,3s,5s
+HTTP errors 4xx,all,http_4xx,0.5%,1%
+HTTP errors 5xx,all,http_5xx,0.1%,0.2%
+Login failures,transaction:login,failures,0.2%,0.3%
+Search failures,transaction:search,failures,0.5%,0.7%
+Peak load errors,all,peak_failures,2x,4x
+Database deadlock,all,deadlocks,0,0
+";
+
+    #[test]
+    fn reads_the_case_study_table() {
+        let rows = parse(Path::new("criteria.csv"), TABLE_1).unwrap();
+        assert_eq!(rows.len(), 9);
+        let login = &rows[0].criterion;
+        assert_eq!(login.name.as_deref(), Some("User authentication requests"));
+        assert_eq!(login.scope, Scope::Transaction("login".into()));
+        assert_eq!(
+            (login.metric, login.target, login.threshold),
+            (Metric::P95, 2000.0, 5000.0)
+        );
+        assert_eq!(rows[4].criterion.target, 0.001);
+        assert_eq!(
+            (rows[7].criterion.target, rows[7].criterion.threshold),
+            (2.0, 4.0)
+        );
+        assert_eq!(rows[8].criterion.metric, Metric::Deadlocks);
+        assert!(rows.iter().all(|r| r.scenario.is_none()));
+    }
+
+    #[test]
+    fn errors_name_the_file_line_and_field() {
+        let path = Path::new("load/criteria.csv");
+        let err = |text: &str| parse(path, text).unwrap_err().to_string();
+        let e = err("metric,target\np95,2\n");
+        assert!(
+            e.contains("load/criteria.csv, line 2, field `target`")
+                && e.contains("unit is missing"),
+            "{e}"
+        );
+        let e = err("metric,target,threshold\np95,5s,2s\n");
+        assert!(
+            e.contains("line 2, field `threshold`") && e.contains("worse than the threshold"),
+            "{e}"
+        );
+        let e = err("metric,target\np97,2s\n");
+        assert!(e.contains("field `metric`") && e.contains("p95"), "{e}");
+        let e = err("metric,target,scope\np95,2s,login\n");
+        assert!(e.contains("field `scope`"), "{e}");
+        let e = err("metric,target,colour\np95,2s,red\n");
+        assert!(e.contains("line 1, field `colour`"), "{e}");
+        let e = err("criterion,target\nx,2s\n");
+        assert!(e.contains("`metric` and `target`"), "{e}");
+        let e = err("metric,target\nfailures,5\n");
+        assert!(e.contains("`%` sign"), "{e}");
+        let missing = load_file(Path::new("/nonexistent/criteria.csv"))
+            .unwrap_err()
+            .to_string();
+        assert!(missing.contains("/nonexistent/criteria.csv"), "{missing}");
+    }
+}

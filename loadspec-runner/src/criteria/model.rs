@@ -1,0 +1,377 @@
+//! Criteria: one row of a criteria table (the case study's Table 1) — a statistic of a scope,
+//! a target and a threshold.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// What a criterion measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Metric {
+    /// Mean time.
+    Mean,
+    /// Median time.
+    P50,
+    /// 90th percentile time.
+    P90,
+    /// 95th percentile time.
+    P95,
+    /// 99th percentile time.
+    P99,
+    /// 99.9th percentile time.
+    P999,
+    /// Slowest time.
+    Max,
+    /// Share of responses with a 4xx status.
+    #[serde(rename = "http_4xx")]
+    Http4xx,
+    /// Share of responses with a 5xx status.
+    #[serde(rename = "http_5xx")]
+    Http5xx,
+    /// Share of failed samples (transactions, requests).
+    Failures,
+    /// Share of transactions that hung (past `hung_after`) or were classified as deadlocks.
+    Deadlocks,
+    /// Samples per second: a lower bound.
+    Throughput,
+    /// Failure rates at the peak step, as a multiple of the `failures` targets.
+    PeakFailures,
+}
+
+/// How a metric's values read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// Milliseconds.
+    Millis,
+    /// A fraction (shown as a percentage).
+    Ratio,
+    /// Per second.
+    PerSecond,
+}
+
+impl Metric {
+    /// Every metric, for listings and error messages.
+    pub const ALL: [Metric; 13] = [
+        Self::Mean,
+        Self::P50,
+        Self::P90,
+        Self::P95,
+        Self::P99,
+        Self::P999,
+        Self::Max,
+        Self::Http4xx,
+        Self::Http5xx,
+        Self::Failures,
+        Self::Deadlocks,
+        Self::Throughput,
+        Self::PeakFailures,
+    ];
+
+    /// The key used in attributes and criteria files.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Mean => "mean",
+            Self::P50 => "p50",
+            Self::P90 => "p90",
+            Self::P95 => "p95",
+            Self::P99 => "p99",
+            Self::P999 => "p999",
+            Self::Max => "max",
+            Self::Http4xx => "http_4xx",
+            Self::Http5xx => "http_5xx",
+            Self::Failures => "failures",
+            Self::Deadlocks => "deadlocks",
+            Self::Throughput => "throughput",
+            Self::PeakFailures => "peak_failures",
+        }
+    }
+
+    /// The metric of a key.
+    pub fn parse(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.key() == key)
+    }
+
+    /// Whether the metric is a time statistic.
+    pub fn is_time(self) -> bool {
+        matches!(
+            self,
+            Self::Mean | Self::P50 | Self::P90 | Self::P95 | Self::P99 | Self::P999 | Self::Max
+        )
+    }
+
+    /// The unit of measured values (peak failures are judged on failure rates).
+    pub fn unit(self) -> Unit {
+        match self {
+            m if m.is_time() => Unit::Millis,
+            Self::Throughput => Unit::PerSecond,
+            _ => Unit::Ratio,
+        }
+    }
+
+    /// Whether bigger measured values are better (only throughput).
+    pub fn higher_is_better(self) -> bool {
+        self == Self::Throughput
+    }
+}
+
+impl fmt::Display for Metric {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+/// What a criterion looks at.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "name", rename_all = "snake_case")]
+pub enum Scope {
+    /// Every request of the scenario (every transaction for `deadlocks`, the `failures`
+    /// criteria for `peak_failures`).
+    All,
+    /// One transaction.
+    Transaction(String),
+    /// One request label, e.g. `GET /api/insurees`.
+    Request(String),
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::All => f.write_str("all"),
+            Self::Transaction(name) => write!(f, "transaction {name}"),
+            Self::Request(label) => write!(f, "request {label}"),
+        }
+    }
+}
+
+/// One criterion: `metric` of `scope` meets `target` (pass), stays within `threshold` (warn),
+/// or goes beyond it (fail). Times are in milliseconds, rates are fractions, throughput is per
+/// second and `peak_failures` values are multipliers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Criterion {
+    /// A display name, e.g. "User authentication requests".
+    pub name: Option<String>,
+    /// What is looked at.
+    pub scope: Scope,
+    /// The statistic.
+    pub metric: Metric,
+    /// The value that passes.
+    pub target: f64,
+    /// The value beyond which the criterion fails.
+    pub threshold: f64,
+}
+
+impl Criterion {
+    /// A criterion whose threshold equals its target (pass or fail, no warn).
+    pub fn new(scope: Scope, metric: Metric, target: f64) -> Self {
+        Self {
+            name: None,
+            scope,
+            metric,
+            target,
+            threshold: target,
+        }
+    }
+
+    /// Sets the threshold.
+    pub fn threshold(mut self, threshold: f64) -> Self {
+        self.threshold = threshold;
+        self
+    }
+
+    /// Sets the display name.
+    pub fn named(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// `"login p95"`, `"http_5xx"`, or the display name.
+    pub fn title(&self) -> String {
+        if let Some(name) = &self.name {
+            return name.clone();
+        }
+        match &self.scope {
+            Scope::All => self.metric.key().to_owned(),
+            Scope::Transaction(name) | Scope::Request(name) => format!("{name} {}", self.metric),
+        }
+    }
+
+    /// Checks that the values make sense: threshold not better than target, rates within
+    /// 0..1, `http_4xx`/`http_5xx` not on a transaction.
+    pub fn validate(&self) -> Result<(), String> {
+        let finite = self.target.is_finite() && self.threshold.is_finite();
+        if !finite || self.target < 0.0 || self.threshold < 0.0 {
+            return Err("target and threshold must be finite and not negative".into());
+        }
+        if self.metric.unit() == Unit::Ratio
+            && self.metric != Metric::PeakFailures
+            && (self.target > 1.0 || self.threshold > 1.0)
+        {
+            return Err("a rate cannot exceed 100%".into());
+        }
+        let worse = if self.metric.higher_is_better() {
+            self.threshold > self.target
+        } else {
+            self.threshold < self.target
+        };
+        if worse {
+            return Err(format!(
+                "the target ({}) is worse than the threshold ({}); the threshold is the limit beyond which it fails",
+                format_value(self.metric, self.target),
+                format_value(self.metric, self.threshold)
+            ));
+        }
+        if matches!(self.metric, Metric::Http4xx | Metric::Http5xx)
+            && matches!(self.scope, Scope::Transaction(_))
+        {
+            return Err(format!(
+                "{} applies to requests: use `request = \"...\"` or no scope",
+                self.metric
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A value in its metric's unit, for people: `2s`, `350ms`, `0.5%`, `120/s`, `2x`.
+pub fn format_value(metric: Metric, value: f64) -> String {
+    match metric {
+        Metric::PeakFailures => format!("{}x", trim(value)),
+        m => match m.unit() {
+            Unit::Millis if value >= 1000.0 => format!("{}s", trim(value / 1000.0)),
+            Unit::Millis => format!("{}ms", trim(value)),
+            Unit::Ratio => format!("{}%", trim(value * 100.0)),
+            Unit::PerSecond => format!("{}/s", trim(value)),
+        },
+    }
+}
+
+/// A measured value in its unit (peak failures are measured as rates).
+pub fn format_measured(metric: Metric, value: f64) -> String {
+    match metric {
+        Metric::PeakFailures => format!("{}%", trim(value * 100.0)),
+        m => format_value(m, value),
+    }
+}
+
+fn trim(value: f64) -> String {
+    let text = format!("{value:.3}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text.is_empty() {
+        "0".to_owned()
+    } else {
+        text.to_owned()
+    }
+}
+
+/// A criterion as `#[assertion]` registers it: const-constructible, validated at compile time.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CriterionSpec {
+    /// Display name.
+    pub name: Option<&'static str>,
+    /// Scope kind and name.
+    pub scope: ScopeSpec,
+    /// The statistic.
+    pub metric: Metric,
+    /// Target.
+    pub target: f64,
+    /// Threshold.
+    pub threshold: f64,
+}
+
+/// [`Scope`] with static names.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeSpec {
+    /// Every request.
+    All,
+    /// One transaction.
+    Transaction(&'static str),
+    /// One request label.
+    Request(&'static str),
+}
+
+impl CriterionSpec {
+    /// The run-time criterion.
+    pub fn to_criterion(&self) -> Criterion {
+        Criterion {
+            name: self.name.map(str::to_owned),
+            scope: match self.scope {
+                ScopeSpec::All => Scope::All,
+                ScopeSpec::Transaction(name) => Scope::Transaction(name.to_owned()),
+                ScopeSpec::Request(label) => Scope::Request(label.to_owned()),
+            },
+            metric: self.metric,
+            target: self.target,
+            threshold: self.threshold,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_round_trip() {
+        for m in Metric::ALL {
+            assert_eq!(Metric::parse(m.key()), Some(m));
+        }
+    }
+
+    #[test]
+    fn values_format_in_their_unit() {
+        assert_eq!(format_value(Metric::P95, 2000.0), "2s");
+        assert_eq!(format_value(Metric::P95, 350.0), "350ms");
+        assert_eq!(format_value(Metric::Failures, 0.005), "0.5%");
+        assert_eq!(format_value(Metric::Throughput, 120.0), "120/s");
+        assert_eq!(format_value(Metric::PeakFailures, 2.0), "2x");
+        assert_eq!(format_value(Metric::Deadlocks, 0.0), "0%");
+    }
+
+    #[test]
+    fn validation_catches_inverted_bounds_and_misplaced_metrics() {
+        let tx = Scope::Transaction("login".into());
+        assert!(
+            Criterion::new(tx.clone(), Metric::P95, 2000.0)
+                .threshold(5000.0)
+                .validate()
+                .is_ok()
+        );
+        let e = Criterion::new(tx.clone(), Metric::P95, 5000.0)
+            .threshold(2000.0)
+            .validate()
+            .unwrap_err();
+        assert!(e.contains("worse than the threshold"), "{e}");
+        assert!(
+            Criterion::new(Scope::All, Metric::Throughput, 100.0)
+                .threshold(80.0)
+                .validate()
+                .is_ok()
+        );
+        assert!(
+            Criterion::new(Scope::All, Metric::Throughput, 80.0)
+                .threshold(100.0)
+                .validate()
+                .is_err()
+        );
+        assert!(
+            Criterion::new(tx, Metric::Http4xx, 0.01)
+                .validate()
+                .is_err()
+        );
+        assert!(
+            Criterion::new(Scope::All, Metric::Failures, 1.5)
+                .validate()
+                .is_err()
+        );
+        assert!(
+            Criterion::new(Scope::All, Metric::PeakFailures, 2.0)
+                .threshold(4.0)
+                .validate()
+                .is_ok()
+        );
+    }
+}

@@ -6,6 +6,7 @@
 //! are merged into per-step metrics → the results model is written as JSON (and shown on the
 //! console).
 
+pub mod compare;
 pub mod console;
 pub mod criteria;
 pub mod engine;

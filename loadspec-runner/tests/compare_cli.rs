@@ -1,6 +1,12 @@
 //! `loadspec compare`: two real runs against a local server, one slower; the binary flags the
 //! regression, re-judges criteria, and refuses bad input with exit code 2.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests fail loudly on setup errors"
+)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;

@@ -58,5 +58,7 @@ pub(crate) fn path(expr: &Expr) -> Option<&syn::Path> {
 /// A `u32` written as an integer literal with no suffix or `u32`, or `None` if it is not one
 /// (negative, too large, another type).
 pub(crate) fn u32(lit: &LitInt) -> Option<u32> {
-    matches!(lit.suffix(), "" | "u32").then(|| lit.base10_parse().ok()).flatten()
+    matches!(lit.suffix(), "" | "u32")
+        .then(|| lit.base10_parse().ok())
+        .flatten()
 }

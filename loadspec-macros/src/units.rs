@@ -22,7 +22,10 @@ pub(crate) fn duration_range_nanos(lit: &LitStr, context: &str) -> syn::Result<(
 
 fn nanos(duration: Duration, lit: &LitStr, context: &str) -> syn::Result<u64> {
     u64::try_from(duration.as_nanos()).map_err(|_| {
-        let message = format!("{context}: {:?} is longer than the limit of 584 years", lit.value());
+        let message = format!(
+            "{context}: {:?} is longer than the limit of 584 years",
+            lit.value()
+        );
         syn::Error::new(lit.span(), message)
     })
 }
@@ -45,20 +48,33 @@ mod tests {
     fn durations_become_nanoseconds() {
         assert_eq!(duration_nanos(&lit("75s"), "x").unwrap(), 75_000_000_000);
         assert_eq!(duration_nanos(&lit("1m 30s"), "x").unwrap(), 90_000_000_000);
-        assert_eq!(duration_range_nanos(&lit("500ms..2s"), "x").unwrap(), (500_000_000, 2_000_000_000));
-        assert_eq!(duration_range_nanos(&lit("1s"), "x").unwrap(), (1_000_000_000, 1_000_000_000));
+        assert_eq!(
+            duration_range_nanos(&lit("500ms..2s"), "x").unwrap(),
+            (500_000_000, 2_000_000_000)
+        );
+        assert_eq!(
+            duration_range_nanos(&lit("1s"), "x").unwrap(),
+            (1_000_000_000, 1_000_000_000)
+        );
     }
 
     #[test]
     fn errors_carry_the_context_and_the_parser_message() {
-        let error = duration_nanos(&lit("75"), "`#[scenario]`: `hold`").unwrap_err().to_string();
-        assert!(error.starts_with("`#[scenario]`: `hold`: invalid duration \"75\""), "{error}");
+        let error = duration_nanos(&lit("75"), "`#[scenario]`: `hold`")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("`#[scenario]`: `hold`: invalid duration \"75\""),
+            "{error}"
+        );
         assert!(error.contains("the unit is missing"), "{error}");
     }
 
     #[test]
     fn durations_beyond_u64_nanoseconds_are_rejected() {
-        let error = duration_nanos(&lit("1000years"), "x").unwrap_err().to_string();
+        let error = duration_nanos(&lit("1000years"), "x")
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("584 years"), "{error}");
     }
 }

@@ -22,6 +22,10 @@ pub type ScenarioFuture<'u> = Pin<Box<dyn Future<Output = Result<(), Failure>> +
 pub type ScenarioFn = for<'u> fn(&'u mut User) -> ScenarioFuture<'u>;
 
 /// What a scenario function may return: `()` or `Result<(), Failure>`.
+#[diagnostic::on_unimplemented(
+    message = "`#[scenario]` functions must return `()` or `Result<(), E>` with `E: Into<Failure>`, not `{Self}`",
+    label = "this return type is not `()` or `Result<(), E>`"
+)]
 pub trait IntoIterationResult {
     /// Converts the function's output into the iteration's outcome.
     fn into_iteration_result(self) -> Result<(), Failure>;

@@ -30,18 +30,25 @@ pub(crate) struct ScenarioArgs {
     pub(crate) request_timeout: Option<u64>,
     /// Every option written, valid or not, so a combination check does not report a missing
     /// option that is present but already reported as invalid.
-    written: Vec<Key>,
+    seen: Vec<Key>,
 }
 
 /// A value and the `key = value` tokens it came from, for errors about the option as a whole.
 pub(crate) struct Given<T> {
     pub(crate) value: T,
-    written: TokenStream,
+    tokens: TokenStream,
 }
 
 impl<T> Given<T> {
+    fn new(value: T, tokens: &TokenStream) -> Self {
+        Self {
+            value,
+            tokens: tokens.clone(),
+        }
+    }
+
     fn error(&self, message: &str) -> syn::Error {
-        syn::Error::new_spanned(&self.written, message)
+        syn::Error::new_spanned(&self.tokens, message)
     }
 }
 
@@ -82,13 +89,13 @@ impl ScenarioArgs {
             cx.push(error);
             return Ok(());
         };
-        if self.written.contains(&key) {
+        if self.seen.contains(&key) {
             let error = meta.error(format_args!("`#[scenario]`: duplicate option `{name}`"));
             skip_value(meta)?;
             cx.push(error);
             return Ok(());
         }
-        self.written.push(key);
+        self.seen.push(key);
 
         let path = &meta.path;
         let value = if meta.input.peek(Token![=]) {
@@ -114,12 +121,14 @@ impl ScenarioArgs {
             }
             return Ok(());
         };
-        let written = quote!(#path = #value);
+        let tokens = quote!(#path = #value);
         match key {
             Key::Threads => self.threads = threads(&value, cx),
-            Key::Profile => self.profile = cx.ok(profile(&value)).map(|value| Given { value, written: written.clone() }),
-            Key::RampUp => self.ramp_up = cx.ok(duration(key, &value)).map(|value| Given { value, written: written.clone() }),
-            Key::Hold => self.hold = cx.ok(duration(key, &value)).map(|value| Given { value, written: written.clone() }),
+            Key::Profile => self.profile = cx.ok(profile(&value)).map(|v| Given::new(v, &tokens)),
+            Key::RampUp => {
+                self.ramp_up = cx.ok(duration(key, &value)).map(|v| Given::new(v, &tokens))
+            }
+            Key::Hold => self.hold = cx.ok(duration(key, &value)).map(|v| Given::new(v, &tokens)),
             Key::Cooldown => self.cooldown = cx.ok(duration(key, &value)),
             Key::ThinkTime => self.think_time = cx.ok(duration_range(key, &value)),
             Key::Iterations => self.iterations = cx.ok(iterations(&value)),
@@ -143,14 +152,16 @@ impl ScenarioArgs {
                      use profile = \"ramp\"",
                 ));
             } else if profile == Some(Profile::Ramp) && ramp_up.value == 0 {
-                cx.push(ramp_up.error(
-                    "`#[scenario]`: `ramp_up` must be longer than 0 with profile \"ramp\"",
-                ));
+                cx.push(
+                    ramp_up.error(
+                        "`#[scenario]`: `ramp_up` must be longer than 0 with profile \"ramp\"",
+                    ),
+                );
             }
         }
         if let Some(given) = &self.profile
             && given.value == Profile::Ramp
-            && !self.written.contains(&Key::RampUp)
+            && !self.seen.contains(&Key::RampUp)
         {
             cx.push(given.error(
                 "`#[scenario]`: profile \"ramp\" needs `ramp_up`, like `ramp_up = \"75s\"`",
@@ -158,11 +169,13 @@ impl ScenarioArgs {
         }
         if let Some(hold) = &self.hold
             && hold.value == 0
-            && !self.written.contains(&Key::Iterations)
+            && !self.seen.contains(&Key::Iterations)
         {
-            cx.push(hold.error(
-                "`#[scenario]`: `hold` must be longer than 0 unless `iterations` is set",
-            ));
+            cx.push(
+                hold.error(
+                    "`#[scenario]`: `hold` must be longer than 0 unless `iterations` is set",
+                ),
+            );
         }
     }
 }
@@ -206,7 +219,10 @@ fn threads(value: &Expr, cx: &mut Ctxt) -> Option<Vec<u32>> {
         return None;
     };
     if array.elems.is_empty() {
-        cx.push(syn::Error::new_spanned(array, "`#[scenario]`: `threads` must not be empty"));
+        cx.push(syn::Error::new_spanned(
+            array,
+            "`#[scenario]`: `threads` must not be empty",
+        ));
         return None;
     }
     let mut counts = Vec::with_capacity(array.elems.len());
@@ -214,10 +230,16 @@ fn threads(value: &Expr, cx: &mut Ctxt) -> Option<Vec<u32>> {
     for element in &array.elems {
         let error = |message: String| syn::Error::new_spanned(element, message);
         let count = match lit::int(element) {
-            None => Err(error("`#[scenario]`: `threads` values must be integer literals".into())),
+            None => Err(error(
+                "`#[scenario]`: `threads` values must be integer literals".into(),
+            )),
             Some(int) => match lit::u32(int) {
-                None => Err(error("`#[scenario]`: `threads` values must fit in a `u32`".into())),
-                Some(0) => Err(error("`#[scenario]`: `threads` values must be at least 1".into())),
+                None => Err(error(
+                    "`#[scenario]`: `threads` values must fit in a `u32`".into(),
+                )),
+                Some(0) => Err(error(
+                    "`#[scenario]`: `threads` values must be at least 1".into(),
+                )),
                 Some(n) if counts.contains(&n) => {
                     Err(error(format!("`#[scenario]`: `threads` lists {n} twice")))
                 }
@@ -276,8 +298,14 @@ fn duration_range(key: Key, value: &Expr) -> syn::Result<(u64, u64)> {
 fn iterations(value: &Expr) -> syn::Result<u32> {
     let int = lit::int(value).ok_or_else(|| wrong_shape(Key::Iterations, value))?;
     match lit::u32(int) {
-        None => Err(syn::Error::new(int.span(), "`#[scenario]`: `iterations` must fit in a `u32`")),
-        Some(0) => Err(syn::Error::new(int.span(), "`#[scenario]`: `iterations` must be at least 1")),
+        None => Err(syn::Error::new(
+            int.span(),
+            "`#[scenario]`: `iterations` must fit in a `u32`",
+        )),
+        Some(0) => Err(syn::Error::new(
+            int.span(),
+            "`#[scenario]`: `iterations` must be at least 1",
+        )),
         Some(n) => Ok(n),
     }
 }
@@ -315,13 +343,18 @@ fn scenario_name(value: &Expr) -> syn::Result<String> {
     let text = lit::string(value).ok_or_else(|| wrong_shape(Key::Name, value))?;
     let name = text.value();
     if name.trim().is_empty() {
-        return Err(syn::Error::new(text.span(), "`#[scenario]`: `name` must not be empty"));
+        return Err(syn::Error::new(
+            text.span(),
+            "`#[scenario]`: `name` must not be empty",
+        ));
     }
     Ok(name)
 }
 
 fn flag(key: Key, value: &Expr) -> syn::Result<bool> {
-    lit::bool(value).map(|b| b.value).ok_or_else(|| wrong_shape(key, value))
+    lit::bool(value)
+        .map(|b| b.value)
+        .ok_or_else(|| wrong_shape(key, value))
 }
 
 fn krate(value: &Expr) -> syn::Result<CratePath> {

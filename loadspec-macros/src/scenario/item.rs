@@ -29,7 +29,7 @@ fn check_signature(sig: &Signature, cx: &mut Ctxt) {
         cx.push(error(constness, "the function must not be `const`"));
     }
     if sig.asyncness.is_none() {
-        cx.push(error(&sig.fn_token, "the function must be `async`"));
+        cx.push(error(sig.fn_token, "the function must be `async`"));
     }
     if let Some(unsafety) = &sig.unsafety {
         cx.push(error(unsafety, "the function must not be `unsafe`"));
@@ -62,7 +62,8 @@ fn check_inputs(sig: &Signature, cx: &mut Ctxt) {
             "the function must not take `self`; a scenario is a free function taking `&mut User`",
         )),
         Some(FnArg::Typed(param)) => {
-            if !matches!(&*param.ty, Type::Reference(r) if r.mutability.is_some()) {
+            let is_mut_ref = matches!(&*param.ty, Type::Reference(r) if r.mutability.is_some());
+            if !is_mut_ref {
                 cx.push(error(&param.ty, "the parameter must be `&mut User`"));
             }
         }
@@ -70,7 +71,10 @@ fn check_inputs(sig: &Signature, cx: &mut Ctxt) {
     let extra: Vec<&FnArg> = inputs.collect();
     if !extra.is_empty() {
         let extra = quote::quote!(#(#extra),*);
-        cx.push(error(extra, "the function must take only one parameter, `&mut User`"));
+        cx.push(error(
+            extra,
+            "the function must take only one parameter, `&mut User`",
+        ));
     }
 }
 

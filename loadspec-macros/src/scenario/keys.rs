@@ -112,18 +112,28 @@ impl Key {
             _ => None,
         };
         // Catches case and separator slips: `rampUp`, `RampUp`, `ramp-up`, `thinktime`.
-        alias.or_else(|| Key::ALL.into_iter().find(|key| normalize(key.name()) == normalized))
+        alias.or_else(|| {
+            Key::ALL
+                .into_iter()
+                .find(|key| normalize(key.name()) == normalized)
+        })
     }
 
     /// `` `threads`, `profile`, … `` for "expected one of" messages.
     pub(crate) fn list() -> String {
-        let names: Vec<String> = Key::ALL.iter().map(|key| format!("`{}`", key.name())).collect();
+        let names: Vec<String> = Key::ALL
+            .iter()
+            .map(|key| format!("`{}`", key.name()))
+            .collect();
         names.join(", ")
     }
 }
 
 fn normalize(name: &str) -> String {
-    name.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+    name.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 #[cfg(test)]

@@ -23,7 +23,13 @@ async fn insuree_flow(user: &mut User) -> Result<(), Failure> {
 #[scenario(profile = "spike", think_time = "1s", ignore, threads = [7])]
 async fn spike(_user: &mut User) {}
 
-#[scenario(profile = "stress", ramp_up = "0s", hold = "0s", iterations = 1, ignore = false)]
+#[scenario(
+    profile = "stress",
+    ramp_up = "0s",
+    hold = "0s",
+    iterations = 1,
+    ignore = false
+)]
 async fn stress(_user: &mut User) {}
 
 fn main() {
@@ -44,19 +50,25 @@ fn main() {
     assert_eq!(o.ramp_up, Some(Duration::from_secs(75)));
     assert_eq!(o.hold, Some(Duration::from_secs(90)));
     assert_eq!(o.cooldown, Some(Duration::from_secs(10)));
-    assert_eq!(o.think_time, Some((Duration::from_millis(500), Duration::from_secs(2))));
+    assert_eq!(
+        o.think_time,
+        Some((Duration::from_millis(500), Duration::from_secs(2)))
+    );
     assert_eq!(o.iterations, Some(3));
     assert_eq!(o.tags, ["insuree", "smoke"]);
     assert!(o.ignore);
     assert_eq!(o.hung_after, Some(Duration::from_secs(30)));
     assert_eq!(o.request_timeout, Some(Duration::from_secs(10)));
-    assert_eq!(flow.module_path, "all_options");
+    assert_eq!(flow.module_path, module_path!());
     assert!(flow.file.ends_with("all_options.rs"), "{}", flow.file);
     assert_eq!(flow.line, 18);
 
     let spike = find("spike");
     assert_eq!(spike.options.profile, Some(ProfileKind::Spike));
-    assert_eq!(spike.options.think_time, Some((Duration::from_secs(1), Duration::from_secs(1))));
+    assert_eq!(
+        spike.options.think_time,
+        Some((Duration::from_secs(1), Duration::from_secs(1)))
+    );
     assert_eq!(spike.options.threads, Some(&[7][..]));
     assert!(spike.options.ignore);
     assert_eq!(spike.line, 24);

@@ -1,0 +1,6 @@
+use loadspec::prelude::*;
+
+#[scenario]
+async fn browse() {}
+
+fn main() {}

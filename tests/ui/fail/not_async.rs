@@ -1,0 +1,6 @@
+use loadspec::prelude::*;
+
+#[scenario]
+fn browse(_user: &mut User) {}
+
+fn main() {}

@@ -20,6 +20,7 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use ::inventory;
+    pub use ::loadspec_runner::criteria::{CriterionSpec, Metric, ScopeSpec};
     pub use ::loadspec_runner::registry::{EntryOptions, ScenarioEntry};
     pub use ::loadspec_runner::{Failure, IntoIterationResult, ProfileKind, ScenarioFuture, User};
     pub use ::std::boxed::Box;

@@ -266,7 +266,9 @@ pub fn recompute_percentiles(summary: &mut LabelSummary) {
     if h.is_empty() {
         return;
     }
-    let ms = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+    // The stored exact min and max bound a bucket's upper edge, as when the run was recorded.
+    let (min, max) = (summary.min_ms, summary.max_ms);
+    let ms = |q: f64| (h.value_at_quantile(q) as f64 / 1000.0).clamp(min, max.max(min));
     summary.p50_ms = ms(0.5);
     summary.p90_ms = ms(0.9);
     summary.p95_ms = ms(0.95);

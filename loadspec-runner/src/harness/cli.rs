@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use crate::plan::{Overrides, ProfileKind, overrides::parse_threads};
+use crate::plan::overrides::{THREADS_EXPECTED, parse_threads};
+use crate::plan::{Overrides, ProfileKind};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -85,7 +86,9 @@ pub(crate) struct Cli {
 pub(crate) struct ThreadList(Vec<u32>);
 
 fn threads(text: &str) -> Result<ThreadList, String> {
-    parse_threads(text).map(ThreadList)
+    parse_threads(text)
+        .map(ThreadList)
+        .map_err(|reason| format!("{reason}; expected {THREADS_EXPECTED}"))
 }
 
 fn profile(text: &str) -> Result<ProfileKind, String> {

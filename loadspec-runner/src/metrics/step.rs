@@ -201,6 +201,17 @@ fn micros_to_ms(micros: u64) -> f64 {
 pub(crate) fn summarize(label: &str, stats: &LabelStats, measured_s: f64) -> LabelSummary {
     let h = &stats.histogram;
     let count = stats.count;
+    // A histogram reports a bucket's upper edge; the exact min and max bound what it may claim.
+    let quantile_ms = |h: &LatencyHistogram, q: f64| {
+        if count == 0 {
+            0.0
+        } else {
+            micros_to_ms(
+                h.value_at_quantile(q)
+                    .clamp(stats.min_micros, stats.max_micros),
+            )
+        }
+    };
     LabelSummary {
         label: label.to_owned(),
         count,

@@ -165,23 +165,23 @@ pub(crate) fn parse_mode(text: &str) -> Result<Mode, &'static str> {
     }
 }
 
-/// Parses a comma-separated list of distinct positive user counts, e.g. `1,5,10`.
+/// What a user-count list looks like, for error messages.
+pub(crate) const THREADS_EXPECTED: &str = "distinct whole numbers above 0, like 1,5,10";
+
+/// Parses a comma-separated list of distinct positive user counts, e.g. `1,5,10`; the error
+/// says what is wrong with it.
 pub(crate) fn parse_threads(text: &str) -> Result<Vec<u32>, String> {
     let mut threads = Vec::new();
     for part in text.split(',') {
-        let n: u32 = part.trim().parse().map_err(|_| {
-            format!(
-                "{:?} is not a whole number; expected a list like 1,5,10",
-                part.trim()
-            )
-        })?;
+        let part = part.trim();
+        let n: u32 = part
+            .parse()
+            .map_err(|_| format!("{part:?} is not a whole number"))?;
         if n == 0 {
-            return Err("a step cannot have 0 users; expected a list like 1,5,10".into());
+            return Err("a step cannot have 0 users".into());
         }
         if threads.contains(&n) {
-            return Err(format!(
-                "{n} appears twice; each step needs a distinct user count"
-            ));
+            return Err(format!("{n} appears twice"));
         }
         threads.push(n);
     }

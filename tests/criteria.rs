@@ -1,7 +1,11 @@
 //! Criteria end to end: a local server with known latencies and failures, criteria chosen to
 //! pass, warn and fail, checked in the results, the capacity line, the exit code and JUnit.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly on setup errors")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests fail loudly on setup errors"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -1,7 +1,11 @@
 //! End-to-end tests of the engine against an in-process server on 127.0.0.1:0 with known
 //! behaviour: what the results report must match what the server did.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly on setup errors")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests fail loudly on setup errors"
+)]
 
 use std::time::Duration;
 

@@ -8,7 +8,9 @@ pub use loadspec_runner::{
     exit_code,
 };
 pub use loadspec_runner::{Harness, main};
-pub use loadspec_runner::{console, criteria, engine, harness, plan, report, results};
+pub use loadspec_runner::{
+    compare, console, criteria, engine, harness, metrics, plan, report, results,
+};
 
 /// The names a scenario file needs: `use loadspec::prelude::*;`.
 pub mod prelude {

@@ -15,6 +15,7 @@ use self::vu::{StepTiming, UserOrder};
 use self::worker::{Command, Worker};
 use crate::error::RunError;
 use crate::metrics::recorder::Interval;
+use crate::metrics::samples::JtlWriter;
 use crate::metrics::step::StepAccumulator;
 use crate::plan::{ProfileKind, RunPlan, StepPlan, user_start_offset};
 use crate::results::model::{RunResults, RunStatus, StepResult, StepStatus};
@@ -122,11 +123,33 @@ pub fn run(
             what: "coordinator runtime",
             source,
         })?;
-    std::thread::scope(|scope| {
-        let coordinator =
-            scope.spawn(|| runtime.block_on(coordinate(&plan, &workers, observer, stop)));
+    let samples = match &plan.sample_log {
+        Some(path) => Some(
+            JtlWriter::start(path, (std::time::Instant::now(), SystemTime::now())).map_err(
+                |source| RunError::Write {
+                    path: path.clone(),
+                    source,
+                },
+            )?,
+        ),
+        None => None,
+    };
+    let mut results = std::thread::scope(|scope| {
+        let coordinator = scope.spawn(|| {
+            runtime.block_on(coordinate(
+                &plan,
+                &workers,
+                observer,
+                stop,
+                samples.as_ref(),
+            ))
+        });
         coordinator.join().unwrap_or(Err(RunError::WorkerLost))
-    })
+    })?;
+    if let Some(Err(problem)) = samples.map(JtlWriter::finish) {
+        results.run.warnings.push(problem);
+    }
+    Ok(results)
 }
 
 async fn coordinate(
@@ -134,6 +157,7 @@ async fn coordinate(
     workers: &[Worker],
     observer: &mut dyn Observer,
     stop: &StopHandle,
+    samples: Option<&JtlWriter>,
 ) -> Result<RunResults, RunError> {
     let started_wall = SystemTime::now();
     let run_start = Instant::now();
@@ -143,7 +167,7 @@ async fn coordinate(
             break;
         }
         observer.step_started(plan, step);
-        let result = run_step(plan, step, workers, run_start, observer, stop).await?;
+        let result = run_step(plan, step, workers, run_start, observer, stop, samples).await?;
         observer.step_finished(plan, &result);
         steps.push(result);
         if !step.cooldown.is_zero() && !stop.is_stopped() {
@@ -179,6 +203,7 @@ async fn run_step(
     run_start: Instant,
     observer: &mut dyn Observer,
     stop: &StopHandle,
+    samples: Option<&JtlWriter>,
 ) -> Result<StepResult, RunError> {
     let started_wall = SystemTime::now();
     let start = Instant::now() + START_LEAD;
@@ -195,6 +220,7 @@ async fn run_step(
         for index in 0..users {
             orders[next % workers.len()].push(UserOrder {
                 scenario,
+                step: step.index as u32,
                 index: u64::from(index),
                 start: start + user_start_offset(index, users, step.ramp_up),
                 seed: crate::seed::user_seed(plan.seed, name, step.index, u64::from(index)),
@@ -240,7 +266,10 @@ async fn run_step(
                         worker.send(Command::Interrupt)?;
                     }
                 }
-                for interval in flush(workers).await? {
+                for mut interval in flush(workers).await? {
+                    if let Some(samples) = samples {
+                        samples.send(std::mem::take(&mut interval.samples));
+                    }
                     acc.add_interval(interval);
                 }
                 let (tick_requests, tick_failures) = acc.tick_requests();
@@ -264,7 +293,11 @@ async fn run_step(
     };
     let end = Instant::now().max(start);
     for interval in finals {
-        acc.add_interval(interval.map_err(|_| RunError::WorkerLost)?);
+        let mut interval = interval.map_err(|_| RunError::WorkerLost)?;
+        if let Some(samples) = samples {
+            samples.send(std::mem::take(&mut interval.samples));
+        }
+        acc.add_interval(interval);
     }
     if end > tick_start {
         acc.close_tick(

@@ -28,6 +28,7 @@ pub(crate) struct StepTiming {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct UserOrder {
     pub(crate) scenario: usize,
+    pub(crate) step: u32,
     pub(crate) index: u64,
     pub(crate) start: Instant,
     pub(crate) seed: u64,
@@ -53,7 +54,7 @@ pub(crate) async fn run_user(
             .label(scenario, LabelKind::Iteration, planned.scenario.name());
     recorder.borrow_mut().user_started(scenario);
     let mut think = ThinkTime::new(planned.think_time, order.seed);
-    let mut user = User::new(ctx, order.index, order.seed);
+    let mut user = User::new(ctx, order.index, order.step, order.seed);
     loop {
         if timing
             .iterations

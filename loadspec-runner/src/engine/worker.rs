@@ -132,7 +132,10 @@ async fn serve(
     plan: Arc<RunPlan>,
     client: reqwest::Client,
 ) {
-    let recorder = Rc::new(RefCell::new(Recorder::new(plan.scenarios.len())));
+    let recorder = Rc::new(RefCell::new(Recorder::new(
+        plan.scenarios.len(),
+        plan.sample_log.is_some(),
+    )));
     let contexts: Vec<Rc<UserContext>> = plan
         .scenarios
         .iter()
@@ -140,6 +143,7 @@ async fn serve(
         .map(|(scenario, planned)| {
             Rc::new(UserContext {
                 scenario,
+                scenario_name: Arc::from(planned.scenario.name()),
                 client: client.clone(),
                 base_url: plan.target.clone().into_boxed_str(),
                 recorder: Rc::clone(&recorder),

@@ -76,6 +76,10 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "LEVEL", value_parser = ["warn", "fail"], default_value = "fail")]
     pub(crate) fail_on: String,
 
+    /// Log every request and transaction to samples.jtl (JMeter's CSV format): jtl or none
+    #[arg(long, value_name = "FORMAT", value_parser = samples)]
+    pub(crate) samples: Option<bool>,
+
     /// Worker threads driving the users (default: one per core)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub(crate) workers: Option<u32>,
@@ -89,6 +93,10 @@ fn threads(text: &str) -> Result<ThreadList, String> {
     parse_threads(text)
         .map(ThreadList)
         .map_err(|reason| format!("{reason}; expected {THREADS_EXPECTED}"))
+}
+
+fn samples(text: &str) -> Result<bool, String> {
+    crate::plan::overrides::parse_samples(text).map_err(|expected| format!("expected {expected}"))
 }
 
 fn profile(text: &str) -> Result<ProfileKind, String> {
@@ -120,6 +128,7 @@ impl Cli {
             out_dir: self.out_dir.clone(),
             workers: self.workers.map(|n| n as usize),
             criteria_file: self.criteria.clone(),
+            samples: self.samples,
         }
     }
 }

@@ -12,6 +12,7 @@ mod select;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 
 use clap::Parser as _;
 use libtest_mimic::{Failed, Trial};
@@ -255,29 +256,53 @@ pub struct WrittenRun {
 /// Runs a plan with the console attached, judges its criteria (full runs), and writes
 /// `results.json`, `summary.md` and, with criteria, `junit.xml` into a fresh run directory.
 pub fn execute(plan: &RunPlan) -> Result<WrittenRun, RunError> {
+    // The directory comes first: the sample log streams into it during the run, and an
+    // unwritable output directory is reported before any load is sent.
+    let timestamp = results::compact_timestamp(&results::rfc3339(SystemTime::now()));
+    let dir = results::write::create_run_dir(&plan.out_dir, &plan.name, &timestamp)?;
+    let mut plan = plan.clone();
+    if let Some(log) = plan.sample_log.as_mut().filter(|log| log.is_relative()) {
+        *log = dir.join(&*log);
+    }
     let stop = StopHandle::new();
     let mut observer = Judge {
         console: Console::new(),
-        criteria: abort_criteria(plan),
+        criteria: abort_criteria(&plan),
         steps: Vec::new(),
         stop: stop.clone(),
     };
-    let mut results = engine::run(plan, &mut observer, &stop)?;
-    let criteria = plan_criteria(plan);
+    let mut results = engine::run(&plan, &mut observer, &stop)?;
+    let criteria = plan_criteria(&plan);
     if plan.mode == Mode::Full && criteria.iter().any(|(_, list)| !list.is_empty()) {
         let report = criteria::evaluate(&results, &criteria);
         print!("{}", criteria_matrix(&report));
         results.criteria = Some(report);
     }
-    let timestamp = results::compact_timestamp(&results.run.started_at);
-    let dir = results::write::create_run_dir(&plan.out_dir, &plan.name, &timestamp)?;
+    for warning in &results.run.warnings {
+        eprintln!("warning: {warning}");
+    }
     let json = dir.join("results.json");
     results::write_json(&json, &results)?;
-    let summary = report::markdown_summary(&results, results.criteria.as_ref());
-    results::write::write_atomically(&dir.join("summary.md"), summary.as_bytes())?;
+    let write =
+        |name: &str, text: &str| results::write::write_atomically(&dir.join(name), text.as_bytes());
+    write(
+        "summary.md",
+        &report::markdown_summary(&results, results.criteria.as_ref()),
+    )?;
+    let csv_error = |e: csv::Error| RunError::Write {
+        path: dir.join("stats.csv"),
+        source: std::io::Error::other(e),
+    };
+    write(
+        "stats.csv",
+        &report::stats_csv(&results).map_err(csv_error)?,
+    )?;
+    write(
+        "stats_history.csv",
+        &report::history_csv(&results).map_err(csv_error)?,
+    )?;
     if let Some(judged) = &results.criteria {
-        let xml = report::junit_xml(&results, judged, false);
-        results::write::write_atomically(&dir.join("junit.xml"), xml.as_bytes())?;
+        write("junit.xml", &report::junit_xml(&results, judged, false))?;
     }
     Ok(WrittenRun { results, dir, json })
 }

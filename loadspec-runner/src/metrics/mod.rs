@@ -5,4 +5,5 @@ pub mod histogram;
 pub(crate) mod recorder;
 pub(crate) mod stats;
 
+pub mod samples;
 pub(crate) mod step;

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::samples::SampleRow;
 use super::stats::{LabelKind, LabelStats, Sample};
 use crate::user::ErrorKind;
 
@@ -27,6 +28,8 @@ pub(crate) struct Interval {
     pub(crate) active_users: Vec<u32>,
     /// Iterations cut off by a step's hard stop, per scenario.
     pub(crate) interrupted: Vec<u64>,
+    /// Rows for the sample log, when it is on.
+    pub(crate) samples: Vec<SampleRow>,
 }
 
 #[derive(Debug)]
@@ -36,17 +39,20 @@ pub(crate) struct Recorder {
     labels: Vec<(LabelKey, LabelStats)>,
     active_users: Vec<u32>,
     interrupted: Vec<u64>,
+    /// `Some` when the per-sample log is on.
+    samples: Option<Vec<SampleRow>>,
     /// Reused buffer for request-label templating.
     pub(crate) scratch: String,
 }
 
 impl Recorder {
-    pub(crate) fn new(scenarios: usize) -> Self {
+    pub(crate) fn new(scenarios: usize, sampling: bool) -> Self {
         Self {
             index: (0..scenarios).map(|_| Default::default()).collect(),
             labels: Vec::new(),
             active_users: vec![0; scenarios],
             interrupted: vec![0; scenarios],
+            samples: sampling.then(Vec::new),
             scratch: String::with_capacity(128),
         }
     }
@@ -88,6 +94,27 @@ impl Recorder {
             .record_late_failure(kind, message);
     }
 
+    /// Whether requests and transactions should be logged one by one.
+    pub(crate) fn sampling(&self) -> bool {
+        self.samples.is_some()
+    }
+
+    /// The name of a label (shared, not copied).
+    pub(crate) fn label_name(&self, label: LabelId) -> Arc<str> {
+        Arc::clone(&self.labels[label.0 as usize].0.name)
+    }
+
+    /// Users running now: (of `scenario`, of all scenarios).
+    pub(crate) fn running(&self, scenario: usize) -> (u32, u32) {
+        (self.active_users[scenario], self.active_users.iter().sum())
+    }
+
+    pub(crate) fn push_sample(&mut self, row: SampleRow) {
+        if let Some(samples) = &mut self.samples {
+            samples.push(row);
+        }
+    }
+
     pub(crate) fn user_started(&mut self, scenario: usize) {
         self.active_users[scenario] += 1;
     }
@@ -109,10 +136,16 @@ impl Recorder {
             .map(|(key, stats)| (key.clone(), stats.take()))
             .collect();
         let interrupted = self.interrupted.iter_mut().map(std::mem::take).collect();
+        let samples = self
+            .samples
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default();
         Interval {
             labels,
             active_users: self.active_users.clone(),
             interrupted,
+            samples,
         }
     }
 }
@@ -123,7 +156,7 @@ mod tests {
 
     #[test]
     fn labels_are_interned_per_scenario_and_kind() {
-        let mut r = Recorder::new(2);
+        let mut r = Recorder::new(2, false);
         let a = r.label(0, LabelKind::Transaction, "login");
         assert_eq!(a, r.label(0, LabelKind::Transaction, "login"));
         assert_ne!(a, r.label(1, LabelKind::Transaction, "login"));
@@ -134,7 +167,7 @@ mod tests {
 
     #[test]
     fn intervals_only_carry_labels_with_activity() {
-        let mut r = Recorder::new(1);
+        let mut r = Recorder::new(1, false);
         let a = r.label(0, LabelKind::Request, "GET /a");
         let _unused = r.label(0, LabelKind::Request, "GET /b");
         r.user_started(0);

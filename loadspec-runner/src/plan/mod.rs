@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 pub use self::overrides::{ENV_VARS, Overrides};
 pub use self::profile::{ProfileKind, user_start_offset, users_started_at};
-pub use self::resolve::resolve;
+pub use self::resolve::{SAMPLE_LOG, resolve};
 use crate::criteria::Criterion;
 use crate::scenario::Scenario;
 
@@ -80,6 +80,9 @@ pub struct RunPlan {
     pub workers: usize,
     /// Time in-flight iterations get to finish when a step stops.
     pub graceful_stop: Duration,
+    /// Where to write the per-sample JTL log, if at all (a relative path is put in the run's
+    /// directory by the harness).
+    pub sample_log: Option<PathBuf>,
 }
 
 /// One scenario of a plan with its resolved per-user settings.

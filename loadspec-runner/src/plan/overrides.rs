@@ -37,6 +37,8 @@ pub struct Overrides {
     pub workers: Option<usize>,
     /// A criteria CSV file applied to every scenario (rows may name their scenario).
     pub criteria_file: Option<PathBuf>,
+    /// Log every request and transaction: `Some(true)` writes `samples.jtl` (JMeter's CSV).
+    pub samples: Option<bool>,
 }
 
 /// Every environment variable loadspec reads, with what it sets.
@@ -117,6 +119,11 @@ impl Overrides {
         if let Some((_, v)) = get("LOADSPEC_OUT_DIR") {
             o.out_dir = Some(PathBuf::from(v));
         }
+        if let Some((name, v)) = get("LOADSPEC_SAMPLES") {
+            o.samples = Some(
+                parse_samples(&v).map_err(|expected| ConfigError::invalid(name, &v, expected))?,
+            );
+        }
         if let Some((_, v)) = get("LOADSPEC_CRITERIA") {
             o.criteria_file = Some(PathBuf::from(v));
         }
@@ -143,6 +150,7 @@ impl Overrides {
             out_dir: higher.out_dir.or(self.out_dir),
             workers: higher.workers.or(self.workers),
             criteria_file: higher.criteria_file.or(self.criteria_file),
+            samples: higher.samples.or(self.samples),
         }
     }
 }
@@ -154,6 +162,15 @@ fn env_duration(
     get(name)
         .map(|(name, v)| loadspec_units::duration(&v).map_err(|e| ConfigError::unit(name, e)))
         .transpose()
+}
+
+/// Parses a sample-log choice: `jtl` (on) or `none` (off).
+pub(crate) fn parse_samples(text: &str) -> Result<bool, &'static str> {
+    match text.trim() {
+        "jtl" => Ok(true),
+        "none" => Ok(false),
+        _ => Err("jtl or none"),
+    }
 }
 
 /// Parses `smoke` or `full`.

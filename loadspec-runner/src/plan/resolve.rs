@@ -8,6 +8,9 @@ use crate::criteria::{Criterion, Metric};
 use crate::error::ConfigError;
 use crate::scenario::Scenario;
 
+/// The sample log's file name; the harness puts it in the run's directory.
+pub const SAMPLE_LOG: &str = "samples.jtl";
+
 /// Builds the plan of running `scenarios` together with `overrides` on top of their own options.
 ///
 /// Several scenarios run together only under the stress profile. The stress plan has as many
@@ -166,6 +169,10 @@ pub fn resolve(scenarios: &[Scenario], overrides: &Overrides) -> Result<RunPlan,
         out_dir: overrides.out_dir.clone().unwrap_or_else(default_out_dir),
         workers: overrides.workers.unwrap_or_else(default_workers).max(1),
         graceful_stop: defaults::GRACEFUL_STOP,
+        sample_log: overrides
+            .samples
+            .unwrap_or(false)
+            .then(|| PathBuf::from(SAMPLE_LOG)),
     })
 }
 

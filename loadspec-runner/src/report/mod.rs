@@ -1,7 +1,10 @@
-//! Writers of the results model besides JSON and the console: JUnit XML and a Markdown summary.
+//! Writers of the results model besides JSON and the console: JUnit XML, a Markdown summary,
+//! Locust-style CSV statistics.
 
 mod junit;
+mod locust;
 mod markdown;
 
 pub use self::junit::junit_xml;
+pub use self::locust::{history_csv, stats_csv};
 pub use self::markdown::markdown_summary;

@@ -44,6 +44,7 @@ pub(crate) fn assemble(
             duration_s: elapsed.as_secs_f64(),
             status,
             status_reason,
+            warnings: Vec::new(),
         },
         environment: environment(plan.workers),
         plan: plan_info(plan),

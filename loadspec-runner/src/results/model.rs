@@ -57,6 +57,9 @@ pub struct RunInfo {
     pub status: RunStatus,
     /// Why the run ended early, if it did.
     pub status_reason: Option<String>,
+    /// Problems that did not stop the run (e.g. a sample log that could not be written).
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 /// How a run ended.

@@ -18,6 +18,7 @@ pub(crate) use self::label::write_request_label;
 pub use self::request::{RequestBuilder, Response};
 pub use self::session::Session;
 use crate::metrics::recorder::Recorder;
+use crate::metrics::samples::SampleRow;
 use crate::metrics::stats::{LabelKind, Sample};
 
 /// A user's random stream: ChaCha8, whose output is stable across platforms and releases, so
@@ -29,6 +30,7 @@ pub use reqwest::Method;
 /// What the users of one scenario on one worker thread share.
 pub(crate) struct UserContext {
     pub(crate) scenario: usize,
+    pub(crate) scenario_name: std::sync::Arc<str>,
     pub(crate) client: reqwest::Client,
     /// The target's base URL without a trailing slash.
     pub(crate) base_url: Box<str>,
@@ -44,16 +46,18 @@ pub(crate) struct UserContext {
 pub struct User {
     pub(crate) ctx: Rc<UserContext>,
     index: u64,
+    pub(crate) step: u32,
     pub(crate) iteration: u64,
     rng: UserRng,
     session: Session,
 }
 
 impl User {
-    pub(crate) fn new(ctx: Rc<UserContext>, index: u64, seed: u64) -> Self {
+    pub(crate) fn new(ctx: Rc<UserContext>, index: u64, step: u32, seed: u64) -> Self {
         Self {
             ctx,
             index,
+            step,
             iteration: 0,
             rng: UserRng::seed_from_u64(seed),
             session: Session::default(),
@@ -131,16 +135,15 @@ impl User {
         let started = Instant::now();
         let mut tx = Transaction {
             user: self,
-            requests: 0,
-            failed_request: None,
+            state: TxState::default(),
         };
         let outcome = tokio::time::timeout(
             ctx.hung_after,
             AssertUnwindSafe(body(&mut tx)).catch_unwind(),
         )
         .await;
-        let requests = tx.requests;
-        let failed_request = tx.failed_request.take();
+        let state = std::mem::take(&mut tx.state);
+        let user = &*tx.user;
         let micros = started.elapsed().as_micros() as u64;
         let result = match outcome {
             Err(_elapsed) => Err(Failure::new(
@@ -156,19 +159,45 @@ impl User {
             )),
             Ok(Ok(result)) => result,
         };
-        let error = match (&result, &failed_request) {
-            (Err(failure), _) => Some((failure.kind(), failure.message())),
-            (Ok(_), Some((kind, message))) => Some((*kind, message.as_str())),
-            (Ok(_), None) => None,
+        let (error, status) = match (&result, &state.first_failure) {
+            (Err(failure), first) => (
+                Some((failure.kind(), failure.message())),
+                failure.status().or(first.as_ref().and_then(|f| f.2)),
+            ),
+            (Ok(_), Some((kind, message, status))) => (Some((*kind, message.as_str())), *status),
+            (Ok(_), None) => (None, None),
         };
         let sample = Sample {
             micros,
             status: None,
             error,
-            requests,
+            requests: state.requests,
             bytes_received: 0,
         };
-        ctx.recorder.borrow_mut().record(label, &sample);
+        let mut recorder = ctx.recorder.borrow_mut();
+        recorder.record(label, &sample);
+        if recorder.sampling() {
+            let (group_threads, all_threads) = recorder.running(ctx.scenario);
+            let row = SampleRow {
+                started,
+                elapsed_micros: micros,
+                latency_micros: 0,
+                label: recorder.label_name(label),
+                status,
+                error: error.map(|(kind, message)| (kind, Box::from(message))),
+                scenario: std::sync::Arc::clone(&ctx.scenario_name),
+                step: user.step,
+                user: user.index,
+                bytes: 0,
+                sent_bytes: 0,
+                group_threads,
+                all_threads,
+                url: None,
+                children: Some((state.requests, state.failed)),
+            };
+            recorder.push_sample(row);
+        }
+        drop(recorder);
         result
     }
 }
@@ -176,8 +205,16 @@ impl User {
 /// A transaction in progress: requests issued through it are counted as its requests.
 pub struct Transaction<'u> {
     user: &'u mut User,
+    state: TxState,
+}
+
+/// What a transaction's requests reported.
+#[derive(Debug, Default)]
+struct TxState {
     requests: u32,
-    failed_request: Option<(ErrorKind, String)>,
+    failed: u32,
+    /// The first failed request: kind, message, status.
+    first_failure: Option<(ErrorKind, String, Option<u16>)>,
 }
 
 impl Transaction<'_> {
@@ -199,8 +236,7 @@ impl Transaction<'_> {
     /// A request belonging to this transaction.
     pub fn request(&mut self, method: Method, path: &str) -> RequestBuilder<'_> {
         let tracker = TxTracker {
-            requests: &mut self.requests,
-            failed: &mut self.failed_request,
+            state: &mut self.state,
         };
         RequestBuilder::new(self.user, Some(tracker), method, path)
     }
@@ -233,18 +269,22 @@ impl Transaction<'_> {
 
 /// Where a request reports to its transaction.
 pub(crate) struct TxTracker<'t> {
-    requests: &'t mut u32,
-    failed: &'t mut Option<(ErrorKind, String)>,
+    state: &'t mut TxState,
 }
 
 impl TxTracker<'_> {
     pub(crate) fn request_sent(&mut self) {
-        *self.requests += 1;
+        self.state.requests += 1;
     }
 
-    pub(crate) fn request_failed(&mut self, kind: ErrorKind, message: &str) {
-        if self.failed.is_none() {
-            *self.failed = Some((kind, message.to_owned()));
+    pub(crate) fn request_failed(&mut self, failure: &Failure) {
+        self.state.failed += 1;
+        if self.state.first_failure.is_none() {
+            self.state.first_failure = Some((
+                failure.kind(),
+                failure.message().to_owned(),
+                failure.status(),
+            ));
         }
     }
 }

@@ -3,6 +3,7 @@
 use std::cell::{Cell, RefCell};
 use std::fmt::Write as _;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::header::HeaderMap;
@@ -12,6 +13,7 @@ use serde::de::DeserializeOwned;
 use super::failure::{ErrorKind, Failure};
 use super::{Method, TxTracker, User};
 use crate::metrics::recorder::{LabelId, Recorder};
+use crate::metrics::samples::SampleRow;
 use crate::metrics::stats::{LabelKind, Sample};
 
 /// How much of a failing response's body goes into its error message.
@@ -127,37 +129,45 @@ impl<'a> RequestBuilder<'a> {
         let mut headers = std::mem::take(request.headers_mut());
         user.session.apply(request.url(), &mut headers);
         *request.headers_mut() = headers;
-        let label = {
+        let (label, sampling) = {
             let mut recorder = ctx.recorder.borrow_mut();
-            match label {
+            let label = match label {
                 Some(name) => recorder.label(ctx.scenario, LabelKind::Request, name),
                 None => recorder.request_label(
                     ctx.scenario,
                     request.method().as_str(),
                     request.url().path(),
                 ),
-            }
+            };
+            (label, recorder.sampling())
         };
         if let Some(tracker) = tracker.as_mut() {
             tracker.request_sent();
         }
-        let started = Instant::now();
+        let mut exchange = Exchange {
+            label,
+            started: Instant::now(),
+            headers_micros: 0,
+            // Only the sample log needs the URL and body size: no copy otherwise.
+            url: sampling.then(|| Box::from(request.url().as_str())),
+            sent_bytes: if sampling {
+                request
+                    .body()
+                    .and_then(|b| b.as_bytes())
+                    .map_or(0, |b| b.len() as u64)
+            } else {
+                0
+            },
+        };
         let response = match ctx.client.execute(request).await {
             Ok(response) => response,
             Err(error) => {
                 let failure = Failure::new(classify(&error), chain(&error));
-                record(
-                    &ctx.recorder,
-                    label,
-                    started,
-                    None,
-                    Some(&failure),
-                    0,
-                    tracker.as_mut(),
-                );
+                exchange.record(user, None, Some(&failure), 0, tracker.as_mut());
                 return Err(failure);
             }
         };
+        exchange.headers_micros = exchange.started.elapsed().as_micros() as u64;
         let status = response.status().as_u16();
         user.session
             .store_cookies(response.url(), response.headers());
@@ -167,19 +177,11 @@ impl<'a> RequestBuilder<'a> {
             Ok(body) => body,
             Err(error) => {
                 let failure = Failure::new(classify(&error), chain(&error)).with_status(status);
-                record(
-                    &ctx.recorder,
-                    label,
-                    started,
-                    Some(status),
-                    Some(&failure),
-                    0,
-                    tracker.as_mut(),
-                );
+                exchange.record(user, Some(status), Some(&failure), 0, tracker.as_mut());
                 return Err(failure);
             }
         };
-        let elapsed = started.elapsed();
+        let elapsed = exchange.started.elapsed();
         let ok = match &expected {
             Some(statuses) => statuses.contains(&status),
             None => status < 400,
@@ -192,14 +194,11 @@ impl<'a> RequestBuilder<'a> {
             };
             Failure::new(kind, status_message(status, None, &body)).with_status(status)
         });
-        let bytes = body.len() as u64;
-        record(
-            &ctx.recorder,
-            label,
-            started,
+        exchange.record(
+            user,
             Some(status),
             failure.as_ref(),
-            bytes,
+            body.len() as u64,
             tracker.as_mut(),
         );
         Ok(Response {
@@ -214,29 +213,67 @@ impl<'a> RequestBuilder<'a> {
     }
 }
 
-fn record(
-    recorder: &RefCell<Recorder>,
+/// One request on the wire: what its measurement needs once it ends.
+struct Exchange {
     label: LabelId,
     started: Instant,
-    status: Option<u16>,
-    failure: Option<&Failure>,
-    bytes_received: u64,
-    tracker: Option<&mut TxTracker<'_>>,
-) {
-    let micros = started.elapsed().as_micros() as u64;
-    let error = failure.map(|f| (f.kind(), f.message()));
-    recorder.borrow_mut().record(
-        label,
-        &Sample {
-            micros,
-            status,
-            error,
-            requests: 0,
-            bytes_received,
-        },
-    );
-    if let (Some(tracker), Some(failure)) = (tracker, failure) {
-        tracker.request_failed(failure.kind(), failure.message());
+    headers_micros: u64,
+    url: Option<Box<str>>,
+    sent_bytes: u64,
+}
+
+impl Exchange {
+    fn record(
+        self,
+        user: &User,
+        status: Option<u16>,
+        failure: Option<&Failure>,
+        bytes_received: u64,
+        tracker: Option<&mut TxTracker<'_>>,
+    ) {
+        let micros = self.started.elapsed().as_micros() as u64;
+        let error = failure.map(|f| (f.kind(), f.message()));
+        let ctx = &user.ctx;
+        let mut recorder = ctx.recorder.borrow_mut();
+        recorder.record(
+            self.label,
+            &Sample {
+                micros,
+                status,
+                error,
+                requests: 0,
+                bytes_received,
+            },
+        );
+        if recorder.sampling() {
+            let (group_threads, all_threads) = recorder.running(ctx.scenario);
+            let row = SampleRow {
+                started: self.started,
+                elapsed_micros: micros,
+                latency_micros: if self.headers_micros > 0 {
+                    self.headers_micros
+                } else {
+                    micros
+                },
+                label: recorder.label_name(self.label),
+                status,
+                error: failure.map(|f| (f.kind(), Box::from(f.message()))),
+                scenario: Arc::clone(&ctx.scenario_name),
+                step: user.step,
+                user: user.index(),
+                bytes: bytes_received,
+                sent_bytes: self.sent_bytes,
+                group_threads,
+                all_threads,
+                url: self.url,
+                children: None,
+            };
+            recorder.push_sample(row);
+        }
+        drop(recorder);
+        if let (Some(tracker), Some(failure)) = (tracker, failure) {
+            tracker.request_failed(failure);
+        }
     }
 }
 

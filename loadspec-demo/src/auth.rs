@@ -31,9 +31,13 @@ pub(crate) fn hash_password(password: &str, salt: &str, iterations: u32) -> Stri
 /// Checks `password` against a stored hash, in constant time over the hash bytes.
 pub(crate) fn verify_password(password: &str, stored: &str) -> bool {
     let mut parts = stored.split('$');
-    let (Some("pbkdf2_sha256"), Some(iterations), Some(salt), Some(expected), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let (Some("pbkdf2_sha256"), Some(iterations), Some(salt), Some(expected), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
         return false;
     };
     let Ok(iterations) = iterations.parse::<u32>() else {
@@ -44,7 +48,12 @@ pub(crate) fn verify_password(password: &str, stored: &str) -> bool {
     };
     let mut out = [0_u8; 32];
     pbkdf2_hmac::<Sha256>(password.as_bytes(), salt.as_bytes(), iterations, &mut out);
-    expected.len() == out.len() && expected.iter().zip(out).fold(0, |acc, (a, b)| acc | (a ^ b)) == 0
+    expected.len() == out.len()
+        && expected
+            .iter()
+            .zip(out)
+            .fold(0, |acc, (a, b)| acc | (a ^ b))
+            == 0
 }
 
 /// A new unguessable token (OS-seeded generator, independent of the data seed).
@@ -76,7 +85,9 @@ impl FromRequestParts<AppState> for AuthUser {
             .and_then(|h| h.strip_prefix("Bearer "))
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or(ApiError::Unauthorized("expected 'Authorization: Bearer <token>'"))?
+            .ok_or(ApiError::Unauthorized(
+                "expected 'Authorization: Bearer <token>'",
+            ))?
             .to_owned();
         let now = unix_now();
         let user = state
@@ -85,7 +96,9 @@ impl FromRequestParts<AppState> for AuthUser {
                 let mut stmt = conn.prepare_cached(
                     "SELECT user_id FROM auth_tokens WHERE token = ?1 AND expires_at > ?2",
                 )?;
-                Ok(stmt.query_row((token, now), |row| row.get::<_, i64>(0)).optional()?)
+                Ok(stmt
+                    .query_row((token, now), |row| row.get::<_, i64>(0))
+                    .optional()?)
             })
             .await?;
         match user {

@@ -35,7 +35,9 @@ mod tests {
     #[test]
     fn numbers_carry_a_check_digit() {
         assert_eq!(insurance_number(10_000_000), "100000003");
-        assert!(is_valid_insurance_number(&insurance_number(FREE_BASE_START + 12)));
+        assert!(is_valid_insurance_number(&insurance_number(
+            FREE_BASE_START + 12
+        )));
         assert!(!is_valid_insurance_number("100000004"));
         assert!(!is_valid_insurance_number("10000000"));
         assert!(!is_valid_insurance_number("10000000a"));

@@ -66,13 +66,17 @@ const fn days_in_month(y: i32, m: u32) -> u32 {
 
 /// Today's day number from the system clock (UTC).
 pub(crate) fn today() -> i32 {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     i32::try_from(secs / 86_400).unwrap_or(i32::MAX)
 }
 
 /// Seconds since the Unix epoch, for token expiry.
 pub(crate) fn unix_now() -> i64 {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     i64::try_from(secs).unwrap_or(i64::MAX)
 }
 

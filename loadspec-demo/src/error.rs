@@ -3,6 +3,9 @@
 use std::net::SocketAddr;
 
 /// Why the demo target could not be seeded, started or queried.
+///
+/// The message includes the underlying cause (which is therefore not repeated as
+/// `source()`), so `{}` alone tells the whole story.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum DemoError {
@@ -13,24 +16,32 @@ pub enum DemoError {
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),
     /// A file-system operation failed (temp dir, socket).
-    #[error("{context}: {source}")]
+    #[error("{context}: {cause}")]
     Io {
         /// What was being done.
         context: String,
         /// The underlying error.
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// SQLite failed.
     #[error("database error: {0}")]
-    Database(#[from] rusqlite::Error),
+    Database(rusqlite::Error),
     /// The server thread or task ended unexpectedly.
     #[error("server failed: {0}")]
     Server(String),
 }
 
 impl DemoError {
-    pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
-        Self::Io { context: context.into(), source }
+    pub(crate) fn io(context: impl Into<String>, cause: std::io::Error) -> Self {
+        Self::Io {
+            context: context.into(),
+            cause,
+        }
+    }
+}
+
+impl From<rusqlite::Error> for DemoError {
+    fn from(err: rusqlite::Error) -> Self {
+        Self::Database(err)
     }
 }

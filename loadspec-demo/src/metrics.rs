@@ -51,8 +51,13 @@ pub(crate) struct Metrics {
 
 impl Metrics {
     fn record(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
-        let mut map = self.requests.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let entry = map.entry((method.to_owned(), route.to_owned(), status)).or_default();
+        let mut map = self
+            .requests
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entry = map
+            .entry((method.to_owned(), route.to_owned(), status))
+            .or_default();
         entry.count += 1;
         entry.seconds += elapsed.as_secs_f64();
     }
@@ -65,7 +70,9 @@ impl Metrics {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone();
-        out.push_str("# HELP demo_http_requests_total HTTP requests answered, by route and status.\n");
+        out.push_str(
+            "# HELP demo_http_requests_total HTTP requests answered, by route and status.\n",
+        );
         out.push_str("# TYPE demo_http_requests_total counter\n");
         for ((method, route, status), stats) in &requests {
             let _ = writeln!(
@@ -75,27 +82,65 @@ impl Metrics {
             );
         }
         out.push_str(
-            "# HELP demo_http_request_duration_seconds_sum Total time spent answering, by route and status.\n",
+            "# HELP demo_http_request_seconds_total Total time spent answering, by route and status.\n",
         );
-        out.push_str("# TYPE demo_http_request_duration_seconds_sum counter\n");
+        out.push_str("# TYPE demo_http_request_seconds_total counter\n");
         for ((method, route, status), stats) in &requests {
             let _ = writeln!(
                 out,
-                "demo_http_request_duration_seconds_sum{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {:.6}",
+                "demo_http_request_seconds_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {:.6}",
                 stats.seconds
             );
         }
         let gauges: [(&str, &str, &str, String); 7] = [
-            ("demo_http_requests_in_flight", "gauge", "Requests being handled right now.", self.in_flight.load(Ordering::Relaxed).to_string()),
-            ("demo_http_timeouts_total", "counter", "Requests answered 504 by the server-side timeout.", self.timeouts.load(Ordering::Relaxed).to_string()),
-            ("demo_db_pool_size", "gauge", "SQLite connections in the pool.", pool.size.to_string()),
-            ("demo_db_pool_waiting", "gauge", "Requests waiting for a pooled connection.", pool.waiting.to_string()),
-            ("demo_db_busy_errors_total", "counter", "Database calls that failed with 'database is locked'.", pool.busy_errors.to_string()),
-            ("demo_db_seconds_total", "counter", "Time spent in SQLite calls.", format!("{:.6}", pool.db_seconds_total)),
-            ("demo_db_pool_connections_in_use", "gauge", "Pooled connections checked out.", pool.in_use.to_string()),
+            (
+                "demo_http_requests_in_flight",
+                "gauge",
+                "Requests being handled right now.",
+                self.in_flight.load(Ordering::Relaxed).to_string(),
+            ),
+            (
+                "demo_http_timeouts_total",
+                "counter",
+                "Requests answered 504 by the server-side timeout.",
+                self.timeouts.load(Ordering::Relaxed).to_string(),
+            ),
+            (
+                "demo_db_pool_size",
+                "gauge",
+                "SQLite connections in the pool.",
+                pool.size.to_string(),
+            ),
+            (
+                "demo_db_pool_waiting",
+                "gauge",
+                "Requests waiting for a pooled connection.",
+                pool.waiting.to_string(),
+            ),
+            (
+                "demo_db_busy_errors_total",
+                "counter",
+                "Database calls that failed with 'database is locked'.",
+                pool.busy_errors.to_string(),
+            ),
+            (
+                "demo_db_seconds_total",
+                "counter",
+                "Time spent in SQLite calls.",
+                format!("{:.6}", pool.db_seconds_total),
+            ),
+            (
+                "demo_db_pool_connections_in_use",
+                "gauge",
+                "Pooled connections checked out.",
+                pool.in_use.to_string(),
+            ),
         ];
         for (name, kind, help, value) in gauges {
-            let _ = write!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n");
+            let _ = write!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"
+            );
         }
         let _ = write!(
             out,

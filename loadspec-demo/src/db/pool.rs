@@ -86,7 +86,11 @@ impl Pool {
             // Unreachable while permits == connections; answer an error rather than panic.
             return Err(DbError::Task("no idle connection despite a permit".into()));
         };
-        let mut checkout = Checkout { conn: Some(conn), inner: Arc::clone(&self.inner), _permit: permit };
+        let mut checkout = Checkout {
+            conn: Some(conn),
+            inner: Arc::clone(&self.inner),
+            _permit: permit,
+        };
         let handle = tokio::task::spawn_blocking(move || {
             let started = Instant::now();
             let result = match checkout.conn.as_mut() {
@@ -97,7 +101,9 @@ impl Pool {
         });
         let (result, elapsed) = handle.await.map_err(|e| DbError::Task(e.to_string()))?;
         let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
-        self.inner.db_micros_total.fetch_add(micros, Ordering::Relaxed);
+        self.inner
+            .db_micros_total
+            .fetch_add(micros, Ordering::Relaxed);
         RequestTiming::add_db(elapsed);
         if matches!(result, Err(DbError::Busy)) {
             self.inner.busy_errors.fetch_add(1, Ordering::Relaxed);
@@ -117,12 +123,6 @@ impl Pool {
             busy_errors: self.inner.busy_errors.load(Ordering::Relaxed),
         }
     }
-
-    /// Closes the idle connections (the pool is unusable afterwards).
-    pub(crate) fn close(&self) {
-        self.inner.permits.close();
-        lock(&self.inner.idle).clear();
-    }
 }
 
 /// Returns the connection to the pool before the permit is released (fields drop after
@@ -136,9 +136,7 @@ struct Checkout {
 impl Drop for Checkout {
     fn drop(&mut self) {
         if let Some(conn) = self.conn.take() {
-            if !self.inner.permits.is_closed() {
-                lock(&self.inner.idle).push(conn);
-            }
+            lock(&self.inner.idle).push(conn);
         }
     }
 }
@@ -154,5 +152,7 @@ impl Drop for Decrement<'_> {
 /// Locks a mutex, recovering from poisoning: the guarded data (a list of connections)
 /// stays consistent even if a holder panicked.
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use rand::{Rng, SeedableRng};
+use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rusqlite::{Connection, Transaction, params};
 
@@ -36,6 +36,8 @@ pub struct SeedStats {
     pub medical_items: u64,
     /// Medical services.
     pub medical_services: u64,
+    /// Diagnoses (ICD codes).
+    pub diagnoses: u64,
     /// Insurance products.
     pub products: u64,
     /// Families; their ids are `1..=families`.
@@ -63,6 +65,7 @@ impl SeedStats {
             + self.health_facilities
             + self.medical_items
             + self.medical_services
+            + self.diagnoses
             + self.products
             + self.families
             + self.insurees
@@ -79,6 +82,11 @@ impl SeedStats {
 /// The file must not exist yet. The same seed and sizes always produce the same rows.
 pub fn seed_database(path: &Path, config: &DemoConfig) -> Result<SeedStats, DemoError> {
     let started = Instant::now();
+    if config.claims > 0 && config.insurees == 0 {
+        return Err(DemoError::InvalidConfig(
+            "claims need at least one insuree".into(),
+        ));
+    }
     if path.exists() {
         return Err(DemoError::InvalidConfig(format!(
             "refusing to seed over the existing file {}",
@@ -89,7 +97,8 @@ pub fn seed_database(path: &Path, config: &DemoConfig) -> Result<SeedStats, Demo
     // Nothing can read the file while it is being built, so durability is irrelevant:
     // no journal, no fsync, one exclusive lock.
     conn.execute_batch(
-        "PRAGMA journal_mode = OFF;
+        "PRAGMA foreign_keys = OFF;
+         PRAGMA journal_mode = OFF;
          PRAGMA synchronous = OFF;
          PRAGMA locking_mode = EXCLUSIVE;
          PRAGMA temp_store = MEMORY;
@@ -163,7 +172,12 @@ fn user_accounts(config: &DemoConfig) -> Vec<Account> {
 fn hash_accounts<'a>(accounts: &'a [Account], config: &DemoConfig) -> Vec<(&'a Account, String)> {
     accounts
         .iter()
-        .map(|a| (a, hash_password(&a.password, &a.salt, config.password_iterations)))
+        .map(|a| {
+            (
+                a,
+                hash_password(&a.password, &a.salt, config.password_iterations),
+            )
+        })
         .collect()
 }
 
@@ -172,9 +186,8 @@ fn insert_users(
     hashed: &[(&Account, String)],
     stats: &mut SeedStats,
 ) -> Result<(), DemoError> {
-    let mut stmt = tx.prepare(
-        "INSERT INTO users (id, username, password_hash, role) VALUES (?1, ?2, ?3, ?4)",
-    )?;
+    let mut stmt = tx
+        .prepare("INSERT INTO users (id, username, password_hash, role) VALUES (?1, ?2, ?3, ?4)")?;
     for (i, (account, hash)) in hashed.iter().enumerate() {
         stmt.execute(params![i as i64 + 1, account.username, hash, account.role])?;
     }
@@ -183,24 +196,120 @@ fn insert_users(
 }
 
 const LAST_NAMES: &[&str] = &[
-    "Mwakasege", "Kimaro", "Mushi", "Massawe", "Mollel", "Lyimo", "Swai", "Temba", "Shirima",
-    "Mrema", "Mbwambo", "Kisanga", "Nyerere", "Mwakyusa", "Mwinyi", "Kikwete", "Magufuli",
-    "Hassan", "Juma", "Omari", "Salim", "Bakari", "Mfinanga", "Ngowi", "Mapunda", "Komba",
-    "Haule", "Mbilinyi", "Kapinga", "Ndunguru", "Chacha", "Wambura", "Marwa", "Mwita",
-    "Nyamhanga", "Kahindi", "Otieno", "Odhiambo", "Wanjiku", "Kamau", "Mutua", "Njoroge",
-    "Achieng", "Okello", "Mugisha", "Niyonzima", "Habimana", "Uwimana", "Banda", "Phiri",
+    "Mwakasege",
+    "Kimaro",
+    "Mushi",
+    "Massawe",
+    "Mollel",
+    "Lyimo",
+    "Swai",
+    "Temba",
+    "Shirima",
+    "Mrema",
+    "Mbwambo",
+    "Kisanga",
+    "Nyerere",
+    "Mwakyusa",
+    "Mwinyi",
+    "Kikwete",
+    "Magufuli",
+    "Hassan",
+    "Juma",
+    "Omari",
+    "Salim",
+    "Bakari",
+    "Mfinanga",
+    "Ngowi",
+    "Mapunda",
+    "Komba",
+    "Haule",
+    "Mbilinyi",
+    "Kapinga",
+    "Ndunguru",
+    "Chacha",
+    "Wambura",
+    "Marwa",
+    "Mwita",
+    "Nyamhanga",
+    "Kahindi",
+    "Otieno",
+    "Odhiambo",
+    "Wanjiku",
+    "Kamau",
+    "Mutua",
+    "Njoroge",
+    "Achieng",
+    "Okello",
+    "Mugisha",
+    "Niyonzima",
+    "Habimana",
+    "Uwimana",
+    "Banda",
+    "Phiri",
 ];
 const MALE_NAMES: &[&str] = &[
-    "Juma", "Hamisi", "Baraka", "Emmanuel", "Joseph", "John", "Daudi", "Petro", "Yusuf",
-    "Abdallah", "Rashidi", "Salum", "Godfrey", "Elia", "Frank", "Michael", "Paulo", "Amani",
-    "Issa", "Musa", "Omari", "Ramadhani", "Selemani", "Athumani", "Erasto", "Godlisten",
-    "Jackson", "Kelvin", "Lucas", "Nassoro",
+    "Juma",
+    "Hamisi",
+    "Baraka",
+    "Emmanuel",
+    "Joseph",
+    "John",
+    "Daudi",
+    "Petro",
+    "Yusuf",
+    "Abdallah",
+    "Rashidi",
+    "Salum",
+    "Godfrey",
+    "Elia",
+    "Frank",
+    "Michael",
+    "Paulo",
+    "Amani",
+    "Issa",
+    "Musa",
+    "Omari",
+    "Ramadhani",
+    "Selemani",
+    "Athumani",
+    "Erasto",
+    "Godlisten",
+    "Jackson",
+    "Kelvin",
+    "Lucas",
+    "Nassoro",
 ];
 const FEMALE_NAMES: &[&str] = &[
-    "Neema", "Rehema", "Amina", "Mwanaisha", "Zawadi", "Upendo", "Grace", "Mary", "Anna",
-    "Elizabeth", "Halima", "Zainabu", "Fatuma", "Saida", "Mariam", "Agnes", "Rose", "Esther",
-    "Happiness", "Joyce", "Lucy", "Martha", "Tumaini", "Witness", "Rukia", "Subira", "Imani",
-    "Faraja", "Pendo", "Sikudhani",
+    "Neema",
+    "Rehema",
+    "Amina",
+    "Mwanaisha",
+    "Zawadi",
+    "Upendo",
+    "Grace",
+    "Mary",
+    "Anna",
+    "Elizabeth",
+    "Halima",
+    "Zainabu",
+    "Fatuma",
+    "Saida",
+    "Mariam",
+    "Agnes",
+    "Rose",
+    "Esther",
+    "Happiness",
+    "Joyce",
+    "Lucy",
+    "Martha",
+    "Tumaini",
+    "Witness",
+    "Rukia",
+    "Subira",
+    "Imani",
+    "Faraja",
+    "Pendo",
+    "Sikudhani",
 ];
 const PLACE_PREFIXES: &[&str] = &[
     "Kibo", "Mlima", "Bonde", "Mto", "Ziwa", "Nyika", "Pwani", "Msitu", "Jangwa", "Kisiwa",
@@ -209,9 +318,27 @@ const PLACE_PREFIXES: &[&str] = &[
 const PLACE_SUFFIXES: &[&str] = &[
     "ni", "wa", "ra", "nga", "mba", "ko", "la", "ti", "ye", "zi", "ju", "go", "shi", "ndo",
 ];
-const ICD_CODES: &[&str] = &[
-    "A09", "B50", "B54", "J06", "J18", "K29", "N39", "O80", "R50", "E11", "I10", "L03",
-    "H10", "K02", "M54", "S61", "T14", "A01", "B20", "D50",
+const DIAGNOSES: &[(&str, &str)] = &[
+    ("A09", "Infectious gastroenteritis and colitis"),
+    ("B50", "Plasmodium falciparum malaria"),
+    ("B54", "Unspecified malaria"),
+    ("J06", "Acute upper respiratory infections"),
+    ("J18", "Pneumonia, organism unspecified"),
+    ("K29", "Gastritis and duodenitis"),
+    ("N39", "Urinary tract infection"),
+    ("O80", "Single spontaneous delivery"),
+    ("R50", "Fever of other and unknown origin"),
+    ("E11", "Type 2 diabetes mellitus"),
+    ("I10", "Essential (primary) hypertension"),
+    ("L03", "Cellulitis"),
+    ("H10", "Conjunctivitis"),
+    ("K02", "Dental caries"),
+    ("M54", "Dorsalgia"),
+    ("S61", "Open wound of wrist and hand"),
+    ("T14", "Injury of unspecified body region"),
+    ("A01", "Typhoid and paratyphoid fevers"),
+    ("B20", "HIV disease"),
+    ("D50", "Iron deficiency anaemia"),
 ];
 const ITEM_BASES: &[(&str, &str)] = &[
     ("Paracetamol", "tablets"),
@@ -274,7 +401,9 @@ struct Seeder<'c> {
 
 impl<'c> Seeder<'c> {
     fn new(tx: &'c Transaction<'c>, seed: u64) -> Self {
-        let dates = (FIRST_DAY..=SEED_TODAY + 400).map(crate::date::format_day).collect();
+        let dates = (FIRST_DAY..=SEED_TODAY + 400)
+            .map(crate::date::format_day)
+            .collect();
         Self {
             tx,
             seed,
@@ -296,7 +425,9 @@ impl<'c> Seeder<'c> {
 
     /// The `YYYY-MM-DD` text of a day number (clamped to the preformatted range).
     fn day(&self, day: i32) -> &str {
-        let index = usize::try_from(day - FIRST_DAY).unwrap_or(0).min(self.dates.len() - 1);
+        let index = usize::try_from(day - FIRST_DAY)
+            .unwrap_or(0)
+            .min(self.dates.len() - 1);
         &self.dates[index]
     }
 
@@ -326,7 +457,7 @@ impl<'c> Seeder<'c> {
             "INSERT INTO health_facilities (id, code, name, level, care_type, location_id)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?;
-        let mut place = |rng: &mut ChaCha8Rng| {
+        let place = |rng: &mut ChaCha8Rng| {
             let p = PLACE_PREFIXES[rng.random_range(0..PLACE_PREFIXES.len())];
             let s = PLACE_SUFFIXES[rng.random_range(0..PLACE_SUFFIXES.len())];
             format!("{p}{s}")
@@ -336,12 +467,24 @@ impl<'c> Seeder<'c> {
         for r in 1..=4 {
             id += 1;
             let region = id;
-            loc.execute(params![region, format!("R{r}"), place(&mut rng), "R", None::<i64>])?;
+            loc.execute(params![
+                region,
+                format!("R{r}"),
+                place(&mut rng),
+                "R",
+                None::<i64>
+            ])?;
             for d in 1..=3 {
                 id += 1;
                 let district = id;
                 let district_name = place(&mut rng);
-                loc.execute(params![district, format!("R{r}D{d}"), district_name, "D", region])?;
+                loc.execute(params![
+                    district,
+                    format!("R{r}D{d}"),
+                    district_name,
+                    "D",
+                    region
+                ])?;
                 facility += 1;
                 hf.execute(params![
                     facility,
@@ -358,8 +501,11 @@ impl<'c> Seeder<'c> {
                     let code = format!("R{r}D{d}M{w}");
                     loc.execute(params![ward, code, ward_name, "W", district])?;
                     facility += 1;
-                    let (level, care, suffix) =
-                        if w % 2 == 1 { ("C", "O", "Health Centre") } else { ("D", "O", "Dispensary") };
+                    let (level, care, suffix) = if w % 2 == 1 {
+                        ("C", "O", "Health Centre")
+                    } else {
+                        ("D", "O", "Dispensary")
+                    };
                     hf.execute(params![
                         facility,
                         format!("HF{facility:04}"),
@@ -391,7 +537,13 @@ impl<'c> Seeder<'c> {
             for strength in STRENGTHS.iter().take(6) {
                 n += 1;
                 let price = cents(rng.random_range(0.2..40.0));
-                item.execute(params![n, format!("I{n:04}"), format!("{base} {strength}"), package, price])?;
+                item.execute(params![
+                    n,
+                    format!("I{n:04}"),
+                    format!("{base} {strength}"),
+                    package,
+                    price
+                ])?;
                 self.item_prices.push(price);
             }
         }
@@ -406,11 +558,24 @@ impl<'c> Seeder<'c> {
             for level in ["", " (level 2)", " (level 3)", " (follow-up)"] {
                 n += 1;
                 let price = cents(rng.random_range(1.0..120.0));
-                service.execute(params![n, format!("S{n:04}"), format!("{base}{level}"), category, price])?;
+                service.execute(params![
+                    n,
+                    format!("S{n:04}"),
+                    format!("{base}{level}"),
+                    category,
+                    price
+                ])?;
                 self.service_prices.push(price);
             }
         }
         stats.medical_services = n as u64;
+
+        let mut diagnosis =
+            tx.prepare("INSERT INTO diagnoses (id, code, name) VALUES (?1, ?2, ?3)")?;
+        for (i, (code, name)) in DIAGNOSES.iter().enumerate() {
+            diagnosis.execute(params![i as i64 + 1, code, name])?;
+        }
+        stats.diagnoses = DIAGNOSES.len() as u64;
 
         let mut product = tx.prepare(
             "INSERT INTO products (id, code, name, location_id, lump_sum, premium_adult,
@@ -447,9 +612,13 @@ impl<'c> Seeder<'c> {
         Ok(())
     }
 
-    fn families_and_insurees(&mut self, insurees: u32, stats: &mut SeedStats) -> Result<(), DemoError> {
+    fn families_and_insurees(
+        &mut self,
+        insurees: u32,
+        stats: &mut SeedStats,
+    ) -> Result<(), DemoError> {
         let tx = self.tx;
-        let mut rng = self.rng(2);
+        let mut rng = Draws::new(self.rng(2));
         let mut fam = tx.prepare(
             "INSERT INTO families (id, head_insuree_id, location_id, poverty, family_type, address)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -467,47 +636,81 @@ impl<'c> Seeder<'c> {
         )?;
         // Family sizes 1..=7 with a realistic skew towards 3-5 members.
         const SIZE_WEIGHTS: [u32; 7] = [10, 14, 20, 20, 16, 12, 8];
+        const FAMILY_TYPES: [&str; 10] = ["H", "H", "H", "H", "H", "H", "P", "S", "T", "O"];
+        const POLICY_STATUS: [i64; 10] = [2, 2, 2, 2, 2, 2, 2, 2, 1, 4];
         let mut next_insuree: u32 = 0;
         let mut family_id: i64 = 0;
         let mut policy_id: i64 = 0;
         while next_insuree < insurees {
             family_id += 1;
-            let size = (weighted(&mut rng, &SIZE_WEIGHTS) as u32 + 1).min(insurees - next_insuree);
-            let village_index = rng.random_range(0..self.villages.len());
+            let size = (rng.weighted(&SIZE_WEIGHTS) as u32 + 1).min(insurees - next_insuree);
+            let village_index = rng.below(self.villages.len() as u32) as usize;
             let village = self.villages[village_index];
-            let last_name = LAST_NAMES[rng.random_range(0..LAST_NAMES.len())];
+            let last_name = *rng.pick(LAST_NAMES);
             let head_id = i64::from(next_insuree) + 1;
-            let poverty = rng.random_bool(0.2);
-            let family_type = ["H", "H", "H", "H", "H", "H", "P", "S", "T", "O"][rng.random_range(0..10)];
-            let address = format!("Plot {}, block {}", rng.random_range(1..400), rng.random_range(1..40));
-            fam.execute(params![family_id, head_id, village, poverty, family_type, address])?;
+            let poverty = rng.percent(20);
+            let family_type = *rng.pick(&FAMILY_TYPES);
+            let address = format!("Plot {}, block {}", rng.range(1, 400), rng.range(1, 40));
+            fam.execute(params![
+                family_id,
+                head_id,
+                village,
+                poverty,
+                family_type,
+                address
+            ])?;
 
-            let enroll = SEED_TODAY - rng.random_range(30..3000);
-            let head_gender_male = rng.random_bool(0.6);
+            let enroll = SEED_TODAY - rng.range(30, 3000);
+            let head_male = rng.percent(60);
             for member in 0..size {
                 next_insuree += 1;
                 let id = i64::from(next_insuree);
-                let base = SEED_BASE_START + (next_insuree - 1) * 4 + rng.random_range(0..4);
-                let (male, relation, age_years, marital) = match member {
-                    0 => (head_gender_male, None, rng.random_range(18..80), if size > 1 { "M" } else { ["S", "W", "D", "S"][rng.random_range(0..4)] }),
-                    1 => (!head_gender_male, Some(8), rng.random_range(18..70), "M"),
-                    _ => (rng.random_bool(0.5), Some(if rng.random_bool(0.85) { 4 } else { 5 }), rng.random_range(0..25), "S"),
+                let base = SEED_BASE_START + (next_insuree - 1) * 4 + rng.below(4);
+                let (male, relation, age, marital) = match member {
+                    0 => {
+                        let marital = if size > 1 {
+                            "M"
+                        } else {
+                            *rng.pick(&["S", "W", "D", "S"])
+                        };
+                        (head_male, None, rng.range(18, 80), marital)
+                    }
+                    1 => (!head_male, Some(8), rng.range(18, 70), "M"),
+                    _ => {
+                        let relation = if rng.percent(85) { 4 } else { 5 };
+                        (rng.percent(50), Some(relation), rng.range(0, 25), "S")
+                    }
                 };
-                let gender = if rng.random_ratio(1, 200) { "O" } else if male { "M" } else { "F" };
-                let first = if male {
-                    MALE_NAMES[rng.random_range(0..MALE_NAMES.len())]
+                let gender = if rng.below(200) == 0 {
+                    "O"
+                } else if male {
+                    "M"
                 } else {
-                    FEMALE_NAMES[rng.random_range(0..FEMALE_NAMES.len())]
+                    "F"
                 };
-                let dob = SEED_TODAY - age_years * 365 - rng.random_range(0..365);
-                let adult = age_years >= 18;
-                let phone = (adult && rng.random_bool(0.6))
-                    .then(|| format!("+2557{:08}", rng.random_range(0..100_000_000_u32)));
-                let email = (adult && rng.random_bool(0.1))
-                    .then(|| format!("{}.{}{}@example.org", first.to_ascii_lowercase(), last_name.to_ascii_lowercase(), id));
-                let profession = if adult { Some(rng.random_range(1..=10)) } else if age_years >= 6 { Some(5) } else { None };
-                let education = if age_years >= 4 { Some(rng.random_range(1..=7)) } else { None };
-                let card_issued = rng.random_bool(0.7);
+                let first = if male {
+                    *rng.pick(MALE_NAMES)
+                } else {
+                    *rng.pick(FEMALE_NAMES)
+                };
+                let dob = SEED_TODAY - age * 365 - rng.range(0, 365);
+                let adult = age >= 18;
+                let phone = (adult && rng.percent(60))
+                    .then(|| format!("+2557{:08}", rng.below_large(100_000_000)));
+                let email = (adult && rng.percent(10)).then(|| {
+                    format!(
+                        "{}.{}{id}@example.org",
+                        first.to_lowercase(),
+                        last_name.to_lowercase()
+                    )
+                });
+                let profession = match age {
+                    18.. => Some(rng.range(1, 11)),
+                    6.. => Some(5),
+                    _ => None,
+                };
+                let education = (age >= 4).then(|| rng.range(1, 8));
+                let card_issued = rng.percent(70);
                 ins.execute(params![
                     id,
                     insurance_number(base),
@@ -530,19 +733,42 @@ impl<'c> Seeder<'c> {
 
             // One current policy, and for older families often an expired one before it.
             let region = self.village_regions[village_index];
-            let candidates: Vec<&(i64, i64, f64)> =
-                self.products.iter().filter(|p| p.1 == 0 || p.1 == region).collect();
-            let (product, _, value) = *candidates[rng.random_range(0..candidates.len())];
-            if SEED_TODAY - enroll > 400 && rng.random_bool(0.4) {
+            let candidates: Vec<&(i64, i64, f64)> = self
+                .products
+                .iter()
+                .filter(|p| p.1 == 0 || p.1 == region)
+                .collect();
+            let (product, _, value) = **rng.pick(&candidates);
+            if SEED_TODAY - enroll > 400 && rng.percent(40) {
                 policy_id += 1;
-                let start = enroll;
-                pol.execute(params![policy_id, family_id, product, self.day(start), self.day(start), self.day(start + 7), self.day(start + 365), 8, value])?;
+                let (start, end) = (self.day(enroll), self.day(enroll + 365));
+                pol.execute(params![
+                    policy_id,
+                    family_id,
+                    product,
+                    start,
+                    start,
+                    self.day(enroll + 7),
+                    end,
+                    8,
+                    value
+                ])?;
             }
             policy_id += 1;
-            let start = SEED_TODAY - rng.random_range(0..360);
-            let status = [2, 2, 2, 2, 2, 2, 2, 2, 1, 4][rng.random_range(0..10)];
-            let effective = (status != 1).then(|| self.day(start + 7).to_owned());
-            pol.execute(params![policy_id, family_id, product, self.day(start - 10), self.day(start), effective, self.day(start + 365), status, value])?;
+            let start = SEED_TODAY - rng.range(0, 360);
+            let status = *rng.pick(&POLICY_STATUS);
+            let effective = (status != 1).then(|| self.day(start + 7));
+            pol.execute(params![
+                policy_id,
+                family_id,
+                product,
+                self.day(start - 10),
+                self.day(start),
+                effective,
+                self.day(start + 365),
+                status,
+                value
+            ])?;
         }
         stats.families = family_id as u64;
         stats.insurees = u64::from(next_insuree);
@@ -552,67 +778,72 @@ impl<'c> Seeder<'c> {
 
     fn claims(&mut self, claims: u32, stats: &mut SeedStats) -> Result<(), DemoError> {
         let tx = self.tx;
-        let mut rng = self.rng(3);
+        let mut rng = Draws::new(self.rng(3));
         let mut claim = tx.prepare(
-            "INSERT INTO claims (id, code, insuree_id, health_facility_id, icd_code, visit_type,
+            "INSERT INTO claims (id, code, insuree_id, health_facility_id, icd_id, visit_type,
                  date_from, date_to, date_claimed, claimed, approved, status)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         )?;
-        let mut item = tx.prepare(
-            "INSERT INTO claim_items (id, claim_id, item_id, qty, price, status)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?;
-        let mut service = tx.prepare(
-            "INSERT INTO claim_services (id, claim_id, service_id, qty, price, status)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?;
+        let mut item = LineBatch::new(tx, "claim_items", "item_id")?;
+        let mut service = LineBatch::new(tx, "claim_services", "service_id")?;
         let insurees = stats.insurees.max(1);
-        let items = self.item_prices.len();
-        let services = self.service_prices.len();
+        let items = self.item_prices.len() as u32;
+        let services = self.service_prices.len() as u32;
         let mut item_id = 0_i64;
         let mut service_id = 0_i64;
         // Claim status codes as in openIMIS: 1 rejected, 2 entered, 4 checked,
         // 8 processed, 16 valuated.
         const STATUS: [i64; 10] = [2, 2, 2, 4, 4, 8, 8, 16, 16, 1];
         for id in 1..=i64::from(claims) {
-            let insuree = rng.random_range(1..=insurees) as i64;
-            let facility = rng.random_range(1..=self.facilities);
-            let from = SEED_TODAY - rng.random_range(0..730);
-            let inpatient = rng.random_ratio(1, 8);
-            let to = from + if inpatient { rng.random_range(1..10) } else { 0 };
-            let claimed_on = to + rng.random_range(0..15);
-            let status = STATUS[rng.random_range(0..STATUS.len())];
+            let insuree = rng.below_large(insurees) as i64 + 1;
+            let facility = rng.below(self.facilities) + 1;
+            let from = SEED_TODAY - rng.range(0, 730);
+            let inpatient = rng.below(8) == 0;
+            let to = from + if inpatient { rng.range(1, 10) } else { 0 };
+            let claimed_on = to + rng.range(0, 15);
+            let status = *rng.pick(&STATUS);
             let line_status = if status == 1 { 2 } else { 1 };
             let mut total = 0.0;
-            for _ in 0..rng.random_range(1..=5) {
+            for _ in 0..rng.range(1, 6) {
                 item_id += 1;
-                let which = rng.random_range(0..items);
-                let qty = rng.random_range(1..=30_i64);
+                let which = rng.below(items) as usize;
+                let qty = rng.range(1, 31);
                 let price = self.item_prices[which];
-                total += price * qty as f64;
-                item.execute(params![item_id, id, which as i64 + 1, qty, price, line_status])?;
+                total += price * f64::from(qty);
+                item.push((id, item_id, which as i64 + 1, qty, price, line_status))?;
             }
-            for _ in 0..rng.random_range(0..=2) {
+            for _ in 0..rng.range(0, 3) {
                 service_id += 1;
-                let which = rng.random_range(0..services);
-                let qty = if inpatient { to - from } else { 1 }.max(1);
+                let which = rng.below(services) as usize;
+                let qty = if inpatient { to - from } else { 1 };
                 let price = self.service_prices[which];
                 total += price * f64::from(qty);
-                service.execute(params![service_id, id, which as i64 + 1, qty, price, line_status])?;
+                service.push((id, service_id, which as i64 + 1, qty, price, line_status))?;
             }
             let total = cents(total);
             let approved = match status {
                 1 => Some(0.0),
-                8 | 16 => Some(if rng.random_ratio(1, 5) { cents(total * 0.8) } else { total }),
+                8 | 16 => Some(if rng.below(5) == 0 {
+                    cents(total * 0.8)
+                } else {
+                    total
+                }),
                 _ => None,
+            };
+            let visit_type = if inpatient {
+                "R"
+            } else if rng.below(10) == 0 {
+                "E"
+            } else {
+                "O"
             };
             claim.execute(params![
                 id,
                 format!("CL{id:07}"),
                 insuree,
                 facility,
-                ICD_CODES[rng.random_range(0..ICD_CODES.len())],
-                if inpatient { "R" } else if rng.random_ratio(1, 10) { "E" } else { "O" },
+                rng.below(DIAGNOSES.len() as u32) + 1,
+                visit_type,
                 self.day(from),
                 self.day(to),
                 self.day(claimed_on),
@@ -621,6 +852,8 @@ impl<'c> Seeder<'c> {
                 status,
             ])?;
         }
+        item.finish()?;
+        service.finish()?;
         stats.claims = u64::from(claims);
         stats.claim_items = item_id as u64;
         stats.claim_services = service_id as u64;
@@ -628,17 +861,131 @@ impl<'c> Seeder<'c> {
     }
 }
 
-/// Index drawn with the given relative weights.
-fn weighted(rng: &mut ChaCha8Rng, weights: &[u32]) -> usize {
-    let total: u32 = weights.iter().sum();
-    let mut pick = rng.random_range(0..total.max(1));
-    for (i, w) in weights.iter().enumerate() {
-        if pick < *w {
-            return i;
-        }
-        pick -= w;
+/// A claim line: (claim id, line id, item or service id, quantity, price, status).
+type Line = (i64, i64, i64, i32, f64, i64);
+
+/// Lines per multi-row `INSERT`.
+const LINES_PER_INSERT: usize = 100;
+
+/// Claim lines buffered and inserted `LINES_PER_INSERT` rows per statement: for these
+/// narrow rows the per-statement cost (step, reset, VDBE start-up) outweighs the binding,
+/// most of all in unoptimised builds.
+struct LineBatch<'c> {
+    many: rusqlite::Statement<'c>,
+    one: rusqlite::Statement<'c>,
+    rows: Vec<Line>,
+}
+
+impl<'c> LineBatch<'c> {
+    fn new(tx: &'c Transaction<'c>, table: &str, target: &str) -> Result<Self, DemoError> {
+        let head =
+            format!("INSERT INTO {table} (claim_id, id, {target}, qty, price, status) VALUES ");
+        let tuples = vec!["(?, ?, ?, ?, ?, ?)"; LINES_PER_INSERT].join(", ");
+        Ok(Self {
+            many: tx.prepare(&format!("{head}{tuples}"))?,
+            one: tx.prepare(&format!("{head}(?, ?, ?, ?, ?, ?)"))?,
+            rows: Vec::with_capacity(LINES_PER_INSERT),
+        })
     }
-    weights.len().saturating_sub(1)
+
+    fn push(&mut self, line: Line) -> Result<(), DemoError> {
+        self.rows.push(line);
+        if self.rows.len() == LINES_PER_INSERT {
+            let mut index = 0;
+            for &(claim, id, target, qty, price, status) in &self.rows {
+                self.many.raw_bind_parameter(index + 1, claim)?;
+                self.many.raw_bind_parameter(index + 2, id)?;
+                self.many.raw_bind_parameter(index + 3, target)?;
+                self.many.raw_bind_parameter(index + 4, qty)?;
+                self.many.raw_bind_parameter(index + 5, price)?;
+                self.many.raw_bind_parameter(index + 6, status)?;
+                index += 6;
+            }
+            self.many.raw_execute()?;
+            self.rows.clear();
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<(), DemoError> {
+        for (claim, id, target, qty, price, status) in self.rows.drain(..) {
+            self.one
+                .execute(params![claim, id, target, qty, price, status])?;
+        }
+        Ok(())
+    }
+}
+
+/// Random draws cut from the ChaCha8 stream 16 bits at a time.
+///
+/// `Rng::random_range` spends 32 or 64 bits of generator output per draw; in unoptimised
+/// (`cargo run`) builds producing ChaCha blocks dominated seeding, so the many small
+/// choices here take 16 bits each (multiply-shift, bias below n/65536: irrelevant for
+/// synthetic data) from bytes filled in bulk.
+struct Draws {
+    rng: ChaCha8Rng,
+    buf: [u8; 512],
+    pos: usize,
+}
+
+impl Draws {
+    fn new(rng: ChaCha8Rng) -> Self {
+        Self {
+            rng,
+            buf: [0; 512],
+            pos: 512,
+        }
+    }
+
+    fn bytes<const N: usize>(&mut self) -> [u8; N] {
+        if self.pos + N > self.buf.len() {
+            self.rng.fill_bytes(&mut self.buf);
+            self.pos = 0;
+        }
+        let mut out = [0; N];
+        out.copy_from_slice(&self.buf[self.pos..self.pos + N]);
+        self.pos += N;
+        out
+    }
+
+    /// A value in `0..n` (`n` up to 65,536).
+    fn below(&mut self, n: u32) -> u32 {
+        if n > 1 << 16 {
+            return self.below_large(u64::from(n)) as u32;
+        }
+        (u32::from(u16::from_le_bytes(self.bytes())) * n) >> 16
+    }
+
+    /// A value in `0..n` for `n` up to 2^32.
+    fn below_large(&mut self, n: u64) -> u64 {
+        (u64::from(u32::from_le_bytes(self.bytes())) * n) >> 32
+    }
+
+    /// A value in `lo..hi`.
+    fn range(&mut self, lo: i32, hi: i32) -> i32 {
+        lo + self.below(hi.abs_diff(lo)) as i32
+    }
+
+    fn percent(&mut self, p: u32) -> bool {
+        self.below(100) < p
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u32) as usize]
+    }
+
+    /// Index drawn with the given relative weights.
+    fn weighted(&mut self, weights: &[u32]) -> usize {
+        let total: u32 = weights.iter().sum();
+        let mut pick = self.below(total.max(1));
+        for (i, w) in weights.iter().enumerate() {
+            if pick < *w {
+                return i;
+            }
+            pick -= w;
+        }
+        weights.len().saturating_sub(1)
+    }
 }
 
 fn cents(value: f64) -> f64 {

@@ -30,6 +30,8 @@ pub(crate) struct AppState {
     pub(crate) pool: Pool,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) config: Arc<DemoConfig>,
+    /// Keeps the database directory alive as long as any handler can use it.
+    pub(crate) _dir: Arc<dyn std::any::Any + Send + Sync>,
 }
 
 /// Builds the application router.
@@ -46,7 +48,10 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/api/relations", get(master::relations))
         .route("/api/family-types", get(master::family_types))
         .route("/api/health-facilities", get(master::health_facilities))
-        .route("/api/insurees", get(insurees::search).post(insurees::create))
+        .route(
+            "/api/insurees",
+            get(insurees::search).post(insurees::create),
+        )
         .route("/api/insurees/{chf_id}", get(insurees::detail))
         .route("/api/families/{id}", get(families::detail))
         .route("/api/graphql", post(graphql::graphql))
@@ -64,7 +69,10 @@ pub(crate) struct FieldError {
 
 impl FieldError {
     pub(crate) fn new(field: &'static str, message: impl Into<String>) -> Self {
-        Self { field, message: message.into() }
+        Self {
+            field,
+            message: message.into(),
+        }
     }
 }
 
@@ -131,7 +139,10 @@ impl IntoResponse for ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 json!({ "error": "validation failed", "fields": fields }),
             ),
-            Self::Busy => (StatusCode::SERVICE_UNAVAILABLE, json!({ "error": "database is locked" })),
+            Self::Busy => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({ "error": "database is locked" }),
+            ),
             Self::Timeout(after) => (
                 StatusCode::GATEWAY_TIMEOUT,
                 json!({ "error": format!("gateway timeout: no response within {} ms", after.as_millis()) }),

@@ -1,6 +1,7 @@
 //! Attribute macros of loadspec. Use them through the `loadspec` crate, which documents them and
 //! provides the items their expansions refer to.
 
+mod assertion;
 mod ctxt;
 mod lit;
 mod paths;
@@ -39,8 +40,79 @@ use proc_macro::TokenStream;
 /// - `ignore` or `ignore = true`: skipped unless ignored scenarios are asked for.
 /// - `hung_after = "30s"`: a transaction running longer is cancelled and counted as hung.
 /// - `request_timeout = "10s"`: timeout of each HTTP request.
+/// - `criteria_file = "load/criteria.csv"`: a CSV criteria table, relative to the crate root
+///   (the directory of its `Cargo.toml`; absolute paths are kept). It is read when the run is
+///   planned, not at compile time, so it can be edited without recompiling; its rows add to
+///   the `#[assertion]` rows.
+/// - `abort_on_fail` or `abort_on_fail = true`: stop the sweep after the first load step where
+///   a criterion fails.
 /// - `crate = ::loadspec`: where to find loadspec, for crates that rename it.
+///
+/// Criteria are written as [`#[assertion(...)]`](macro@assertion) rows below `#[scenario]`.
 #[proc_macro_attribute]
 pub fn scenario(args: TokenStream, item: TokenStream) -> TokenStream {
     scenario::expand(args.into(), item.into()).into()
+}
+
+/// One criterion of a `#[scenario]`: a row of its criteria table, checked at every load step.
+///
+/// Write one `#[assertion(...)]` per criterion **below** `#[scenario]` on the same function;
+/// `#[scenario]` reads and removes them (an `#[assertion]` anywhere else is a compile error).
+/// Like any attribute it must be in scope: `use loadspec::prelude::*;` brings both.
+/// Each row names one metric with its target, and optionally a threshold, a scope and a
+/// display name. At each load step the measured value passes if it meets the target, warns if
+/// it misses the target but stays within the threshold, and fails beyond the threshold.
+/// Values are checked at compile time and accept the same syntax as criteria files and the
+/// command line.
+///
+/// ```ignore
+/// #[scenario(threads = [1, 5, 10, 30, 50, 100, 150, 300], profile = "ramp", ramp_up = "75s")]
+/// #[assertion(transaction = "login",          p95 = "2s", threshold = "5s")]
+/// #[assertion(transaction = "search",         p95 = "5s", threshold = "7s")]
+/// #[assertion(transaction = "create_insuree", p95 = "3s", threshold = "5s")]
+/// #[assertion(http_4xx = "0.5%", threshold = "1%")]
+/// #[assertion(http_5xx = "0.1%", threshold = "0.2%")]
+/// #[assertion(transaction = "login",  failures = "0.2%", threshold = "0.3%")]
+/// #[assertion(transaction = "search", failures = "0.5%", threshold = "0.7%")]
+/// #[assertion(peak_failures = "2x", threshold = "4x")]
+/// #[assertion(deadlocks = 0)]
+/// #[assertion(request = "GET /api/insurees", throughput = "50/s", threshold = "30/s")]
+/// #[assertion(name = "User authentication requests", transaction = "login", p99 = "4s")]
+/// async fn insuree_flow(user: &mut User) -> Result<(), Failure> {
+///     // ...
+///     Ok(())
+/// }
+/// ```
+///
+/// # Metrics (exactly one per row, with its target)
+///
+/// - `mean`, `p50`, `p90`, `p95`, `p99`, `p999`, `max` = a duration, like `p95 = "2s"` or
+///   `"350ms"`: that statistic of the response times.
+/// - `http_4xx`, `http_5xx` = a percentage, like `http_4xx = "0.5%"`: the share of responses
+///   with such a status. They apply to requests: not with `transaction`.
+/// - `failures` = a percentage, like `failures = "0.2%"`: the share of failed transactions
+///   (or requests, with `request` or without a scope).
+/// - `deadlocks` = `0` or a percentage, like `deadlocks = 0`: the share of transactions that
+///   hung past `hung_after` or were classified as deadlocks.
+/// - `throughput` = a rate, like `throughput = "50/s"` (or `"/m"`, `"/h"`): a lower bound;
+///   higher is better.
+/// - `peak_failures` = a multiplier, like `peak_failures = "2x"`: at the peak load step the
+///   failure rates may reach this multiple of the `failures` targets, so the scenario needs a
+///   `failures` row (or a `criteria_file`).
+///
+/// # Other keys
+///
+/// - `threshold = "5s"`, in the metric's unit: the limit beyond which the criterion fails;
+///   not better than the target (above it, or below it for `throughput`). Default: the target
+///   (pass or fail, no warning).
+/// - `transaction = "login"`: the transaction of that name; or
+///   `request = "GET /api/insurees"`: the requests of that label. Neither: all requests.
+/// - `name = "User authentication requests"`: the criterion's display name in reports.
+///
+/// One row per metric and scope. Times become milliseconds, percentages fractions (`"0.5%"` is
+/// `0.005`), rates per second and multipliers factors, as in the runner's `Criterion`; rows are
+/// registered in source order, before those of the scenario's `criteria_file`.
+#[proc_macro_attribute]
+pub fn assertion(args: TokenStream, item: TokenStream) -> TokenStream {
+    assertion::alone(args.into(), item.into()).into()
 }

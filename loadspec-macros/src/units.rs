@@ -1,5 +1,7 @@
 //! Unit strings in attribute values, parsed at compile time by `loadspec_units` (the parser the
-//! CLI uses too, so both accept the same text) and turned into integers for the expansion.
+//! CLI and criteria files use too, so all accept the same text) and turned into numbers for the
+//! expansion: integer nanoseconds for `#[scenario]` options, `f64` in the runner's criteria units
+//! (milliseconds, fractions, per second, multipliers) for `#[assertion]` values.
 //!
 //! Errors point at the string literal and start with `context`, e.g. "`#[scenario]`: `hold`".
 
@@ -18,6 +20,41 @@ pub(crate) fn duration_range_nanos(lit: &LitStr, context: &str) -> syn::Result<(
     let (min, max) =
         loadspec_units::duration_range(&lit.value()).map_err(|e| error(lit, context, e))?;
     Ok((nanos(min, lit, context)?, nanos(max, lit, context)?))
+}
+
+/// A duration such as `"2s"`, in milliseconds (criteria times).
+pub(crate) fn duration_millis(lit: &LitStr, context: &str) -> syn::Result<f64> {
+    let duration = loadspec_units::duration(&lit.value()).map_err(|e| error(lit, context, e))?;
+    finite(duration.as_secs_f64() * 1000.0, lit, context)
+}
+
+/// A percentage such as `"0.5%"`, as a fraction (`0.005`).
+pub(crate) fn percent(lit: &LitStr, context: &str) -> syn::Result<f64> {
+    let fraction = loadspec_units::percent(&lit.value()).map_err(|e| error(lit, context, e))?;
+    finite(fraction, lit, context)
+}
+
+/// A rate such as `"50/s"` or `"90/m"`, per second.
+pub(crate) fn rate(lit: &LitStr, context: &str) -> syn::Result<f64> {
+    let per_second = loadspec_units::rate(&lit.value()).map_err(|e| error(lit, context, e))?;
+    finite(per_second, lit, context)
+}
+
+/// A multiplier such as `"2x"`.
+pub(crate) fn multiplier(lit: &LitStr, context: &str) -> syn::Result<f64> {
+    let factor = loadspec_units::multiplier(&lit.value()).map_err(|e| error(lit, context, e))?;
+    finite(factor, lit, context)
+}
+
+/// Rejects the infinity a number with hundreds of digits parses to: the expansion writes values
+/// as `f64` literals, which must be finite.
+fn finite(value: f64, lit: &LitStr, context: &str) -> syn::Result<f64> {
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        let message = format!("{context}: {:?} is too large", lit.value());
+        Err(syn::Error::new(lit.span(), message))
+    }
 }
 
 fn nanos(duration: Duration, lit: &LitStr, context: &str) -> syn::Result<u64> {
@@ -68,6 +105,37 @@ mod tests {
             "{error}"
         );
         assert!(error.contains("the unit is missing"), "{error}");
+    }
+
+    #[test]
+    fn criteria_values_use_the_runner_units() {
+        assert_eq!(duration_millis(&lit("2s"), "x").unwrap(), 2000.0);
+        assert_eq!(duration_millis(&lit("350ms"), "x").unwrap(), 350.0);
+        assert_eq!(duration_millis(&lit("1500us"), "x").unwrap(), 1.5);
+        assert_eq!(percent(&lit("0.5%"), "x").unwrap(), 0.005);
+        assert_eq!(percent(&lit("0%"), "x").unwrap(), 0.0);
+        assert_eq!(rate(&lit("50/s"), "x").unwrap(), 50.0);
+        assert_eq!(rate(&lit("120/m"), "x").unwrap(), 2.0);
+        assert_eq!(multiplier(&lit("2x"), "x").unwrap(), 2.0);
+        let error = percent(&lit("0.5"), "`#[assertion]`: `failures`")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("`#[assertion]`: `failures`: invalid percentage \"0.5\""),
+            "{error}"
+        );
+        assert!(percent(&lit("150%"), "x").is_err());
+        assert!(rate(&lit("50"), "x").is_err());
+        assert!(multiplier(&lit("2"), "x").is_err());
+    }
+
+    #[test]
+    fn numbers_too_large_for_an_f64_are_rejected_not_infinite() {
+        let huge = format!("{}x", "9".repeat(400));
+        let error = multiplier(&lit(&huge), "x").unwrap_err().to_string();
+        assert!(error.contains("too large"), "{error}");
+        let huge = format!("{}/s", "9".repeat(400));
+        assert!(rate(&lit(&huge), "x").is_err());
     }
 
     #[test]

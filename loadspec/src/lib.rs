@@ -1,6 +1,7 @@
 //! loadspec: load tests as annotated async Rust functions (work in progress; the crate docs
 //! become the README once the harness lands).
 
+pub use loadspec_macros::assertion;
 pub use loadspec_macros::scenario;
 pub use loadspec_runner::{
     ConfigError, ErrorKind, Failure, Method, Mode, Overrides, ProfileKind, RequestBuilder,
@@ -8,13 +9,11 @@ pub use loadspec_runner::{
     exit_code,
 };
 pub use loadspec_runner::{Harness, main};
-pub use loadspec_runner::{
-    compare, console, criteria, engine, harness, metrics, plan, report, results,
-};
+pub use loadspec_runner::{compare, console, criteria, engine, harness, metrics, plan, report, results};
 
 /// The names a scenario file needs: `use loadspec::prelude::*;`.
 pub mod prelude {
-    pub use crate::{Failure, Response, Transaction, User, scenario};
+    pub use crate::{Failure, Response, Transaction, User, assertion, scenario};
     pub use std::time::Duration;
 }
 

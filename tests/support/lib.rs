@@ -110,7 +110,7 @@ fn router(counters: Arc<Counters>) -> Router {
         .route("/login", post(login))
         .route("/whoami", get(whoami))
         .route("/concurrency/{ms}", get(concurrency))
-        .route("/never", get(|| std::future::pending::<&'static str>()))
+        .route("/never", get(std::future::pending::<&'static str>))
         .with_state(counters)
 }
 

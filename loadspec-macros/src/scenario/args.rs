@@ -28,6 +28,9 @@ pub(crate) struct ScenarioArgs {
     pub(crate) ignore: Option<bool>,
     pub(crate) hung_after: Option<u64>,
     pub(crate) request_timeout: Option<u64>,
+    /// `criteria_file = "..."` as written: relative to the crate root unless absolute.
+    pub(crate) criteria_file: Option<LitStr>,
+    pub(crate) abort_on_fail: Option<bool>,
     /// Every option written, valid or not, so a combination check does not report a missing
     /// option that is present but already reported as invalid.
     seen: Vec<Key>,
@@ -113,6 +116,8 @@ impl ScenarioArgs {
         let Some(value) = value else {
             if key == Key::Ignore {
                 self.ignore = Some(true);
+            } else if key == Key::AbortOnFail {
+                self.abort_on_fail = Some(true);
             } else {
                 cx.push(meta.error(format_args!(
                     "`#[scenario]`: `{name}` needs a value, like `{}`",
@@ -137,6 +142,8 @@ impl ScenarioArgs {
             Key::Ignore => self.ignore = cx.ok(flag(key, &value)),
             Key::HungAfter => self.hung_after = cx.ok(positive_duration(key, &value)),
             Key::RequestTimeout => self.request_timeout = cx.ok(positive_duration(key, &value)),
+            Key::CriteriaFile => self.criteria_file = cx.ok(criteria_file(&value)),
+            Key::AbortOnFail => self.abort_on_fail = cx.ok(flag(key, &value)),
             Key::Crate => self.krate = cx.ok(krate(&value)).unwrap_or_default(),
         }
         Ok(())
@@ -178,9 +185,20 @@ impl ScenarioArgs {
             );
         }
     }
+
+    /// Whether `criteria_file` is written (valid or not), so checks that depend on what the
+    /// file may hold are not reported.
+    pub(crate) fn names_criteria_file(&self) -> bool {
+        self.seen.contains(&Key::CriteriaFile)
+    }
 }
 
 fn unknown_option(name: &str) -> String {
+    if crate::assertion::is_criterion_key(name) {
+        return format!(
+            "`#[scenario]`: unknown option `{name}`; criteria go in `#[assertion(...)]` rows below `#[scenario]`, like `#[assertion(p95 = \"2s\", threshold = \"5s\")]`"
+        );
+    }
     match Key::suggest(name) {
         Some(key) => format!(
             "`#[scenario]`: unknown option `{name}`; did you mean `{}`?",
@@ -355,6 +373,17 @@ fn flag(key: Key, value: &Expr) -> syn::Result<bool> {
     lit::bool(value)
         .map(|b| b.value)
         .ok_or_else(|| wrong_shape(key, value))
+}
+
+fn criteria_file(value: &Expr) -> syn::Result<LitStr> {
+    let text = lit::string(value).ok_or_else(|| wrong_shape(Key::CriteriaFile, value))?;
+    if text.value().trim().is_empty() {
+        return Err(syn::Error::new(
+            text.span(),
+            "`#[scenario]`: `criteria_file` must not be empty; give a CSV path relative to the crate root, like \"load/criteria.csv\"",
+        ));
+    }
+    Ok(text.clone())
 }
 
 fn krate(value: &Expr) -> syn::Result<CratePath> {

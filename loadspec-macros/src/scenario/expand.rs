@@ -7,6 +7,7 @@ use syn::{FnArg, ItemFn, ReturnType};
 
 use super::args::{self, ScenarioArgs};
 use super::item;
+use crate::assertion::{self, Row};
 use crate::ctxt::Ctxt;
 
 /// Expands `#[scenario(args)] item`. On errors the item is still emitted, next to the
@@ -14,20 +15,30 @@ use crate::ctxt::Ctxt;
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut cx = Ctxt::new();
     let args = args::parse(args, &mut cx);
-    let function = item::parse(item.clone(), &mut cx);
-    // Sibling attributes (`#[assertion(...)]`) are to be taken out of `function.attrs` here,
-    // before any branch below emits the function; all other attributes pass through untouched.
+    let mut function = item::parse(item.clone(), &mut cx);
+    // Sibling `#[assertion(...)]` rows are taken out of the function's attributes before any
+    // branch below emits the function (left in, each would expand to a "misplaced" error); all
+    // other attributes pass through untouched.
+    let rows = match &mut function {
+        Some(function) => assertion::take(&mut function.attrs, &mut cx),
+        None => Vec::new(),
+    };
+    assertion::check_rows(&rows, args.names_criteria_file(), &mut cx);
+    let markers = assertion::markers(&rows);
     match (function, cx.into_compile_errors()) {
         (Some(function), None) => {
-            let registration = register(&args, &function);
-            quote!(#function #registration)
+            let registration = register(&args, &rows, &function);
+            quote!(#function #markers #registration)
         }
-        (Some(function), Some(errors)) => quote!(#function #errors),
-        (None, errors) => quote!(#item #errors),
+        (Some(function), Some(errors)) => quote!(#function #markers #errors),
+        (None, errors) => {
+            let item = assertion::strip(item);
+            quote!(#item #errors)
+        }
     }
 }
 
-fn register(args: &ScenarioArgs, function: &ItemFn) -> TokenStream {
+fn register(args: &ScenarioArgs, rows: &[Row], function: &ItemFn) -> TokenStream {
     let ident = &function.sig.ident;
     let private = args.krate.private(Span::call_site());
     let name = args
@@ -38,7 +49,7 @@ fn register(args: &ScenarioArgs, function: &ItemFn) -> TokenStream {
     // agree with each other even when the fn itself comes from a `macro_rules!`.
     let file = quote_spanned!(ident.span()=> ::core::file!());
     let line = quote_spanned!(ident.span()=> ::core::line!());
-    let options = options(args, &private);
+    let options = options(args, rows, &private);
     let user = Ident::new("__loadspec_user", Span::mixed_site());
     let call = call(args, function, &user);
     // A `#[cfg]` that removes the function must remove its registration too.
@@ -111,8 +122,9 @@ fn bounds(tokens: &impl ToTokens) -> (Span, Span) {
     (first, spans.last().unwrap_or(first))
 }
 
-/// `EntryOptions::new()` followed by one const builder call per option written.
-fn options(args: &ScenarioArgs, private: &TokenStream) -> TokenStream {
+/// `EntryOptions::new()` followed by one const builder call per option written, then the
+/// `#[assertion]` rows.
+fn options(args: &ScenarioArgs, rows: &[Row], private: &TokenStream) -> TokenStream {
     let mut calls = Vec::new();
     if let Some(threads) = &args.threads {
         let threads = threads.iter().map(|&n| Literal::u32_unsuffixed(n));
@@ -151,6 +163,20 @@ fn options(args: &ScenarioArgs, private: &TokenStream) -> TokenStream {
     }
     calls.extend(nanos("hung_after_nanos", args.hung_after));
     calls.extend(nanos("request_timeout_nanos", args.request_timeout));
+    calls.extend(assertion::criteria(rows, private));
+    if let Some(path) = &args.criteria_file {
+        // Resolved against the user's crate root where the user's crate is compiled; the file
+        // itself is read by the runner, so editing it needs no recompilation.
+        let path = if std::path::Path::new(&path.value()).is_absolute() {
+            quote!(#path)
+        } else {
+            quote!(::core::concat!(::core::env!("CARGO_MANIFEST_DIR"), "/", #path))
+        };
+        calls.push(quote!(.criteria_file(#path)));
+    }
+    if let Some(abort) = args.abort_on_fail {
+        calls.push(quote!(.abort_on_fail(#abort)));
+    }
     quote!(#private::EntryOptions::new() #(#calls)*)
 }
 
@@ -183,6 +209,87 @@ mod tests {
         );
         assert!(out.contains(". ignore (true)"), "{out}");
         assert!(out.contains("name : \"browse\""), "{out}");
+        assert!(!out.contains("compile_error"), "{out}");
+    }
+
+    #[test]
+    fn assertion_rows_become_criterion_specs_and_leave_the_function() {
+        let out = expand_to_string(
+            quote!(criteria_file = "load/criteria.csv", abort_on_fail),
+            quote!(
+                #[assertion(transaction = "login", p95 = "2s", threshold = "5s")]
+                #[inline]
+                #[loadspec::assertion(http_4xx = "0.5%", name = "4xx")]
+                async fn browse(user: &mut User) {}
+            ),
+        );
+        assert!(out.starts_with("# [inline] async fn browse"), "{out}");
+        let private = ":: loadspec :: __private ::";
+        let login = format!(
+            ". criteria (& [{private} CriterionSpec {{ name : :: core :: option :: Option :: None , \
+             scope : {private} ScopeSpec :: Transaction (\"login\") , \
+             metric : {private} Metric :: P95 , target : 2000.0 , threshold : 5000.0 , }} , "
+        );
+        assert!(out.contains(&login), "{out}");
+        let http = format!(
+            "name : :: core :: option :: Option :: Some (\"4xx\") , scope : {private} ScopeSpec :: All , \
+             metric : {private} Metric :: Http4xx , target : 0.005 , threshold : 0.005 , }}])"
+        );
+        assert!(out.contains(&http), "{out}");
+        assert!(
+            out.contains(
+                ". criteria_file (:: core :: concat ! (:: core :: env ! (\"CARGO_MANIFEST_DIR\") , \"/\" , \"load/criteria.csv\"))"
+            ),
+            "{out}"
+        );
+        assert!(out.contains(". abort_on_fail (true)"), "{out}");
+        // Each path the rows were written with, once, for rustc to resolve.
+        assert_eq!(
+            out.matches("(__loadspec_taken_by_scenario)").count(),
+            2,
+            "{out}"
+        );
+        assert!(!out.contains("compile_error"), "{out}");
+    }
+
+    #[test]
+    fn absolute_criteria_files_are_kept_and_no_rows_means_no_criteria_call() {
+        let out = expand_to_string(
+            quote!(criteria_file = "/etc/criteria.csv", abort_on_fail = false),
+            quote!(
+                async fn browse(user: &mut User) {}
+            ),
+        );
+        assert!(
+            out.contains(". criteria_file (\"/etc/criteria.csv\")"),
+            "{out}"
+        );
+        assert!(out.contains(". abort_on_fail (false)"), "{out}");
+        assert!(!out.contains(". criteria ("), "{out}");
+        assert!(!out.contains("__loadspec_taken_by_scenario"), "{out}");
+    }
+
+    #[test]
+    fn assertion_errors_keep_the_function_without_its_rows() {
+        let out = expand_to_string(
+            TokenStream::new(),
+            quote!(
+                #[assertion(p95 = "2s", threshold = "1s")]
+                #[assertion(peak_failures = "2x")]
+                async fn browse(user: &mut User) {}
+            ),
+        );
+        assert!(out.starts_with("async fn browse"), "{out}");
+        assert_eq!(out.matches("compile_error").count(), 2, "{out}");
+        assert!(!out.contains("inventory"), "{out}");
+        // A criteria file may hold the `failures` rows `peak_failures` needs.
+        let out = expand_to_string(
+            quote!(criteria_file = "c.csv"),
+            quote!(
+                #[assertion(peak_failures = "2x")]
+                async fn browse(user: &mut User) {}
+            ),
+        );
         assert!(!out.contains("compile_error"), "{out}");
     }
 
@@ -241,6 +348,40 @@ mod tests {
             (TokenStream::new(), TokenStream::new()),
             (quote!(hold = "1s"), quote!(fn)),
         ];
+        for (args, item) in cases {
+            assert!(expand_to_string(args, item).contains("compile_error"));
+        }
+        let huge = "9".repeat(400);
+        let rows = [
+            quote!(#[assertion(= = =)]),
+            quote!(#[assertion(p95 = )]),
+            quote!(#[assertion(,)]),
+            quote!(#[assertion(p95 = "2s" p99)]),
+            quote!(#[assertion(p95: "2s", p99 = "4s")]),
+            quote!(#[assertion(type = "2s")]),
+            quote!(#[assertion(a::b::c = "2s")]),
+            quote!(#[assertion(p95 = "2s", threshold = 5)]),
+            quote!(#[assertion[p95 = "2s"]]),
+            quote!(#[assertion(throughput = "1/s", threshold = "0/s")]),
+        ];
+        let huge_values = [
+            format!("{huge}s"),
+            format!("{huge}x"),
+            format!("{huge}/s"),
+            format!("{huge}%"),
+        ];
+        let huge_rows = huge_values
+            .iter()
+            .zip(["p95", "peak_failures", "throughput", "failures"])
+            .map(|(value, key)| {
+                let key = proc_macro2::Ident::new(key, Span::call_site());
+                quote!(#[assertion(failures = "1%")] #[assertion(#key = #value)])
+            });
+        let cases: Vec<(TokenStream, TokenStream)> = rows
+            .into_iter()
+            .chain(huge_rows)
+            .map(|row| (TokenStream::new(), quote!(#row async fn f(u: &mut User) {})))
+            .collect();
         for (args, item) in cases {
             assert!(expand_to_string(args, item).contains("compile_error"));
         }

@@ -15,12 +15,14 @@ pub(crate) enum Key {
     Ignore,
     HungAfter,
     RequestTimeout,
+    CriteriaFile,
+    AbortOnFail,
     Crate,
 }
 
 impl Key {
     /// In the order the docs and the "expected one of" list present them.
-    pub(crate) const ALL: [Key; 13] = [
+    pub(crate) const ALL: [Key; 15] = [
         Key::Threads,
         Key::Profile,
         Key::RampUp,
@@ -33,6 +35,8 @@ impl Key {
         Key::Ignore,
         Key::HungAfter,
         Key::RequestTimeout,
+        Key::CriteriaFile,
+        Key::AbortOnFail,
         Key::Crate,
     ];
 
@@ -50,6 +54,8 @@ impl Key {
             Key::Ignore => "ignore",
             Key::HungAfter => "hung_after",
             Key::RequestTimeout => "request_timeout",
+            Key::CriteriaFile => "criteria_file",
+            Key::AbortOnFail => "abort_on_fail",
             Key::Crate => "crate",
         }
     }
@@ -69,6 +75,8 @@ impl Key {
             Key::Ignore => "ignore = true",
             Key::HungAfter => "hung_after = \"30s\"",
             Key::RequestTimeout => "request_timeout = \"10s\"",
+            Key::CriteriaFile => "criteria_file = \"load/criteria.csv\"",
+            Key::AbortOnFail => "abort_on_fail = true",
             Key::Crate => "crate = ::loadspec",
         }
     }
@@ -85,7 +93,8 @@ impl Key {
             Key::Iterations => "a positive integer",
             Key::Tags => "an array of string literals",
             Key::Name => "a string literal",
-            Key::Ignore => "`true` or `false` (or written alone)",
+            Key::Ignore | Key::AbortOnFail => "`true` or `false` (or written alone)",
+            Key::CriteriaFile => "a string literal path, relative to the crate root",
             Key::Crate => "a path",
         }
     }
@@ -109,6 +118,10 @@ impl Key {
             "ignored" | "skip" => Some(Key::Ignore),
             "kind" | "mode" => Some(Key::Profile),
             "cooldownperiod" | "cooldowntime" => Some(Key::Cooldown),
+            "criteria" | "criteriacsv" | "criteriapath" | "criteriafiles" | "criteriatable"
+            | "thresholdsfile" | "assertionsfile" | "slofile" => Some(Key::CriteriaFile),
+            "abort" | "abortonfailure" | "stoponfail" | "stoponfailure" | "failfast"
+            | "abortonfailed" => Some(Key::AbortOnFail),
             _ => None,
         };
         // Catches case and separator slips: `rampUp`, `RampUp`, `ramp-up`, `thinktime`.
@@ -165,6 +178,11 @@ mod tests {
             ("tag", Key::Tags),
             ("timeout", Key::RequestTimeout),
             ("requestTimeout", Key::RequestTimeout),
+            ("criteria", Key::CriteriaFile),
+            ("criteriaFile", Key::CriteriaFile),
+            ("abort", Key::AbortOnFail),
+            ("fail_fast", Key::AbortOnFail),
+            ("abortOnFail", Key::AbortOnFail),
         ];
         for (unknown, expected) in cases {
             assert_eq!(Key::suggest(unknown), Some(expected), "{unknown}");

@@ -1,0 +1,454 @@
+//! The keys `#[assertion]` accepts — one metric, `threshold`, a scope and `name` — the unit of
+//! each metric, and hints for names it does not accept.
+
+/// A metric key: what a criterion measures. Mirrors the runner's `Metric` (whose variant names
+/// the expansion writes); the runner is not a dependency of this crate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Metric {
+    Mean,
+    P50,
+    P90,
+    P95,
+    P99,
+    P999,
+    Max,
+    Http4xx,
+    Http5xx,
+    Failures,
+    Deadlocks,
+    Throughput,
+    PeakFailures,
+}
+
+/// How a metric's target and threshold are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unit {
+    /// `"2s"`, emitted in milliseconds.
+    Duration,
+    /// `"0.5%"`, emitted as a fraction.
+    Percent,
+    /// `"50/s"`, emitted per second.
+    Rate,
+    /// `"2x"`, emitted as the factor.
+    Multiplier,
+}
+
+impl Unit {
+    /// "a duration", for messages.
+    pub(crate) fn noun(self) -> &'static str {
+        match self {
+            Unit::Duration => "a duration",
+            Unit::Percent => "a percentage",
+            Unit::Rate => "a rate",
+            Unit::Multiplier => "a multiplier",
+        }
+    }
+
+    /// The unit `text` is written in, if it is a valid value of any unit.
+    pub(crate) fn of(text: &str) -> Option<Unit> {
+        if loadspec_units::percent(text).is_ok() {
+            Some(Unit::Percent)
+        } else if loadspec_units::multiplier(text).is_ok() {
+            Some(Unit::Multiplier)
+        } else if loadspec_units::rate(text).is_ok() {
+            Some(Unit::Rate)
+        } else if loadspec_units::duration(text).is_ok() {
+            Some(Unit::Duration)
+        } else {
+            None
+        }
+    }
+}
+
+impl Metric {
+    /// In the order the docs and the "expected one of" list present them.
+    pub(crate) const ALL: [Metric; 13] = [
+        Metric::Mean,
+        Metric::P50,
+        Metric::P90,
+        Metric::P95,
+        Metric::P99,
+        Metric::P999,
+        Metric::Max,
+        Metric::Http4xx,
+        Metric::Http5xx,
+        Metric::Failures,
+        Metric::Deadlocks,
+        Metric::Throughput,
+        Metric::PeakFailures,
+    ];
+
+    /// The key, as in criteria files.
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            Metric::Mean => "mean",
+            Metric::P50 => "p50",
+            Metric::P90 => "p90",
+            Metric::P95 => "p95",
+            Metric::P99 => "p99",
+            Metric::P999 => "p999",
+            Metric::Max => "max",
+            Metric::Http4xx => "http_4xx",
+            Metric::Http5xx => "http_5xx",
+            Metric::Failures => "failures",
+            Metric::Deadlocks => "deadlocks",
+            Metric::Throughput => "throughput",
+            Metric::PeakFailures => "peak_failures",
+        }
+    }
+
+    /// The runner's `Metric` variant the expansion names.
+    pub(crate) fn variant(self) -> &'static str {
+        match self {
+            Metric::Mean => "Mean",
+            Metric::P50 => "P50",
+            Metric::P90 => "P90",
+            Metric::P95 => "P95",
+            Metric::P99 => "P99",
+            Metric::P999 => "P999",
+            Metric::Max => "Max",
+            Metric::Http4xx => "Http4xx",
+            Metric::Http5xx => "Http5xx",
+            Metric::Failures => "Failures",
+            Metric::Deadlocks => "Deadlocks",
+            Metric::Throughput => "Throughput",
+            Metric::PeakFailures => "PeakFailures",
+        }
+    }
+
+    pub(crate) fn unit(self) -> Unit {
+        match self {
+            Metric::Mean
+            | Metric::P50
+            | Metric::P90
+            | Metric::P95
+            | Metric::P99
+            | Metric::P999
+            | Metric::Max => Unit::Duration,
+            Metric::Http4xx | Metric::Http5xx | Metric::Failures | Metric::Deadlocks => {
+                Unit::Percent
+            }
+            Metric::Throughput => Unit::Rate,
+            Metric::PeakFailures => Unit::Multiplier,
+        }
+    }
+
+    /// Whether bigger values are better (only throughput): the threshold is then below the
+    /// target instead of above it.
+    pub(crate) fn higher_is_better(self) -> bool {
+        self == Metric::Throughput
+    }
+
+    /// A typical target and threshold, for messages.
+    pub(crate) fn examples(self) -> (&'static str, &'static str) {
+        match self.unit() {
+            _ if self == Metric::Deadlocks => ("0%", "0.1%"),
+            Unit::Duration => ("2s", "5s"),
+            Unit::Percent => ("0.5%", "1%"),
+            Unit::Rate => ("50/s", "30/s"),
+            Unit::Multiplier => ("2x", "4x"),
+        }
+    }
+
+    /// What a value of this metric must be, completing "`p95` must be …".
+    pub(crate) fn expected(self) -> &'static str {
+        match self.unit() {
+            _ if self == Metric::Deadlocks => "0 or a percentage string",
+            Unit::Duration => "a duration string",
+            Unit::Percent => "a percentage string",
+            Unit::Rate => "a rate string",
+            Unit::Multiplier => "a multiplier string",
+        }
+    }
+
+    fn from_key(key: &str) -> Option<Metric> {
+        Metric::ALL.into_iter().find(|metric| metric.key() == key)
+    }
+}
+
+/// One key of `#[assertion(...)]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Key {
+    Metric(Metric),
+    Threshold,
+    Transaction,
+    Request,
+    Name,
+}
+
+impl Key {
+    /// The keys other than metrics.
+    const OPTIONS: [Key; 4] = [Key::Threshold, Key::Transaction, Key::Request, Key::Name];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Key::Metric(metric) => metric.key(),
+            Key::Threshold => "threshold",
+            Key::Transaction => "transaction",
+            Key::Request => "request",
+            Key::Name => "name",
+        }
+    }
+
+    /// The key written correctly, for messages about a value of the wrong shape.
+    pub(crate) fn example(self) -> String {
+        match self {
+            Key::Metric(Metric::Deadlocks) => "deadlocks = 0".to_owned(),
+            Key::Metric(metric) => format!("{} = \"{}\"", metric.key(), metric.examples().0),
+            Key::Threshold => "threshold = \"5s\"".to_owned(),
+            Key::Transaction => "transaction = \"login\"".to_owned(),
+            Key::Request => "request = \"GET /api/insurees\"".to_owned(),
+            Key::Name => "name = \"User authentication requests\"".to_owned(),
+        }
+    }
+
+    pub(crate) fn from_name(name: &str) -> Option<Key> {
+        Metric::from_key(name)
+            .map(Key::Metric)
+            .or_else(|| Key::OPTIONS.into_iter().find(|key| key.name() == name))
+    }
+
+    fn all() -> impl Iterator<Item = Key> {
+        Metric::ALL.into_iter().map(Key::Metric).chain(Key::OPTIONS)
+    }
+}
+
+/// `` `mean`, `p50`, … `` for "expected one of" messages.
+pub(crate) fn metric_list() -> String {
+    let names: Vec<String> = Metric::ALL
+        .iter()
+        .map(|metric| format!("`{}`", metric.key()))
+        .collect();
+    names.join(", ")
+}
+
+/// Whether `name` is a key of `#[assertion]` rather than of `#[scenario]`, so `#[scenario]` can
+/// point such options to `#[assertion]`.
+pub(crate) fn is_criterion_key(name: &str) -> bool {
+    matches!(
+        Key::from_name(name),
+        Some(Key::Metric(_) | Key::Threshold | Key::Transaction | Key::Request)
+    )
+}
+
+/// The message for a key `#[assertion]` does not accept: a hint when the name looks like a
+/// known key, the full list otherwise.
+pub(crate) fn unknown_key(unknown: &str) -> String {
+    let prefix = format!("`#[assertion]`: unknown option `{unknown}`");
+    match suggest(unknown) {
+        Some(Hint::Key(key)) => format!("{prefix}; did you mean `{}`?", key.name()),
+        Some(Hint::Text(text)) => format!("{prefix}; {text}"),
+        None => format!(
+            "{prefix}; expected a metric ({}) or one of `threshold`, `transaction`, `request`, `name`",
+            metric_list()
+        ),
+    }
+}
+
+/// What an unknown key most likely meant.
+#[derive(Debug, PartialEq, Eq)]
+enum Hint {
+    Key(Key),
+    Text(&'static str),
+}
+
+fn suggest(unknown: &str) -> Option<Hint> {
+    let normalized = normalize(unknown);
+    // Case and separator slips: `P95`, `http4xx`, `peakFailures`, `Transaction`.
+    if let Some(key) = Key::all().find(|key| normalize(key.name()) == normalized) {
+        return Some(Hint::Key(key));
+    }
+    let text = match normalized.as_str() {
+        "target" | "value" | "metric" | "goal" => {
+            Some("write the metric with its target, like `p95 = \"2s\"`")
+        }
+        "scope" => Some(
+            "write `transaction = \"...\"` or `request = \"...\"`, or no scope for all requests",
+        ),
+        _ => None,
+    };
+    if let Some(text) = text {
+        return Some(Hint::Text(text));
+    }
+    let key = match normalized.as_str() {
+        "limit" | "thresh" | "threshhold" | "thresold" | "thresholds" | "failat" | "failabove"
+        | "upperbound" | "bound" => Some(Key::Threshold),
+        "tx" | "txn" | "trans" | "transactions" | "transactionname" | "action" | "step" => {
+            Some(Key::Transaction)
+        }
+        "req" | "requests" | "requestlabel" | "label" | "endpoint" | "url" | "path" | "route" => {
+            Some(Key::Request)
+        }
+        "title" | "description" | "desc" | "criterion" | "displayname" | "display" => {
+            Some(Key::Name)
+        }
+        _ => None,
+    };
+    if let Some(key) = key {
+        return Some(Hint::Key(key));
+    }
+    let has = |part: &str| normalized.contains(part);
+    let metric = if has("peak") {
+        Some(Metric::PeakFailures)
+    } else if has("4xx") || has("client") || normalized == "4" {
+        Some(Metric::Http4xx)
+    } else if has("5xx") || has("server") || normalized == "5" {
+        Some(Metric::Http5xx)
+    } else if has("deadlock") || matches!(normalized.as_str(), "hung" | "hang" | "hangs" | "stuck")
+    {
+        Some(Metric::Deadlocks)
+    } else if has("error") || has("fail") {
+        Some(Metric::Failures)
+    } else if matches!(
+        normalized.as_str(),
+        "rps" | "tps" | "qps" | "rate" | "hits" | "hitspersecond" | "persecond"
+    ) || has("persec")
+        || has("throughput")
+    {
+        Some(Metric::Throughput)
+    } else if matches!(
+        normalized.as_str(),
+        "avg" | "average" | "meantime" | "avgtime"
+    ) || normalized.starts_with("mean")
+        || normalized.starts_with("avg")
+    {
+        Some(Metric::Mean)
+    } else if has("median") {
+        Some(Metric::P50)
+    } else if matches!(normalized.as_str(), "maximum" | "maxtime" | "slowest")
+        || normalized.starts_with("max")
+    {
+        Some(Metric::Max)
+    } else {
+        percentile(&normalized)
+    };
+    metric.map(|metric| Hint::Key(Key::Metric(metric)))
+}
+
+/// `p95ms`, `percentile`, `pct99`, `95th`, `p99_9` → the percentile key they name (`p95` for a
+/// bare "percentile" or a response-time word, the usual default).
+fn percentile(normalized: &str) -> Option<Metric> {
+    let digits: String = normalized
+        .chars()
+        .skip_while(|c| !c.is_ascii_digit())
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let percentile_word = normalized.starts_with('p')
+        || normalized.contains("percentile")
+        || normalized.contains("th")
+        || digits.len() == normalized.len();
+    if !digits.is_empty() && percentile_word {
+        return match digits.as_str() {
+            "50" => Some(Metric::P50),
+            "90" => Some(Metric::P90),
+            "95" => Some(Metric::P95),
+            "99" => Some(Metric::P99),
+            "999" => Some(Metric::P999),
+            "100" => Some(Metric::Max),
+            _ => None,
+        };
+    }
+    let response_time = matches!(
+        normalized,
+        "percentile" | "pct" | "latency" | "responsetime" | "rt" | "time" | "duration" | "elapsed"
+    ) || normalized.starts_with("responsetime")
+        || normalized.starts_with("latency");
+    response_time.then_some(Metric::P95)
+}
+
+fn normalize(name: &str) -> String {
+    name.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for key in Key::all() {
+            assert_eq!(Key::from_name(key.name()), Some(key));
+        }
+        assert_eq!(Key::all().count(), 17);
+    }
+
+    #[test]
+    fn near_misses_get_a_hint() {
+        let cases = [
+            ("p95ms", Metric::P95),
+            ("p95_ms", Metric::P95),
+            ("P95", Metric::P95),
+            ("percentile", Metric::P95),
+            ("pct99", Metric::P99),
+            ("p99_9", Metric::P999),
+            ("95th", Metric::P95),
+            ("response_time", Metric::P95),
+            ("latency", Metric::P95),
+            ("median", Metric::P50),
+            ("avg", Metric::Mean),
+            ("average", Metric::Mean),
+            ("mean_ms", Metric::Mean),
+            ("maximum", Metric::Max),
+            ("errors", Metric::Failures),
+            ("error_rate", Metric::Failures),
+            ("failure_rate", Metric::Failures),
+            ("failure", Metric::Failures),
+            ("4xx", Metric::Http4xx),
+            ("http4xx", Metric::Http4xx),
+            ("errors_4xx", Metric::Http4xx),
+            ("client_errors", Metric::Http4xx),
+            ("5xx", Metric::Http5xx),
+            ("server_errors", Metric::Http5xx),
+            ("rps", Metric::Throughput),
+            ("tps", Metric::Throughput),
+            ("requests_per_second", Metric::Throughput),
+            ("deadlock", Metric::Deadlocks),
+            ("hung", Metric::Deadlocks),
+            ("peak", Metric::PeakFailures),
+            ("peak_errors", Metric::PeakFailures),
+            ("peakFailures", Metric::PeakFailures),
+        ];
+        for (unknown, expected) in cases {
+            assert_eq!(
+                suggest(unknown),
+                Some(Hint::Key(Key::Metric(expected))),
+                "{unknown}"
+            );
+        }
+        let options = [
+            ("limit", Key::Threshold),
+            ("Threshold", Key::Threshold),
+            ("tx", Key::Transaction),
+            ("endpoint", Key::Request),
+            ("label", Key::Request),
+            ("title", Key::Name),
+        ];
+        for (unknown, expected) in options {
+            assert_eq!(suggest(unknown), Some(Hint::Key(expected)), "{unknown}");
+        }
+        assert_eq!(suggest("colour"), None);
+        assert_eq!(suggest("p97"), None);
+        assert!(matches!(suggest("target"), Some(Hint::Text(_))));
+        assert!(matches!(suggest("scope"), Some(Hint::Text(_))));
+    }
+
+    #[test]
+    fn unknown_keys_without_a_hint_list_every_key() {
+        let message = unknown_key("colour");
+        for key in Key::all() {
+            assert!(message.contains(&format!("`{}`", key.name())), "{message}");
+        }
+    }
+
+    #[test]
+    fn units_are_recognised_from_the_text() {
+        assert_eq!(Unit::of("2s"), Some(Unit::Duration));
+        assert_eq!(Unit::of("1%"), Some(Unit::Percent));
+        assert_eq!(Unit::of("50/s"), Some(Unit::Rate));
+        assert_eq!(Unit::of("2x"), Some(Unit::Multiplier));
+        assert_eq!(Unit::of("2"), None);
+    }
+}

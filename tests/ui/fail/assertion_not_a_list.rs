@@ -1,0 +1,8 @@
+use loadspec::prelude::*;
+
+#[scenario]
+#[assertion]
+#[assertion = "p95 = 2s"]
+async fn browse(_user: &mut User) {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use loadspec::prelude::*;
+
+#[assertion(p95 = "2s")]
+async fn browse(_user: &mut User) {}
+
+fn main() {}

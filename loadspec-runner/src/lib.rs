@@ -24,6 +24,8 @@ pub mod user;
 pub use error::{ConfigError, RunError, exit_code};
 pub use harness::{Harness, main};
 pub use plan::{Mode, Overrides, ProfileKind, RunPlan};
+/// The random-number traits a scenario needs for [`User::rng`].
+pub use rand;
 pub use scenario::{IntoIterationResult, Scenario, ScenarioBuilder, ScenarioFn, ScenarioFuture};
 pub use user::{
     ErrorKind, Failure, Method, RequestBuilder, Response, Session, Transaction, User, UserRng,

@@ -1,5 +1,4 @@
-//! loadspec: load tests as annotated async Rust functions (work in progress; the crate docs
-//! become the README once the harness lands).
+#![doc = include_str!("../../README.md")]
 
 pub use loadspec_macros::assertion;
 pub use loadspec_macros::scenario;
@@ -8,11 +7,15 @@ pub use loadspec_runner::{
     Response, RunError, RunPlan, Scenario, ScenarioBuilder, Session, Transaction, User, UserRng,
     exit_code,
 };
-pub use loadspec_runner::{Harness, main};
-pub use loadspec_runner::{compare, console, criteria, engine, harness, metrics, plan, report, results};
+pub use loadspec_runner::{Harness, main, rand};
+pub use loadspec_runner::{
+    compare, console, criteria, engine, harness, metrics, plan, report, results,
+};
 
 /// The names a scenario file needs: `use loadspec::prelude::*;`.
 pub mod prelude {
+    pub use crate::rand::Rng as _;
+    pub use crate::rand::seq::{IndexedRandom as _, SliceRandom as _};
     pub use crate::{Failure, Response, Transaction, User, assertion, scenario};
     pub use std::time::Duration;
 }

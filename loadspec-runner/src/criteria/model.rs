@@ -239,8 +239,8 @@ pub fn format_value(metric: Metric, value: f64) -> String {
     match metric {
         Metric::PeakFailures => format!("{}x", trim(value)),
         m => match m.unit() {
-            Unit::Millis if value >= 1000.0 => format!("{}s", trim(value / 1000.0)),
-            Unit::Millis => format!("{}ms", trim(value)),
+            Unit::Millis if value >= 1000.0 => format!("{}s", trim_to(value / 1000.0, 2)),
+            Unit::Millis => format!("{}ms", trim_to(value, 1)),
             Unit::Ratio => format!("{}%", trim(value * 100.0)),
             Unit::PerSecond => format!("{}/s", trim(value)),
         },
@@ -256,7 +256,12 @@ pub fn format_measured(metric: Metric, value: f64) -> String {
 }
 
 fn trim(value: f64) -> String {
-    let text = format!("{value:.3}");
+    trim_to(value, 3)
+}
+
+/// `value` with at most `decimals` decimals and no trailing zeros.
+fn trim_to(value: f64, decimals: usize) -> String {
+    let text = format!("{value:.decimals$}");
     let text = text.trim_end_matches('0').trim_end_matches('.');
     if text.is_empty() {
         "0".to_owned()

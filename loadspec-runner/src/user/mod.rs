@@ -69,6 +69,11 @@ impl User {
         self.index
     }
 
+    /// The index of the load step this user belongs to, from 0.
+    pub fn step(&self) -> usize {
+        self.step as usize
+    }
+
     /// The current iteration of this user, from 0.
     pub fn iteration(&self) -> u64 {
         self.iteration

@@ -50,6 +50,18 @@ pub enum ConfigError {
     /// Nothing to run.
     #[error("no scenario to run")]
     NoScenarios,
+    /// A heavy plan against a target that is not loopback, without `--allow-remote-load`.
+    #[error(
+        "refusing to send {users} users to {target}, which is not on this machine: above {limit} users a remote target needs --allow-remote-load (or LOADSPEC_ALLOW_REMOTE_LOAD=1)"
+    )]
+    UnsafeLoad {
+        /// The target.
+        target: String,
+        /// The most users of a step.
+        users: u32,
+        /// The limit.
+        limit: u32,
+    },
     /// A criteria file that cannot be used.
     #[error(transparent)]
     CriteriaFile(#[from] crate::criteria::CriteriaFileError),

@@ -58,6 +58,14 @@ pub struct EntryOptions {
     pub hung_after: Option<Duration>,
     /// Timeout of each HTTP request.
     pub request_timeout: Option<Duration>,
+    /// Timeout of establishing a connection.
+    pub connect_timeout: Option<Duration>,
+    /// Longest wait for the next bytes of a response (catches slow bodies).
+    pub read_timeout: Option<Duration>,
+    /// A path the runner polls before each step until the target answers 2xx.
+    pub health: Option<&'static str>,
+    /// Stop a step after this many requests in a row failed to connect.
+    pub abort_after_consecutive_errors: Option<u32>,
     /// Criteria written as `#[assertion(...)]` rows.
     pub criteria: &'static [CriterionSpec],
     /// A criteria CSV file (an absolute path: the macro resolves it against the crate root).
@@ -81,6 +89,10 @@ impl EntryOptions {
             ignore: false,
             hung_after: None,
             request_timeout: None,
+            connect_timeout: None,
+            read_timeout: None,
+            health: None,
+            abort_after_consecutive_errors: None,
             criteria: &[],
             criteria_file: None,
             abort_on_fail: false,
@@ -150,6 +162,30 @@ impl EntryOptions {
     /// Sets `request_timeout` from nanoseconds.
     pub const fn request_timeout_nanos(mut self, nanos: u64) -> Self {
         self.request_timeout = Some(Duration::from_nanos(nanos));
+        self
+    }
+
+    /// Sets `connect_timeout` from nanoseconds.
+    pub const fn connect_timeout_nanos(mut self, nanos: u64) -> Self {
+        self.connect_timeout = Some(Duration::from_nanos(nanos));
+        self
+    }
+
+    /// Sets `read_timeout` from nanoseconds.
+    pub const fn read_timeout_nanos(mut self, nanos: u64) -> Self {
+        self.read_timeout = Some(Duration::from_nanos(nanos));
+        self
+    }
+
+    /// Sets `health`.
+    pub const fn health(mut self, path: &'static str) -> Self {
+        self.health = Some(path);
+        self
+    }
+
+    /// Sets `abort_after_consecutive_errors`.
+    pub const fn abort_after_consecutive_errors(mut self, errors: u32) -> Self {
+        self.abort_after_consecutive_errors = Some(errors);
         self
     }
 

@@ -77,6 +77,7 @@ pub struct Scenario {
     owned_tags: Arc<[String]>,
     owned_criteria: Arc<[Criterion]>,
     owned_criteria_file: Option<Arc<str>>,
+    owned_health: Option<Arc<str>>,
     body: Arc<dyn Body>,
 }
 
@@ -120,6 +121,7 @@ impl Scenario {
             tags: Vec::new(),
             criteria: Vec::new(),
             criteria_file: None,
+            health: None,
         }
     }
 
@@ -133,6 +135,7 @@ impl Scenario {
             owned_tags: Arc::from(Vec::new()),
             owned_criteria: Arc::from(Vec::new()),
             owned_criteria_file: None,
+            owned_health: None,
             body: Arc::new(entry.body),
         }
     }
@@ -197,6 +200,11 @@ impl Scenario {
             .or(self.options.criteria_file)
     }
 
+    /// The health-check path of the attribute or builder.
+    pub fn health(&self) -> Option<&str> {
+        self.owned_health.as_deref().or(self.options.health)
+    }
+
     /// Whether the scenario is skipped unless ignored tests are asked for.
     pub fn is_ignored(&self) -> bool {
         self.options.ignore
@@ -217,6 +225,7 @@ pub struct ScenarioBuilder {
     tags: Vec<String>,
     criteria: Vec<Criterion>,
     criteria_file: Option<String>,
+    health: Option<String>,
 }
 
 impl ScenarioBuilder {
@@ -286,6 +295,30 @@ impl ScenarioBuilder {
         self
     }
 
+    /// Timeout of establishing a connection.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.options.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// Longest wait for the next bytes of a response (catches slow bodies).
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.options.read_timeout = Some(timeout);
+        self
+    }
+
+    /// A path polled before each step until the target answers 2xx (e.g. `/health`).
+    pub fn health(mut self, path: impl Into<String>) -> Self {
+        self.health = Some(path.into());
+        self
+    }
+
+    /// Stops a step after this many requests in a row could not reach the target.
+    pub fn abort_after_consecutive_errors(mut self, errors: u32) -> Self {
+        self.options.abort_after_consecutive_errors = Some(errors);
+        self
+    }
+
     /// Adds a criterion, judged at every load step of full runs.
     pub fn criterion(mut self, criterion: Criterion) -> Self {
         self.criteria.push(criterion);
@@ -324,6 +357,7 @@ impl ScenarioBuilder {
             owned_tags: Arc::from(self.tags),
             owned_criteria: Arc::from(self.criteria),
             owned_criteria_file: self.criteria_file.map(Arc::from),
+            owned_health: self.health.map(Arc::from),
             body: Arc::new(AsyncFnBody(Arc::new(body))),
         }
     }

@@ -2,6 +2,10 @@
 //! on `127.0.0.1:0` with known behaviour, running on its own thread and runtime so the load
 //! generator under test never shares a scheduler with it.
 
+mod fault;
+
+pub use fault::{Fault, FaultServer};
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

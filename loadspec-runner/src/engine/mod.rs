@@ -1,5 +1,7 @@
 //! The engine: runs a [`RunPlan`] step by step on worker threads and assembles the results.
 
+mod health;
+mod step;
 mod vu;
 mod worker;
 
@@ -11,15 +13,14 @@ use futures::future::join_all;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
-use self::vu::{StepTiming, UserOrder};
+use self::step::StepContext;
 use self::worker::{Command, Worker};
 use crate::error::RunError;
 use crate::metrics::recorder::Interval;
 use crate::metrics::samples::JtlWriter;
-use crate::metrics::step::StepAccumulator;
-use crate::plan::{ProfileKind, RunPlan, StepPlan, user_start_offset};
-use crate::results::model::{RunResults, RunStatus, StepResult, StepStatus};
-use crate::results::{self, rfc3339};
+use crate::plan::{RunPlan, StepPlan};
+use crate::results;
+use crate::results::model::{RunResults, RunStatus, StepResult};
 
 /// The resolution of time series: one point per second.
 const TICK: Duration = Duration::from_secs(1);
@@ -34,6 +35,8 @@ pub trait Observer: Send {
     fn tick(&mut self, _progress: &Progress) {}
     /// A step has ended.
     fn step_finished(&mut self, _plan: &RunPlan, _step: &StepResult) {}
+    /// The results so far, after each step (status `running`): write them to survive a crash.
+    fn checkpoint(&mut self, _results: &RunResults) {}
 }
 
 /// An observer that ignores everything.
@@ -161,15 +164,44 @@ async fn coordinate(
 ) -> Result<RunResults, RunError> {
     let started_wall = SystemTime::now();
     let run_start = Instant::now();
+    let cx = StepContext {
+        plan,
+        workers,
+        run_start,
+        stop,
+        samples,
+    };
+    let health_client = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .map_err(RunError::HttpClient)?;
     let mut steps = Vec::with_capacity(plan.steps.len());
     for step in &plan.steps {
         if stop.is_stopped() {
             break;
         }
+        let health = match &plan.health {
+            Some(gate) => {
+                Some(health::wait_until_healthy(&health_client, &plan.target, gate, stop).await)
+            }
+            None => None,
+        };
         observer.step_started(plan, step);
-        let result = run_step(plan, step, workers, run_start, observer, stop, samples).await?;
+        let result = match health {
+            Some(report) if !report.healthy => step::unavailable(plan, step, run_start, report),
+            health => step::run_step(&cx, step, observer, health).await?,
+        };
         observer.step_finished(plan, &result);
         steps.push(result);
+        let partial = results::assemble(
+            plan,
+            started_wall,
+            run_start.elapsed(),
+            RunStatus::Running,
+            None,
+            steps.clone(),
+        );
+        observer.checkpoint(&partial);
         if !step.cooldown.is_zero() && !stop.is_stopped() {
             let until = Instant::now() + step.cooldown;
             while Instant::now() < until && !stop.is_stopped() {
@@ -194,134 +226,6 @@ async fn coordinate(
         reason,
         steps,
     ))
-}
-
-async fn run_step(
-    plan: &RunPlan,
-    step: &StepPlan,
-    workers: &[Worker],
-    run_start: Instant,
-    observer: &mut dyn Observer,
-    stop: &StopHandle,
-    samples: Option<&JtlWriter>,
-) -> Result<StepResult, RunError> {
-    let started_wall = SystemTime::now();
-    let start = Instant::now() + START_LEAD;
-    let stop_at = start + step.stop_at;
-    let timing = StepTiming {
-        stop_at,
-        hard_stop: stop_at + plan.graceful_stop,
-        iterations: step.iterations,
-    };
-    let mut orders: Vec<Vec<UserOrder>> = workers.iter().map(|_| Vec::new()).collect();
-    let mut next = 0;
-    for (scenario, &users) in step.users.iter().enumerate() {
-        let name = plan.scenarios[scenario].scenario.name();
-        for index in 0..users {
-            orders[next % workers.len()].push(UserOrder {
-                scenario,
-                step: step.index as u32,
-                index: u64::from(index),
-                start: start + user_start_offset(index, users, step.ramp_up),
-                seed: crate::seed::user_seed(plan.seed, name, step.index, u64::from(index)),
-            });
-            next += 1;
-        }
-    }
-    let mut done = Vec::with_capacity(workers.len());
-    for (worker, users) in workers.iter().zip(orders) {
-        let (reply, answer) = oneshot::channel();
-        worker.send(Command::StartStep {
-            timing,
-            users,
-            done: reply,
-        })?;
-        done.push(answer);
-    }
-    let mut all_done = std::pin::pin!(join_all(done));
-
-    let ramp_up = match plan.profile {
-        ProfileKind::Spike => Duration::ZERO,
-        ProfileKind::Ramp | ProfileKind::Stress => step.ramp_up,
-    };
-    let measure_from = start + ramp_up;
-    let names = plan
-        .scenarios
-        .iter()
-        .map(|s| s.scenario.name().to_owned())
-        .collect();
-    let mut acc = StepAccumulator::new(names);
-    let mut tick_start = start;
-    let mut next_tick = next_boundary(start, start, measure_from);
-    let (mut requests, mut failures) = (0, 0);
-    let mut interrupted = false;
-    let finals = loop {
-        tokio::select! {
-            biased;
-            finals = &mut all_done => break finals,
-            () = tokio::time::sleep_until(next_tick) => {
-                if stop.is_stopped() && !interrupted {
-                    interrupted = true;
-                    for worker in workers {
-                        worker.send(Command::Interrupt)?;
-                    }
-                }
-                for mut interval in flush(workers).await? {
-                    if let Some(samples) = samples {
-                        samples.send(std::mem::take(&mut interval.samples));
-                    }
-                    acc.add_interval(interval);
-                }
-                let (tick_requests, tick_failures) = acc.tick_requests();
-                requests += tick_requests;
-                failures += tick_failures;
-                let width = next_tick - tick_start;
-                observer.tick(&Progress {
-                    step: step.index,
-                    elapsed: next_tick.saturating_duration_since(start),
-                    planned: step.stop_at.min(step.ramp_up + step.hold.max(Duration::from_secs(1))),
-                    active_users: acc.tick_active_users(),
-                    requests_per_s: tick_requests as f64 / width.as_secs_f64().max(1e-9),
-                    requests,
-                    failures,
-                });
-                acc.close_tick(secs(next_tick - run_start), width.as_secs_f64(), next_tick <= measure_from && ramp_up > Duration::ZERO);
-                tick_start = next_tick;
-                next_tick = next_boundary(start, next_tick, measure_from);
-            }
-        }
-    };
-    let end = Instant::now().max(start);
-    for interval in finals {
-        let mut interval = interval.map_err(|_| RunError::WorkerLost)?;
-        if let Some(samples) = samples {
-            samples.send(std::mem::take(&mut interval.samples));
-        }
-        acc.add_interval(interval);
-    }
-    if end > tick_start {
-        acc.close_tick(
-            secs(end - run_start),
-            (end - tick_start).as_secs_f64(),
-            end <= measure_from && ramp_up > Duration::ZERO,
-        );
-    }
-    let measured_from = measure_from.min(end);
-    let measured_s = secs(end - measured_from);
-    Ok(StepResult {
-        index: step.index,
-        started_at: rfc3339(started_wall),
-        offset_s: secs(start.saturating_duration_since(run_start)),
-        duration_s: secs(end - start),
-        measured_from_s: secs(measured_from - start),
-        measured_s,
-        status: if interrupted || stop.is_stopped() {
-            StepStatus::Interrupted
-        } else {
-            StepStatus::Completed
-        },
-        scenarios: acc.finish(&step.users, measured_s),
-    })
 }
 
 /// Asks every worker for its interval.

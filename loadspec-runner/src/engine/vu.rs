@@ -11,6 +11,7 @@ use tokio::time::Instant;
 
 use crate::metrics::stats::{LabelKind, Sample};
 use crate::plan::RunPlan;
+use crate::plan::defaults::INTERRUPT_GRACE;
 use crate::user::{ErrorKind, User, UserContext, panic_message};
 
 /// When the users of a step start, stop and must be gone.
@@ -60,14 +61,22 @@ pub(crate) async fn run_user(
             .iterations
             .is_some_and(|n| user.iteration >= u64::from(n))
             || Instant::now() >= timing.stop_at
+            || *interrupted.borrow()
         {
             break;
         }
         let started = Instant::now();
-        let iteration = AssertUnwindSafe(planned.scenario.call(&mut user)).catch_unwind();
-        let outcome = tokio::select! {
-            outcome = tokio::time::timeout_at(timing.hard_stop, iteration) => outcome.ok(),
-            () = until_interrupted(&mut interrupted) => None,
+        let outcome = {
+            let iteration = AssertUnwindSafe(planned.scenario.call(&mut user)).catch_unwind();
+            let mut iteration =
+                std::pin::pin!(tokio::time::timeout_at(timing.hard_stop, iteration));
+            tokio::select! {
+                outcome = &mut iteration => outcome.ok(),
+                // Stopped mid-iteration: requests in flight get a short grace to complete.
+                () = until_interrupted(&mut interrupted) => {
+                    tokio::time::timeout(INTERRUPT_GRACE, &mut iteration).await.ok().and_then(Result::ok)
+                }
+            }
         };
         let failure = match outcome {
             None => {

@@ -28,8 +28,8 @@ pub(crate) enum Command {
     },
     /// Hand over the current interval.
     Flush(oneshot::Sender<Interval>),
-    /// Stop every user at once (Ctrl-C).
-    Interrupt,
+    /// Stop the current step: no new iterations; in-flight ones get the interrupt grace.
+    StopStep,
 }
 
 /// The coordinator's end of a worker.
@@ -50,13 +50,17 @@ impl Worker {
                 what: "worker runtime",
                 source,
             })?;
-        let client = build_client(&plan)?;
+        let clients = plan
+            .scenarios
+            .iter()
+            .map(build_client)
+            .collect::<Result<Vec<_>, _>>()?;
         let (commands, receiver) = mpsc::unbounded_channel();
         let thread = std::thread::Builder::new()
             .name(format!("{THREAD_PREFIX}{id}"))
             .spawn(move || {
                 let local = LocalSet::new();
-                local.block_on(&runtime, serve(receiver, plan, client));
+                local.block_on(&runtime, serve(receiver, plan, clients));
             })
             .map_err(|source| RunError::Start {
                 what: "worker thread",
@@ -110,27 +114,24 @@ fn quiet_scenario_panics() {
     });
 }
 
-/// One client per worker: its pool holds one keep-alive connection per concurrently busy user.
-fn build_client(plan: &RunPlan) -> Result<reqwest::Client, RunError> {
-    let connect_timeout = plan
-        .scenarios
-        .iter()
-        .map(|s| s.request_timeout)
-        .max()
-        .unwrap_or_default();
-    reqwest::Client::builder()
+/// One client per worker and scenario: its pool holds one keep-alive connection per
+/// concurrently busy user, with the scenario's connect and read timeouts.
+fn build_client(planned: &crate::plan::PlannedScenario) -> Result<reqwest::Client, RunError> {
+    let mut builder = reqwest::Client::builder()
         .no_proxy()
         .tcp_nodelay(true)
         .pool_max_idle_per_host(usize::MAX)
-        .connect_timeout(connect_timeout)
-        .build()
-        .map_err(RunError::HttpClient)
+        .connect_timeout(planned.connect_timeout);
+    if let Some(read_timeout) = planned.read_timeout {
+        builder = builder.read_timeout(read_timeout);
+    }
+    builder.build().map_err(RunError::HttpClient)
 }
 
 async fn serve(
     mut commands: mpsc::UnboundedReceiver<Command>,
     plan: Arc<RunPlan>,
-    client: reqwest::Client,
+    clients: Vec<reqwest::Client>,
 ) {
     let recorder = Rc::new(RefCell::new(Recorder::new(
         plan.scenarios.len(),
@@ -144,16 +145,18 @@ async fn serve(
             Rc::new(UserContext {
                 scenario,
                 scenario_name: Arc::from(planned.scenario.name()),
-                client: client.clone(),
+                client: clients[scenario].clone(),
                 base_url: plan.target.clone().into_boxed_str(),
                 recorder: Rc::clone(&recorder),
                 hung_after: planned.hung_after,
                 request_timeout: planned.request_timeout,
                 pauses: plan.mode == crate::plan::Mode::Full,
+                redact: plan.redact,
             })
         })
         .collect();
-    let (interrupt, interrupted) = watch::channel(false);
+    // Each step has its own stop signal, so stopping one step never leaks into the next.
+    let mut stop_step: Option<watch::Sender<bool>> = None;
     while let Some(command) = commands.recv().await {
         match command {
             Command::StartStep {
@@ -161,17 +164,14 @@ async fn serve(
                 users,
                 done,
             } => {
+                let (stop, stopped) = watch::channel(false);
+                stop_step = Some(stop);
                 let handles: Vec<_> = users
                     .into_iter()
                     .map(|order| {
                         let ctx = Rc::clone(&contexts[order.scenario]);
-                        let user = vu::run_user(
-                            ctx,
-                            Arc::clone(&plan),
-                            order,
-                            timing,
-                            interrupted.clone(),
-                        );
+                        let user =
+                            vu::run_user(ctx, Arc::clone(&plan), order, timing, stopped.clone());
                         tokio::task::spawn_local(user)
                     })
                     .collect();
@@ -187,8 +187,10 @@ async fn serve(
             Command::Flush(reply) => {
                 let _ = reply.send(recorder.borrow_mut().take_interval());
             }
-            Command::Interrupt => {
-                let _ = interrupt.send(true);
+            Command::StopStep => {
+                if let Some(stop) = &stop_step {
+                    let _ = stop.send(true);
+                }
             }
         }
     }

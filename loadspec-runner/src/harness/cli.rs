@@ -80,6 +80,26 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "FORMAT", value_parser = samples)]
     pub(crate) samples: Option<bool>,
 
+    /// A path polled before each step until the target answers 2xx, e.g. /health
+    #[arg(long, value_name = "PATH", value_parser = health_path)]
+    pub(crate) health: Option<String>,
+
+    /// How long the health gate waits for the target before a step is skipped (default 60s)
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub(crate) health_timeout: Option<Duration>,
+
+    /// A shell command run once per outage of the target (its output goes into the results)
+    #[arg(long, value_name = "COMMAND")]
+    pub(crate) on_unhealthy: Option<String>,
+
+    /// Allow more than 50 users against a target that is not on this machine
+    #[arg(long)]
+    pub(crate) allow_remote_load: bool,
+
+    /// Keep secrets (tokens, passwords, cookies) in error samples and logs
+    #[arg(long)]
+    pub(crate) no_redact: bool,
+
     /// Worker threads driving the users (default: one per core)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub(crate) workers: Option<u32>,
@@ -97,6 +117,11 @@ fn threads(text: &str) -> Result<ThreadList, String> {
 
 fn samples(text: &str) -> Result<bool, String> {
     crate::plan::overrides::parse_samples(text).map_err(|expected| format!("expected {expected}"))
+}
+
+fn health_path(text: &str) -> Result<String, String> {
+    crate::plan::overrides::parse_health_path(text)
+        .map_err(|expected| format!("expected {expected}"))
 }
 
 fn profile(text: &str) -> Result<ProfileKind, String> {
@@ -129,6 +154,11 @@ impl Cli {
             workers: self.workers.map(|n| n as usize),
             criteria_file: self.criteria.clone(),
             samples: self.samples,
+            health: self.health.clone(),
+            health_timeout: self.health_timeout,
+            on_unhealthy: self.on_unhealthy.clone(),
+            allow_remote_load: self.allow_remote_load.then_some(true),
+            redact: self.no_redact.then_some(false),
         }
     }
 }

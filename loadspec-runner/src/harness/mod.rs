@@ -8,6 +8,7 @@
 
 mod cli;
 mod select;
+mod signals;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -265,13 +266,19 @@ pub fn execute(plan: &RunPlan) -> Result<WrittenRun, RunError> {
         *log = dir.join(&*log);
     }
     let stop = StopHandle::new();
+    let json = dir.join("results.json");
     let mut observer = Judge {
         console: Console::new(),
         criteria: abort_criteria(&plan),
         steps: Vec::new(),
         stop: stop.clone(),
+        checkpoint: Some(json.clone()),
     };
-    let mut results = engine::run(&plan, &mut observer, &stop)?;
+    let signals = signals::SignalGuard::install();
+    signals.watch(&stop);
+    let outcome = engine::run(&plan, &mut observer, &stop);
+    signals.clear();
+    let mut results = outcome?;
     let criteria = plan_criteria(&plan);
     if plan.mode == Mode::Full && criteria.iter().any(|(_, list)| !list.is_empty()) {
         let report = criteria::evaluate(&results, &criteria);
@@ -281,7 +288,6 @@ pub fn execute(plan: &RunPlan) -> Result<WrittenRun, RunError> {
     for warning in &results.run.warnings {
         eprintln!("warning: {warning}");
     }
-    let json = dir.join("results.json");
     results::write_json(&json, &results)?;
     let write =
         |name: &str, text: &str| results::write::write_atomically(&dir.join(name), text.as_bytes());
@@ -342,6 +348,8 @@ struct Judge {
     criteria: Vec<(String, Vec<criteria::Criterion>)>,
     steps: Vec<results::model::StepResult>,
     stop: StopHandle,
+    /// Where checkpoints go; `None` after a checkpoint failed (reported once).
+    checkpoint: Option<PathBuf>,
 }
 
 impl engine::Observer for Judge {
@@ -351,6 +359,15 @@ impl engine::Observer for Judge {
 
     fn tick(&mut self, progress: &engine::Progress) {
         self.console.tick(progress);
+    }
+
+    fn checkpoint(&mut self, partial: &RunResults) {
+        if let Some(path) = &self.checkpoint
+            && let Err(e) = results::write_json(path, partial)
+        {
+            eprintln!("warning: {}; no more checkpoints", chain(&e));
+            self.checkpoint = None;
+        }
     }
 
     fn step_finished(&mut self, plan: &RunPlan, step: &results::model::StepResult) {

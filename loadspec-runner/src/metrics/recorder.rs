@@ -30,6 +30,8 @@ pub(crate) struct Interval {
     pub(crate) interrupted: Vec<u64>,
     /// Rows for the sample log, when it is on.
     pub(crate) samples: Vec<SampleRow>,
+    /// Per scenario: requests in a row, up to now, that could not reach the target.
+    pub(crate) consecutive_unreachable: Vec<u32>,
 }
 
 #[derive(Debug)]
@@ -39,6 +41,7 @@ pub(crate) struct Recorder {
     labels: Vec<(LabelKey, LabelStats)>,
     active_users: Vec<u32>,
     interrupted: Vec<u64>,
+    consecutive_unreachable: Vec<u32>,
     /// `Some` when the per-sample log is on.
     samples: Option<Vec<SampleRow>>,
     /// Reused buffer for request-label templating.
@@ -52,6 +55,7 @@ impl Recorder {
             labels: Vec::new(),
             active_users: vec![0; scenarios],
             interrupted: vec![0; scenarios],
+            consecutive_unreachable: vec![0; scenarios],
             samples: sampling.then(Vec::new),
             scratch: String::with_capacity(128),
         }
@@ -109,6 +113,16 @@ impl Recorder {
         (self.active_users[scenario], self.active_users.iter().sum())
     }
 
+    /// Counts a request that could not reach the target, or resets the count on any answer.
+    pub(crate) fn reachability(&mut self, scenario: usize, unreachable: bool) {
+        let streak = &mut self.consecutive_unreachable[scenario];
+        *streak = if unreachable {
+            streak.saturating_add(1)
+        } else {
+            0
+        };
+    }
+
     pub(crate) fn push_sample(&mut self, row: SampleRow) {
         if let Some(samples) = &mut self.samples {
             samples.push(row);
@@ -146,6 +160,7 @@ impl Recorder {
             active_users: self.active_users.clone(),
             interrupted,
             samples,
+            consecutive_unreachable: self.consecutive_unreachable.clone(),
         }
     }
 }

@@ -34,6 +34,19 @@ pub mod defaults {
     pub const GRACEFUL_STOP: Duration = Duration::from_secs(5);
     /// Longest a fixed-iterations step may run when no `hold` bounds it.
     pub const ITERATIONS_MAX_DURATION: Duration = Duration::from_secs(600);
+    /// Timeout of establishing a connection.
+    pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+    /// How long the health gate waits for the target before a step (`--health-timeout`).
+    pub const HEALTH_WAIT: Duration = Duration::from_secs(60);
+    /// The longest health wait accepted.
+    pub const HEALTH_WAIT_MAX: Duration = Duration::from_secs(3600);
+    /// Time a recovery command (`--on-unhealthy`) may run before it is killed.
+    pub const RECOVERY_TIMEOUT: Duration = Duration::from_secs(120);
+    /// Above this many users per step, a target that is not loopback needs
+    /// `--allow-remote-load`: a typo in `threads` must not take down production.
+    pub const REMOTE_USERS_LIMIT: u32 = 50;
+    /// Time in-flight requests get to finish after Ctrl-C.
+    pub const INTERRUPT_GRACE: Duration = Duration::from_secs(2);
 }
 
 /// Whether a run is a functional check or the full load plan.
@@ -83,6 +96,24 @@ pub struct RunPlan {
     /// Where to write the per-sample JTL log, if at all (a relative path is put in the run's
     /// directory by the harness).
     pub sample_log: Option<PathBuf>,
+    /// The health gate before each step, if any.
+    pub health: Option<HealthGate>,
+    /// Whether secrets are masked in error samples and logs (on unless `--no-redact`).
+    pub redact: bool,
+}
+
+/// Before each step, wait until the target answers 2xx on `path`; run `on_unhealthy` once per
+/// outage; skip the step (marked target unavailable) if the target stays down for `max_wait`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthGate {
+    /// The path polled, e.g. `/health`.
+    pub path: String,
+    /// How long to wait for the target.
+    pub max_wait: Duration,
+    /// A shell command run once per outage to bring the target back (its output is kept).
+    pub on_unhealthy: Option<String>,
+    /// Time the command may run.
+    pub recovery_timeout: Duration,
 }
 
 /// One scenario of a plan with its resolved per-user settings.
@@ -98,6 +129,12 @@ pub struct PlannedScenario {
     pub hung_after: Duration,
     /// Timeout of one HTTP request.
     pub request_timeout: Duration,
+    /// Timeout of establishing a connection.
+    pub connect_timeout: Duration,
+    /// Longest wait for the next bytes of a response, if bounded.
+    pub read_timeout: Option<Duration>,
+    /// Stop a step after this many requests in a row could not reach the target.
+    pub abort_after_consecutive_errors: Option<u32>,
     /// Criteria judged at every step of a full run: the attribute's rows, then its criteria
     /// file's, then those of `--criteria` / `LOADSPEC_CRITERIA`.
     pub criteria: Vec<Criterion>,

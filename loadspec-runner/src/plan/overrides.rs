@@ -39,6 +39,16 @@ pub struct Overrides {
     pub criteria_file: Option<PathBuf>,
     /// Log every request and transaction: `Some(true)` writes `samples.jtl` (JMeter's CSV).
     pub samples: Option<bool>,
+    /// A health-check path polled before each step.
+    pub health: Option<String>,
+    /// How long the health gate waits.
+    pub health_timeout: Option<Duration>,
+    /// A command run once per outage of the target.
+    pub on_unhealthy: Option<String>,
+    /// Allow more than the safety limit of users against a target that is not loopback.
+    pub allow_remote_load: Option<bool>,
+    /// Mask secrets in error samples and logs (default on).
+    pub redact: Option<bool>,
 }
 
 /// Every environment variable loadspec reads, with what it sets.
@@ -124,6 +134,20 @@ impl Overrides {
                 parse_samples(&v).map_err(|expected| ConfigError::invalid(name, &v, expected))?,
             );
         }
+        if let Some((name, v)) = get("LOADSPEC_HEALTH") {
+            o.health = Some(parse_health_path(&v).map_err(|e| ConfigError::invalid(name, &v, e))?);
+        }
+        o.health_timeout = env_duration(&get, "LOADSPEC_HEALTH_TIMEOUT")?;
+        if let Some((_, v)) = get("LOADSPEC_ON_UNHEALTHY") {
+            o.on_unhealthy = Some(v);
+        }
+        if let Some((name, v)) = get("LOADSPEC_ALLOW_REMOTE_LOAD") {
+            o.allow_remote_load =
+                Some(parse_switch(&v).map_err(|e| ConfigError::invalid(name, &v, e))?);
+        }
+        if let Some((name, v)) = get("LOADSPEC_REDACT") {
+            o.redact = Some(parse_switch(&v).map_err(|e| ConfigError::invalid(name, &v, e))?);
+        }
         if let Some((_, v)) = get("LOADSPEC_CRITERIA") {
             o.criteria_file = Some(PathBuf::from(v));
         }
@@ -151,6 +175,11 @@ impl Overrides {
             workers: higher.workers.or(self.workers),
             criteria_file: higher.criteria_file.or(self.criteria_file),
             samples: higher.samples.or(self.samples),
+            health: higher.health.or(self.health),
+            health_timeout: higher.health_timeout.or(self.health_timeout),
+            on_unhealthy: higher.on_unhealthy.or(self.on_unhealthy),
+            allow_remote_load: higher.allow_remote_load.or(self.allow_remote_load),
+            redact: higher.redact.or(self.redact),
         }
     }
 }
@@ -162,6 +191,25 @@ fn env_duration(
     get(name)
         .map(|(name, v)| loadspec_units::duration(&v).map_err(|e| ConfigError::unit(name, e)))
         .transpose()
+}
+
+/// Parses a health-check path: it must start with `/`.
+pub(crate) fn parse_health_path(text: &str) -> Result<String, &'static str> {
+    let path = text.trim();
+    if path.starts_with('/') {
+        Ok(path.to_owned())
+    } else {
+        Err("a path starting with /, like /health")
+    }
+}
+
+/// Parses an on/off switch.
+pub(crate) fn parse_switch(text: &str) -> Result<bool, &'static str> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "1" | "on" | "true" | "yes" => Ok(true),
+        "0" | "off" | "false" | "no" => Ok(false),
+        _ => Err("on or off (1/0, true/false)"),
+    }
 }
 
 /// Parses a sample-log choice: `jtl` (on) or `none` (off).

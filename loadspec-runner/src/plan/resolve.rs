@@ -3,7 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::{Mode, Overrides, PlannedScenario, ProfileKind, RunPlan, StepPlan, defaults};
+use super::{
+    HealthGate, Mode, Overrides, PlannedScenario, ProfileKind, RunPlan, StepPlan, defaults,
+};
 use crate::criteria::{Criterion, Metric};
 use crate::error::ConfigError;
 use crate::scenario::Scenario;
@@ -82,6 +84,9 @@ pub fn resolve(scenarios: &[Scenario], overrides: &Overrides) -> Result<RunPlan,
             request_timeout,
             criteria,
             abort_on_fail: o.abort_on_fail,
+            connect_timeout: o.connect_timeout.unwrap_or(defaults::CONNECT_TIMEOUT),
+            read_timeout: o.read_timeout,
+            abort_after_consecutive_errors: o.abort_after_consecutive_errors,
         });
     }
 
@@ -154,6 +159,7 @@ pub fn resolve(scenarios: &[Scenario], overrides: &Overrides) -> Result<RunPlan,
         }
     };
 
+    check_load_safety(&target, &steps, overrides)?;
     Ok(RunPlan {
         name: if planned.len() == 1 {
             first.name().to_owned()
@@ -173,7 +179,75 @@ pub fn resolve(scenarios: &[Scenario], overrides: &Overrides) -> Result<RunPlan,
             .samples
             .unwrap_or(false)
             .then(|| PathBuf::from(SAMPLE_LOG)),
+        health: health_gate(scenarios, overrides)?,
+        redact: overrides.redact.unwrap_or(true),
     })
+}
+
+/// The health gate: a path from the CLI or environment, else the first scenario's attribute.
+fn health_gate(
+    scenarios: &[Scenario],
+    overrides: &Overrides,
+) -> Result<Option<HealthGate>, ConfigError> {
+    let path = overrides
+        .health
+        .clone()
+        .or_else(|| scenarios.iter().find_map(|s| s.health().map(str::to_owned)));
+    let Some(path) = path else { return Ok(None) };
+    if !path.starts_with('/') {
+        return Err(ConfigError::invalid(
+            "health path",
+            &path,
+            "a path starting with /, like /health",
+        ));
+    }
+    let max_wait = overrides.health_timeout.unwrap_or(defaults::HEALTH_WAIT);
+    if max_wait > defaults::HEALTH_WAIT_MAX {
+        return Err(ConfigError::invalid(
+            "health timeout",
+            &humantime::format_duration(max_wait).to_string(),
+            "at most 1h",
+        ));
+    }
+    Ok(Some(HealthGate {
+        path,
+        max_wait,
+        on_unhealthy: overrides.on_unhealthy.clone(),
+        recovery_timeout: defaults::RECOVERY_TIMEOUT,
+    }))
+}
+
+/// Refuses a heavy plan against a target that is not on this machine unless allowed.
+fn check_load_safety(
+    target: &str,
+    steps: &[StepPlan],
+    overrides: &Overrides,
+) -> Result<(), ConfigError> {
+    let users = steps.iter().map(StepPlan::total_users).max().unwrap_or(0);
+    if users <= defaults::REMOTE_USERS_LIMIT
+        || overrides.allow_remote_load == Some(true)
+        || is_loopback(target)
+    {
+        return Ok(());
+    }
+    Err(ConfigError::UnsafeLoad {
+        target: target.to_owned(),
+        users,
+        limit: defaults::REMOTE_USERS_LIMIT,
+    })
+}
+
+/// Whether a base URL points at this machine.
+fn is_loopback(target: &str) -> bool {
+    match url::Url::parse(target)
+        .ok()
+        .and_then(|u| u.host().map(|h| h.to_owned()))
+    {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
 }
 
 /// The scenario's criteria: its own rows, its criteria file's, then the run-wide file's rows

@@ -66,6 +66,9 @@ pub struct RunInfo {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
+    /// Still running: the file is a checkpoint written after a step (a run killed with
+    /// `kill -9` leaves this).
+    Running,
     /// Every planned step ran.
     Completed,
     /// Stopped by Ctrl-C / SIGTERM.
@@ -164,8 +167,46 @@ pub struct StepResult {
     pub measured_s: f64,
     /// Whether the step ran to its end.
     pub status: StepStatus,
+    /// Why the step ended early or did not run, if it did.
+    #[serde(default)]
+    pub status_reason: Option<String>,
+    /// The health gate before the step, when one is configured.
+    #[serde(default)]
+    pub health: Option<HealthReport>,
     /// Per scenario.
     pub scenarios: Vec<ScenarioStepResult>,
+}
+
+/// What the health gate saw before a step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HealthReport {
+    /// Whether the target answered 2xx in time.
+    pub healthy: bool,
+    /// Time spent waiting for it.
+    pub waited_s: f64,
+    /// Health requests sent.
+    pub attempts: u32,
+    /// How long the target was seen down (from the first failed check), if it was.
+    pub down_s: Option<f64>,
+    /// The first failed check's answer or error.
+    pub first_error: Option<String>,
+    /// The recovery command run during this outage, if any.
+    pub recovery: Option<RecoveryReport>,
+}
+
+/// A recovery command (`--on-unhealthy`) and what it did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecoveryReport {
+    /// The command line.
+    pub command: String,
+    /// Its exit code (`None` if killed or not started).
+    pub exit_code: Option<i32>,
+    /// Whether it was killed at its timeout.
+    pub timed_out: bool,
+    /// How long it ran.
+    pub duration_s: f64,
+    /// Its standard output and error (the last 8 KiB).
+    pub output: String,
 }
 
 /// Whether a step ran to its end.
@@ -176,6 +217,10 @@ pub enum StepStatus {
     Completed,
     /// Cut short by an interrupt.
     Interrupted,
+    /// Stopped early on purpose (e.g. `abort_after_consecutive_errors`).
+    Aborted,
+    /// Not run: the target did not answer its health check in time.
+    TargetUnavailable,
 }
 
 /// What one scenario measured in one step.

@@ -8,9 +8,18 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum ErrorKind {
-    /// The connection could not be established (refused, unreachable, DNS, TLS).
+    /// The connection could not be established (refused, unreachable).
     #[serde(rename = "connect")]
     Connect,
+    /// The target's host name did not resolve.
+    #[serde(rename = "dns")]
+    Dns,
+    /// The TLS handshake failed (or HTTPS without the `tls` feature).
+    #[serde(rename = "tls")]
+    Tls,
+    /// The connection was reset or closed before the response was complete.
+    #[serde(rename = "reset")]
+    Reset,
     /// The request or its body exceeded its timeout.
     #[serde(rename = "timeout")]
     Timeout,
@@ -45,6 +54,9 @@ impl ErrorKind {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Connect => "connect",
+            Self::Dns => "dns",
+            Self::Tls => "tls",
+            Self::Reset => "reset",
             Self::Timeout => "timeout",
             Self::Io => "io",
             Self::Http4xx => "http_4xx",
@@ -55,6 +67,12 @@ impl ErrorKind {
             Self::Panic => "panic",
             Self::Scenario => "scenario_error",
         }
+    }
+
+    /// Whether the target could not be reached at all (for `abort_after_consecutive_errors`
+    /// and health gates).
+    pub fn is_unreachable(self) -> bool {
+        matches!(self, Self::Connect | Self::Dns | Self::Tls)
     }
 
     /// The kind of an HTTP status that was not expected.
@@ -105,6 +123,11 @@ impl Failure {
 
     pub(crate) fn with_status(mut self, status: u16) -> Self {
         self.status = Some(status);
+        self
+    }
+
+    pub(crate) fn with_status_of(mut self, other: &Failure) -> Self {
+        self.status = other.status;
         self
     }
 

@@ -2,6 +2,7 @@
 
 mod failure;
 mod label;
+mod redact;
 mod request;
 mod session;
 
@@ -15,6 +16,8 @@ use rand::SeedableRng as _;
 
 pub use self::failure::{ErrorKind, Failure};
 pub(crate) use self::label::write_request_label;
+pub use self::redact::{MASK, redact};
+pub(crate) use self::request::describe;
 pub use self::request::{RequestBuilder, Response};
 pub use self::session::Session;
 use crate::metrics::recorder::Recorder;
@@ -39,6 +42,8 @@ pub(crate) struct UserContext {
     pub(crate) request_timeout: Duration,
     /// False in smoke mode, which skips think times and pauses (JMeter's validation mode).
     pub(crate) pauses: bool,
+    /// Mask secrets in failure messages and sample logs.
+    pub(crate) redact: bool,
 }
 
 /// One virtual user (JMeter's "thread"): it runs the scenario's iterations one after another

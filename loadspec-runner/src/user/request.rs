@@ -149,7 +149,7 @@ impl<'a> RequestBuilder<'a> {
             started: Instant::now(),
             headers_micros: 0,
             // Only the sample log needs the URL and body size: no copy otherwise.
-            url: sampling.then(|| Box::from(request.url().as_str())),
+            url: sampling.then(|| Box::from(masked(ctx.redact, request.url().as_str().to_owned()))),
             sent_bytes: if sampling {
                 request
                     .body()
@@ -162,7 +162,7 @@ impl<'a> RequestBuilder<'a> {
         let response = match ctx.client.execute(request).await {
             Ok(response) => response,
             Err(error) => {
-                let failure = Failure::new(classify(&error), chain(&error));
+                let failure = Failure::new(classify(&error), masked(ctx.redact, chain(&error)));
                 exchange.record(user, None, Some(&failure), 0, tracker.as_mut());
                 return Err(failure);
             }
@@ -176,7 +176,8 @@ impl<'a> RequestBuilder<'a> {
         let body = match response.bytes().await {
             Ok(body) => body,
             Err(error) => {
-                let failure = Failure::new(classify(&error), chain(&error)).with_status(status);
+                let failure = Failure::new(classify(&error), masked(ctx.redact, chain(&error)))
+                    .with_status(status);
                 exchange.record(user, Some(status), Some(&failure), 0, tracker.as_mut());
                 return Err(failure);
             }
@@ -192,7 +193,11 @@ impl<'a> RequestBuilder<'a> {
             } else {
                 ErrorKind::CheckFailed
             };
-            Failure::new(kind, status_message(status, None, &body)).with_status(status)
+            Failure::new(
+                kind,
+                masked(ctx.redact, status_message(status, None, &body)),
+            )
+            .with_status(status)
         });
         exchange.record(
             user,
@@ -209,6 +214,7 @@ impl<'a> RequestBuilder<'a> {
             label,
             recorder: Rc::clone(&ctx.recorder),
             failed: Cell::new(!ok),
+            redact: ctx.redact,
         })
     }
 }
@@ -245,6 +251,10 @@ impl Exchange {
                 bytes_received,
             },
         );
+        recorder.reachability(
+            ctx.scenario,
+            failure.is_some_and(|f| f.kind().is_unreachable()),
+        );
         if recorder.sampling() {
             let (group_threads, all_threads) = recorder.running(ctx.scenario);
             let row = SampleRow {
@@ -277,15 +287,129 @@ impl Exchange {
     }
 }
 
-fn classify(error: &reqwest::Error) -> ErrorKind {
-    if error.is_timeout() {
-        ErrorKind::Timeout
-    } else if error.is_connect() {
-        ErrorKind::Connect
-    } else if error.is_builder() {
-        ErrorKind::Scenario
-    } else {
-        ErrorKind::Io
+/// `text`, with secrets masked when redaction is on.
+fn masked(redact: bool, text: String) -> String {
+    if !redact {
+        return text;
+    }
+    match super::redact(&text) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(masked) => masked,
+    }
+}
+
+/// A transport error for people: its kind and its causes.
+pub(crate) fn describe(error: &reqwest::Error) -> String {
+    format!("{}: {}", classify(error), chain(error))
+}
+
+/// Classifies a transport error by walking its causes: reqwest's own flags do not tell a
+/// refused connection from a DNS failure, or a reset from a bad body.
+pub(crate) fn classify(error: &reqwest::Error) -> ErrorKind {
+    let mut io_kind = None;
+    let mut text = String::new();
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            io_kind.get_or_insert(io.kind());
+        }
+        text.push_str(&cause.to_string().to_ascii_lowercase());
+        text.push('\n');
+        source = cause.source();
+    }
+    classify_parts(
+        error.is_timeout(),
+        error.is_connect(),
+        error.is_builder(),
+        io_kind,
+        &text,
+    )
+}
+
+fn classify_parts(
+    timeout: bool,
+    connect: bool,
+    builder: bool,
+    io_kind: Option<std::io::ErrorKind>,
+    text: &str,
+) -> ErrorKind {
+    use std::io::ErrorKind as Io;
+    if timeout || io_kind == Some(Io::TimedOut) {
+        return ErrorKind::Timeout;
+    }
+    if text.contains("dns error") || text.contains("failed to lookup address") {
+        return ErrorKind::Dns;
+    }
+    if text.contains("scheme is not http") || text.contains("tls") || text.contains("certificate") {
+        return ErrorKind::Tls;
+    }
+    if matches!(
+        io_kind,
+        Some(Io::ConnectionReset | Io::ConnectionAborted | Io::BrokenPipe | Io::UnexpectedEof)
+    ) || text.contains("connection closed before message completed")
+        || text.contains("connection reset")
+        || text.contains("incomplete")
+    {
+        return if connect {
+            ErrorKind::Connect
+        } else {
+            ErrorKind::Reset
+        };
+    }
+    if connect || io_kind == Some(Io::ConnectionRefused) {
+        return ErrorKind::Connect;
+    }
+    if builder {
+        return ErrorKind::Scenario;
+    }
+    ErrorKind::Io
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::ErrorKind as Io;
+
+    #[test]
+    fn transport_errors_get_their_own_kinds() {
+        let refused =
+            "error sending request\nclient error (connect)\nconnection refused (os error 111)";
+        assert_eq!(
+            classify_parts(false, true, false, Some(Io::ConnectionRefused), refused),
+            ErrorKind::Connect
+        );
+        let dns = "client error (connect)\ndns error\nfailed to lookup address information";
+        assert_eq!(
+            classify_parts(false, true, false, None, dns),
+            ErrorKind::Dns
+        );
+        let reset = "error sending request\nconnection closed before message completed";
+        assert_eq!(
+            classify_parts(false, false, false, None, reset),
+            ErrorKind::Reset
+        );
+        assert_eq!(
+            classify_parts(false, false, false, Some(Io::ConnectionReset), "body"),
+            ErrorKind::Reset
+        );
+        assert_eq!(
+            classify_parts(true, false, false, None, "operation timed out"),
+            ErrorKind::Timeout
+        );
+        assert_eq!(
+            classify_parts(
+                false,
+                false,
+                true,
+                None,
+                "builder error\nurl scheme is not http"
+            ),
+            ErrorKind::Tls
+        );
+        assert_eq!(
+            classify_parts(false, false, false, None, "error decoding response body"),
+            ErrorKind::Io
+        );
     }
 }
 
@@ -327,6 +451,7 @@ pub struct Response {
     label: LabelId,
     recorder: Rc<RefCell<Recorder>>,
     failed: Cell<bool>,
+    redact: bool,
 }
 
 impl Response {
@@ -417,6 +542,12 @@ impl Response {
 
     /// Records a late failure once (an HTTP-status failure was already recorded at send).
     fn fail(&self, failure: Failure) -> Failure {
+        let failure = if self.redact {
+            Failure::new(failure.kind(), masked(true, failure.message().to_owned()))
+                .with_status_of(&failure)
+        } else {
+            failure
+        };
         if !self.failed.replace(true) {
             self.recorder.borrow_mut().record_late_failure(
                 self.label,

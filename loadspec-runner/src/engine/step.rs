@@ -1,0 +1,237 @@
+//! One load step on the coordinator: start the users on the workers, merge their intervals
+//! every tick, stop the step early when asked (interrupt) or when the target is unreachable,
+//! and assemble the step's results.
+
+use std::time::{Duration, SystemTime};
+
+use futures::future::join_all;
+use tokio::sync::oneshot;
+use tokio::time::Instant;
+
+use super::vu::{StepTiming, UserOrder};
+use super::worker::{Command, Worker};
+use super::{Observer, Progress, START_LEAD, StopHandle, flush, next_boundary, secs};
+use crate::error::RunError;
+use crate::metrics::recorder::Interval;
+use crate::metrics::samples::JtlWriter;
+use crate::metrics::step::StepAccumulator;
+use crate::plan::{ProfileKind, RunPlan, StepPlan, user_start_offset};
+use crate::results::model::{HealthReport, StepResult, StepStatus};
+use crate::results::rfc3339;
+
+/// What a step needs from the run.
+pub(super) struct StepContext<'a> {
+    pub(super) plan: &'a RunPlan,
+    pub(super) workers: &'a [Worker],
+    pub(super) run_start: Instant,
+    pub(super) stop: &'a StopHandle,
+    pub(super) samples: Option<&'a JtlWriter>,
+}
+
+/// A step that did not run because the target stayed down.
+pub(super) fn unavailable(
+    plan: &RunPlan,
+    step: &StepPlan,
+    run_start: Instant,
+    health: HealthReport,
+) -> StepResult {
+    let names = plan
+        .scenarios
+        .iter()
+        .map(|s| s.scenario.name().to_owned())
+        .collect();
+    let reason = format!(
+        "the target did not answer its health check within {:.0} s ({})",
+        health.waited_s,
+        health.first_error.as_deref().unwrap_or("no answer")
+    );
+    StepResult {
+        index: step.index,
+        started_at: rfc3339(SystemTime::now()),
+        offset_s: secs(run_start.elapsed()),
+        duration_s: 0.0,
+        measured_from_s: 0.0,
+        measured_s: 0.0,
+        status: StepStatus::TargetUnavailable,
+        status_reason: Some(reason),
+        health: Some(health),
+        scenarios: StepAccumulator::new(names).finish(&step.users, 0.0),
+    }
+}
+
+/// Runs one step to its end.
+pub(super) async fn run_step(
+    cx: &StepContext<'_>,
+    step: &StepPlan,
+    observer: &mut dyn Observer,
+    health: Option<HealthReport>,
+) -> Result<StepResult, RunError> {
+    let (plan, workers) = (cx.plan, cx.workers);
+    let started_wall = SystemTime::now();
+    let start = Instant::now() + START_LEAD;
+    let stop_at = start + step.stop_at;
+    let timing = StepTiming {
+        stop_at,
+        hard_stop: stop_at + plan.graceful_stop,
+        iterations: step.iterations,
+    };
+    let mut done = Vec::with_capacity(workers.len());
+    for (worker, users) in workers
+        .iter()
+        .zip(user_orders(plan, step, start, workers.len()))
+    {
+        let (reply, answer) = oneshot::channel();
+        worker.send(Command::StartStep {
+            timing,
+            users,
+            done: reply,
+        })?;
+        done.push(answer);
+    }
+    let mut all_done = std::pin::pin!(join_all(done));
+
+    let ramp_up = match plan.profile {
+        ProfileKind::Spike => Duration::ZERO,
+        ProfileKind::Ramp | ProfileKind::Stress => step.ramp_up,
+    };
+    let measure_from = start + ramp_up;
+    let in_ramp = |at: Instant| at <= measure_from && ramp_up > Duration::ZERO;
+    let names = plan
+        .scenarios
+        .iter()
+        .map(|s| s.scenario.name().to_owned())
+        .collect();
+    let mut acc = StepAccumulator::new(names);
+    let mut tick_start = start;
+    let mut next_tick = next_boundary(start, start, measure_from);
+    let (mut requests, mut failures) = (0, 0);
+    let mut stopped: Option<(StepStatus, Option<String>)> = None;
+    let finals = loop {
+        tokio::select! {
+            biased;
+            finals = &mut all_done => break finals,
+            () = tokio::time::sleep_until(next_tick) => {
+                let intervals = flush(workers).await?;
+                if stopped.is_none() {
+                    stopped = stop_reason(plan, cx.stop, &intervals);
+                    if stopped.is_some() {
+                        for worker in workers {
+                            worker.send(Command::StopStep)?;
+                        }
+                    }
+                }
+                for interval in intervals {
+                    absorb(&mut acc, interval, cx.samples);
+                }
+                let (tick_requests, tick_failures) = acc.tick_requests();
+                requests += tick_requests;
+                failures += tick_failures;
+                let width = next_tick - tick_start;
+                observer.tick(&Progress {
+                    step: step.index,
+                    elapsed: next_tick.saturating_duration_since(start),
+                    planned: step.stop_at.min(step.ramp_up + step.hold.max(Duration::from_secs(1))),
+                    active_users: acc.tick_active_users(),
+                    requests_per_s: tick_requests as f64 / width.as_secs_f64().max(1e-9),
+                    requests,
+                    failures,
+                });
+                acc.close_tick(secs(next_tick - cx.run_start), width.as_secs_f64(), in_ramp(next_tick));
+                tick_start = next_tick;
+                next_tick = next_boundary(start, next_tick, measure_from);
+            }
+        }
+    };
+    let end = Instant::now().max(start);
+    for interval in finals {
+        absorb(
+            &mut acc,
+            interval.map_err(|_| RunError::WorkerLost)?,
+            cx.samples,
+        );
+    }
+    if end > tick_start {
+        acc.close_tick(
+            secs(end - cx.run_start),
+            (end - tick_start).as_secs_f64(),
+            in_ramp(end),
+        );
+    }
+    let measured_from = measure_from.min(end);
+    let measured_s = secs(end - measured_from);
+    let (status, status_reason) = stopped.unwrap_or((StepStatus::Completed, None));
+    Ok(StepResult {
+        index: step.index,
+        started_at: rfc3339(started_wall),
+        offset_s: secs(start.saturating_duration_since(cx.run_start)),
+        duration_s: secs(end - start),
+        measured_from_s: secs(measured_from - start),
+        measured_s,
+        status,
+        status_reason,
+        health,
+        scenarios: acc.finish(&step.users, measured_s),
+    })
+}
+
+/// Spreads the step's users over the workers round-robin, each with its start time and seed.
+fn user_orders(
+    plan: &RunPlan,
+    step: &StepPlan,
+    start: Instant,
+    workers: usize,
+) -> Vec<Vec<UserOrder>> {
+    let mut orders: Vec<Vec<UserOrder>> = (0..workers).map(|_| Vec::new()).collect();
+    let mut next = 0;
+    for (scenario, &users) in step.users.iter().enumerate() {
+        let name = plan.scenarios[scenario].scenario.name();
+        for index in 0..users {
+            orders[next % workers].push(UserOrder {
+                scenario,
+                step: step.index as u32,
+                index: u64::from(index),
+                start: start + user_start_offset(index, users, step.ramp_up),
+                seed: crate::seed::user_seed(plan.seed, name, step.index, u64::from(index)),
+            });
+            next += 1;
+        }
+    }
+    orders
+}
+
+/// Why the step must stop now, if it must: an interrupt, or a scenario whose requests have
+/// failed to reach the target `abort_after_consecutive_errors` times in a row.
+fn stop_reason(
+    plan: &RunPlan,
+    stop: &StopHandle,
+    intervals: &[Interval],
+) -> Option<(StepStatus, Option<String>)> {
+    if stop.is_stopped() {
+        return Some((StepStatus::Interrupted, Some("interrupted".to_owned())));
+    }
+    for (scenario, planned) in plan.scenarios.iter().enumerate() {
+        let Some(limit) = planned.abort_after_consecutive_errors else {
+            continue;
+        };
+        let streak = intervals
+            .iter()
+            .filter_map(|i| i.consecutive_unreachable.get(scenario).copied())
+            .max()
+            .unwrap_or(0);
+        if streak >= limit {
+            let reason = format!(
+                "{}: {streak} requests in a row could not reach the target (abort_after_consecutive_errors = {limit})",
+                planned.scenario.name()
+            );
+            return Some((StepStatus::Aborted, Some(reason)));
+        }
+    }
+    None
+}
+
+fn absorb(acc: &mut StepAccumulator, mut interval: Interval, samples: Option<&JtlWriter>) {
+    if let Some(samples) = samples {
+        samples.send(std::mem::take(&mut interval.samples));
+    }
+    acc.add_interval(interval);
+}

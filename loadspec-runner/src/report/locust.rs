@@ -62,7 +62,11 @@ pub fn stats_csv(results: &RunResults) -> Result<String, csv::Error> {
                     ms(label.mean_ms),
                     ms(label.min_ms),
                     ms(label.max_ms),
-                    label.bytes_received.checked_div(label.count).unwrap_or(0).to_string(),
+                    label
+                        .bytes_received
+                        .checked_div(label.count)
+                        .unwrap_or(0)
+                        .to_string(),
                     format!("{:.3}", label.throughput_per_s),
                     format!("{:.3}", label.throughput_per_s * label.error_rate),
                 ];

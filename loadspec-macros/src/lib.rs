@@ -39,7 +39,13 @@ use proc_macro::TokenStream;
 /// - `name = "checkout_v2"`: the registered name (default: the function's name).
 /// - `ignore` or `ignore = true`: skipped unless ignored scenarios are asked for.
 /// - `hung_after = "30s"`: a transaction running longer is cancelled and counted as hung.
-/// - `request_timeout = "10s"`: timeout of each HTTP request.
+/// - `request_timeout = "10s"`: timeout of each HTTP request, body included.
+/// - `connect_timeout = "3s"`: timeout of establishing a connection (default 10 s).
+/// - `read_timeout = "5s"`: longest wait for the next bytes of a response (slow bodies).
+/// - `health = "/health"`: polled before each step until the target answers 2xx; a step whose
+///   target stays down is skipped and marked target-unavailable.
+/// - `abort_after_consecutive_errors = 50`: stop a step after that many requests in a row
+///   could not reach the target.
 /// - `criteria_file = "load/criteria.csv"`: a CSV criteria table, relative to the crate root
 ///   (the directory of its `Cargo.toml`; absolute paths are kept). It is read when the run is
 ///   planned, not at compile time, so it can be edited without recompiling; its rows add to

@@ -28,6 +28,10 @@ pub(crate) struct ScenarioArgs {
     pub(crate) ignore: Option<bool>,
     pub(crate) hung_after: Option<u64>,
     pub(crate) request_timeout: Option<u64>,
+    pub(crate) connect_timeout: Option<u64>,
+    pub(crate) read_timeout: Option<u64>,
+    pub(crate) health: Option<LitStr>,
+    pub(crate) abort_after_consecutive_errors: Option<u32>,
     /// `criteria_file = "..."` as written: relative to the crate root unless absolute.
     pub(crate) criteria_file: Option<LitStr>,
     pub(crate) abort_on_fail: Option<bool>,
@@ -142,6 +146,12 @@ impl ScenarioArgs {
             Key::Ignore => self.ignore = cx.ok(flag(key, &value)),
             Key::HungAfter => self.hung_after = cx.ok(positive_duration(key, &value)),
             Key::RequestTimeout => self.request_timeout = cx.ok(positive_duration(key, &value)),
+            Key::ConnectTimeout => self.connect_timeout = cx.ok(positive_duration(key, &value)),
+            Key::ReadTimeout => self.read_timeout = cx.ok(positive_duration(key, &value)),
+            Key::Health => self.health = cx.ok(health(&value)),
+            Key::AbortAfterConsecutiveErrors => {
+                self.abort_after_consecutive_errors = cx.ok(positive_u32(key, &value))
+            }
             Key::CriteriaFile => self.criteria_file = cx.ok(criteria_file(&value)),
             Key::AbortOnFail => self.abort_on_fail = cx.ok(flag(key, &value)),
             Key::Crate => self.krate = cx.ok(krate(&value)).unwrap_or_default(),
@@ -311,6 +321,32 @@ fn positive_duration(key: Key, value: &Expr) -> syn::Result<u64> {
 fn duration_range(key: Key, value: &Expr) -> syn::Result<(u64, u64)> {
     let text = lit::string(value).ok_or_else(|| wrong_shape(key, value))?;
     units::duration_range_nanos(text, &context(key))
+}
+
+fn health(value: &Expr) -> syn::Result<LitStr> {
+    let text = lit::string(value).ok_or_else(|| wrong_shape(Key::Health, value))?;
+    if !text.value().starts_with('/') {
+        return Err(syn::Error::new(
+            text.span(),
+            "`#[scenario]`: `health` must be a path starting with /, like `health = \"/health\"`",
+        ));
+    }
+    Ok(text.clone())
+}
+
+fn positive_u32(key: Key, value: &Expr) -> syn::Result<u32> {
+    let int = lit::int(value).ok_or_else(|| wrong_shape(key, value))?;
+    match lit::u32(int) {
+        Some(n) if n > 0 => Ok(n),
+        _ => Err(syn::Error::new(
+            int.span(),
+            format!(
+                "`#[scenario]`: `{}` must be a whole number from 1 to {}",
+                key.name(),
+                u32::MAX
+            ),
+        )),
+    }
 }
 
 fn iterations(value: &Expr) -> syn::Result<u32> {

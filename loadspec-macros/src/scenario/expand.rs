@@ -163,6 +163,15 @@ fn options(args: &ScenarioArgs, rows: &[Row], private: &TokenStream) -> TokenStr
     }
     calls.extend(nanos("hung_after_nanos", args.hung_after));
     calls.extend(nanos("request_timeout_nanos", args.request_timeout));
+    calls.extend(nanos("connect_timeout_nanos", args.connect_timeout));
+    calls.extend(nanos("read_timeout_nanos", args.read_timeout));
+    if let Some(path) = &args.health {
+        calls.push(quote!(.health(#path)));
+    }
+    if let Some(errors) = args.abort_after_consecutive_errors {
+        let errors = Literal::u32_unsuffixed(errors);
+        calls.push(quote!(.abort_after_consecutive_errors(#errors)));
+    }
     calls.extend(assertion::criteria(rows, private));
     if let Some(path) = &args.criteria_file {
         // Resolved against the user's crate root where the user's crate is compiled; the file

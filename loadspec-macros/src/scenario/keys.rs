@@ -15,6 +15,10 @@ pub(crate) enum Key {
     Ignore,
     HungAfter,
     RequestTimeout,
+    ConnectTimeout,
+    ReadTimeout,
+    Health,
+    AbortAfterConsecutiveErrors,
     CriteriaFile,
     AbortOnFail,
     Crate,
@@ -22,7 +26,7 @@ pub(crate) enum Key {
 
 impl Key {
     /// In the order the docs and the "expected one of" list present them.
-    pub(crate) const ALL: [Key; 15] = [
+    pub(crate) const ALL: [Key; 19] = [
         Key::Threads,
         Key::Profile,
         Key::RampUp,
@@ -35,6 +39,10 @@ impl Key {
         Key::Ignore,
         Key::HungAfter,
         Key::RequestTimeout,
+        Key::ConnectTimeout,
+        Key::ReadTimeout,
+        Key::Health,
+        Key::AbortAfterConsecutiveErrors,
         Key::CriteriaFile,
         Key::AbortOnFail,
         Key::Crate,
@@ -54,6 +62,10 @@ impl Key {
             Key::Ignore => "ignore",
             Key::HungAfter => "hung_after",
             Key::RequestTimeout => "request_timeout",
+            Key::ConnectTimeout => "connect_timeout",
+            Key::ReadTimeout => "read_timeout",
+            Key::Health => "health",
+            Key::AbortAfterConsecutiveErrors => "abort_after_consecutive_errors",
             Key::CriteriaFile => "criteria_file",
             Key::AbortOnFail => "abort_on_fail",
             Key::Crate => "crate",
@@ -75,6 +87,10 @@ impl Key {
             Key::Ignore => "ignore = true",
             Key::HungAfter => "hung_after = \"30s\"",
             Key::RequestTimeout => "request_timeout = \"10s\"",
+            Key::ConnectTimeout => "connect_timeout = \"3s\"",
+            Key::ReadTimeout => "read_timeout = \"5s\"",
+            Key::Health => "health = \"/health\"",
+            Key::AbortAfterConsecutiveErrors => "abort_after_consecutive_errors = 50",
             Key::CriteriaFile => "criteria_file = \"load/criteria.csv\"",
             Key::AbortOnFail => "abort_on_fail = true",
             Key::Crate => "crate = ::loadspec",
@@ -86,11 +102,16 @@ impl Key {
         match self {
             Key::Threads => "an array of user counts",
             Key::Profile => "\"spike\", \"ramp\" or \"stress\"",
-            Key::RampUp | Key::Hold | Key::Cooldown | Key::HungAfter | Key::RequestTimeout => {
-                "a duration string"
-            }
+            Key::RampUp
+            | Key::Hold
+            | Key::Cooldown
+            | Key::HungAfter
+            | Key::RequestTimeout
+            | Key::ConnectTimeout
+            | Key::ReadTimeout => "a duration string",
             Key::ThinkTime => "a duration range string or a duration string",
-            Key::Iterations => "a positive integer",
+            Key::Iterations | Key::AbortAfterConsecutiveErrors => "a positive integer",
+            Key::Health => "a path string starting with /",
             Key::Tags => "an array of string literals",
             Key::Name => "a string literal",
             Key::Ignore | Key::AbortOnFail => "`true` or `false` (or written alone)",

@@ -13,6 +13,7 @@ pub mod engine;
 pub mod error;
 pub mod harness;
 pub mod metrics;
+pub mod monitor;
 pub mod plan;
 pub mod registry;
 pub mod report;

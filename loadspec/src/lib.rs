@@ -9,7 +9,7 @@ pub use loadspec_runner::{
 };
 pub use loadspec_runner::{Harness, main, rand};
 pub use loadspec_runner::{
-    compare, console, criteria, engine, harness, metrics, plan, report, results,
+    compare, console, criteria, engine, harness, metrics, monitor, plan, registry, report, results,
 };
 
 /// The names a scenario file needs: `use loadspec::prelude::*;`.

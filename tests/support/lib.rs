@@ -49,6 +49,8 @@ impl TestServer {
     /// - `GET /whoami` → 200 with the `sid` cookie value, 401 without it
     /// - `GET /concurrency/{ms}` → holds `ms` ms while counting requests in flight
     /// - `GET /never` → never answers
+    /// - `GET /timed` → 200 with `Server-Timing: db;dur=12.5, app;dur=20`
+    /// - `GET /metrics` → Prometheus text with `test_requests_total` and `test_in_flight`
     pub fn start() -> std::io::Result<Self> {
         let counters = Arc::new(Counters::default());
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
@@ -115,6 +117,8 @@ fn router(counters: Arc<Counters>) -> Router {
         .route("/whoami", get(whoami))
         .route("/concurrency/{ms}", get(concurrency))
         .route("/never", get(std::future::pending::<&'static str>))
+        .route("/timed", get(timed))
+        .route("/metrics", get(metrics))
         .with_state(counters)
 }
 
@@ -169,6 +173,21 @@ async fn whoami(headers: HeaderMap) -> impl IntoResponse {
         Some(sid) => (StatusCode::OK, sid.to_owned()),
         None => (StatusCode::UNAUTHORIZED, "no session".to_owned()),
     }
+}
+
+async fn timed() -> impl IntoResponse {
+    (
+        [("server-timing", "db;dur=12.5, app;desc=\"handler\";dur=20")],
+        "ok",
+    )
+}
+
+async fn metrics(State(c): State<Arc<Counters>>) -> String {
+    let requests = c.requests.load(Ordering::Relaxed);
+    format!(
+        "# TYPE test_requests_total counter\ntest_requests_total{{route=\"delay\"}} {requests}\ntest_in_flight {}\nother_series 1\n",
+        c.in_flight.load(Ordering::Relaxed)
+    )
 }
 
 async fn concurrency(State(c): State<Arc<Counters>>, Path(ms): Path<u64>) -> &'static str {

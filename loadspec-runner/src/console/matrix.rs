@@ -10,7 +10,8 @@ pub fn criteria_matrix(report: &CriteriaReport) -> String {
         "target".to_owned(),
         "threshold".to_owned(),
     ];
-    header.extend(report.steps.iter().map(|s| format!("{} thr", s.users)));
+    // A star marks steps where the generator was the limit: their verdicts are unreliable.
+    header.extend(report.steps.iter().map(|s| format!("{} thr{}", s.users, if s.unreliable { "*" } else { "" })));
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
     let mut table = Table::new(&header);
     for row in &report.rows {
@@ -30,8 +31,13 @@ pub fn criteria_matrix(report: &CriteriaReport) -> String {
     let mut verdicts = vec!["step verdict".to_owned(), String::new(), String::new()];
     verdicts.extend(report.steps.iter().map(|s| mark(s.verdict).to_owned()));
     table.row(verdicts);
+    let footnote = if report.steps.iter().any(|s| s.unreliable) {
+        "  * generator-bound step: loadspec itself was the limit, its verdicts are unreliable\n"
+    } else {
+        ""
+    };
     format!(
-        "  criteria: {}\n{}  capacity: {}\n",
+        "  criteria: {}\n{}{footnote}  capacity: {}\n",
         mark(report.verdict),
         table.render("    "),
         report.capacity.summary

@@ -97,9 +97,13 @@ impl Observer for Console {
     }
 }
 
-/// The end-of-step table: per scenario, its transactions, request labels and total.
+/// The end-of-step table: per scenario, its transactions, request labels and total; then the
+/// machine's usage and the generator's health.
 pub fn step_table(step: &StepResult) -> String {
     let mut out = String::new();
+    if let Some(reason) = &step.status_reason {
+        out.push_str(&format!("  {:?}: {reason}\n", step.status));
+    }
     for s in &step.scenarios {
         let it = &s.iterations;
         out.push_str(&format!(
@@ -140,6 +144,35 @@ pub fn step_table(step: &StepResult) -> String {
                 ));
             }
         }
+    }
+    out.push_str(&machine_line(step));
+    out
+}
+
+/// One line on this machine and the generator during the step, with a warning when the
+/// generator was the limit.
+fn machine_line(step: &StepResult) -> String {
+    let mut out = String::new();
+    let samples = &step.system;
+    if !samples.is_empty() {
+        let mean = |f: fn(&crate::results::model::SystemSample) -> f64| samples.iter().map(f).sum::<f64>() / samples.len() as f64;
+        let used = samples.iter().map(|s| s.mem_used).max().unwrap_or(0) as f64 / (1u64 << 30) as f64;
+        out.push_str(&format!(
+            "  machine: cpu {:.0}% busy ({:.0}% iowait) · loadspec workers {:.0}% of a core · memory {used:.1} GiB used",
+            100.0 - mean(|s| s.cpu_idle),
+            mean(|s| s.cpu_iowait),
+            mean(|s| s.generator_cpu),
+        ));
+        if let Some(g) = &step.generator {
+            out.push_str(&format!(" · timer lag p99 {:.1} ms", g.lag_p99_ms));
+        }
+        out.push('\n');
+    }
+    if let Some(g) = step.generator.as_ref().filter(|g| g.bound) {
+        out.push_str(&format!(
+            "  ! GENERATOR-BOUND: {}; this step measured loadspec as much as the target, its verdicts are unreliable\n",
+            g.reasons.join("; ")
+        ));
     }
     out
 }

@@ -104,6 +104,9 @@ pub struct StepVerdict {
     pub users: u32,
     /// The worst verdict of its cells.
     pub verdict: Verdict,
+    /// The generator was the limit during the step: its verdicts are unreliable.
+    #[serde(default)]
+    pub unreliable: bool,
 }
 
 /// Where the system stops meeting its criteria, walking the steps by increasing load.
@@ -183,6 +186,7 @@ pub fn evaluate_steps(
                 .map(|c| c.verdict)
                 .max()
                 .unwrap_or(Verdict::Pass),
+            unreliable: step.generator.as_ref().is_some_and(|g| g.bound),
         })
         .collect();
     let capacity = capacity(&step_verdicts, &rows);

@@ -5,6 +5,8 @@ mod step;
 mod vu;
 mod worker;
 
+pub use self::worker::WORKER_THREAD_PREFIX;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -18,6 +20,7 @@ use self::worker::{Command, Worker};
 use crate::error::RunError;
 use crate::metrics::recorder::Interval;
 use crate::metrics::samples::JtlWriter;
+use crate::monitor::Monitor;
 use crate::plan::{RunPlan, StepPlan};
 use crate::results;
 use crate::results::model::{RunResults, RunStatus, StepResult};
@@ -175,6 +178,8 @@ async fn coordinate(
         .no_proxy()
         .build()
         .map_err(RunError::HttpClient)?;
+    let (mut monitor, monitor_off) = Monitor::new(&plan.monitor);
+    let mut warnings: Vec<String> = monitor_off.into_iter().collect();
     let mut steps = Vec::with_capacity(plan.steps.len());
     for step in &plan.steps {
         if stop.is_stopped() {
@@ -189,7 +194,7 @@ async fn coordinate(
         observer.step_started(plan, step);
         let result = match health {
             Some(report) if !report.healthy => step::unavailable(plan, step, run_start, report),
-            health => step::run_step(&cx, step, observer, health).await?,
+            health => step::run_step(&cx, step, observer, &mut monitor, health).await?,
         };
         observer.step_finished(plan, &result);
         steps.push(result);
@@ -218,14 +223,22 @@ async fn coordinate(
         ),
         (None, false) => (RunStatus::Completed, None),
     };
-    Ok(results::assemble(
+    if monitor.scrape_failures() > 0 {
+        warnings.push(format!(
+            "{} scrapes of the target's metrics failed",
+            monitor.scrape_failures()
+        ));
+    }
+    let mut results = results::assemble(
         plan,
         started_wall,
         run_start.elapsed(),
         status,
         reason,
         steps,
-    ))
+    );
+    results.run.warnings.extend(warnings);
+    Ok(results)
 }
 
 /// Asks every worker for its interval.

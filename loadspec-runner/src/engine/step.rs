@@ -12,9 +12,11 @@ use super::vu::{StepTiming, UserOrder};
 use super::worker::{Command, Worker};
 use super::{Observer, Progress, START_LEAD, StopHandle, flush, next_boundary, secs};
 use crate::error::RunError;
+use crate::metrics::histogram::{self, LatencyHistogram};
 use crate::metrics::recorder::Interval;
 use crate::metrics::samples::JtlWriter;
 use crate::metrics::step::StepAccumulator;
+use crate::monitor::Monitor;
 use crate::plan::{ProfileKind, RunPlan, StepPlan, user_start_offset};
 use crate::results::model::{HealthReport, StepResult, StepStatus};
 use crate::results::rfc3339;
@@ -55,6 +57,9 @@ pub(super) fn unavailable(
         status: StepStatus::TargetUnavailable,
         status_reason: Some(reason),
         health: Some(health),
+        generator: None,
+        system: Vec::new(),
+        target_metrics: Vec::new(),
         scenarios: StepAccumulator::new(names).finish(&step.users, 0.0),
     }
 }
@@ -64,6 +69,7 @@ pub(super) async fn run_step(
     cx: &StepContext<'_>,
     step: &StepPlan,
     observer: &mut dyn Observer,
+    monitor: &mut Monitor,
     health: Option<HealthReport>,
 ) -> Result<StepResult, RunError> {
     let (plan, workers) = (cx.plan, cx.workers);
@@ -105,6 +111,9 @@ pub(super) async fn run_step(
     let mut tick_start = start;
     let mut next_tick = next_boundary(start, start, measure_from);
     let (mut requests, mut failures) = (0, 0);
+    let mut system = Vec::new();
+    let mut target_metrics = Vec::new();
+    let mut lag = histogram::new_histogram();
     let mut stopped: Option<(StepStatus, Option<String>)> = None;
     let finals = loop {
         tokio::select! {
@@ -121,8 +130,10 @@ pub(super) async fn run_step(
                     }
                 }
                 for interval in intervals {
-                    absorb(&mut acc, interval, cx.samples);
+                    absorb(&mut acc, &mut lag, interval, cx.samples);
                 }
+                system.extend(monitor.tick(next_tick, secs(next_tick - cx.run_start)));
+                target_metrics.extend(monitor.scraped());
                 let (tick_requests, tick_failures) = acc.tick_requests();
                 requests += tick_requests;
                 failures += tick_failures;
@@ -146,6 +157,7 @@ pub(super) async fn run_step(
     for interval in finals {
         absorb(
             &mut acc,
+            &mut lag,
             interval.map_err(|_| RunError::WorkerLost)?,
             cx.samples,
         );
@@ -160,6 +172,11 @@ pub(super) async fn run_step(
     let measured_from = measure_from.min(end);
     let measured_s = secs(end - measured_from);
     let (status, status_reason) = stopped.unwrap_or((StepStatus::Completed, None));
+    target_metrics.extend(monitor.scraped());
+    let cores = plan
+        .workers
+        .min(std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let generator = Some(crate::monitor::guard::judge(&system, &lag, cores));
     Ok(StepResult {
         index: step.index,
         started_at: rfc3339(started_wall),
@@ -170,6 +187,9 @@ pub(super) async fn run_step(
         status,
         status_reason,
         health,
+        generator,
+        system,
+        target_metrics,
         scenarios: acc.finish(&step.users, measured_s),
     })
 }
@@ -229,7 +249,16 @@ fn stop_reason(
     None
 }
 
-fn absorb(acc: &mut StepAccumulator, mut interval: Interval, samples: Option<&JtlWriter>) {
+fn absorb(
+    acc: &mut StepAccumulator,
+    lag: &mut LatencyHistogram,
+    mut interval: Interval,
+    samples: Option<&JtlWriter>,
+) {
+    if let Some(worker_lag) = interval.lag.take() {
+        // Same bounds on both sides: `add` cannot fail.
+        let _ = lag.add(&worker_lag);
+    }
     if let Some(samples) = samples {
         samples.send(std::mem::take(&mut interval.samples));
     }

@@ -99,6 +99,7 @@ pub(crate) async fn run_user(
                 error,
                 requests: 0,
                 bytes_received: 0,
+                server_timing: &[],
             },
         );
         user.iteration += 1;

@@ -16,7 +16,9 @@ use crate::metrics::recorder::{Interval, Recorder};
 use crate::plan::RunPlan;
 use crate::user::UserContext;
 
-const THREAD_PREFIX: &str = "loadspec-worker-";
+/// Names of the worker threads: `loadspec-worker-<n>`.
+pub const WORKER_THREAD_PREFIX: &str = "loadspec-worker-";
+const THREAD_PREFIX: &str = WORKER_THREAD_PREFIX;
 
 /// What the coordinator asks of a worker.
 pub(crate) enum Command {
@@ -90,6 +92,23 @@ impl Drop for Worker {
     }
 }
 
+/// How often the lag probe's timer is due.
+const LAG_PROBE: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Measures scheduling lag: how late a timer due every [`LAG_PROBE`] fires. A worker busy with
+/// users (or blocked by a scenario doing synchronous work) fires it late.
+async fn probe_lag(recorder: Rc<RefCell<Recorder>>) {
+    let mut due = tokio::time::Instant::now() + LAG_PROBE;
+    loop {
+        tokio::time::sleep_until(due).await;
+        let now = tokio::time::Instant::now();
+        recorder
+            .borrow_mut()
+            .record_lag(now.saturating_duration_since(due).as_micros() as u64);
+        due = (due + LAG_PROBE).max(now + LAG_PROBE / 2);
+    }
+}
+
 /// Prints the first panic on a worker thread and keeps the rest quiet: a scenario that panics
 /// on every iteration would otherwise flood the console, and every panic is already counted,
 /// with its message, in the results.
@@ -155,6 +174,7 @@ async fn serve(
             })
         })
         .collect();
+    tokio::task::spawn_local(probe_lag(Rc::clone(&recorder)));
     // Each step has its own stop signal, so stopping one step never leaks into the next.
     let mut stop_step: Option<watch::Sender<bool>> = None;
     while let Some(command) = commands.recv().await {

@@ -100,6 +100,26 @@ pub(crate) struct Cli {
     #[arg(long)]
     pub(crate) no_redact: bool,
 
+    /// How often this machine is sampled during steps (default 1s; 0s turns it off)
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub(crate) monitor_interval: Option<Duration>,
+
+    /// A Prometheus endpoint of the target to scrape, e.g. http://127.0.0.1:9100/metrics
+    #[arg(long, value_name = "URL", value_parser = url)]
+    pub(crate) scrape: Option<String>,
+
+    /// Series to keep from the scrape, comma-separated (default: all, up to 200)
+    #[arg(long, value_name = "LIST")]
+    pub(crate) scrape_series: Option<String>,
+
+    /// How often to scrape (default 5s)
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub(crate) scrape_interval: Option<Duration>,
+
+    /// Fail the run when a step was generator-bound (its numbers measured loadspec itself)
+    #[arg(long)]
+    pub(crate) fail_on_saturation: bool,
+
     /// Worker threads driving the users (default: one per core)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub(crate) workers: Option<u32>,
@@ -122,6 +142,10 @@ fn samples(text: &str) -> Result<bool, String> {
 fn health_path(text: &str) -> Result<String, String> {
     crate::plan::overrides::parse_health_path(text)
         .map_err(|expected| format!("expected {expected}"))
+}
+
+fn url(text: &str) -> Result<String, String> {
+    crate::plan::resolve::validate_url(text).map_err(|expected| format!("expected {expected}"))
 }
 
 fn profile(text: &str) -> Result<ProfileKind, String> {
@@ -159,6 +183,13 @@ impl Cli {
             on_unhealthy: self.on_unhealthy.clone(),
             allow_remote_load: self.allow_remote_load.then_some(true),
             redact: self.no_redact.then_some(false),
+            monitor_interval: self.monitor_interval,
+            scrape: self.scrape.clone(),
+            scrape_series: self
+                .scrape_series
+                .as_deref()
+                .map(crate::plan::overrides::parse_list),
+            scrape_interval: self.scrape_interval,
         }
     }
 }

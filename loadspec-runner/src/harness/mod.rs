@@ -181,7 +181,7 @@ impl Harness {
                 Err(e) => return config_error(&e),
             }
         }
-        let fail_on_warn = cli.fail_on == "warn";
+        let policy = Policy { fail_on_warn: cli.fail_on == "warn", fail_on_saturation: cli.fail_on_saturation };
         let outcomes = Arc::new(Mutex::new(Vec::new()));
         let hook: Arc<Option<ResultsHook>> = Arc::new(self.on_results);
         let trials = plans
@@ -191,7 +191,7 @@ impl Harness {
                 let hook = Arc::clone(&hook);
                 Trial::test(group.name, move || {
                     let (outcome, result) =
-                        run_trial(&plan, fail_on_warn, hook.as_ref().as_deref());
+                        run_trial(&plan, policy, hook.as_ref().as_deref());
                     if let Ok(mut all) = outcomes.lock() {
                         all.push(outcome);
                     }
@@ -226,9 +226,16 @@ fn config_error(error: &dyn std::error::Error) -> ExitCode {
     ExitCode::from(exit_code::CONFIG)
 }
 
+/// What fails a full run besides failed criteria.
+#[derive(Debug, Clone, Copy)]
+struct Policy {
+    fail_on_warn: bool,
+    fail_on_saturation: bool,
+}
+
 fn run_trial(
     plan: &RunPlan,
-    fail_on_warn: bool,
+    policy: Policy,
     hook: Option<&(dyn Fn(&RunResults) + Send + Sync)>,
 ) -> (Outcome, Result<(), Failed>) {
     match execute(plan) {
@@ -238,7 +245,7 @@ fn run_trial(
             if let Some(hook) = hook {
                 hook(&run.results);
             }
-            verdict(&run.results, fail_on_warn)
+            verdict(&run.results, policy)
         }
     }
 }
@@ -307,6 +314,9 @@ pub fn execute(plan: &RunPlan) -> Result<WrittenRun, RunError> {
         "stats_history.csv",
         &report::history_csv(&results).map_err(csv_error)?,
     )?;
+    for (name, text) in report::system_csvs(&results).map_err(csv_error)? {
+        write(&name, &text)?;
+    }
     if let Some(judged) = &results.criteria {
         write("junit.xml", &report::junit_xml(&results, judged, false))?;
     }
@@ -402,7 +412,7 @@ impl engine::Observer for Judge {
 
 /// A smoke run fails when any iteration failed; a full run fails when a criterion failed (or
 /// warned, with `--fail-on warn`) or the run was interrupted.
-fn verdict(results: &RunResults, fail_on_warn: bool) -> (Outcome, Result<(), Failed>) {
+fn verdict(results: &RunResults, policy: Policy) -> (Outcome, Result<(), Failed>) {
     if results.run.status == RunStatus::Interrupted {
         return (
             Outcome::Interrupted,
@@ -441,11 +451,20 @@ fn verdict(results: &RunResults, fail_on_warn: bool) -> (Outcome, Result<(), Fai
         }
         return (Outcome::Passed, Ok(()));
     }
+    let bound: Vec<String> = results
+        .steps
+        .iter()
+        .filter(|s| s.generator.as_ref().is_some_and(|g| g.bound))
+        .map(|s| format!("step {} ({} users)", s.index + 1, s.scenarios.iter().map(|x| x.users).sum::<u32>()))
+        .collect();
+    if policy.fail_on_saturation && !bound.is_empty() {
+        let message = format!("the generator was the limit in {}: rerun with more workers or machines", bound.join(", "));
+        return (Outcome::Failed, Err(Failed::from(message)));
+    }
     let Some(report) = &results.criteria else {
         return (Outcome::Passed, Ok(()));
     };
-    let failing =
-        report.verdict == Verdict::Fail || (fail_on_warn && report.verdict == Verdict::Warn);
+    let failing = report.verdict == Verdict::Fail || (policy.fail_on_warn && report.verdict == Verdict::Warn);
     if failing {
         let mut message = format!(
             "criteria {}: {}\n",

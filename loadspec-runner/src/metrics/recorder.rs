@@ -32,6 +32,8 @@ pub(crate) struct Interval {
     pub(crate) samples: Vec<SampleRow>,
     /// Per scenario: requests in a row, up to now, that could not reach the target.
     pub(crate) consecutive_unreachable: Vec<u32>,
+    /// How late the worker's probe timer fired (µs): scheduling lag.
+    pub(crate) lag: Option<super::histogram::LatencyHistogram>,
 }
 
 #[derive(Debug)]
@@ -42,6 +44,8 @@ pub(crate) struct Recorder {
     active_users: Vec<u32>,
     interrupted: Vec<u64>,
     consecutive_unreachable: Vec<u32>,
+    /// Created on the first lag measurement: recorders in tests never need one.
+    lag: Option<super::histogram::LatencyHistogram>,
     /// `Some` when the per-sample log is on.
     samples: Option<Vec<SampleRow>>,
     /// Reused buffer for request-label templating.
@@ -56,6 +60,7 @@ impl Recorder {
             active_users: vec![0; scenarios],
             interrupted: vec![0; scenarios],
             consecutive_unreachable: vec![0; scenarios],
+            lag: None,
             samples: sampling.then(Vec::new),
             scratch: String::with_capacity(128),
         }
@@ -113,6 +118,12 @@ impl Recorder {
         (self.active_users[scenario], self.active_users.iter().sum())
     }
 
+    /// Records how late the worker's probe timer fired.
+    pub(crate) fn record_lag(&mut self, micros: u64) {
+        let lag = self.lag.get_or_insert_with(super::histogram::new_histogram);
+        super::histogram::record(lag, micros);
+    }
+
     /// Counts a request that could not reach the target, or resets the count on any answer.
     pub(crate) fn reachability(&mut self, scenario: usize, unreachable: bool) {
         let streak = &mut self.consecutive_unreachable[scenario];
@@ -161,6 +172,11 @@ impl Recorder {
             interrupted,
             samples,
             consecutive_unreachable: self.consecutive_unreachable.clone(),
+            lag: self
+                .lag
+                .as_mut()
+                .filter(|lag| !lag.is_empty())
+                .map(|lag| std::mem::replace(lag, hdrhistogram::Histogram::new_from(lag))),
         }
     }
 }
@@ -192,6 +208,7 @@ mod tests {
             error: None,
             requests: 0,
             bytes_received: 0,
+            server_timing: &[],
         };
         r.record(a, &sample);
         let interval = r.take_interval();

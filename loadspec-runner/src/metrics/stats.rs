@@ -23,6 +23,8 @@ pub(crate) struct Sample<'a> {
     /// Requests issued inside a transaction (0 for requests).
     pub(crate) requests: u32,
     pub(crate) bytes_received: u64,
+    /// Server-Timing entries of the response (or summed over a transaction's responses).
+    pub(crate) server_timing: &'a [(&'a str, f64)],
 }
 
 /// Failures of one kind, with the first message seen as an example.
@@ -31,6 +33,14 @@ pub(crate) struct ErrorCount {
     pub(crate) kind: ErrorKind,
     pub(crate) count: u64,
     pub(crate) sample: String,
+}
+
+/// The sum of one Server-Timing entry over samples.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ServerTiming {
+    pub(crate) name: std::sync::Arc<str>,
+    pub(crate) total_ms: f64,
+    pub(crate) count: u64,
 }
 
 /// Longest example message kept per error kind; bodies can be large.
@@ -49,6 +59,7 @@ pub(crate) struct LabelStats {
     /// (status, count), few entries: a linear scan beats hashing.
     pub(crate) statuses: Vec<(u16, u64)>,
     pub(crate) errors: Vec<ErrorCount>,
+    pub(crate) server_timing: Vec<ServerTiming>,
 }
 
 impl LabelStats {
@@ -69,6 +80,7 @@ impl LabelStats {
             bytes_received: 0,
             statuses: Vec::new(),
             errors: Vec::new(),
+            server_timing: Vec::new(),
         }
     }
 
@@ -90,6 +102,9 @@ impl LabelStats {
         if let Some((kind, message)) = sample.error {
             self.failures += 1;
             self.add_error(kind, 1, message);
+        }
+        for &(name, ms) in sample.server_timing {
+            self.add_server_timing(name, ms, 1);
         }
     }
 
@@ -119,6 +134,9 @@ impl LabelStats {
         for error in &other.errors {
             self.add_error(error.kind, error.count, &error.sample);
         }
+        for timing in &other.server_timing {
+            self.add_server_timing(&timing.name, timing.total_ms, timing.count);
+        }
     }
 
     /// Moves the accumulated stats out, leaving empty stats behind.
@@ -138,12 +156,27 @@ impl LabelStats {
         self.bytes_received = 0;
         self.statuses.clear();
         self.errors.clear();
+        self.server_timing.clear();
     }
 
     fn add_status(&mut self, status: u16, count: u64) {
         match self.statuses.iter_mut().find(|(s, _)| *s == status) {
             Some(entry) => entry.1 += count,
             None => self.statuses.push((status, count)),
+        }
+    }
+
+    fn add_server_timing(&mut self, name: &str, ms: f64, count: u64) {
+        match self.server_timing.iter_mut().find(|t| &*t.name == name) {
+            Some(entry) => {
+                entry.total_ms += ms;
+                entry.count += count;
+            }
+            None => self.server_timing.push(ServerTiming {
+                name: name.into(),
+                total_ms: ms,
+                count,
+            }),
         }
     }
 
@@ -181,6 +214,7 @@ mod tests {
             error: None,
             requests: 0,
             bytes_received: 10,
+            server_timing: &[],
         }
     }
 

@@ -7,7 +7,8 @@ use super::histogram::{self, LatencyHistogram};
 use super::recorder::{Interval, LabelKey};
 use super::stats::{LabelKind, LabelStats};
 use crate::results::model::{
-    ErrorSummary, LabelSummary, ScenarioStepResult, TimePoint, TransactionPoint,
+    ErrorSummary, LabelSummary, ScenarioStepResult, ServerTimingSummary, TimePoint,
+    TransactionPoint,
 };
 
 /// Accumulates one step of one run.
@@ -259,6 +260,17 @@ pub(crate) fn summarize(label: &str, stats: &LabelStats, measured_s: f64) -> Lab
         requests_per_transaction: (stats.requests > 0)
             .then(|| stats.requests as f64 / count.max(1) as f64),
         bytes_received: stats.bytes_received,
+        server_timing: stats
+            .server_timing
+            .iter()
+            .map(|t| {
+                let summary = ServerTimingSummary {
+                    mean_ms: t.total_ms / t.count.max(1) as f64,
+                    count: t.count,
+                };
+                (t.name.to_string(), summary)
+            })
+            .collect(),
         histogram: histogram::encode(h),
     }
 }

@@ -3,7 +3,7 @@
 
 pub(crate) mod overrides;
 mod profile;
-mod resolve;
+pub(crate) mod resolve;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -45,6 +45,10 @@ pub mod defaults {
     /// Above this many users per step, a target that is not loopback needs
     /// `--allow-remote-load`: a typo in `threads` must not take down production.
     pub const REMOTE_USERS_LIMIT: u32 = 50;
+    /// How often this machine is sampled during steps.
+    pub const MONITOR_INTERVAL: Duration = Duration::from_secs(1);
+    /// How often the target's Prometheus endpoint is scraped.
+    pub const SCRAPE_INTERVAL: Duration = Duration::from_secs(5);
     /// Time in-flight requests get to finish after Ctrl-C.
     pub const INTERRUPT_GRACE: Duration = Duration::from_secs(2);
 }
@@ -100,6 +104,8 @@ pub struct RunPlan {
     pub health: Option<HealthGate>,
     /// Whether secrets are masked in error samples and logs (on unless `--no-redact`).
     pub redact: bool,
+    /// System sampling and target scraping.
+    pub monitor: crate::monitor::MonitorConfig,
 }
 
 /// Before each step, wait until the target answers 2xx on `path`; run `on_unhealthy` once per

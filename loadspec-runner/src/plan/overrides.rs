@@ -49,6 +49,14 @@ pub struct Overrides {
     pub allow_remote_load: Option<bool>,
     /// Mask secrets in error samples and logs (default on).
     pub redact: Option<bool>,
+    /// How often this machine is sampled (`0s`: not at all).
+    pub monitor_interval: Option<Duration>,
+    /// A Prometheus endpoint of the target to scrape.
+    pub scrape: Option<String>,
+    /// Series to keep from it.
+    pub scrape_series: Option<Vec<String>>,
+    /// How often to scrape it.
+    pub scrape_interval: Option<Duration>,
 }
 
 /// Every environment variable loadspec reads, with what it sets.
@@ -148,6 +156,17 @@ impl Overrides {
         if let Some((name, v)) = get("LOADSPEC_REDACT") {
             o.redact = Some(parse_switch(&v).map_err(|e| ConfigError::invalid(name, &v, e))?);
         }
+        o.monitor_interval = env_duration(&get, "LOADSPEC_MONITOR_INTERVAL")?;
+        if let Some((name, v)) = get("LOADSPEC_SCRAPE") {
+            o.scrape = Some(
+                crate::plan::resolve::validate_url(&v)
+                    .map_err(|e| ConfigError::invalid(name, &v, &e))?,
+            );
+        }
+        if let Some((_, v)) = get("LOADSPEC_SCRAPE_SERIES") {
+            o.scrape_series = Some(parse_list(&v));
+        }
+        o.scrape_interval = env_duration(&get, "LOADSPEC_SCRAPE_INTERVAL")?;
         if let Some((_, v)) = get("LOADSPEC_CRITERIA") {
             o.criteria_file = Some(PathBuf::from(v));
         }
@@ -180,6 +199,10 @@ impl Overrides {
             on_unhealthy: higher.on_unhealthy.or(self.on_unhealthy),
             allow_remote_load: higher.allow_remote_load.or(self.allow_remote_load),
             redact: higher.redact.or(self.redact),
+            monitor_interval: higher.monitor_interval.or(self.monitor_interval),
+            scrape: higher.scrape.or(self.scrape),
+            scrape_series: higher.scrape_series.or(self.scrape_series),
+            scrape_interval: higher.scrape_interval.or(self.scrape_interval),
         }
     }
 }
@@ -191,6 +214,15 @@ fn env_duration(
     get(name)
         .map(|(name, v)| loadspec_units::duration(&v).map_err(|e| ConfigError::unit(name, e)))
         .transpose()
+}
+
+/// Splits a comma-separated list, dropping empty items.
+pub(crate) fn parse_list(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Parses a health-check path: it must start with `/`.

@@ -181,6 +181,25 @@ pub fn resolve(scenarios: &[Scenario], overrides: &Overrides) -> Result<RunPlan,
             .then(|| PathBuf::from(SAMPLE_LOG)),
         health: health_gate(scenarios, overrides)?,
         redact: overrides.redact.unwrap_or(true),
+        monitor: crate::monitor::MonitorConfig {
+            interval: Some(
+                overrides
+                    .monitor_interval
+                    .unwrap_or(defaults::MONITOR_INTERVAL),
+            )
+            .filter(|i| !i.is_zero()),
+            scrape: overrides
+                .scrape
+                .clone()
+                .map(|url| crate::monitor::ScrapeConfig {
+                    url,
+                    series: overrides.scrape_series.clone().unwrap_or_default(),
+                    interval: overrides
+                        .scrape_interval
+                        .unwrap_or(defaults::SCRAPE_INTERVAL)
+                        .max(Duration::from_millis(100)),
+                }),
+        },
     })
 }
 
@@ -309,6 +328,15 @@ fn validate_threads(scenario: &str, threads: &[u32]) -> Result<(), ConfigError> 
         }
     }
     Ok(())
+}
+
+/// Checks that `text` is an http(s) URL (a query is allowed).
+pub(crate) fn validate_url(text: &str) -> Result<String, String> {
+    let url = url::Url::parse(text.trim()).map_err(|e| format!("an http(s) URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err("an http(s) URL with a host".into());
+    }
+    Ok(url.to_string())
 }
 
 /// Checks that `text` is an http(s) base URL and returns it without a trailing slash.

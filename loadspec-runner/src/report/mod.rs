@@ -4,7 +4,9 @@
 mod junit;
 mod locust;
 mod markdown;
+mod system_csv;
 
 pub use self::junit::junit_xml;
 pub use self::locust::{history_csv, stats_csv};
 pub use self::markdown::markdown_summary;
+pub use self::system_csv::system_csvs;

@@ -173,8 +173,95 @@ pub struct StepResult {
     /// The health gate before the step, when one is configured.
     #[serde(default)]
     pub health: Option<HealthReport>,
+    /// Whether the load generator itself was the limit during the step.
+    #[serde(default)]
+    pub generator: Option<GeneratorHealth>,
+    /// This machine's usage, one sample per monitor interval (what dstat showed).
+    #[serde(default)]
+    pub system: Vec<SystemSample>,
+    /// Series scraped from the target's Prometheus endpoint.
+    #[serde(default)]
+    pub target_metrics: Vec<TargetSample>,
     /// Per scenario.
     pub scenarios: Vec<ScenarioStepResult>,
+}
+
+/// Whether the load generator could keep up during a step. A generator-bound step measured the
+/// generator as much as the target: its verdicts are unreliable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GeneratorHealth {
+    /// The loadspec process's CPU time as a share of the cores it may use, mean over the step.
+    pub cpu_share_mean: f64,
+    /// The same, highest sample.
+    pub cpu_share_max: f64,
+    /// How late the workers' timers fired, 99th percentile (scheduling lag).
+    pub lag_p99_ms: f64,
+    /// Latest timer.
+    pub lag_max_ms: f64,
+    /// Whether a limit was exceeded.
+    pub bound: bool,
+    /// Which limits, for people.
+    pub reasons: Vec<String>,
+}
+
+/// This machine at one moment of a step (rates over the interval before it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SystemSample {
+    /// Seconds from the run's start.
+    pub t_s: f64,
+    /// CPU time shares of all cores, in percent: user (with nice), system (with irq), iowait,
+    /// idle.
+    pub cpu_user: f64,
+    /// See `cpu_user`.
+    pub cpu_system: f64,
+    /// See `cpu_user`.
+    pub cpu_iowait: f64,
+    /// See `cpu_user`.
+    pub cpu_idle: f64,
+    /// Busy percent of each core.
+    pub cpu_per_core: Vec<f64>,
+    /// Memory in use (total minus available), bytes.
+    pub mem_used: u64,
+    /// Memory available for new work, bytes.
+    pub mem_available: u64,
+    /// Swap in use, bytes.
+    pub swap_used: u64,
+    /// Disk reads, bytes per second (all disks).
+    pub disk_read_bps: f64,
+    /// Disk writes, bytes per second.
+    pub disk_write_bps: f64,
+    /// Network, per interface (loopback included): received and sent bytes per second.
+    pub net: Vec<NetSample>,
+    /// Load average over 1, 5 and 15 minutes.
+    pub load: [f64; 3],
+    /// The loadspec process: CPU percent of one core over the interval (a target embedded in
+    /// the same process counts here too).
+    pub process_cpu: f64,
+    /// loadspec's worker threads only: CPU percent of one core (the generator's own work).
+    #[serde(default)]
+    pub generator_cpu: f64,
+    /// The loadspec process's resident memory, bytes.
+    pub process_rss: u64,
+}
+
+/// One network interface over one interval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NetSample {
+    /// Interface name.
+    pub interface: String,
+    /// Received bytes per second.
+    pub rx_bps: f64,
+    /// Sent bytes per second.
+    pub tx_bps: f64,
+}
+
+/// Series scraped from the target at one moment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TargetSample {
+    /// Seconds from the run's start.
+    pub t_s: f64,
+    /// Series (name with labels, as exposed) → value.
+    pub series: BTreeMap<String, f64>,
 }
 
 /// What the health gate saw before a step.
@@ -281,8 +368,21 @@ pub struct LabelSummary {
     pub requests_per_transaction: Option<f64>,
     /// Bytes of response bodies received (requests only).
     pub bytes_received: u64,
+    /// Server-Timing entries the target reported (e.g. `db`, `app`): mean duration per sample
+    /// that carried them, and how many did.
+    #[serde(default)]
+    pub server_timing: BTreeMap<String, ServerTimingSummary>,
     /// All samples' times: HdrHistogram V2, base64, in microseconds.
     pub histogram: String,
+}
+
+/// One Server-Timing entry over a label's samples.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerTimingSummary {
+    /// Mean duration in milliseconds.
+    pub mean_ms: f64,
+    /// Samples that reported it.
+    pub count: u64,
 }
 
 /// Failures of one kind.

@@ -177,12 +177,18 @@ impl User {
             (Ok(_), Some((kind, message, status))) => (Some((*kind, message.as_str())), *status),
             (Ok(_), None) => (None, None),
         };
+        let timing: Vec<(&str, f64)> = state
+            .server_timing
+            .iter()
+            .map(|(n, ms)| (&**n, *ms))
+            .collect();
         let sample = Sample {
             micros,
             status: None,
             error,
             requests: state.requests,
             bytes_received: 0,
+            server_timing: &timing,
         };
         let mut recorder = ctx.recorder.borrow_mut();
         recorder.record(label, &sample);
@@ -225,6 +231,8 @@ struct TxState {
     failed: u32,
     /// The first failed request: kind, message, status.
     first_failure: Option<(ErrorKind, String, Option<u16>)>,
+    /// Server-Timing entries summed over the transaction's responses.
+    server_timing: Vec<(Box<str>, f64)>,
 }
 
 impl Transaction<'_> {
@@ -285,6 +293,20 @@ pub(crate) struct TxTracker<'t> {
 impl TxTracker<'_> {
     pub(crate) fn request_sent(&mut self) {
         self.state.requests += 1;
+    }
+
+    pub(crate) fn server_timing(&mut self, entries: &[(&str, f64)]) {
+        for &(name, ms) in entries {
+            match self
+                .state
+                .server_timing
+                .iter_mut()
+                .find(|(n, _)| &**n == name)
+            {
+                Some(entry) => entry.1 += ms,
+                None => self.state.server_timing.push((name.into(), ms)),
+            }
+        }
     }
 
     pub(crate) fn request_failed(&mut self, failure: &Failure) {

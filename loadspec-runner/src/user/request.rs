@@ -163,7 +163,7 @@ impl<'a> RequestBuilder<'a> {
             Ok(response) => response,
             Err(error) => {
                 let failure = Failure::new(classify(&error), masked(ctx.redact, chain(&error)));
-                exchange.record(user, None, Some(&failure), 0, tracker.as_mut());
+                exchange.record(user, None, Some(&failure), 0, tracker.as_mut(), &[]);
                 return Err(failure);
             }
         };
@@ -178,7 +178,7 @@ impl<'a> RequestBuilder<'a> {
             Err(error) => {
                 let failure = Failure::new(classify(&error), masked(ctx.redact, chain(&error)))
                     .with_status(status);
-                exchange.record(user, Some(status), Some(&failure), 0, tracker.as_mut());
+                exchange.record(user, Some(status), Some(&failure), 0, tracker.as_mut(), &[]);
                 return Err(failure);
             }
         };
@@ -199,12 +199,14 @@ impl<'a> RequestBuilder<'a> {
             )
             .with_status(status)
         });
+        let timing = ServerTiming::parse(&headers);
         exchange.record(
             user,
             Some(status),
             failure.as_ref(),
             body.len() as u64,
             tracker.as_mut(),
+            timing.entries(),
         );
         Ok(Response {
             status,
@@ -236,6 +238,7 @@ impl Exchange {
         failure: Option<&Failure>,
         bytes_received: u64,
         tracker: Option<&mut TxTracker<'_>>,
+        server_timing: &[(&str, f64)],
     ) {
         let micros = self.started.elapsed().as_micros() as u64;
         let error = failure.map(|f| (f.kind(), f.message()));
@@ -249,6 +252,7 @@ impl Exchange {
                 error,
                 requests: 0,
                 bytes_received,
+                server_timing,
             },
         );
         recorder.reachability(
@@ -281,9 +285,51 @@ impl Exchange {
             recorder.push_sample(row);
         }
         drop(recorder);
-        if let (Some(tracker), Some(failure)) = (tracker, failure) {
-            tracker.request_failed(failure);
+        if let Some(tracker) = tracker {
+            tracker.server_timing(server_timing);
+            if let Some(failure) = failure {
+                tracker.request_failed(failure);
+            }
         }
+    }
+}
+
+/// The entries of a `Server-Timing` header (`db;dur=53.2, app;dur=12`) with a duration, without
+/// allocating: at most [`ServerTiming::MAX`] of them.
+struct ServerTiming<'h> {
+    entries: [(&'h str, f64); ServerTiming::MAX],
+    len: usize,
+}
+
+impl<'h> ServerTiming<'h> {
+    const MAX: usize = 8;
+
+    fn parse(headers: &'h HeaderMap) -> Self {
+        let mut timing = Self {
+            entries: [("", 0.0); Self::MAX],
+            len: 0,
+        };
+        for value in headers.get_all("server-timing") {
+            let Ok(text) = value.to_str() else { continue };
+            for metric in text.split(',') {
+                let mut parts = metric.split(';');
+                let name = parts.next().unwrap_or_default().trim();
+                let duration = parts
+                    .filter_map(|p| p.trim().strip_prefix("dur="))
+                    .find_map(|d| d.trim().trim_matches('"').parse::<f64>().ok())
+                    .filter(|d| d.is_finite() && *d >= 0.0);
+                if let (false, Some(ms), true) = (name.is_empty(), duration, timing.len < Self::MAX)
+                {
+                    timing.entries[timing.len] = (name, ms);
+                    timing.len += 1;
+                }
+            }
+        }
+        timing
+    }
+
+    fn entries(&self) -> &[(&'h str, f64)] {
+        &self.entries[..self.len]
     }
 }
 
@@ -369,6 +415,27 @@ fn classify_parts(
 mod tests {
     use super::*;
     use std::io::ErrorKind as Io;
+
+    #[test]
+    fn server_timing_headers_parse_without_allocating() {
+        let mut headers = HeaderMap::new();
+        headers.append(
+            "server-timing",
+            "db;dur=53.2, app;desc=\"handler\";dur=12, cache;desc=hit"
+                .parse()
+                .unwrap(),
+        );
+        headers.append(
+            "server-timing",
+            "total;dur=\"70\", bad;dur=-1, nan;dur=x".parse().unwrap(),
+        );
+        let timing = ServerTiming::parse(&headers);
+        assert_eq!(
+            timing.entries(),
+            &[("db", 53.2), ("app", 12.0), ("total", 70.0)]
+        );
+        assert!(ServerTiming::parse(&HeaderMap::new()).entries().is_empty());
+    }
 
     #[test]
     fn transport_errors_get_their_own_kinds() {

@@ -57,19 +57,30 @@ fn main() -> ExitCode {
         },
     };
 
-    let mut harness = Harness::new().default_mode(Mode::Full);
+    let mut defaults = Overrides::default();
     if let Some(demo) = &demo {
-        harness = harness.target(demo.base_url());
+        // The demo exposes Prometheus series: request rates, requests in flight, DB pool use.
+        defaults.target = Some(demo.base_url());
+        defaults.scrape = Some(format!("{}/metrics", demo.base_url()));
+        defaults.scrape_series = Some(
+            [
+                "demo_http_requests_in_flight",
+                "demo_db_pool_connections_in_use",
+                "demo_db_pool_waiting",
+                "demo_db_busy_errors_total",
+                "demo_http_timeouts_total",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+        );
     }
     if full_durations {
-        harness = harness.defaults(Overrides {
-            profile: Some(ProfileKind::Ramp),
-            ramp_up: Some(Duration::from_secs(75)),
-            hold: Some(Duration::from_secs(60)),
-            cooldown: Some(Duration::from_secs(10)),
-            ..Default::default()
-        });
+        defaults.profile = Some(ProfileKind::Ramp);
+        defaults.ramp_up = Some(Duration::from_secs(75));
+        defaults.hold = Some(Duration::from_secs(60));
+        defaults.cooldown = Some(Duration::from_secs(10));
     }
+    let harness = Harness::new().default_mode(Mode::Full).defaults(defaults);
     let code = harness.run_with_args(args);
     if let Some(demo) = demo {
         demo.stop();

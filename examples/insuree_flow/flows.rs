@@ -264,23 +264,16 @@ pub(crate) async fn insuree_essential(user: &mut User) -> Result<(), Failure> {
 pub(crate) async fn claims_search(user: &mut User) -> Result<(), Failure> {
     login(user).await?;
     let offset = user.rng().random_range(0..200) * 20;
-    let query = serde_json::json!({
-        "query": "query Claims($first: Int, $offset: Int) { claims(first: $first, offset: $offset) { code dateClaimed claimed status insuree { chfId lastName } healthFacility { code name } items { itemCode itemName qty price } services { serviceCode qty price } } }",
-        "variables": { "first": 20, "offset": offset },
-        "operationName": "Claims",
-    });
+    user.session().set_graphql_path("/api/graphql");
+    let query = "query Claims($first: Int, $offset: Int) { claims(first: $first, offset: $offset) { code dateClaimed claimed status insuree { chfId lastName } healthFacility { code name } items { itemCode itemName qty price } services { serviceCode qty price } } }";
+    let variables = serde_json::json!({ "first": 20, "offset": offset });
     user.transaction("search", async |tx| {
-        let response = tx
-            .post("/api/graphql")
-            .label("POST /api/graphql Claims")
-            .json(&query)
+        // A 200 answer carrying GraphQL `errors` fails the request (kind `graphql`).
+        tx.graphql(query, variables)
             .send()
             .await?
-            .expect_status(200)?;
-        let body = response.json_value()?;
-        if let Some(errors) = body.get("errors") {
-            return Err(Failure::check(format!("GraphQL errors: {errors}")));
-        }
+            .expect_status(200)?
+            .expect_json_exists("/data/claims")?;
         Ok(())
     })
     .await

@@ -46,6 +46,12 @@ use proc_macro::TokenStream;
 ///   target stays down is skipped and marked target-unavailable.
 /// - `abort_after_consecutive_errors = 50`: stop a step after that many requests in a row
 ///   could not reach the target.
+/// - `setup = seed_data`: an `async fn(&mut User) -> Result<T, E>` run once before the first
+///   step; users read its value with `user.setup_data::<T>()`.
+/// - `teardown = clean_up`: an `async fn(&mut User) -> Result<(), E>` run once after the last
+///   step, even after failures and interrupts.
+/// - `on_start = log_in` / `on_stop = log_out`: run once per user, before its first and after
+///   its last iteration (a user whose `on_start` fails runs no iteration).
 /// - `criteria_file = "load/criteria.csv"`: a CSV criteria table, relative to the crate root
 ///   (the directory of its `Cargo.toml`; absolute paths are kept). It is read when the run is
 ///   planned, not at compile time, so it can be edited without recompiling; its rows add to

@@ -12,6 +12,7 @@ pub mod criteria;
 pub mod engine;
 pub mod error;
 pub mod harness;
+pub mod lifecycle;
 pub mod metrics;
 pub mod monitor;
 pub mod plan;

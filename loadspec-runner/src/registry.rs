@@ -33,7 +33,7 @@ inventory::collect!(ScenarioEntry);
 /// The options of a `#[scenario]` attribute; unset options are `None` and take the documented
 /// defaults (or the environment / CLI values) when the run is planned.
 #[doc(hidden)]
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub struct EntryOptions {
     /// Users per load step.
@@ -72,6 +72,14 @@ pub struct EntryOptions {
     pub criteria_file: Option<&'static str>,
     /// Stop the sweep after the first step where a criterion fails.
     pub abort_on_fail: bool,
+    /// Runs once before the first step; its value is shared with every user.
+    pub setup: Option<crate::lifecycle::SetupFn>,
+    /// Runs once after the last step, even after failures.
+    pub teardown: Option<crate::scenario::ScenarioFn>,
+    /// Runs once per user before its first iteration.
+    pub on_start: Option<crate::scenario::ScenarioFn>,
+    /// Runs once per user after its last iteration.
+    pub on_stop: Option<crate::scenario::ScenarioFn>,
 }
 
 impl EntryOptions {
@@ -96,6 +104,10 @@ impl EntryOptions {
             criteria: &[],
             criteria_file: None,
             abort_on_fail: false,
+            setup: None,
+            teardown: None,
+            on_start: None,
+            on_stop: None,
         }
     }
 
@@ -201,10 +213,62 @@ impl EntryOptions {
         self
     }
 
+    /// Sets `setup`.
+    pub const fn setup(mut self, setup: crate::lifecycle::SetupFn) -> Self {
+        self.setup = Some(setup);
+        self
+    }
+
+    /// Sets `teardown`.
+    pub const fn teardown(mut self, teardown: crate::scenario::ScenarioFn) -> Self {
+        self.teardown = Some(teardown);
+        self
+    }
+
+    /// Sets `on_start`.
+    pub const fn on_start(mut self, hook: crate::scenario::ScenarioFn) -> Self {
+        self.on_start = Some(hook);
+        self
+    }
+
+    /// Sets `on_stop`.
+    pub const fn on_stop(mut self, hook: crate::scenario::ScenarioFn) -> Self {
+        self.on_stop = Some(hook);
+        self
+    }
+
     /// Sets `abort_on_fail`.
     pub const fn abort_on_fail(mut self, abort: bool) -> Self {
         self.abort_on_fail = abort;
         self
+    }
+}
+
+/// Hooks compare by presence: function pointers have no meaningful identity.
+impl PartialEq for EntryOptions {
+    fn eq(&self, other: &Self) -> bool {
+        self.threads == other.threads
+            && self.profile == other.profile
+            && self.ramp_up == other.ramp_up
+            && self.hold == other.hold
+            && self.cooldown == other.cooldown
+            && self.think_time == other.think_time
+            && self.iterations == other.iterations
+            && self.tags == other.tags
+            && self.ignore == other.ignore
+            && self.hung_after == other.hung_after
+            && self.request_timeout == other.request_timeout
+            && self.connect_timeout == other.connect_timeout
+            && self.read_timeout == other.read_timeout
+            && self.health == other.health
+            && self.abort_after_consecutive_errors == other.abort_after_consecutive_errors
+            && self.criteria == other.criteria
+            && self.criteria_file == other.criteria_file
+            && self.abort_on_fail == other.abort_on_fail
+            && self.setup.is_some() == other.setup.is_some()
+            && self.teardown.is_some() == other.teardown.is_some()
+            && self.on_start.is_some() == other.on_start.is_some()
+            && self.on_stop.is_some() == other.on_stop.is_some()
     }
 }
 

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::criteria::Criterion;
+use crate::lifecycle::{AsyncHook, AsyncSetup, Hooks};
 use crate::plan::ProfileKind;
 use crate::registry::{EntryOptions, ScenarioEntry};
 use crate::user::{Failure, User};
@@ -78,6 +79,7 @@ pub struct Scenario {
     owned_criteria: Arc<[Criterion]>,
     owned_criteria_file: Option<Arc<str>>,
     owned_health: Option<Arc<str>>,
+    pub(crate) hooks: Hooks,
     body: Arc<dyn Body>,
 }
 
@@ -122,6 +124,7 @@ impl Scenario {
             criteria: Vec::new(),
             criteria_file: None,
             health: None,
+            hooks: Hooks::default(),
         }
     }
 
@@ -136,6 +139,7 @@ impl Scenario {
             owned_criteria: Arc::from(Vec::new()),
             owned_criteria_file: None,
             owned_health: None,
+            hooks: Hooks::from_entry(&entry.options),
             body: Arc::new(entry.body),
         }
     }
@@ -226,6 +230,7 @@ pub struct ScenarioBuilder {
     criteria: Vec<Criterion>,
     criteria_file: Option<String>,
     health: Option<String>,
+    hooks: Hooks,
 }
 
 impl ScenarioBuilder {
@@ -319,6 +324,45 @@ impl ScenarioBuilder {
         self
     }
 
+    /// Runs `setup` once before the first step; users read its value with
+    /// [`User::setup_data`].
+    pub fn setup<F, T>(mut self, setup: F) -> Self
+    where
+        F: AsyncFn(&mut User) -> Result<T, Failure> + Send + Sync + 'static,
+        T: std::any::Any + Send + Sync,
+    {
+        self.hooks.setup = Some(Arc::new(AsyncSetup(Arc::new(setup))));
+        self
+    }
+
+    /// Runs `teardown` once after the last step, even after failures and interrupts.
+    pub fn teardown<F>(mut self, teardown: F) -> Self
+    where
+        F: AsyncFn(&mut User) -> Result<(), Failure> + Send + Sync + 'static,
+    {
+        self.hooks.teardown = Some(Arc::new(AsyncHook(Arc::new(teardown))));
+        self
+    }
+
+    /// Runs `hook` once per user before its first iteration (e.g. a login per session); if it
+    /// fails, the user runs no iteration.
+    pub fn on_start<F>(mut self, hook: F) -> Self
+    where
+        F: AsyncFn(&mut User) -> Result<(), Failure> + Send + Sync + 'static,
+    {
+        self.hooks.on_start = Some(Arc::new(AsyncHook(Arc::new(hook))));
+        self
+    }
+
+    /// Runs `hook` once per user after its last iteration.
+    pub fn on_stop<F>(mut self, hook: F) -> Self
+    where
+        F: AsyncFn(&mut User) -> Result<(), Failure> + Send + Sync + 'static,
+    {
+        self.hooks.on_stop = Some(Arc::new(AsyncHook(Arc::new(hook))));
+        self
+    }
+
     /// Adds a criterion, judged at every load step of full runs.
     pub fn criterion(mut self, criterion: Criterion) -> Self {
         self.criteria.push(criterion);
@@ -358,6 +402,7 @@ impl ScenarioBuilder {
             owned_criteria: Arc::from(self.criteria),
             owned_criteria_file: self.criteria_file.map(Arc::from),
             owned_health: self.health.map(Arc::from),
+            hooks: self.hooks,
             body: Arc::new(AsyncFnBody(Arc::new(body))),
         }
     }

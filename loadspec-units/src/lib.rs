@@ -141,6 +141,10 @@ pub fn multiplier(text: &str) -> Result<f64, UnitError> {
     if value <= 0.0 {
         return Err(err("it is not positive"));
     }
+    // Hundreds of digits parse to infinity.
+    if !value.is_finite() {
+        return Err(err("it is too large"));
+    }
     Ok(value)
 }
 
@@ -158,13 +162,22 @@ pub fn rate(text: &str) -> Result<f64, UnitError> {
     if value <= 0.0 {
         return Err(err("it is not positive"));
     }
+    // Hundreds of digits parse to infinity.
+    if !value.is_finite() {
+        return Err(err("it is too large"));
+    }
     let per_second = match unit.trim() {
         "s" | "sec" => 1.0,
         "m" | "min" => 60.0,
         "h" => 3600.0,
         _ => return Err(err("the unit must be `s`, `m` or `h`")),
     };
-    Ok(value / per_second)
+    // A count of ~1e-320 per hour rounds to 0 per second.
+    let per_second = value / per_second;
+    if per_second <= 0.0 {
+        return Err(err("it is too small"));
+    }
+    Ok(per_second)
 }
 
 fn parse_number(text: &str) -> Option<f64> {
@@ -262,5 +275,25 @@ mod tests {
                 .contains("`s`, `m` or `h`")
         );
         assert!(rate("0/s").is_err());
+    }
+
+    #[test]
+    fn huge_or_vanishing_numbers_are_refused_not_infinite_or_zero() {
+        // Found by the `units` fuzz target: 309+ digits parse to `inf`, which multipliers and
+        // rates returned as Ok; a positive count too small for f64 gave a rate of exactly 0.
+        let huge = format!("1{}", "0".repeat(310));
+        let e = multiplier(&format!("{huge}x")).unwrap_err().to_string();
+        assert!(e.contains("too large"), "{e}");
+        let e = rate(&format!("{huge}/s")).unwrap_err().to_string();
+        assert!(e.contains("too large"), "{e}");
+        assert!(percent(&format!("{huge}%")).is_err());
+        let tiny = format!("0.{}1", "0".repeat(320));
+        let e = rate(&format!("{tiny}/h")).unwrap_err().to_string();
+        assert!(e.contains("too small"), "{e}");
+        // The largest and smallest values that stay finite and positive are still accepted.
+        let big = format!("1{}", "0".repeat(300));
+        assert_eq!(multiplier(&format!("{big}x")), Ok(1e300));
+        assert_eq!(rate(&format!("{big}/s")), Ok(1e300));
+        assert!(rate(&format!("0.{}1/s", "0".repeat(300))).is_ok_and(|r| r > 0.0));
     }
 }

@@ -25,6 +25,7 @@ pub mod prelude {
 pub mod __private {
     pub use ::inventory;
     pub use ::loadspec_runner::criteria::{CriterionSpec, Metric, ScopeSpec};
+    pub use ::loadspec_runner::lifecycle::{SetupFuture, into_shared};
     pub use ::loadspec_runner::registry::{EntryOptions, ScenarioEntry};
     pub use ::loadspec_runner::{Failure, IntoIterationResult, ProfileKind, ScenarioFuture, User};
     pub use ::std::boxed::Box;

@@ -32,6 +32,10 @@ pub(crate) struct ScenarioArgs {
     pub(crate) read_timeout: Option<u64>,
     pub(crate) health: Option<LitStr>,
     pub(crate) abort_after_consecutive_errors: Option<u32>,
+    pub(crate) setup: Option<syn::Path>,
+    pub(crate) teardown: Option<syn::Path>,
+    pub(crate) on_start: Option<syn::Path>,
+    pub(crate) on_stop: Option<syn::Path>,
     /// `criteria_file = "..."` as written: relative to the crate root unless absolute.
     pub(crate) criteria_file: Option<LitStr>,
     pub(crate) abort_on_fail: Option<bool>,
@@ -149,6 +153,10 @@ impl ScenarioArgs {
             Key::ConnectTimeout => self.connect_timeout = cx.ok(positive_duration(key, &value)),
             Key::ReadTimeout => self.read_timeout = cx.ok(positive_duration(key, &value)),
             Key::Health => self.health = cx.ok(health(&value)),
+            Key::Setup => self.setup = cx.ok(hook_path(key, &value)),
+            Key::Teardown => self.teardown = cx.ok(hook_path(key, &value)),
+            Key::OnStart => self.on_start = cx.ok(hook_path(key, &value)),
+            Key::OnStop => self.on_stop = cx.ok(hook_path(key, &value)),
             Key::AbortAfterConsecutiveErrors => {
                 self.abort_after_consecutive_errors = cx.ok(positive_u32(key, &value))
             }
@@ -321,6 +329,12 @@ fn positive_duration(key: Key, value: &Expr) -> syn::Result<u64> {
 fn duration_range(key: Key, value: &Expr) -> syn::Result<(u64, u64)> {
     let text = lit::string(value).ok_or_else(|| wrong_shape(key, value))?;
     units::duration_range_nanos(text, &context(key))
+}
+
+fn hook_path(key: Key, value: &Expr) -> syn::Result<syn::Path> {
+    lit::path(value)
+        .cloned()
+        .ok_or_else(|| wrong_shape(key, value))
 }
 
 fn health(value: &Expr) -> syn::Result<LitStr> {

@@ -3,6 +3,7 @@
 use proc_macro2::{Delimiter, Group, Ident, Literal, Span, TokenStream};
 use quote::{ToTokens, quote, quote_spanned};
 use syn::ext::IdentExt as _;
+use syn::spanned::Spanned as _;
 use syn::{FnArg, ItemFn, ReturnType};
 
 use super::args::{self, ScenarioArgs};
@@ -57,9 +58,12 @@ fn register(args: &ScenarioArgs, rows: &[Row], function: &ItemFn) -> TokenStream
         .attrs
         .iter()
         .filter(|attr| attr.path().is_ident("cfg"));
+    let hooks = hooks(args, &private);
     quote! {
         #(#cfgs)*
         const _: () = {
+            #hooks
+
             fn __loadspec_body<'u>(
                 #user: &'u mut #private::User,
             ) -> #private::ScenarioFuture<'u> {
@@ -110,6 +114,38 @@ fn call(args: &ScenarioArgs, function: &ItemFn, user: &Ident) -> TokenStream {
         let #output = #ident(#argument).await;
         #private::IntoIterationResult::into_iteration_result(#tuple #field)
     }
+}
+
+/// The lifecycle shims: each calls the user's function named in the option and converts its
+/// output; spanned at that path so a wrong signature is reported on the user's code.
+fn hooks(args: &ScenarioArgs, private: &TokenStream) -> TokenStream {
+    let user = Ident::new("__loadspec_user", Span::mixed_site());
+    let mut shims = TokenStream::new();
+    if let Some(path) = &args.setup {
+        let span = path.span();
+        shims.extend(quote_spanned! {span=>
+            fn __loadspec_setup<'u>(#user: &'u mut #private::User) -> #private::SetupFuture<'u> {
+                #private::Box::pin(async move { #private::into_shared(#path(#user).await) })
+            }
+        });
+    }
+    for (path, shim) in [
+        (&args.teardown, "__loadspec_teardown"),
+        (&args.on_start, "__loadspec_on_start"),
+        (&args.on_stop, "__loadspec_on_stop"),
+    ] {
+        let Some(path) = path else { continue };
+        let span = path.span();
+        let shim = Ident::new(shim, Span::call_site());
+        shims.extend(quote_spanned! {span=>
+            fn #shim<'u>(#user: &'u mut #private::User) -> #private::ScenarioFuture<'u> {
+                #private::Box::pin(async move {
+                    #private::IntoIterationResult::into_iteration_result(#path(#user).await)
+                })
+            }
+        });
+    }
+    shims
 }
 
 /// The spans of the first and last tokens of `tokens`.
@@ -167,6 +203,18 @@ fn options(args: &ScenarioArgs, rows: &[Row], private: &TokenStream) -> TokenStr
     calls.extend(nanos("read_timeout_nanos", args.read_timeout));
     if let Some(path) = &args.health {
         calls.push(quote!(.health(#path)));
+    }
+    for (given, call) in [
+        (args.setup.is_some(), "setup"),
+        (args.teardown.is_some(), "teardown"),
+        (args.on_start.is_some(), "on_start"),
+        (args.on_stop.is_some(), "on_stop"),
+    ] {
+        if given {
+            let method = Ident::new(call, Span::call_site());
+            let shim = Ident::new(&format!("__loadspec_{call}"), Span::call_site());
+            calls.push(quote!(.#method(#shim)));
+        }
     }
     if let Some(errors) = args.abort_after_consecutive_errors {
         let errors = Literal::u32_unsuffixed(errors);

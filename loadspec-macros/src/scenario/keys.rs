@@ -19,6 +19,10 @@ pub(crate) enum Key {
     ReadTimeout,
     Health,
     AbortAfterConsecutiveErrors,
+    Setup,
+    Teardown,
+    OnStart,
+    OnStop,
     CriteriaFile,
     AbortOnFail,
     Crate,
@@ -26,7 +30,7 @@ pub(crate) enum Key {
 
 impl Key {
     /// In the order the docs and the "expected one of" list present them.
-    pub(crate) const ALL: [Key; 19] = [
+    pub(crate) const ALL: [Key; 23] = [
         Key::Threads,
         Key::Profile,
         Key::RampUp,
@@ -43,6 +47,10 @@ impl Key {
         Key::ReadTimeout,
         Key::Health,
         Key::AbortAfterConsecutiveErrors,
+        Key::Setup,
+        Key::Teardown,
+        Key::OnStart,
+        Key::OnStop,
         Key::CriteriaFile,
         Key::AbortOnFail,
         Key::Crate,
@@ -66,6 +74,10 @@ impl Key {
             Key::ReadTimeout => "read_timeout",
             Key::Health => "health",
             Key::AbortAfterConsecutiveErrors => "abort_after_consecutive_errors",
+            Key::Setup => "setup",
+            Key::Teardown => "teardown",
+            Key::OnStart => "on_start",
+            Key::OnStop => "on_stop",
             Key::CriteriaFile => "criteria_file",
             Key::AbortOnFail => "abort_on_fail",
             Key::Crate => "crate",
@@ -91,6 +103,10 @@ impl Key {
             Key::ReadTimeout => "read_timeout = \"5s\"",
             Key::Health => "health = \"/health\"",
             Key::AbortAfterConsecutiveErrors => "abort_after_consecutive_errors = 50",
+            Key::Setup => "setup = seed_data",
+            Key::Teardown => "teardown = clean_up",
+            Key::OnStart => "on_start = log_in",
+            Key::OnStop => "on_stop = log_out",
             Key::CriteriaFile => "criteria_file = \"load/criteria.csv\"",
             Key::AbortOnFail => "abort_on_fail = true",
             Key::Crate => "crate = ::loadspec",
@@ -117,6 +133,7 @@ impl Key {
             Key::Ignore | Key::AbortOnFail => "`true` or `false` (or written alone)",
             Key::CriteriaFile => "a string literal path, relative to the crate root",
             Key::Crate => "a path",
+            Key::Setup | Key::Teardown | Key::OnStart | Key::OnStop => "the path of an async fn",
         }
     }
 

@@ -2,15 +2,17 @@
 //!
 //! ```text
 //! loadspec compare baseline/results.json current/results.json [--stat p95] [--tolerance 10%]
+//! loadspec report results.json [-o report.html] [--note "target ran in debug mode"]
 //! ```
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use loadspec_runner::compare::{CompareOptions, Comparison, compare};
 use loadspec_runner::criteria::{Metric, Verdict};
 use loadspec_runner::exit_code;
+use loadspec_runner::report::write_html;
 use loadspec_runner::results;
 
 #[derive(Debug, Parser)]
@@ -46,6 +48,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Renders a results file as a self-contained HTML report (charts, verdict, findings).
+    /// Exits with 2 if the results cannot be read or the report cannot be written.
+    Report {
+        /// The run's results.json
+        results: PathBuf,
+        /// Where to write the report [default: report.html next to the results file]
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// A note or assumption to show in the report's overview (repeatable)
+        #[arg(long = "note", value_name = "TEXT")]
+        notes: Vec<String>,
+    },
 }
 
 fn statistic(text: &str) -> Result<Metric, String> {
@@ -71,6 +85,11 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
+        Command::Report {
+            results,
+            output,
+            notes,
+        } => report(&results, output, &notes),
         Command::Compare {
             baseline,
             current,
@@ -113,6 +132,43 @@ fn main() -> ExitCode {
             })
         }
     }
+}
+
+fn report(path: &Path, output: Option<PathBuf>, notes: &[String]) -> ExitCode {
+    let results = match results::load(path) {
+        Ok(results) => results,
+        Err(e) => {
+            eprintln!("error: {}", chain(&e));
+            return ExitCode::from(exit_code::CONFIG);
+        }
+    };
+    let output = output.unwrap_or_else(|| {
+        path.parent()
+            .unwrap_or_else(|| Path::new(""))
+            .join("report.html")
+    });
+    match write_html(&results, &output, notes) {
+        Ok(()) => {
+            println!("report: {}", output.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {}", chain(&e));
+            ExitCode::from(exit_code::CONFIG)
+        }
+    }
+}
+
+/// The error and its causes on one line.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
 }
 
 fn render(c: &Comparison, options: &CompareOptions) -> String {

@@ -89,6 +89,13 @@ impl Observer for Console {
         }
     }
 
+    fn lifecycle(&mut self, report: &crate::results::model::LifecycleReport) {
+        match &report.error {
+            None => println!("{} · {} · ok in {:.2} s", report.scenario, report.hook, report.duration_s),
+            Some(error) => println!("{} · {} · FAILED after {:.2} s: {error}", report.scenario, report.hook, report.duration_s),
+        }
+    }
+
     fn step_finished(&mut self, _plan: &RunPlan, step: &StepResult) {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();

@@ -1,6 +1,7 @@
 //! The engine: runs a [`RunPlan`] step by step on worker threads and assembles the results.
 
 mod health;
+mod lifecycle;
 mod step;
 mod vu;
 mod worker;
@@ -23,7 +24,7 @@ use crate::metrics::samples::JtlWriter;
 use crate::monitor::Monitor;
 use crate::plan::{RunPlan, StepPlan};
 use crate::results;
-use crate::results::model::{RunResults, RunStatus, StepResult};
+use crate::results::model::{LifecycleReport, RunResults, RunStatus, StepResult};
 
 /// The resolution of time series: one point per second.
 const TICK: Duration = Duration::from_secs(1);
@@ -38,6 +39,8 @@ pub trait Observer: Send {
     fn tick(&mut self, _progress: &Progress) {}
     /// A step has ended.
     fn step_finished(&mut self, _plan: &RunPlan, _step: &StepResult) {}
+    /// A scenario's setup or teardown has run.
+    fn lifecycle(&mut self, _report: &LifecycleReport) {}
     /// The results so far, after each step (status `running`): write them to survive a crash.
     fn checkpoint(&mut self, _results: &RunResults) {}
 }
@@ -167,12 +170,33 @@ async fn coordinate(
 ) -> Result<RunResults, RunError> {
     let started_wall = SystemTime::now();
     let run_start = Instant::now();
+    // Setup runs once, before the first step; a failed setup runs no step (teardown still runs).
+    let mut lifecycle = Vec::new();
+    let mut shared = Vec::with_capacity(plan.scenarios.len());
+    let mut setup_failed = None;
+    for scenario in 0..plan.scenarios.len() {
+        match lifecycle::setup(plan, scenario).await {
+            Some((value, report)) => {
+                if let (None, Some(error)) = (&setup_failed, &report.error) {
+                    setup_failed = Some(format!("setup of {} failed: {error}", report.scenario));
+                }
+                observer.lifecycle(&report);
+                lifecycle.push(report);
+                shared.push(value);
+            }
+            None => shared.push(None),
+        }
+    }
+    if let Some(reason) = &setup_failed {
+        stop.abort(reason.clone());
+    }
     let cx = StepContext {
         plan,
         workers,
         run_start,
         stop,
         samples,
+        shared: &shared,
     };
     let health_client = reqwest::Client::builder()
         .no_proxy()
@@ -223,6 +247,12 @@ async fn coordinate(
         ),
         (None, false) => (RunStatus::Completed, None),
     };
+    for (scenario, value) in shared.into_iter().enumerate() {
+        if let Some(report) = lifecycle::teardown(plan, scenario, value).await {
+            observer.lifecycle(&report);
+            lifecycle.push(report);
+        }
+    }
     if monitor.scrape_failures() > 0 {
         warnings.push(format!(
             "{} scrapes of the target's metrics failed",
@@ -238,6 +268,7 @@ async fn coordinate(
         steps,
     );
     results.run.warnings.extend(warnings);
+    results.lifecycle = lifecycle;
     Ok(results)
 }
 

@@ -28,6 +28,8 @@ pub(super) struct StepContext<'a> {
     pub(super) run_start: Instant,
     pub(super) stop: &'a StopHandle,
     pub(super) samples: Option<&'a JtlWriter>,
+    /// Each scenario's setup value.
+    pub(super) shared: &'a [Option<crate::user::SharedData>],
 }
 
 /// A step that did not run because the target stayed down.
@@ -87,11 +89,7 @@ pub(super) async fn run_step(
         .zip(user_orders(plan, step, start, workers.len()))
     {
         let (reply, answer) = oneshot::channel();
-        worker.send(Command::StartStep {
-            timing,
-            users,
-            done: reply,
-        })?;
+        worker.send(Command::StartStep { timing, users, shared: cx.shared.to_vec(), done: reply })?;
         done.push(answer);
     }
     let mut all_done = std::pin::pin!(join_all(done));

@@ -10,6 +10,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::metrics::stats::{LabelKind, Sample};
+use crate::lifecycle::Hook;
 use crate::plan::RunPlan;
 use crate::plan::defaults::INTERRUPT_GRACE;
 use crate::user::{ErrorKind, User, UserContext, panic_message};
@@ -56,7 +57,12 @@ pub(crate) async fn run_user(
     recorder.borrow_mut().user_started(scenario);
     let mut think = ThinkTime::new(planned.think_time, order.seed);
     let mut user = User::new(ctx, order.index, order.step, order.seed);
-    loop {
+    let started_ok = match &planned.scenario.hooks.on_start {
+        Some(hook) => run_hook(&mut user, hook.as_ref(), "on_start", planned.hung_after).await,
+        None => true,
+    };
+    // A user whose on_start failed (e.g. could not log in) runs no iteration.
+    while started_ok {
         if timing
             .iterations
             .is_some_and(|n| user.iteration >= u64::from(n))
@@ -111,7 +117,29 @@ pub(crate) async fn run_user(
             }
         }
     }
+    if let Some(hook) = &planned.scenario.hooks.on_stop {
+        run_hook(&mut user, hook.as_ref(), "on_stop", plan.graceful_stop.max(INTERRUPT_GRACE)).await;
+    }
     recorder.borrow_mut().user_stopped(scenario);
+}
+
+/// Runs a per-user hook, recorded like a transaction of that name; whether it succeeded.
+async fn run_hook(user: &mut User, hook: &dyn Hook, name: &str, limit: std::time::Duration) -> bool {
+    let ctx = Rc::clone(&user.ctx);
+    let label = ctx.recorder.borrow_mut().label(ctx.scenario, LabelKind::Transaction, name);
+    let started = Instant::now();
+    let outcome = tokio::time::timeout(limit, AssertUnwindSafe(hook.call(user)).catch_unwind()).await;
+    let failure = match outcome {
+        Err(_) => Some((ErrorKind::Hung, format!("{name} ran longer than {}", humantime::format_duration(limit)))),
+        Ok(Err(panic)) => Some((ErrorKind::Panic, panic_message(panic.as_ref()))),
+        Ok(Ok(Err(failure))) => Some((failure.kind(), failure.message().to_owned())),
+        Ok(Ok(Ok(()))) => None,
+    };
+    let micros = started.elapsed().as_micros() as u64;
+    let error = failure.as_ref().map(|(kind, message)| (*kind, message.as_str()));
+    let sample = Sample { micros, status: None, error, requests: 0, bytes_received: 0, server_timing: &[] };
+    ctx.recorder.borrow_mut().record(label, &sample);
+    failure.is_none()
 }
 
 /// Resolves once the worker is told to stop at once; never if its sender is gone.

@@ -26,6 +26,8 @@ pub(crate) enum Command {
     StartStep {
         timing: StepTiming,
         users: Vec<UserOrder>,
+        /// Each scenario's setup value.
+        shared: Vec<Option<crate::user::SharedData>>,
         done: oneshot::Sender<Interval>,
     },
     /// Hand over the current interval.
@@ -171,6 +173,8 @@ async fn serve(
                 request_timeout: planned.request_timeout,
                 pauses: plan.mode == crate::plan::Mode::Full,
                 redact: plan.redact,
+                shared: RefCell::new(None),
+                patterns: RefCell::default(),
             })
         })
         .collect();
@@ -182,8 +186,12 @@ async fn serve(
             Command::StartStep {
                 timing,
                 users,
+                shared,
                 done,
             } => {
+                for (ctx, value) in contexts.iter().zip(shared) {
+                    *ctx.shared.borrow_mut() = value;
+                }
                 let (stop, stopped) = watch::channel(false);
                 stop_step = Some(stop);
                 let handles: Vec<_> = users

@@ -320,6 +320,11 @@ pub fn execute(plan: &RunPlan) -> Result<WrittenRun, RunError> {
     if let Some(judged) = &results.criteria {
         write("junit.xml", &report::junit_xml(&results, judged, false))?;
     }
+    // results.json is already on disk: a report that cannot be written is a warning, and
+    // `loadspec report` can render it again.
+    if let Err(e) = report::write_html(&results, &dir.join("report.html"), &[]) {
+        eprintln!("warning: {}", chain(&e));
+    }
     Ok(WrittenRun { results, dir, json })
 }
 
@@ -369,6 +374,10 @@ impl engine::Observer for Judge {
 
     fn tick(&mut self, progress: &engine::Progress) {
         self.console.tick(progress);
+    }
+
+    fn lifecycle(&mut self, report: &results::model::LifecycleReport) {
+        self.console.lifecycle(report);
     }
 
     fn checkpoint(&mut self, partial: &RunResults) {

@@ -47,7 +47,13 @@ pub fn encode(histogram: &LatencyHistogram) -> String {
     BASE64.encode(bytes)
 }
 
-/// Reads a histogram written by [`encode`] (or any HdrHistogram V2 base64 blob).
+/// The cookie of an uncompressed HdrHistogram V2 blob (what [`encode`] writes).
+const V2_COOKIE: u32 = 0x1c84_9313;
+/// Bytes of a V2 blob before its counts: cookie, payload length, normalizing offset,
+/// significant digits, lowest and highest values, integer-to-double ratio.
+const V2_HEADER_LEN: usize = 40;
+
+/// Reads a histogram written by [`encode`] (or any uncompressed HdrHistogram V2 base64 blob).
 pub fn decode(text: &str) -> Result<LatencyHistogram, HistogramDecodeError> {
     if text.is_empty() {
         return Ok(new_histogram());
@@ -55,6 +61,23 @@ pub fn decode(text: &str) -> Result<LatencyHistogram, HistogramDecodeError> {
     let bytes = BASE64.decode(text).map_err(|e| HistogramDecodeError {
         reason: format!("not base64: {e}"),
     })?;
+    // hdrhistogram allocates the payload length a blob declares (up to 4 GiB) before reading
+    // it, and a compressed blob declares it only once inflated: accept only uncompressed blobs
+    // whose counts are really there, so a corrupt results file cannot exhaust memory.
+    if let [c0, c1, c2, c3, l0, l1, l2, l3, ..] = *bytes.as_slice() {
+        if u32::from_be_bytes([c0, c1, c2, c3]) != V2_COOKIE {
+            return Err(HistogramDecodeError {
+                reason: "not an uncompressed HdrHistogram V2 blob".into(),
+            });
+        }
+        let declared = u32::from_be_bytes([l0, l1, l2, l3]);
+        let held = bytes.len().saturating_sub(V2_HEADER_LEN);
+        if usize::try_from(declared).unwrap_or(usize::MAX) > held {
+            return Err(HistogramDecodeError {
+                reason: format!("it declares {declared} bytes of counts but holds {held}"),
+            });
+        }
+    }
     let decoded: LatencyHistogram = Deserializer::new()
         .deserialize(&mut bytes.as_slice())
         .map_err(|e| HistogramDecodeError {
@@ -94,5 +117,32 @@ mod tests {
         assert!(decode("not base64 !!").is_err());
         assert!(decode("aGVsbG8=").is_err());
         assert_eq!(decode("").unwrap().len(), 0);
+    }
+
+    #[test]
+    fn blobs_declaring_more_counts_than_they_hold_are_refused_without_allocating() {
+        // Found by the `results_loader` fuzz target: a 143-byte blob declaring a 4 GB payload
+        // made hdrhistogram's deserializer allocate 4 GB before failing to read it.
+        let mut h = new_histogram();
+        record(&mut h, 1_500);
+        let mut bytes = BASE64.decode(encode(&h)).unwrap();
+        let held = bytes.len() - V2_HEADER_LEN;
+        bytes[4..8].copy_from_slice(&0xf7ff_ff1a_u32.to_be_bytes());
+        let e = decode(&BASE64.encode(&bytes)).unwrap_err().to_string();
+        assert!(
+            e.contains(&format!(
+                "declares 4160749338 bytes of counts but holds {held}"
+            )),
+            "{e}"
+        );
+        // Compressed V2 blobs declare their length only once inflated: refused too.
+        bytes[0..4].copy_from_slice(&0x1c84_9314_u32.to_be_bytes());
+        let e = decode(&BASE64.encode(&bytes)).unwrap_err().to_string();
+        assert!(
+            e.contains("not an uncompressed HdrHistogram V2 blob"),
+            "{e}"
+        );
+        // Exactly the counts it declares still decodes.
+        assert_eq!(decode(&encode(&h)).unwrap().len(), 1);
     }
 }

@@ -50,6 +50,7 @@ pub(crate) fn assemble(
         plan: plan_info(plan),
         steps,
         criteria: None,
+        lifecycle: Vec::new(),
     }
 }
 

@@ -32,6 +32,24 @@ pub struct RunResults {
     /// The criteria judged at every step (full runs with criteria only).
     #[serde(default)]
     pub criteria: Option<CriteriaReport>,
+    /// The scenarios' setup and teardown runs.
+    #[serde(default)]
+    pub lifecycle: Vec<LifecycleReport>,
+}
+
+/// One run of a scenario's `setup` or `teardown`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LifecycleReport {
+    /// The scenario.
+    pub scenario: String,
+    /// `setup` or `teardown`.
+    pub hook: String,
+    /// Whether it succeeded.
+    pub ok: bool,
+    /// How long it took.
+    pub duration_s: f64,
+    /// Why it failed.
+    pub error: Option<String>,
 }
 
 /// Identity and outcome of a run.

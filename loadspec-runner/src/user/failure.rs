@@ -35,6 +35,9 @@ pub enum ErrorKind {
     /// A check on the response failed (status, body, JSON).
     #[serde(rename = "check_failed")]
     CheckFailed,
+    /// A GraphQL answer carried `errors`.
+    #[serde(rename = "graphql")]
+    Graphql,
     /// A transaction ran past `hung_after` and was cancelled.
     #[serde(rename = "hung")]
     Hung,
@@ -62,6 +65,7 @@ impl ErrorKind {
             Self::Http4xx => "http_4xx",
             Self::Http5xx => "http_5xx",
             Self::CheckFailed => "check_failed",
+            Self::Graphql => "graphql",
             Self::Hung => "hung",
             Self::Deadlock => "deadlock",
             Self::Panic => "panic",

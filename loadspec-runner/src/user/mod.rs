@@ -4,6 +4,7 @@ mod failure;
 mod label;
 mod redact;
 mod request;
+mod response;
 mod session;
 
 use std::cell::RefCell;
@@ -18,7 +19,8 @@ pub use self::failure::{ErrorKind, Failure};
 pub(crate) use self::label::write_request_label;
 pub use self::redact::{MASK, redact};
 pub(crate) use self::request::describe;
-pub use self::request::{RequestBuilder, Response};
+pub use self::request::RequestBuilder;
+pub use self::response::Response;
 pub use self::session::Session;
 use crate::metrics::recorder::Recorder;
 use crate::metrics::samples::SampleRow;
@@ -44,7 +46,14 @@ pub(crate) struct UserContext {
     pub(crate) pauses: bool,
     /// Mask secrets in failure messages and sample logs.
     pub(crate) redact: bool,
+    /// The value the scenario's setup returned, for every user.
+    pub(crate) shared: RefCell<Option<SharedData>>,
+    /// Compiled extraction patterns: compiling a regex per request would dominate its cost.
+    pub(crate) patterns: RefCell<std::collections::HashMap<String, regex_lite::Regex>>,
 }
+
+/// The value a scenario's setup function returned, shared by all users.
+pub type SharedData = std::sync::Arc<dyn std::any::Any + Send + Sync>;
 
 /// One virtual user (JMeter's "thread"): it runs the scenario's iterations one after another
 /// with its own session, random stream and iteration counter.
@@ -55,6 +64,7 @@ pub struct User {
     pub(crate) iteration: u64,
     rng: UserRng,
     session: Session,
+    vars: Vec<(Box<str>, String)>,
 }
 
 impl User {
@@ -66,7 +76,43 @@ impl User {
             iteration: 0,
             rng: UserRng::seed_from_u64(seed),
             session: Session::default(),
+            vars: Vec::new(),
         }
+    }
+
+    /// The value the scenario's `setup` function returned.
+    pub fn setup_data<T: std::any::Any + Send + Sync>(&self) -> Result<std::sync::Arc<T>, Failure> {
+        let shared = self.ctx.shared.borrow().clone().ok_or_else(|| {
+            Failure::new(ErrorKind::Scenario, "the scenario has no setup function, so there is no setup data")
+        })?;
+        shared.downcast::<T>().map_err(|_| {
+            Failure::new(
+                ErrorKind::Scenario,
+                format!("the setup data is not a {}", std::any::type_name::<T>()),
+            )
+        })
+    }
+
+    /// A variable this user set earlier (e.g. a value extracted from a response).
+    pub fn var(&self, name: &str) -> Option<&str> {
+        self.vars.iter().find(|(n, _)| &**n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// Sets a variable for this user's later requests.
+    pub fn set_var(&mut self, name: &str, value: impl Into<String>) {
+        let value = value.into();
+        match self.vars.iter_mut().find(|(n, _)| &**n == name) {
+            Some(slot) => slot.1 = value,
+            None => self.vars.push((name.into(), value)),
+        }
+    }
+
+    /// A GraphQL request (outside any transaction): POSTs `{query, variables, operationName}` to
+    /// the session's GraphQL path (default `/graphql`), labelled by the operation's name, and
+    /// fails the request when a 200 answer carries `errors`.
+    pub fn graphql(&mut self, query: &str, variables: serde_json::Value) -> RequestBuilder<'_> {
+        let path = self.session.graphql_path().to_owned();
+        RequestBuilder::new(self, None, Method::POST, &path).graphql(query, variables)
     }
 
     /// This user's index within its load step, from 0.
@@ -249,6 +295,22 @@ impl Transaction<'_> {
     /// The user's seeded random stream.
     pub fn rng(&mut self) -> &mut UserRng {
         &mut self.user.rng
+    }
+
+    /// A variable of the user.
+    pub fn var(&self, name: &str) -> Option<&str> {
+        self.user.var(name)
+    }
+
+    /// Sets a variable of the user.
+    pub fn set_var(&mut self, name: &str, value: impl Into<String>) {
+        self.user.set_var(name, value);
+    }
+
+    /// A GraphQL request belonging to this transaction (see [`User::graphql`]).
+    pub fn graphql(&mut self, query: &str, variables: serde_json::Value) -> RequestBuilder<'_> {
+        let path = self.user.session.graphql_path().to_owned();
+        self.request(Method::POST, &path).graphql(query, variables)
     }
 
     /// A request belonging to this transaction.

@@ -1,6 +1,6 @@
 //! Requests a user sends, and the responses they get: timed, labelled and recorded.
 
-use std::cell::{Cell, RefCell};
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -8,16 +8,16 @@ use std::time::{Duration, Instant};
 
 use reqwest::header::HeaderMap;
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 use super::failure::{ErrorKind, Failure};
+use super::response::Response;
 use super::{Method, TxTracker, User};
-use crate::metrics::recorder::{LabelId, Recorder};
+use crate::metrics::recorder::LabelId;
 use crate::metrics::samples::SampleRow;
 use crate::metrics::stats::{LabelKind, Sample};
 
 /// How much of a failing response's body goes into its error message.
-const BODY_EXCERPT: usize = 200;
+pub(crate) const BODY_EXCERPT: usize = 200;
 
 /// A request being built; nothing is sent until [`send`](Self::send).
 #[must_use = "a request does nothing until it is sent"]
@@ -25,8 +25,10 @@ pub struct RequestBuilder<'a> {
     user: &'a mut User,
     tracker: Option<TxTracker<'a>>,
     inner: reqwest::RequestBuilder,
-    label: Option<&'a str>,
+    label: Option<Cow<'a, str>>,
     expected: Option<Vec<u16>>,
+    /// A GraphQL request: a 200 answer with `errors` fails it.
+    graphql: bool,
 }
 
 impl<'a> RequestBuilder<'a> {
@@ -55,12 +57,27 @@ impl<'a> RequestBuilder<'a> {
             inner,
             label: None,
             expected: None,
+            graphql: false,
         }
     }
 
     /// Records the request under `label` instead of its method and path template.
     pub fn label(mut self, label: &'a str) -> Self {
-        self.label = Some(label);
+        self.label = Some(Cow::Borrowed(label));
+        self
+    }
+
+    /// Makes this a GraphQL request: the body is `{query, variables, operationName}`, the label
+    /// is `GraphQL <operation>`, and a 200 answer that carries `errors` fails the request with
+    /// their messages.
+    pub(crate) fn graphql(mut self, query: &str, variables: serde_json::Value) -> Self {
+        let operation = operation_name(query);
+        let body = serde_json::json!({ "query": query, "variables": variables, "operationName": operation });
+        self.inner = self.inner.json(&body);
+        if self.label.is_none() {
+            self.label = Some(Cow::Owned(format!("GraphQL {}", operation.unwrap_or("(anonymous)"))));
+        }
+        self.graphql = true;
         self
     }
 
@@ -112,13 +129,7 @@ impl<'a> RequestBuilder<'a> {
     /// Any HTTP status is `Ok` (an unexpected one is recorded as a failed request); transport
     /// failures — refused connections, timeouts, resets — are recorded and returned as `Err`.
     pub async fn send(self) -> Result<Response, Failure> {
-        let Self {
-            user,
-            mut tracker,
-            inner,
-            label,
-            expected,
-        } = self;
+        let Self { user, mut tracker, inner, label, expected, graphql } = self;
         let ctx = Rc::clone(&user.ctx);
         let mut request = inner.build().map_err(|e| {
             Failure::new(
@@ -132,7 +143,7 @@ impl<'a> RequestBuilder<'a> {
         let (label, sampling) = {
             let mut recorder = ctx.recorder.borrow_mut();
             let label = match label {
-                Some(name) => recorder.label(ctx.scenario, LabelKind::Request, name),
+                Some(name) => recorder.label(ctx.scenario, LabelKind::Request, &name),
                 None => recorder.request_label(
                     ctx.scenario,
                     request.method().as_str(),
@@ -187,7 +198,9 @@ impl<'a> RequestBuilder<'a> {
             Some(statuses) => statuses.contains(&status),
             None => status < 400,
         };
-        let failure = (!ok).then(|| {
+        let graphql_errors = if graphql && ok { graphql_errors(&body) } else { None };
+        let ok = ok && graphql_errors.is_none();
+        let failure = graphql_errors.map(|errors| Failure::new(ErrorKind::Graphql, masked(ctx.redact, errors))).or_else(|| (!ok).then(|| {
             let kind = if status >= 400 {
                 ErrorKind::of_status(status)
             } else {
@@ -198,7 +211,7 @@ impl<'a> RequestBuilder<'a> {
                 masked(ctx.redact, status_message(status, None, &body)),
             )
             .with_status(status)
-        });
+        }));
         let timing = ServerTiming::parse(&headers);
         exchange.record(
             user,
@@ -208,16 +221,7 @@ impl<'a> RequestBuilder<'a> {
             tracker.as_mut(),
             timing.entries(),
         );
-        Ok(Response {
-            status,
-            headers,
-            body,
-            elapsed,
-            label,
-            recorder: Rc::clone(&ctx.recorder),
-            failed: Cell::new(!ok),
-            redact: ctx.redact,
-        })
+        Ok(Response::new(status, headers, body, elapsed, label, Rc::clone(&ctx), !ok))
     }
 }
 
@@ -334,7 +338,7 @@ impl<'h> ServerTiming<'h> {
 }
 
 /// `text`, with secrets masked when redaction is on.
-fn masked(redact: bool, text: String) -> String {
+pub(crate) fn masked(redact: bool, text: String) -> String {
     if !redact {
         return text;
     }
@@ -342,6 +346,38 @@ fn masked(redact: bool, text: String) -> String {
         std::borrow::Cow::Borrowed(_) => text,
         std::borrow::Cow::Owned(masked) => masked,
     }
+}
+
+/// The operation name of a GraphQL document: `query Claims(...)` → `Claims`.
+fn operation_name(query: &str) -> Option<&str> {
+    let text = query.trim_start();
+    let rest = ["query", "mutation", "subscription"].iter().find_map(|k| text.strip_prefix(k))?;
+    if rest.starts_with(|c: char| c.is_alphanumeric() || c == '_') {
+        return None;
+    }
+    let rest = rest.trim_start();
+    let end = rest.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(rest.len());
+    (end > 0).then(|| &rest[..end])
+}
+
+/// The messages of a GraphQL answer's `errors`, if it has any.
+fn graphql_errors(body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        #[serde(default)]
+        errors: Vec<Message>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Message {
+        #[serde(default)]
+        message: String,
+    }
+    let answer: Answer = serde_json::from_slice(body).ok()?;
+    if answer.errors.is_empty() {
+        return None;
+    }
+    let messages: Vec<&str> = answer.errors.iter().map(|e| e.message.as_str()).collect();
+    Some(format!("GraphQL error: {}", messages.join("; ")))
 }
 
 /// A transport error for people: its kind and its causes.
@@ -415,6 +451,20 @@ fn classify_parts(
 mod tests {
     use super::*;
     use std::io::ErrorKind as Io;
+
+    #[test]
+    fn graphql_operations_and_errors_are_recognised() {
+        assert_eq!(operation_name("query Claims($first: Int) { claims { code } }"), Some("Claims"));
+        assert_eq!(operation_name("mutation CreateInsuree{ x }"), Some("CreateInsuree"));
+        assert_eq!(operation_name("{ claims { code } }"), None);
+        assert_eq!(operation_name("query { x }"), None, "anonymous queries carry no name");
+        assert_eq!(operation_name("queryX { x }"), None);
+        let errors = br#"{"data":null,"errors":[{"message":"Unknown field 'cod'","locations":[]},{"message":"second"}]}"#;
+        assert_eq!(graphql_errors(errors).as_deref(), Some("GraphQL error: Unknown field 'cod'; second"));
+        assert_eq!(graphql_errors(br#"{"data":{"claims":[]}}"#), None);
+        assert_eq!(graphql_errors(br#"{"data":{},"errors":[]}"#), None);
+        assert_eq!(graphql_errors(b"not json"), None);
+    }
 
     #[test]
     fn server_timing_headers_parse_without_allocating() {
@@ -495,7 +545,7 @@ fn chain(error: &dyn std::error::Error) -> String {
     message
 }
 
-fn status_message(status: u16, expected: Option<u16>, body: &[u8]) -> String {
+pub(crate) fn status_message(status: u16, expected: Option<u16>, body: &[u8]) -> String {
     let mut message = match expected {
         Some(expected) => format!("expected status {expected}, got {status}"),
         None => format!("unexpected status {status}"),
@@ -508,120 +558,3 @@ fn status_message(status: u16, expected: Option<u16>, body: &[u8]) -> String {
     message
 }
 
-/// A response whose body has been read.
-#[derive(Debug)]
-pub struct Response {
-    status: u16,
-    headers: HeaderMap,
-    body: bytes::Bytes,
-    elapsed: Duration,
-    label: LabelId,
-    recorder: Rc<RefCell<Recorder>>,
-    failed: Cell<bool>,
-    redact: bool,
-}
-
-impl Response {
-    /// The HTTP status code.
-    pub fn status(&self) -> u16 {
-        self.status
-    }
-
-    /// The response headers.
-    pub fn headers(&self) -> &HeaderMap {
-        &self.headers
-    }
-
-    /// One header's value, if present and valid text.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name)?.to_str().ok()
-    }
-
-    /// The body.
-    pub fn body(&self) -> &[u8] {
-        &self.body
-    }
-
-    /// Time from sending the request to the last byte of the body.
-    pub fn elapsed(&self) -> Duration {
-        self.elapsed
-    }
-
-    /// Whether this request was recorded as failed.
-    pub fn is_failed(&self) -> bool {
-        self.failed.get()
-    }
-
-    /// Fails (and records the request as failed) unless the status is `expected`.
-    pub fn expect_status(self, expected: u16) -> Result<Self, Failure> {
-        if self.status == expected {
-            return Ok(self);
-        }
-        let kind = if self.status >= 400 {
-            ErrorKind::of_status(self.status)
-        } else {
-            ErrorKind::CheckFailed
-        };
-        let failure = Failure::new(
-            kind,
-            status_message(self.status, Some(expected), &self.body),
-        )
-        .with_status(self.status);
-        Err(self.fail(failure))
-    }
-
-    /// The body as UTF-8 text.
-    pub fn text(&self) -> Result<&str, Failure> {
-        std::str::from_utf8(&self.body).map_err(|e| {
-            self.fail(Failure::check(format!(
-                "the response body is not UTF-8: {e}"
-            )))
-        })
-    }
-
-    /// The body parsed as JSON into `T`; a body that does not parse fails the request.
-    pub fn json<T: DeserializeOwned>(&self) -> Result<T, Failure> {
-        serde_json::from_slice(&self.body).map_err(|e| {
-            let excerpt = String::from_utf8_lossy(&self.body[..self.body.len().min(BODY_EXCERPT)]);
-            self.fail(Failure::check(format!(
-                "the response body is not the expected JSON ({e}): {excerpt}"
-            )))
-        })
-    }
-
-    /// The body parsed as untyped JSON.
-    pub fn json_value(&self) -> Result<serde_json::Value, Failure> {
-        self.json()
-    }
-
-    /// Fails the request with `message` unless `condition` holds.
-    pub fn check(
-        &self,
-        condition: bool,
-        message: impl FnOnce() -> String,
-    ) -> Result<&Self, Failure> {
-        if condition {
-            Ok(self)
-        } else {
-            Err(self.fail(Failure::check(message())))
-        }
-    }
-
-    /// Records a late failure once (an HTTP-status failure was already recorded at send).
-    fn fail(&self, failure: Failure) -> Failure {
-        let failure = if self.redact {
-            Failure::new(failure.kind(), masked(true, failure.message().to_owned()))
-                .with_status_of(&failure)
-        } else {
-            failure
-        };
-        if !self.failed.replace(true) {
-            self.recorder.borrow_mut().record_late_failure(
-                self.label,
-                failure.kind(),
-                failure.message(),
-            );
-        }
-        failure
-    }
-}

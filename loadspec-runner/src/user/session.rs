@@ -15,6 +15,7 @@ pub struct Session {
     headers: Vec<(HeaderName, HeaderValue)>,
     // Created on the first Set-Cookie: most API users never receive one.
     cookies: Option<Box<CookieStore>>,
+    graphql_path: Option<Box<str>>,
 }
 
 impl Session {
@@ -38,6 +39,17 @@ impl Session {
         })?;
         self.set(name, value);
         Ok(self)
+    }
+
+    /// Where [`User::graphql`](super::User::graphql) sends its requests (default `/graphql`).
+    pub fn set_graphql_path(&mut self, path: &str) -> &mut Self {
+        self.graphql_path = Some(path.into());
+        self
+    }
+
+    /// The GraphQL path.
+    pub fn graphql_path(&self) -> &str {
+        self.graphql_path.as_deref().unwrap_or("/graphql")
     }
 
     /// Stops sending the header `name`.

@@ -1,0 +1,80 @@
+//! Running a scenario's `setup` and `teardown` on the coordinator thread, with a user of their
+//! own whose requests are not part of any step.
+
+use std::cell::RefCell;
+use std::panic::AssertUnwindSafe;
+use std::rc::Rc;
+use std::time::Instant;
+
+use futures::FutureExt as _;
+
+use crate::metrics::recorder::Recorder;
+use crate::plan::RunPlan;
+use crate::results::model::LifecycleReport;
+use crate::user::{Failure, SharedData, User, UserContext, panic_message};
+
+/// The user `setup` and `teardown` run as.
+fn lifecycle_user(plan: &RunPlan, scenario: usize, shared: Option<SharedData>) -> Result<User, Failure> {
+    let planned = &plan.scenarios[scenario];
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .connect_timeout(planned.connect_timeout)
+        .build()
+        .map_err(Failure::from)?;
+    let ctx = UserContext {
+        scenario: 0,
+        scenario_name: std::sync::Arc::from(planned.scenario.name()),
+        client,
+        base_url: plan.target.clone().into_boxed_str(),
+        recorder: Rc::new(RefCell::new(Recorder::new(1, false))),
+        hung_after: planned.hung_after,
+        request_timeout: planned.request_timeout,
+        pauses: false,
+        redact: plan.redact,
+        shared: RefCell::new(shared),
+        patterns: RefCell::default(),
+    };
+    Ok(User::new(Rc::new(ctx), 0, 0, crate::seed::mix(plan.seed, 0x5e7)))
+}
+
+fn report(plan: &RunPlan, scenario: usize, hook: &str, started: Instant, outcome: Result<(), Failure>) -> LifecycleReport {
+    LifecycleReport {
+        scenario: plan.scenarios[scenario].scenario.name().to_owned(),
+        hook: hook.to_owned(),
+        ok: outcome.is_ok(),
+        duration_s: started.elapsed().as_secs_f64(),
+        error: outcome.err().map(|f| f.to_string()),
+    }
+}
+
+/// Runs the scenario's setup, if it has one: its value (for the users) and its report.
+pub(crate) async fn setup(plan: &RunPlan, scenario: usize) -> Option<(Option<SharedData>, LifecycleReport)> {
+    let hook = plan.scenarios[scenario].scenario.hooks.setup.clone()?;
+    let started = Instant::now();
+    let outcome = match lifecycle_user(plan, scenario, None) {
+        Ok(mut user) => match AssertUnwindSafe(hook.call(&mut user)).catch_unwind().await {
+            Ok(result) => result,
+            Err(panic) => Err(Failure::new(crate::ErrorKind::Panic, panic_message(panic.as_ref()))),
+        },
+        Err(failure) => Err(failure),
+    };
+    let (shared, outcome) = match outcome {
+        Ok(shared) => (Some(shared), Ok(())),
+        Err(failure) => (None, Err(failure)),
+    };
+    Some((shared, report(plan, scenario, "setup", started, outcome)))
+}
+
+/// Runs the scenario's teardown, if it has one.
+pub(crate) async fn teardown(plan: &RunPlan, scenario: usize, shared: Option<SharedData>) -> Option<LifecycleReport> {
+    let hook = plan.scenarios[scenario].scenario.hooks.teardown.clone()?;
+    let started = Instant::now();
+    let outcome = match lifecycle_user(plan, scenario, shared) {
+        Ok(mut user) => match AssertUnwindSafe(hook.call(&mut user)).catch_unwind().await {
+            Ok(result) => result,
+            Err(panic) => Err(Failure::new(crate::ErrorKind::Panic, panic_message(panic.as_ref()))),
+        },
+        Err(failure) => Err(failure),
+    };
+    Some(report(plan, scenario, "teardown", started, outcome))
+}

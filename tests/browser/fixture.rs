@@ -1,0 +1,215 @@
+//! A real run for the report tests (`report_html`, `report_browser`): a tiny target whose
+//! error bodies, request labels, transaction names and criterion names carry markup, run
+//! through `loadspec::Harness` in full mode. Included with `#[path]` by both test files.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use loadspec::criteria::{Criterion, Metric, Scope};
+use loadspec::results::model::RunResults;
+use loadspec::{Failure, Harness, Scenario, User};
+
+/// The body of every failing response.
+pub(crate) const SCRIPT_BODY: &str = "<script>alert(1)</script>";
+/// A request label: it would set `window.__pwned` if it ever ran.
+pub(crate) const SCRIPT_LABEL: &str = "<script>window.__pwned=true</script>";
+/// A transaction name.
+pub(crate) const TAG_TRANSACTION: &str = "<img src=x onerror=alert(2)>";
+/// A criterion's display name.
+pub(crate) const BOLD_CRITERION: &str = "<b>checkout</b> errors";
+/// A note given to the report.
+pub(crate) const SCRIPT_NOTE: &str = "Assumption: <script>alert('note')</script> & \"quotes\"";
+
+/// The target: `/ok`, `/xss` (every other response is a 500 with [`SCRIPT_BODY`]) and
+/// `/capacity` (10 ms of work behind two permits: throughput stops growing past two users).
+pub(crate) struct XssServer {
+    addr: SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+#[derive(Clone)]
+struct Shared {
+    seen: Arc<AtomicU64>,
+    permits: Arc<tokio::sync::Semaphore>,
+}
+
+impl XssServer {
+    /// Starts the server on its own thread and runtime (never sharing the generator's).
+    pub(crate) fn start() -> std::io::Result<Self> {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let (shutdown, on_shutdown) = tokio::sync::oneshot::channel::<()>();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()?;
+        let shared = Shared {
+            seen: Arc::new(AtomicU64::new(0)),
+            permits: Arc::new(tokio::sync::Semaphore::new(2)),
+        };
+        let app = Router::new()
+            .route("/ok", get(|| async { "ok" }))
+            .route("/xss", get(xss))
+            .route("/capacity", get(capacity))
+            .with_state(shared);
+        let thread = std::thread::Builder::new()
+            .name("xss-server".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                        return;
+                    };
+                    let _ = axum::serve(listener, app)
+                        .with_graceful_shutdown(async {
+                            let _ = on_shutdown.await;
+                        })
+                        .await;
+                });
+            })?;
+        Ok(Self {
+            addr,
+            shutdown: Some(shutdown),
+            thread: Some(thread),
+        })
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub(crate) fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for XssServer {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+async fn xss(State(shared): State<Shared>) -> (StatusCode, &'static str) {
+    if shared.seen.fetch_add(1, Ordering::Relaxed) % 2 == 1 {
+        (StatusCode::INTERNAL_SERVER_ERROR, SCRIPT_BODY)
+    } else {
+        (StatusCode::OK, "fine")
+    }
+}
+
+async fn capacity(State(shared): State<Shared>) -> &'static str {
+    let _permit = shared.permits.acquire().await;
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    "done"
+}
+
+async fn flow(user: &mut User) -> Result<(), Failure> {
+    user.transaction("browse", async |tx| {
+        tx.get("/ok").send().await?.expect_status(200)?;
+        tx.get("/capacity").send().await?.expect_status(200)?;
+        Ok(())
+    })
+    .await?;
+    user.transaction(TAG_TRANSACTION, async |tx| {
+        tx.get("/xss")
+            .label(SCRIPT_LABEL)
+            .send()
+            .await?
+            .expect_status(200)?;
+        Ok(())
+    })
+    .await
+}
+
+/// Runs the scenario at `threads` in full mode into `out`; returns the results and the path
+/// of their `results.json`.
+pub(crate) fn run(
+    server: &XssServer,
+    out: &Path,
+    threads: &[u32],
+    hold: Duration,
+) -> (RunResults, PathBuf) {
+    let scenario = Scenario::builder("checkout")
+        .threads(threads.iter().copied())
+        .hold(hold)
+        .criterion(
+            Criterion::new(Scope::Transaction("browse".into()), Metric::P95, 200.0)
+                .threshold(400.0)
+                .named("browse p95"),
+        )
+        .criterion(
+            Criterion::new(
+                Scope::Transaction(TAG_TRANSACTION.into()),
+                Metric::Failures,
+                0.01,
+            )
+            .threshold(0.05)
+            .named(BOLD_CRITERION),
+        )
+        .build(flow);
+    let captured = Arc::new(std::sync::Mutex::new(None));
+    let sink = Arc::clone(&captured);
+    let args = [
+        "report-test".to_owned(),
+        "--full".to_owned(),
+        "--cooldown".to_owned(),
+        "0s".to_owned(),
+        "--seed".to_owned(),
+        "7".to_owned(),
+        "--workers".to_owned(),
+        "2".to_owned(),
+        "--target".to_owned(),
+        server.base_url(),
+        "--out-dir".to_owned(),
+        out.display().to_string(),
+    ];
+    let _ = Harness::new()
+        .scenarios([scenario])
+        .on_results(move |r| {
+            if let Ok(mut slot) = sink.lock() {
+                *slot = Some(r.clone());
+            }
+        })
+        .run_with_args(args);
+    let results = captured
+        .lock()
+        .ok()
+        .and_then(|mut slot| slot.take())
+        .unwrap_or_else(|| panic!("the run under {} produced no results", out.display()));
+    let json = find(out, "results.json")
+        .unwrap_or_else(|| panic!("no results.json under {}", out.display()));
+    (results, json)
+}
+
+/// The first file called `name` under `dir`.
+pub(crate) fn find(dir: &Path, name: &str) -> Option<PathBuf> {
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).ok()?.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.file_name().is_some_and(|n| n == name) {
+                return Some(path);
+            }
+        }
+    }
+    None
+}
+
+/// A fresh, empty directory for one test.
+pub(crate) fn fresh_dir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("loadspec-report-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}

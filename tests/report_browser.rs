@@ -1,0 +1,456 @@
+//! The report in a real browser. A real run (the `report_html` fixture: markup in error
+//! bodies, labels and names) is rendered, then headless Chromium opens the file from
+//! `file://` while this test watches over the DevTools protocol: no network request, no
+//! console error or exception, no injected script ran, every chart drawn, the tooltip and
+//! legend scripts work. Screenshots are saved as artifacts under
+//! `<target>/loadspec/artifacts/`.
+//!
+//! Needs Chromium, so it is ignored by default (a plain `cargo test` passes on machines
+//! without a browser); CI runs it explicitly:
+//!
+//! ```text
+//! apt-get install -y chromium
+//! cargo test --test report_browser -- --include-ignored
+//! ```
+//!
+//! Once included, a missing browser fails the test with that hint — it never passes
+//! silently. `LOADSPEC_CHROMIUM=/path/to/chrome` picks another binary.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests fail loudly on setup errors"
+)]
+
+#[path = "browser/fixture.rs"]
+mod fixture;
+
+use std::io::ErrorKind;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+use tungstenite::{Message, WebSocket};
+
+const HINT: &str = "needs chromium: apt-get install -y chromium, then \
+                    cargo test --test report_browser -- --include-ignored";
+
+/// Every chart the fixture's run must produce.
+const CHARTS: [&str; 8] = [
+    "chart-response-times",
+    "chart-throughput",
+    "chart-active-users",
+    "chart-scalability-throughput",
+    "chart-scalability-latency",
+    "chart-transactions",
+    "chart-percentiles",
+    "chart-status-codes",
+];
+
+#[test]
+#[ignore = "needs chromium: apt-get install -y chromium, then cargo test --test report_browser -- --include-ignored"]
+fn the_report_renders_offline_in_chromium() {
+    let chromium = find_chromium().unwrap_or_else(|| panic!("no Chromium found; {HINT}"));
+    let server = fixture::XssServer::start().unwrap();
+    let out = fixture::fresh_dir("browser");
+    let (results, json) = fixture::run(&server, &out, &[1, 2, 4, 8], Duration::from_millis(2500));
+    drop(server);
+    let report = json.with_file_name("report.html");
+    let notes = [
+        "Target: an in-process axum server on the load generator's host.".to_owned(),
+        fixture::SCRIPT_NOTE.to_owned(),
+    ];
+    loadspec::report::write_html(&results, &report, &notes).unwrap();
+    let artifacts = artifacts_dir();
+    std::fs::create_dir_all(&artifacts).unwrap();
+    std::fs::copy(&report, artifacts.join("report.html")).unwrap();
+    let url = format!("file://{}", report.canonicalize().unwrap().display());
+
+    let browser = Browser::launch(&chromium, &out.join("chromium-profile"));
+    let mut cdp = browser.connect();
+    let target = cdp.call("Target.createTarget", json!({"url": "about:blank"}));
+    let attached = cdp.call(
+        "Target.attachToTarget",
+        json!({"targetId": target["targetId"], "flatten": true}),
+    );
+    cdp.session = attached["sessionId"].as_str().map(str::to_owned);
+    for domain in ["Page", "Network", "Runtime", "Log"] {
+        cdp.call(&format!("{domain}.enable"), json!({}));
+    }
+    cdp.call(
+        "Emulation.setDeviceMetricsOverride",
+        json!({"width": 1400, "height": 900, "deviceScaleFactor": 1, "mobile": false}),
+    );
+    cdp.events.clear();
+    cdp.call("Page.navigate", json!({"url": url}));
+    cdp.wait_event("Page.loadEventFired", Duration::from_secs(30));
+    // Let late requests, errors or injected scripts surface before looking.
+    std::thread::sleep(Duration::from_millis(700));
+    let page = cdp.evaluate(
+        "JSON.stringify({
+            charts: Array.from(document.querySelectorAll('svg.chart')).map(function (s) {
+                var box = s.getBoundingClientRect();
+                return {
+                    id: (s.closest('figure') || {}).id || '',
+                    drawn: s.querySelectorAll('.series path, .series rect, .series circle').length,
+                    width: box.width, height: box.height
+                };
+            }),
+            pwned: typeof window.__pwned !== 'undefined',
+            scripts: document.scripts.length,
+            badge: document.querySelector('.banner .badge').textContent,
+            sections: Array.from(document.querySelectorAll('main section')).map(function (s) { return s.id; })
+        })",
+    );
+    let page: Value = serde_json::from_str(page.as_str().unwrap()).unwrap();
+    println!("page: {page}");
+
+    // (2) Every chart is there and drawn.
+    let charts = page["charts"].as_array().unwrap();
+    for id in CHARTS {
+        let chart = charts
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap_or_else(|| panic!("chart {id} missing: {page}"));
+        assert!(
+            chart["drawn"].as_u64().unwrap() > 0,
+            "{id} draws nothing: {chart}"
+        );
+        assert!(
+            chart["width"].as_f64().unwrap() > 300.0 && chart["height"].as_f64().unwrap() > 150.0,
+            "{id} has no size: {chart}"
+        );
+    }
+    // Any other chart (system usage, when the run sampled this machine) is drawn too.
+    for chart in charts {
+        assert!(
+            chart["drawn"].as_u64().unwrap() > 0,
+            "draws nothing: {chart}"
+        );
+    }
+    assert_eq!(page["scripts"], 1, "only the report's own script");
+    assert_eq!(page["pwned"], false, "an injected script ran");
+    assert_eq!(page["badge"], "FAIL");
+
+    // The optional script works: a hover column shows its values, a legend entry hides its
+    // series.
+    let hover = cdp.evaluate(
+        "(function () {
+            var r = document.querySelector('#chart-scalability-latency .hover rect');
+            r.scrollIntoView({block: 'center', behavior: 'instant'});
+            var b = r.getBoundingClientRect();
+            return JSON.stringify({x: b.left + b.width / 2, y: b.top + b.height / 2});
+        })()",
+    );
+    let at: Value = serde_json::from_str(hover.as_str().unwrap()).unwrap();
+    cdp.call(
+        "Input.dispatchMouseEvent",
+        json!({"type": "mouseMoved", "x": at["x"], "y": at["y"]}),
+    );
+    let tip = cdp.evaluate(
+        "JSON.stringify({hidden: document.getElementById('tip').hidden,
+                         text: document.getElementById('tip').textContent})",
+    );
+    let tip: Value = serde_json::from_str(tip.as_str().unwrap()).unwrap();
+    assert_eq!(tip["hidden"], false, "{tip}");
+    assert!(tip["text"].as_str().unwrap().contains("p95: "), "{tip}");
+    let toggled = cdp.evaluate(
+        "(function () {
+            var item = document.querySelector('#chart-scalability-latency .legend-item');
+            item.dispatchEvent(new MouseEvent('click', {bubbles: true}));
+            var series = document.querySelector('#chart-scalability-latency .series[data-series=\"0\"]');
+            var off = series.classList.contains('off');
+            item.dispatchEvent(new MouseEvent('click', {bubbles: true}));
+            return off && !series.classList.contains('off');
+        })()",
+    );
+    assert_eq!(toggled, true, "legend toggles its series");
+    cdp.call(
+        "Input.dispatchMouseEvent",
+        json!({"type": "mouseMoved", "x": 1, "y": 1}),
+    );
+
+    // (4) Screenshots: the first screen, then the whole page.
+    cdp.evaluate("window.scrollTo({top: 0, behavior: 'instant'}); 0");
+    let top = artifacts.join("report-top.png");
+    cdp.screenshot(&top);
+    let metrics = cdp.call("Page.getLayoutMetrics", json!({}));
+    let height = metrics["cssContentSize"]["height"]
+        .as_f64()
+        .unwrap_or(900.0)
+        .min(16_000.0);
+    cdp.call(
+        "Emulation.setDeviceMetricsOverride",
+        json!({"width": 1400, "height": height.ceil() as u64, "deviceScaleFactor": 1, "mobile": false}),
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let full = artifacts.join("report.png");
+    cdp.screenshot(&full);
+    println!("screenshot: {}", full.display());
+    println!("screenshot (first screen): {}", top.display());
+    println!("report: {}", artifacts.join("report.html").display());
+
+    // (1) Nothing but the file itself (and data: URLs) was requested.
+    let requests: Vec<String> = cdp
+        .events_named("Network.requestWillBeSent")
+        .map(|e| {
+            e["params"]["request"]["url"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned()
+        })
+        .collect();
+    assert!(
+        requests.contains(&url),
+        "the page load was observed: {requests:?}"
+    );
+    let remote: Vec<&String> = requests
+        .iter()
+        .filter(|u| !u.starts_with("file://") && !u.starts_with("data:"))
+        .collect();
+    assert!(remote.is_empty(), "network requests: {remote:?}");
+
+    // (3) No console error, exception, failed load or dialog (an executed `alert`).
+    let mut problems = Vec::new();
+    for event in &cdp.events {
+        let p = &event["params"];
+        match event["method"].as_str().unwrap_or("") {
+            "Runtime.consoleAPICalled"
+                if matches!(p["type"].as_str(), Some("error" | "assert")) =>
+            {
+                problems.push(format!("console.{}: {}", p["type"], p["args"]));
+            }
+            "Runtime.exceptionThrown" => {
+                problems.push(format!("exception: {}", p["exceptionDetails"]))
+            }
+            "Log.entryAdded" if p["entry"]["level"] == "error" => {
+                problems.push(format!("log: {}", p["entry"]["text"]));
+            }
+            "Network.loadingFailed" => problems.push(format!("load failed: {p}")),
+            "Page.javascriptDialogOpening" => problems.push(format!("dialog: {}", p["message"])),
+            _ => {}
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+    browser.close(cdp);
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// `LOADSPEC_CHROMIUM`, or the usual binaries.
+fn find_chromium() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("LOADSPEC_CHROMIUM") {
+        return Some(PathBuf::from(path));
+    }
+    [
+        "/usr/bin/chromium",
+        "/usr/bin/chromium-browser",
+        "/usr/bin/google-chrome",
+    ]
+    .into_iter()
+    .map(PathBuf::from)
+    .find(|p| p.exists())
+}
+
+/// `<target>/loadspec/artifacts`, next to the runs the harness writes.
+fn artifacts_dir() -> PathBuf {
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    tmp.parent()
+        .unwrap_or(tmp)
+        .join("loadspec")
+        .join("artifacts")
+}
+
+/// A headless Chromium started by this test; killed (by its own pid) if the test fails.
+struct Browser {
+    child: Child,
+    profile: PathBuf,
+}
+
+impl Browser {
+    fn launch(binary: &Path, profile: &Path) -> Self {
+        let _ = std::fs::remove_dir_all(profile);
+        std::fs::create_dir_all(profile).unwrap();
+        let log = std::fs::File::create(profile.with_extension("log")).unwrap();
+        let child = Command::new(binary)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--hide-scrollbars",
+                "--remote-debugging-port=0",
+                "--window-size=1400,900",
+            ])
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .arg("about:blank")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("failed to start {}: {e}; {HINT}", binary.display()));
+        Self {
+            child,
+            profile: profile.to_owned(),
+        }
+    }
+
+    /// Connects to the browser endpoint Chromium announces in `DevToolsActivePort`.
+    fn connect(&self) -> Cdp {
+        let file = self.profile.join("DevToolsActivePort");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let announced = loop {
+            if let Ok(text) = std::fs::read_to_string(&file)
+                && let Some((port, path)) = text.split_once('\n')
+                && !path.trim().is_empty()
+            {
+                break (port.trim().to_owned(), path.trim().to_owned());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "Chromium did not open its DevTools port; see {}",
+                self.profile.with_extension("log").display()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        let stream = TcpStream::connect(format!("127.0.0.1:{}", announced.0)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_millis(250)))
+            .unwrap();
+        let url = format!("ws://127.0.0.1:{}{}", announced.0, announced.1);
+        let (ws, _) = tungstenite::client(url.as_str(), stream)
+            .unwrap_or_else(|e| panic!("DevTools handshake failed: {e}"));
+        Cdp {
+            ws,
+            next_id: 0,
+            session: None,
+            events: Vec::new(),
+        }
+    }
+
+    fn close(mut self, mut cdp: Cdp) {
+        cdp.session = None;
+        let _ = cdp.send("Browser.close", json!({}));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// A minimal DevTools protocol client: calls wait for their answer and keep every event.
+struct Cdp {
+    ws: WebSocket<TcpStream>,
+    next_id: u64,
+    session: Option<String>,
+    events: Vec<Value>,
+}
+
+impl Cdp {
+    fn send(&mut self, method: &str, params: Value) -> u64 {
+        self.next_id += 1;
+        let mut message = json!({"id": self.next_id, "method": method, "params": params});
+        if let Some(session) = &self.session {
+            message["sessionId"] = json!(session);
+        }
+        self.ws
+            .send(Message::text(message.to_string()))
+            .unwrap_or_else(|e| panic!("{method}: {e}"));
+        self.next_id
+    }
+
+    /// The next message, or `None` at the deadline.
+    fn read(&mut self, deadline: Instant) -> Option<Value> {
+        while Instant::now() < deadline {
+            match self.ws.read() {
+                Ok(Message::Text(text)) => {
+                    return Some(serde_json::from_str(text.as_str()).unwrap());
+                }
+                Ok(_) => {}
+                Err(tungstenite::Error::Io(e))
+                    if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+                Err(e) => panic!("DevTools connection failed: {e}"),
+            }
+        }
+        None
+    }
+
+    fn call(&mut self, method: &str, params: Value) -> Value {
+        let id = self.send(method, params);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let message = self
+                .read(deadline)
+                .unwrap_or_else(|| panic!("no answer to {method}"));
+            if message["id"] == id {
+                assert!(message.get("error").is_none(), "{method}: {message}");
+                return message["result"].clone();
+            }
+            if message.get("method").is_some() {
+                self.events.push(message);
+            }
+        }
+    }
+
+    fn wait_event(&mut self, method: &str, timeout: Duration) {
+        if self.events.iter().any(|e| e["method"] == method) {
+            return;
+        }
+        let deadline = Instant::now() + timeout;
+        loop {
+            let message = self
+                .read(deadline)
+                .unwrap_or_else(|| panic!("no {method} event within {timeout:?}"));
+            let found = message["method"] == method;
+            if message.get("method").is_some() {
+                self.events.push(message);
+            }
+            if found {
+                return;
+            }
+        }
+    }
+
+    fn events_named<'a>(&'a self, method: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
+        self.events.iter().filter(move |e| e["method"] == method)
+    }
+
+    /// Evaluates `expression` in the page and returns its value.
+    fn evaluate(&mut self, expression: &str) -> Value {
+        let result = self.call(
+            "Runtime.evaluate",
+            json!({"expression": expression, "returnByValue": true}),
+        );
+        assert!(
+            result.get("exceptionDetails").is_none(),
+            "{expression}: {result}"
+        );
+        result["result"]["value"].clone()
+    }
+
+    fn screenshot(&mut self, path: &Path) {
+        let shot = self.call("Page.captureScreenshot", json!({"format": "png"}));
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(shot["data"].as_str().unwrap())
+            .unwrap();
+        std::fs::write(path, png).unwrap();
+    }
+}

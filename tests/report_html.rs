@@ -1,0 +1,393 @@
+//! The HTML report: a real run against a target that answers with markup (everything must
+//! come out escaped, with one script of our own), the sections and charts, size on a one-hour
+//! run, the knee, runs without criteria, and write errors.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests fail loudly on setup errors"
+)]
+
+#[path = "browser/fixture.rs"]
+mod fixture;
+
+use std::time::Duration;
+
+use loadspec::criteria::{self, Criterion, Metric, Scope};
+use loadspec::report::{ReportError, render_html, write_html};
+use loadspec::results::model::RunResults;
+use serde_json::{Value, json};
+
+use fixture::{BOLD_CRITERION, SCRIPT_BODY, SCRIPT_LABEL, SCRIPT_NOTE, TAG_TRANSACTION};
+
+/// The report with askama's numeric entities (`&#60;`) written as named ones (`&lt;`), so
+/// one expectation covers text escaped by the template and by the SVG builders.
+fn normalized(html: &str) -> String {
+    html.replace("&#60;", "&lt;")
+        .replace("&#62;", "&gt;")
+        .replace("&#34;", "&quot;")
+        .replace("&#38;", "&amp;")
+}
+
+#[test]
+fn a_real_run_renders_every_section_with_everything_escaped() {
+    let server = fixture::XssServer::start().unwrap();
+    let out = fixture::fresh_dir("escape");
+    let (results, json) = fixture::run(&server, &out, &[1, 2], Duration::from_millis(1200));
+    let notes = vec![
+        SCRIPT_NOTE.to_owned(),
+        "Target ran on the same host.".to_owned(),
+    ];
+    let html = render_html(&results, &notes).unwrap();
+
+    // One script, ours; nothing from the target or the user became markup.
+    let lower = html.to_lowercase();
+    assert_eq!(
+        lower.matches("<script").count(),
+        1,
+        "only the report's own script"
+    );
+    assert!(html.contains("<script>\n// Optional enhancements"));
+    for raw in [
+        SCRIPT_BODY,
+        SCRIPT_LABEL,
+        TAG_TRANSACTION,
+        BOLD_CRITERION,
+        "<img",
+        "<b>",
+        "onerror=alert(2)>",
+    ] {
+        assert!(!html.contains(raw), "{raw:?} appears unescaped");
+    }
+    let page = html;
+    let html = normalized(&page);
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "the error body sample"
+    );
+    assert!(
+        html.contains("&lt;script&gt;window.__pwned=true&lt;/script&gt;"),
+        "the label"
+    );
+    assert!(
+        html.contains("Assumption: &lt;script&gt;alert("),
+        "the note"
+    );
+    assert!(
+        html.contains("&lt;img src=x onerror=alert(2)&gt;"),
+        "the transaction"
+    );
+    assert!(
+        html.contains("&lt;b&gt;checkout&lt;/b&gt; errors"),
+        "the criterion"
+    );
+    // The SVG builders escape too: the transaction name is in the response-time legend.
+    let charts = &html[html.find("id=\"chart-response-times\"").unwrap()..];
+    let chart = &charts[..charts.find("</svg>").unwrap()];
+    assert!(
+        chart.contains("&lt;img src=x onerror=alert(2)&gt; p95"),
+        "legend escaped"
+    );
+
+    // Fully offline: nothing to fetch, and a policy that forbids fetching anyway.
+    for fetch in [
+        "<link", "<img", "<iframe", " src=\"", "url(", "@import", "<object",
+    ] {
+        assert!(!lower.contains(fetch), "{fetch:?} in the report");
+    }
+    assert!(html.contains("Content-Security-Policy\" content=\"default-src 'none'"));
+
+    // Sections, charts, verdict colours.
+    for id in [
+        "overview", "verdict", "findings", "charts", "steps", "errors",
+    ] {
+        assert!(
+            html.contains(&format!("<section id=\"{id}\">")),
+            "section {id}"
+        );
+        assert!(
+            html.contains(&format!("href=\"#{id}\"")),
+            "table of contents entry {id}"
+        );
+    }
+    for chart in [
+        "chart-response-times",
+        "chart-throughput",
+        "chart-active-users",
+        "chart-scalability-throughput",
+        "chart-scalability-latency",
+        "chart-transactions",
+        "chart-percentiles",
+        "chart-status-codes",
+    ] {
+        assert!(html.contains(&format!("id=\"{chart}\"")), "chart {chart}");
+    }
+    // System usage appears exactly when the run sampled this machine (Linux does).
+    let sampled = results.steps.iter().any(|s| !s.system.is_empty());
+    assert_eq!(html.contains("<section id=\"system\">"), sampled);
+    assert_eq!(html.contains("id=\"chart-system-cpu\""), sampled);
+    assert!(
+        html.contains("class=\"banner fail\""),
+        "the failing criterion turns it red"
+    );
+    assert!(html.contains("class=\"cell fail\""));
+    assert!(html.contains("Capacity:"));
+    assert!(
+        html.contains("first fails at"),
+        "a finding names the first failing step"
+    );
+    assert!(html.contains(">Total<"), "the Total row");
+    assert!(html.contains("http_5xx"), "the error kind");
+    assert!(html.contains("Target ran on the same host."));
+
+    // write_html puts the same page on disk.
+    let path = json.with_file_name("report.html");
+    write_html(&results, &path, &notes).unwrap();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), page);
+    println!(
+        "report of a real run: {} ({} bytes)",
+        path.display(),
+        html.len()
+    );
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// A histogram of a real run (base64 HdrHistogram V2, microseconds).
+const HISTOGRAM: &str = "HISTEwAAAQwAAAAAAAAAAwAAAAAAAAABAAAAANaTpAA/8AAAAAAAAJ83AgsCCwIbAjcC3QICAAICBAIEAAIEBAQIAggCAgIIBggECAgCAgYCAgMEAgIEAAIGBAYEBAQIAAIAAgIEBAIAAgACBgACAwQCBAICAgICBAACAAQJAgACAwIJAgIHAgMCAgILAiMCCwINAgcCGwJfAiECDwIdAk0CVQIFAlECCQIDAhECDwIDAg0COQItAhMCAwIJBAAEAAIAAgMCGwQRAgcCEQIVAhECAAInAgIdAh0CAAIxAgACCwIDAhcCCwQXAgMCEwIJAgMCAAICDQIDAg8CAgcCDQIFAgUCBQIAAhcCBwIjAgUEBwIAAhUCIwIFAisCGwJXArEBAk8CGQJlAmMCvQQClQ4COwI=";
+
+/// A run of `steps` (users, requests per second, p95 ms) with `ticks` one-second points per
+/// step, four transactions and six request labels, judged against two criteria.
+fn synthetic(steps: &[(u32, f64, f64)], ticks: usize) -> RunResults {
+    let transactions = ["login", "search", "create_insuree", "logout"];
+    let requests = [
+        "POST /api/login",
+        "GET /api/insurees",
+        "POST /graphql",
+        "GET /api/master",
+        "POST /api/insurees",
+        "POST /api/logout",
+    ];
+    let label = |name: &str, count: u64, throughput: f64, p95: f64| {
+        json!({
+            "label": name, "count": count, "failures": count / 100, "error_rate": 0.01,
+            "throughput_per_s": throughput, "mean_ms": p95 * 0.6, "min_ms": 1.0,
+            "p50_ms": p95 * 0.5, "p90_ms": p95 * 0.9, "p95_ms": p95, "p99_ms": p95 * 1.4,
+            "p999_ms": p95 * 2.0, "max_ms": p95 * 3.0,
+            "status_codes": {"200": count - count / 100, "503": count / 100},
+            "errors": [{"kind": "http_5xx", "count": count / 100,
+                        "sample": "GET /api/insurees: status 503 (expected 200): database is locked"}],
+            "requests_per_transaction": null, "bytes_received": count * 512,
+            "histogram": HISTOGRAM
+        })
+    };
+    let mut step_values = Vec::new();
+    let mut planned = Vec::new();
+    let mut offset = 0.0;
+    for (index, &(users, throughput, p95)) in steps.iter().enumerate() {
+        let count = (throughput * ticks as f64) as u64;
+        let series: Vec<Value> = (0..ticks)
+            .map(|i| {
+                let wave = 1.0 + 0.2 * ((i as f64) / 37.0).sin();
+                let mut per_tx = serde_json::Map::new();
+                for (k, name) in transactions.iter().enumerate() {
+                    per_tx.insert(
+                        (*name).to_owned(),
+                        json!({"count": (throughput / 4.0) as u64, "failures": 0,
+                               "p50_ms": p95 * 0.5 * wave * (1.0 + k as f64 / 4.0),
+                               "p95_ms": p95 * wave * (1.0 + k as f64 / 4.0)}),
+                    );
+                }
+                json!({
+                    "t_s": offset + i as f64 + 1.0, "width_s": 1.0, "ramp_up": i < 60,
+                    "active_users": if i < 60 { users * i as u32 / 60 } else { users },
+                    "requests": (throughput * wave) as u64, "failures": (throughput / 100.0) as u64,
+                    "p50_ms": p95 * 0.5 * wave, "p95_ms": p95 * wave, "transactions": per_tx
+                })
+            })
+            .collect();
+        // One monitor sample per second, like the time series.
+        let system: Vec<Value> = (0..ticks)
+            .map(|i| {
+                let busy = (f64::from(users) / 3.0).min(90.0);
+                json!({
+                    "t_s": offset + i as f64 + 1.0, "cpu_user": busy * 0.7,
+                    "cpu_system": busy * 0.25, "cpu_iowait": busy * 0.05,
+                    "cpu_idle": 100.0 - busy, "cpu_per_core": vec![busy; 16],
+                    "mem_used": 8u64 << 30, "mem_available": 56u64 << 30, "swap_used": 0,
+                    "disk_read_bps": 0.0, "disk_write_bps": 40_960.0,
+                    "net": [{"interface": "eth0", "rx_bps": throughput * 2048.0,
+                             "tx_bps": throughput * 512.0}],
+                    "load": [1.0, 1.0, 1.0], "process_cpu": busy * 4.0,
+                    "process_rss": 200u64 << 20
+                })
+            })
+            .collect();
+        let mut total = label("Total", count, throughput, p95);
+        total["label"] = json!("Total");
+        step_values.push(json!({
+            "index": index, "started_at": "2026-11-27T10:00:00Z", "offset_s": offset,
+            "duration_s": ticks as f64, "measured_from_s": 60.0, "measured_s": ticks as f64 - 60.0,
+            "status": "completed",
+            "system": system,
+            "scenarios": [{
+                "scenario": "insuree_flow", "users": users,
+                "iterations": label("insuree_flow", count / 8, throughput / 8.0, p95 * 4.0),
+                "interrupted_iterations": if index == steps.len() - 1 { 3 } else { 0 },
+                "transactions": transactions.iter().map(|t| {
+                    let mut l = label(t, count / 4, throughput / 4.0, p95);
+                    l["requests_per_transaction"] = json!(1.5);
+                    l
+                }).collect::<Vec<_>>(),
+                "requests": requests.iter().map(|r| label(r, count / 6, throughput / 6.0, p95)).collect::<Vec<_>>(),
+                "total_requests": total,
+                "time_series": series
+            }]
+        }));
+        planned.push(json!({
+            "index": index, "users": {"insuree_flow": users}, "ramp_up_s": 60.0,
+            "hold_s": ticks as f64 - 60.0, "cooldown_s": 0.0, "iterations": null
+        }));
+        offset += ticks as f64;
+    }
+    let document = json!({
+        "schema": "loadspec.results", "schema_version": 1,
+        "run": {
+            "id": "insuree_flow-20261127T100000Z", "name": "insuree_flow", "mode": "full",
+            "target": "http://127.0.0.1:8000", "seed": 42,
+            "started_at": "2026-11-27T10:00:00Z", "finished_at": "2026-11-27T18:00:00Z",
+            "duration_s": offset, "status": "completed", "status_reason": null
+        },
+        "environment": {
+            "hostname": "loadgen-1", "os": "Linux (Debian GNU/Linux 12)", "kernel": "6.1.0",
+            "cpu_model": "AMD EPYC 7R13", "cpus": 16, "memory_bytes": 68_719_476_736u64,
+            "loadspec_version": "0.1.0", "workers": 4
+        },
+        "plan": {
+            "profile": "ramp",
+            "scenarios": [{
+                "name": "insuree_flow", "module_path": "load::insuree",
+                "threads": steps.iter().map(|s| s.0).collect::<Vec<_>>(),
+                "think_time_s": [1.0, 3.0], "tags": ["insuree"], "hung_after_s": 120.0,
+                "request_timeout_s": 60.0, "criteria": []
+            }],
+            "steps": planned, "graceful_stop_s": 5.0
+        },
+        "steps": step_values,
+        "criteria": null
+    });
+    let mut results: RunResults = serde_json::from_value(document).unwrap();
+    let judged = vec![
+        Criterion::new(Scope::Transaction("search".into()), Metric::P95, 500.0).threshold(800.0),
+        Criterion::new(Scope::All, Metric::Failures, 0.005).threshold(0.02),
+    ];
+    results.plan.scenarios[0].criteria = judged.clone();
+    results.criteria = Some(criteria::evaluate(
+        &results,
+        &[("insuree_flow".to_owned(), judged)],
+    ));
+    results
+}
+
+#[test]
+fn an_hour_per_step_over_eight_steps_stays_under_3_mb() {
+    let steps = [
+        (1, 10.0, 120.0),
+        (5, 48.0, 130.0),
+        (10, 95.0, 150.0),
+        (30, 260.0, 210.0),
+        (50, 300.0, 420.0),
+        (100, 310.0, 900.0),
+        (150, 305.0, 1500.0),
+        (300, 290.0, 3100.0),
+    ];
+    let results = synthetic(&steps, 3600);
+    let points: usize = results
+        .steps
+        .iter()
+        .map(|s| s.scenarios[0].time_series.len())
+        .sum();
+    assert_eq!(points, 8 * 3600);
+    let started = std::time::Instant::now();
+    let html = render_html(&results, &[]).unwrap();
+    println!(
+        "8 steps × 3,600 points per series: {} bytes, rendered in {:?}",
+        html.len(),
+        started.elapsed()
+    );
+    assert!(html.len() < 3 * 1024 * 1024, "{} bytes", html.len());
+    // Downsampled: no chart path carries anywhere near 28,800 points.
+    for d in html.split(" d=\"").skip(1) {
+        let d = &d[..d.find('"').unwrap()];
+        assert!(
+            d.matches(['L', 'H']).count() <= 1300,
+            "a path with {} segments",
+            d.len()
+        );
+    }
+    // 30 → 50 users still adds 15% throughput; 50 → 100 adds 3% while p95 doubles: the knee.
+    assert!(html.contains("knee · 50 threads"), "the knee marker");
+    for chart in [
+        "chart-system-cpu",
+        "chart-system-memory",
+        "chart-system-network",
+        "chart-system-disk",
+    ] {
+        assert!(html.contains(&format!("id=\"{chart}\"")), "{chart}");
+    }
+    assert!(html.contains("Throughput stops growing after 50 threads"));
+    assert!(html.contains("Slowest transactions at the peak load, step 8 (300 threads)"));
+    assert!(html.contains("cut off at the step&#39;s hard stop"));
+    assert!(html.contains("search p95 first"));
+}
+
+#[test]
+fn runs_without_criteria_say_why() {
+    let mut results = synthetic(&[(1, 10.0, 100.0)], 30);
+    results.criteria = None;
+    let html = render_html(&results, &[]).unwrap();
+    assert!(html.contains("class=\"banner none\""));
+    assert!(
+        html.contains("The plan lists 2 criteria"),
+        "full run with unjudged criteria"
+    );
+
+    results.plan.scenarios[0].criteria.clear();
+    let html = render_html(&results, &[]).unwrap();
+    assert!(html.contains("The scenarios define no criteria"));
+
+    assert!(
+        html.contains("id=\"chart-system-cpu\""),
+        "sampled: system usage"
+    );
+    // No monitoring samples: no System usage section, not even an empty one.
+    for step in &mut results.steps {
+        step.system.clear();
+    }
+    let html = render_html(&results, &[]).unwrap();
+    assert!(!html.contains("id=\"system\""));
+    assert!(!html.contains("href=\"#system\""));
+
+    results.run.mode = loadspec::Mode::Smoke;
+    let html = render_html(&results, &[]).unwrap();
+    assert!(html.contains("This was a smoke run"));
+    // One step: no scalability curve, and no empty chart in its place.
+    assert!(!html.contains("chart-scalability-throughput"));
+    assert!(html.contains("id=\"chart-response-times\""));
+}
+
+#[test]
+fn write_errors_name_the_report() {
+    let dir = fixture::fresh_dir("write-error");
+    std::fs::create_dir_all(&dir).unwrap();
+    let not_a_dir = dir.join("file");
+    std::fs::write(&not_a_dir, "x").unwrap();
+    let path = not_a_dir.join("report.html");
+    let results = synthetic(&[(1, 10.0, 100.0)], 5);
+    let error = write_html(&results, &path, &[]).unwrap_err();
+    assert!(matches!(error, ReportError::Write { .. }), "{error:?}");
+    assert_eq!(
+        error.to_string(),
+        format!("failed to write the HTML report {}", path.display())
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

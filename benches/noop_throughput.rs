@@ -20,7 +20,9 @@ async fn noop(user: &mut User) -> Result<(), Failure> {
 }
 
 fn run(overrides: &Overrides, threads: &[u32], jtl: bool) -> anyhow::Result<RunResults> {
-    let scenario = Scenario::builder("noop").threads(threads.iter().copied()).build(noop);
+    let scenario = Scenario::builder("noop")
+        .threads(threads.iter().copied())
+        .build(noop);
     let mut plan = plan::resolve(&[scenario], overrides)?;
     let dir = std::env::temp_dir().join(format!("loadspec-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -40,7 +42,10 @@ fn main() -> anyhow::Result<()> {
         seed: Some(1),
         ..Default::default()
     };
-    println!("users  jtl  req/s      p50 ms  p99 ms  failures  (workers: {})", overrides.workers.unwrap_or(1));
+    println!(
+        "users  jtl  req/s      p50 ms  p99 ms  failures  (workers: {})",
+        overrides.workers.unwrap_or(1)
+    );
     let mut by_jtl = [Vec::new(), Vec::new()];
     let sweep = run(&overrides, &[1, 64], false)?;
     let mut rows: Vec<(u32, bool, RunResults)> = vec![(0, false, sweep)];
@@ -66,7 +71,11 @@ fn main() -> anyhow::Result<()> {
     }
     for (users, jtl, results) in &rows[1..] {
         if *users == 64 {
-            by_jtl[usize::from(*jtl)].push(results.steps[0].scenarios[0].total_requests.throughput_per_s);
+            by_jtl[usize::from(*jtl)].push(
+                results.steps[0].scenarios[0]
+                    .total_requests
+                    .throughput_per_s,
+            );
         }
     }
     let mean = |v: &Vec<f64>| v.iter().sum::<f64>() / v.len().max(1) as f64;

@@ -75,14 +75,16 @@ fn find_file(dir: &Path, name: &str) -> PathBuf {
     panic!("no {name} under {}", dir.display());
 }
 
+/// A fast login and a slow search; criteria around them keep wide margins so a busy machine
+/// cannot move a verdict.
 async fn login_then_search(user: &mut User) -> Result<(), Failure> {
     user.transaction("login", async |tx| {
-        tx.get("/delay/30").send().await?.expect_status(200)?;
+        tx.get("/delay/5").send().await?.expect_status(200)?;
         Ok(())
     })
     .await?;
     user.transaction("search", async |tx| {
-        tx.get("/delay/80").send().await?.expect_status(200)?;
+        tx.get("/delay/100").send().await?.expect_status(200)?;
         Ok(())
     })
     .await
@@ -97,13 +99,13 @@ fn one_criterion_passes_one_warns_one_fails() {
         .threads([1, 2])
         .hold(Duration::from_millis(1500))
         .criterion(
-            Criterion::new(tx("login"), Metric::P95, 50.0)
-                .threshold(100.0)
+            Criterion::new(tx("login"), Metric::P95, 200.0)
+                .threshold(400.0)
                 .named("login p95"),
         )
         .criterion(
             Criterion::new(tx("search"), Metric::P95, 60.0)
-                .threshold(120.0)
+                .threshold(900.0)
                 .named("search p95"),
         )
         .criterion(
@@ -130,7 +132,7 @@ fn one_criterion_passes_one_warns_one_fails() {
     );
     let login = &report.rows[0].cells[0];
     assert!(
-        login.measured.unwrap() >= 30.0 && login.display.ends_with("ms"),
+        login.measured.unwrap() >= 5.0 && login.display.ends_with("ms"),
         "{login:?}"
     );
     assert_eq!(report.verdict, Verdict::Fail);
@@ -149,7 +151,7 @@ fn one_criterion_passes_one_warns_one_fails() {
     assert!(junit.contains("search p50 @ 2 threads (step 2)"), "{junit}");
     let summary = std::fs::read_to_string(find_file(&out, "summary.md")).unwrap();
     assert!(
-        summary.contains("❌ fail") && summary.contains("| search p95 | 60ms | 120ms | ⚠️"),
+        summary.contains("❌ fail") && summary.contains("| search p95 | 60ms | 900ms | ⚠️"),
         "{summary}"
     );
     let stored = loadspec::results::load(&find_file(&out, "results.json")).unwrap();
@@ -165,7 +167,7 @@ fn warnings_pass_unless_fail_on_warn() {
             .hold(Duration::from_millis(800))
             .criterion(
                 Criterion::new(Scope::Transaction("search".into()), Metric::P95, 60.0)
-                    .threshold(120.0),
+                    .threshold(900.0),
             )
             .build(login_then_search)
     };
@@ -194,7 +196,7 @@ fn peak_failures_judge_only_the_top_step() {
         )
         .criterion(Criterion::new(Scope::All, Metric::PeakFailures, 2.0).threshold(4.0))
         .build(async |user: &mut User| {
-            let fail = user.index() >= 4 && user.iteration() % 5 == 0;
+            let fail = user.index() >= 4 && user.iteration().is_multiple_of(5);
             user.transaction("login", async |tx| {
                 tx.get(if fail { "/status/503" } else { "/ok" })
                     .send()

@@ -80,8 +80,14 @@ fn every_step_records_plausible_system_samples_and_a_dstat_like_csv() {
                 "loopback traffic is seen"
             );
         }
+        // A light run is not flagged, unless other processes really starved the machine
+        // (busy shared runners): then the flag is right.
         let generator = step.generator.as_ref().unwrap();
-        assert!(!generator.bound, "{generator:?}");
+        let idle = step.system.iter().map(|s| s.cpu_idle).sum::<f64>() / step.system.len() as f64;
+        assert!(
+            !generator.bound || idle < 25.0,
+            "flagged while the machine was {idle:.0}% idle: {generator:?}"
+        );
     }
     let dir = std::fs::read_dir(out.join("sampled"))
         .unwrap()

@@ -1,7 +1,11 @@
 //! The files a run writes besides `results.json`: the JMeter-compatible sample log and the
 //! Locust-style CSV statistics.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly on setup errors")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests fail loudly on setup errors"
+)]
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,8 +14,18 @@ use loadspec::{Failure, Harness, Scenario, User};
 use loadspec_suite::TestServer;
 
 fn run_dir(out: &std::path::Path) -> PathBuf {
-    let scenario_dir = std::fs::read_dir(out).unwrap().flatten().next().unwrap().path();
-    std::fs::read_dir(scenario_dir).unwrap().flatten().next().unwrap().path()
+    let scenario_dir = std::fs::read_dir(out)
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    std::fs::read_dir(scenario_dir)
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path()
 }
 
 #[test]
@@ -19,39 +33,73 @@ fn a_run_with_samples_writes_a_jtl_jmeter_can_read_and_locust_style_csvs() {
     let server = TestServer::start().unwrap();
     let out = std::env::temp_dir().join(format!("loadspec-outputs-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
-    let scenario = Scenario::builder("jtl").threads([2]).iterations(5).build(async |user: &mut User| {
-        user.transaction("login", async |tx| {
-            tx.post("/login").send().await?;
-            tx.get("/status/503").send().await?;
-            Ok(())
-        })
-        .await?;
-        user.get("/ok").send().await?;
-        Ok::<(), Failure>(())
-    });
-    let args = ["load", "--full", "--samples", "jtl", "--target", &server.base_url(), "--out-dir", out.to_str().unwrap()];
-    let code = Harness::new().scenarios([scenario]).run_with_args(args.map(str::to_owned));
+    let scenario =
+        Scenario::builder("jtl")
+            .threads([2])
+            .iterations(5)
+            .build(async |user: &mut User| {
+                user.transaction("login", async |tx| {
+                    tx.post("/login").send().await?;
+                    tx.get("/status/503").send().await?;
+                    Ok(())
+                })
+                .await?;
+                user.get("/ok").send().await?;
+                Ok::<(), Failure>(())
+            });
+    let args = [
+        "load",
+        "--full",
+        "--samples",
+        "jtl",
+        "--target",
+        &server.base_url(),
+        "--out-dir",
+        out.to_str().unwrap(),
+    ];
+    let code = Harness::new()
+        .scenarios([scenario])
+        .run_with_args(args.map(str::to_owned));
     assert_eq!(code, ExitCode::SUCCESS);
     let dir = run_dir(&out);
 
     let jtl = std::fs::read_to_string(dir.join("samples.jtl")).unwrap();
     let mut reader = csv::Reader::from_reader(jtl.as_bytes());
-    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
     assert_eq!(header.join(","), loadspec::metrics::samples::JTL_HEADER);
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     // 10 iterations × (2 requests + 1 transaction + 1 request outside it).
     assert_eq!(rows.len(), 40);
     let label = |r: &csv::StringRecord| r[2].to_owned();
-    let transactions: Vec<&csv::StringRecord> = rows.iter().filter(|r| label(r) == "login").collect();
+    let transactions: Vec<&csv::StringRecord> =
+        rows.iter().filter(|r| label(r) == "login").collect();
     assert_eq!(transactions.len(), 10);
     for tx in &transactions {
-        assert_eq!(&tx[4], "Number of samples in transaction : 2, number of failing samples : 1");
+        assert_eq!(
+            &tx[4],
+            "Number of samples in transaction : 2, number of failing samples : 1"
+        );
         assert_eq!((&tx[3], &tx[7], &tx[6]), ("503", "false", ""));
     }
-    let failed: Vec<&csv::StringRecord> = rows.iter().filter(|r| label(r) == "GET /status/{id}").collect();
-    assert!(failed.iter().all(|r| &r[3] == "503" && &r[7] == "false" && r[8].contains("unexpected status 503")));
+    let failed: Vec<&csv::StringRecord> = rows
+        .iter()
+        .filter(|r| label(r) == "GET /status/{id}")
+        .collect();
+    assert!(
+        failed
+            .iter()
+            .all(|r| &r[3] == "503" && &r[7] == "false" && r[8].contains("unexpected status 503"))
+    );
     let ok: Vec<&csv::StringRecord> = rows.iter().filter(|r| label(r) == "GET /ok").collect();
-    assert!(ok.iter().all(|r| &r[3] == "200" && &r[4] == "OK" && &r[7] == "true" && r[13].ends_with("/ok")));
+    assert!(
+        ok.iter()
+            .all(|r| &r[3] == "200" && &r[4] == "OK" && &r[7] == "true" && r[13].ends_with("/ok"))
+    );
     assert!(rows.iter().all(|r| r[0].parse::<u64>().unwrap() > 1_700_000_000_000 && r[5].starts_with("jtl 1-")));
 
     let stats = std::fs::read_to_string(dir.join("stats.csv")).unwrap();

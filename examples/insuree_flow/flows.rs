@@ -217,13 +217,12 @@ pub(crate) async fn insuree_essential(user: &mut User) -> Result<(), Failure> {
     let term = data::search_term(user);
     let found: Page = user
         .transaction("search", async |tx| {
-            Ok(tx
-                .get("/api/insurees")
+            tx.get("/api/insurees")
                 .query(&[("q", term), ("page_size", "10")])
                 .send()
                 .await?
                 .expect_status(200)?
-                .json()?)
+                .json()
         })
         .await?;
     let pause = data::between_actions(user);

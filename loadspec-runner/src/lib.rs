@@ -11,6 +11,8 @@ pub mod console;
 pub mod criteria;
 pub mod engine;
 pub mod error;
+pub mod feeder;
+pub mod har;
 pub mod harness;
 pub mod lifecycle;
 pub mod metrics;
@@ -21,9 +23,11 @@ pub mod report;
 pub mod results;
 pub mod scenario;
 mod seed;
+pub mod shard;
 pub mod user;
 
 pub use error::{ConfigError, RunError, exit_code};
+pub use feeder::Feeder;
 pub use harness::{Harness, main};
 pub use plan::{Mode, Overrides, ProfileKind, RunPlan};
 /// The random-number traits a scenario needs for [`User::rng`].

@@ -18,8 +18,12 @@ pub type SetupFn = for<'u> fn(&'u mut User) -> SetupFuture<'u>;
 
 /// Turns a setup function's output into the shared value.
 #[doc(hidden)]
-pub fn into_shared<T: Any + Send + Sync, E: Into<Failure>>(result: Result<T, E>) -> Result<SharedData, Failure> {
-    result.map(|value| Arc::new(value) as SharedData).map_err(Into::into)
+pub fn into_shared<T: Any + Send + Sync, E: Into<Failure>>(
+    result: Result<T, E>,
+) -> Result<SharedData, Failure> {
+    result
+        .map(|value| Arc::new(value) as SharedData)
+        .map_err(Into::into)
 }
 
 pub(crate) trait Hook: Send + Sync {

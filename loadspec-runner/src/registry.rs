@@ -66,6 +66,12 @@ pub struct EntryOptions {
     pub health: Option<&'static str>,
     /// Stop a step after this many requests in a row failed to connect.
     pub abort_after_consecutive_errors: Option<u32>,
+    /// Open model: iterations started per second, one step per rate (instead of `threads`).
+    pub rates: Option<&'static [f64]>,
+    /// Open model: the most users (concurrent iterations) a step may use.
+    pub max_users: Option<u32>,
+    /// Open model: users created when a step starts (more are created up to `max_users`).
+    pub pre_allocated_users: Option<u32>,
     /// Criteria written as `#[assertion(...)]` rows.
     pub criteria: &'static [CriterionSpec],
     /// A criteria CSV file (an absolute path: the macro resolves it against the crate root).
@@ -101,6 +107,9 @@ impl EntryOptions {
             read_timeout: None,
             health: None,
             abort_after_consecutive_errors: None,
+            rates: None,
+            max_users: None,
+            pre_allocated_users: None,
             criteria: &[],
             criteria_file: None,
             abort_on_fail: false,
@@ -213,6 +222,24 @@ impl EntryOptions {
         self
     }
 
+    /// Sets `rate` (iterations per second per step).
+    pub const fn rates(mut self, rates: &'static [f64]) -> Self {
+        self.rates = Some(rates);
+        self
+    }
+
+    /// Sets `max_users`.
+    pub const fn max_users(mut self, users: u32) -> Self {
+        self.max_users = Some(users);
+        self
+    }
+
+    /// Sets `pre_allocated_users`.
+    pub const fn pre_allocated_users(mut self, users: u32) -> Self {
+        self.pre_allocated_users = Some(users);
+        self
+    }
+
     /// Sets `setup`.
     pub const fn setup(mut self, setup: crate::lifecycle::SetupFn) -> Self {
         self.setup = Some(setup);
@@ -262,6 +289,9 @@ impl PartialEq for EntryOptions {
             && self.read_timeout == other.read_timeout
             && self.health == other.health
             && self.abort_after_consecutive_errors == other.abort_after_consecutive_errors
+            && self.rates == other.rates
+            && self.max_users == other.max_users
+            && self.pre_allocated_users == other.pre_allocated_users
             && self.criteria == other.criteria
             && self.criteria_file == other.criteria_file
             && self.abort_on_fail == other.abort_on_fail

@@ -75,6 +75,7 @@ pub struct Scenario {
     pub(crate) location: Option<(&'static str, u32)>,
     pub(crate) options: EntryOptions,
     owned_threads: Option<Arc<[u32]>>,
+    owned_rates: Option<Arc<[f64]>>,
     owned_tags: Arc<[String]>,
     owned_criteria: Arc<[Criterion]>,
     owned_criteria_file: Option<Arc<str>>,
@@ -120,6 +121,7 @@ impl Scenario {
             module_path: String::new(),
             options: EntryOptions::new(),
             threads: None,
+            rates: None,
             tags: Vec::new(),
             criteria: Vec::new(),
             criteria_file: None,
@@ -135,6 +137,7 @@ impl Scenario {
             location: Some((entry.file, entry.line)),
             options: entry.options,
             owned_threads: None,
+            owned_rates: None,
             owned_tags: Arc::from(Vec::new()),
             owned_criteria: Arc::from(Vec::new()),
             owned_criteria_file: None,
@@ -170,6 +173,11 @@ impl Scenario {
     /// Users per load step, as written in the attribute or builder.
     pub fn threads(&self) -> Option<&[u32]> {
         self.owned_threads.as_deref().or(self.options.threads)
+    }
+
+    /// Open model: iterations per second of each step, as written in the attribute or builder.
+    pub fn rates(&self) -> Option<&[f64]> {
+        self.owned_rates.as_deref().or(self.options.rates)
     }
 
     /// Tags, as written in the attribute or builder.
@@ -226,6 +234,7 @@ pub struct ScenarioBuilder {
     module_path: String,
     options: EntryOptions,
     threads: Option<Vec<u32>>,
+    rates: Option<Vec<f64>>,
     tags: Vec<String>,
     criteria: Vec<Criterion>,
     criteria_file: Option<String>,
@@ -237,6 +246,26 @@ impl ScenarioBuilder {
     /// Users of each load step, run in the order given.
     pub fn threads(mut self, threads: impl IntoIterator<Item = u32>) -> Self {
         self.threads = Some(threads.into_iter().collect());
+        self
+    }
+
+    /// Open model: the steps start iterations at these rates (per second) instead of running
+    /// a number of users in a loop; users are taken from a pool as needed.
+    pub fn rates(mut self, rates: impl IntoIterator<Item = f64>) -> Self {
+        self.rates = Some(rates.into_iter().collect());
+        self
+    }
+
+    /// Open model: the most users (concurrent iterations) a step may use; an arrival with
+    /// none free is dropped, not queued.
+    pub fn max_users(mut self, users: u32) -> Self {
+        self.options.max_users = Some(users);
+        self
+    }
+
+    /// Open model: users created when a step starts.
+    pub fn pre_allocated_users(mut self, users: u32) -> Self {
+        self.options.pre_allocated_users = Some(users);
         self
     }
 
@@ -398,6 +427,7 @@ impl ScenarioBuilder {
             location: None,
             options: self.options,
             owned_threads: self.threads.map(Arc::from),
+            owned_rates: self.rates.map(Arc::from),
             owned_tags: Arc::from(self.tags),
             owned_criteria: Arc::from(self.criteria),
             owned_criteria_file: self.criteria_file.map(Arc::from),

@@ -9,11 +9,13 @@ pub use loadspec_runner::{
 };
 pub use loadspec_runner::{Harness, main, rand};
 pub use loadspec_runner::{
-    compare, console, criteria, engine, harness, metrics, monitor, plan, registry, report, results,
+    compare, console, criteria, engine, feeder, har, harness, metrics, monitor, plan, registry,
+    report, results, shard,
 };
 
 /// The names a scenario file needs: `use loadspec::prelude::*;`.
 pub mod prelude {
+    pub use crate::feeder::Feeder;
     pub use crate::rand::Rng as _;
     pub use crate::rand::seq::{IndexedRandom as _, SliceRandom as _};
     pub use crate::{Failure, Response, Transaction, User, assertion, scenario};

@@ -18,7 +18,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 
 /// Counters shared by the handlers.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Counters {
     /// Requests to `/fail-every/{n}`.
     pub fail_every: AtomicU64,
@@ -27,6 +27,19 @@ pub struct Counters {
     /// Highest number of requests in flight at once.
     pub max_in_flight: AtomicU64,
     in_flight: AtomicU64,
+    started: std::time::Instant,
+}
+
+impl Default for Counters {
+    fn default() -> Self {
+        Self {
+            fail_every: AtomicU64::new(0),
+            requests: AtomicU64::new(0),
+            max_in_flight: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
+            started: std::time::Instant::now(),
+        }
+    }
 }
 
 /// A target server running on its own thread; stops when dropped.
@@ -49,6 +62,8 @@ impl TestServer {
     /// - `GET /whoami` → 200 with the `sid` cookie value, 401 without it
     /// - `GET /concurrency/{ms}` → holds `ms` ms while counting requests in flight
     /// - `GET /never` → never answers
+    /// - `GET /stall` → 10 ms normally, but the whole route freezes for 1 s every 5 s from the
+    ///   server's start (about 20 % of the time): a coordinated-omission probe
     /// - `GET /timed` → 200 with `Server-Timing: db;dur=12.5, app;dur=20`
     /// - `GET /metrics` → Prometheus text with `test_requests_total` and `test_in_flight`
     pub fn start() -> std::io::Result<Self> {
@@ -117,6 +132,7 @@ fn router(counters: Arc<Counters>) -> Router {
         .route("/whoami", get(whoami))
         .route("/concurrency/{ms}", get(concurrency))
         .route("/never", get(std::future::pending::<&'static str>))
+        .route("/stall", get(stall))
         .route("/timed", get(timed))
         .route("/metrics", get(metrics))
         .with_state(counters)
@@ -173,6 +189,17 @@ async fn whoami(headers: HeaderMap) -> impl IntoResponse {
         Some(sid) => (StatusCode::OK, sid.to_owned()),
         None => (StatusCode::UNAUTHORIZED, "no session".to_owned()),
     }
+}
+
+/// Sleeps 10 ms, but waits out the freeze that covers the 5th second of every 5.
+async fn stall(State(c): State<Arc<Counters>>) -> &'static str {
+    let since_start = c.started.elapsed();
+    let in_cycle = since_start.as_millis() % 5000;
+    if in_cycle >= 4000 {
+        tokio::time::sleep(Duration::from_millis(5000 - in_cycle as u64)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    "ok"
 }
 
 async fn timed() -> impl IntoResponse {

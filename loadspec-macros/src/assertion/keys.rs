@@ -17,6 +17,7 @@ pub(crate) enum Metric {
     Failures,
     Deadlocks,
     Throughput,
+    Dropped,
     PeakFailures,
 }
 
@@ -62,7 +63,7 @@ impl Unit {
 
 impl Metric {
     /// In the order the docs and the "expected one of" list present them.
-    pub(crate) const ALL: [Metric; 13] = [
+    pub(crate) const ALL: [Metric; 14] = [
         Metric::Mean,
         Metric::P50,
         Metric::P90,
@@ -75,6 +76,7 @@ impl Metric {
         Metric::Failures,
         Metric::Deadlocks,
         Metric::Throughput,
+        Metric::Dropped,
         Metric::PeakFailures,
     ];
 
@@ -93,6 +95,7 @@ impl Metric {
             Metric::Failures => "failures",
             Metric::Deadlocks => "deadlocks",
             Metric::Throughput => "throughput",
+            Metric::Dropped => "dropped",
             Metric::PeakFailures => "peak_failures",
         }
     }
@@ -112,6 +115,7 @@ impl Metric {
             Metric::Failures => "Failures",
             Metric::Deadlocks => "Deadlocks",
             Metric::Throughput => "Throughput",
+            Metric::Dropped => "Dropped",
             Metric::PeakFailures => "PeakFailures",
         }
     }
@@ -125,9 +129,11 @@ impl Metric {
             | Metric::P99
             | Metric::P999
             | Metric::Max => Unit::Duration,
-            Metric::Http4xx | Metric::Http5xx | Metric::Failures | Metric::Deadlocks => {
-                Unit::Percent
-            }
+            Metric::Http4xx
+            | Metric::Http5xx
+            | Metric::Failures
+            | Metric::Deadlocks
+            | Metric::Dropped => Unit::Percent,
             Metric::Throughput => Unit::Rate,
             Metric::PeakFailures => Unit::Multiplier,
         }
@@ -372,7 +378,7 @@ mod tests {
         for key in Key::all() {
             assert_eq!(Key::from_name(key.name()), Some(key));
         }
-        assert_eq!(Key::all().count(), 17);
+        assert_eq!(Key::all().count(), 18);
     }
 
     #[test]

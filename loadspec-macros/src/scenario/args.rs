@@ -18,6 +18,9 @@ pub(crate) struct ScenarioArgs {
     pub(crate) krate: CratePath,
     pub(crate) name: Option<String>,
     pub(crate) threads: Option<Vec<u32>>,
+    pub(crate) rates: Option<Given<Vec<f64>>>,
+    pub(crate) max_users: Option<u32>,
+    pub(crate) pre_allocated_users: Option<u32>,
     pub(crate) profile: Option<Given<Profile>>,
     pub(crate) ramp_up: Option<Given<u64>>,
     pub(crate) hold: Option<Given<u64>>,
@@ -137,6 +140,9 @@ impl ScenarioArgs {
         let tokens = quote!(#path = #value);
         match key {
             Key::Threads => self.threads = threads(&value, cx),
+            Key::Rate => self.rates = cx.ok(rates(&value)).map(|v| Given::new(v, &tokens)),
+            Key::MaxUsers => self.max_users = cx.ok(positive_u32(key, &value)),
+            Key::PreAllocatedUsers => self.pre_allocated_users = cx.ok(positive_u32(key, &value)),
             Key::Profile => self.profile = cx.ok(profile(&value)).map(|v| Given::new(v, &tokens)),
             Key::RampUp => {
                 self.ramp_up = cx.ok(duration(key, &value)).map(|v| Given::new(v, &tokens))
@@ -169,6 +175,13 @@ impl ScenarioArgs {
 
     /// Checks between options, each reported on the option that would have to change.
     fn check_combinations(&self, cx: &mut Ctxt) {
+        if let Some(rates) = &self.rates
+            && self.seen.contains(&Key::Threads)
+        {
+            cx.push(rates.error(
+                "`#[scenario]`: `rate` and `threads` cannot both be set: `threads` loops users (closed model), `rate` starts iterations on a schedule (open model); keep one",
+            ));
+        }
         let profile = self.profile.as_ref().map(|p| p.value);
         if let Some(ramp_up) = &self.ramp_up {
             if profile == Some(Profile::Spike) {
@@ -329,6 +342,23 @@ fn positive_duration(key: Key, value: &Expr) -> syn::Result<u64> {
 fn duration_range(key: Key, value: &Expr) -> syn::Result<(u64, u64)> {
     let text = lit::string(value).ok_or_else(|| wrong_shape(key, value))?;
     units::duration_range_nanos(text, &context(key))
+}
+
+/// `rate = "200/s"` or `rate = ["50/s", "100/s"]`, parsed into iterations per second.
+fn rates(value: &Expr) -> syn::Result<Vec<f64>> {
+    let one = |expr: &Expr| -> syn::Result<f64> {
+        let text = lit::string(expr).ok_or_else(|| wrong_shape(Key::Rate, expr))?;
+        loadspec_units::rate(&text.value())
+            .map_err(|e| syn::Error::new(text.span(), format!("`#[scenario]`: `rate`: {e}")))
+    };
+    match lit::array(value) {
+        Some(array) if array.elems.is_empty() => Err(syn::Error::new_spanned(
+            value,
+            "`#[scenario]`: `rate` must not be empty",
+        )),
+        Some(array) => array.elems.iter().map(one).collect(),
+        None => one(value).map(|rate| vec![rate]),
+    }
 }
 
 fn hook_path(key: Key, value: &Expr) -> syn::Result<syn::Path> {

@@ -204,6 +204,18 @@ fn options(args: &ScenarioArgs, rows: &[Row], private: &TokenStream) -> TokenStr
     if let Some(path) = &args.health {
         calls.push(quote!(.health(#path)));
     }
+    if let Some(rates) = &args.rates {
+        let rates = rates.value.iter().map(|&r| Literal::f64_unsuffixed(r));
+        calls.push(quote!(.rates(&[#(#rates),*])));
+    }
+    if let Some(users) = args.max_users {
+        let users = Literal::u32_unsuffixed(users);
+        calls.push(quote!(.max_users(#users)));
+    }
+    if let Some(users) = args.pre_allocated_users {
+        let users = Literal::u32_unsuffixed(users);
+        calls.push(quote!(.pre_allocated_users(#users)));
+    }
     for (given, call) in [
         (args.setup.is_some(), "setup"),
         (args.teardown.is_some(), "teardown"),

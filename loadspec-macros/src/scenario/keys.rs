@@ -4,6 +4,9 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Key {
     Threads,
+    Rate,
+    MaxUsers,
+    PreAllocatedUsers,
     Profile,
     RampUp,
     Hold,
@@ -30,8 +33,11 @@ pub(crate) enum Key {
 
 impl Key {
     /// In the order the docs and the "expected one of" list present them.
-    pub(crate) const ALL: [Key; 23] = [
+    pub(crate) const ALL: [Key; 26] = [
         Key::Threads,
+        Key::Rate,
+        Key::MaxUsers,
+        Key::PreAllocatedUsers,
         Key::Profile,
         Key::RampUp,
         Key::Hold,
@@ -59,6 +65,9 @@ impl Key {
     pub(crate) fn name(self) -> &'static str {
         match self {
             Key::Threads => "threads",
+            Key::Rate => "rate",
+            Key::MaxUsers => "max_users",
+            Key::PreAllocatedUsers => "pre_allocated_users",
             Key::Profile => "profile",
             Key::RampUp => "ramp_up",
             Key::Hold => "hold",
@@ -88,6 +97,9 @@ impl Key {
     pub(crate) fn example(self) -> &'static str {
         match self {
             Key::Threads => "threads = [1, 5, 10]",
+            Key::Rate => "rate = [\"50/s\", \"100/s\"]",
+            Key::MaxUsers => "max_users = 500",
+            Key::PreAllocatedUsers => "pre_allocated_users = 50",
             Key::Profile => "profile = \"ramp\"",
             Key::RampUp => "ramp_up = \"75s\"",
             Key::Hold => "hold = \"60s\"",
@@ -117,6 +129,8 @@ impl Key {
     pub(crate) fn expected(self) -> &'static str {
         match self {
             Key::Threads => "an array of user counts",
+            Key::Rate => "a rate string or an array of rate strings",
+            Key::MaxUsers | Key::PreAllocatedUsers => "a positive integer",
             Key::Profile => "\"spike\", \"ramp\" or \"stress\"",
             Key::RampUp
             | Key::Hold
@@ -147,6 +161,9 @@ impl Key {
         let alias = match normalized.as_str() {
             "ramp" | "rampuptime" | "rampupperiod" => Some(Key::RampUp),
             "thread" | "users" | "user" | "vus" | "vu" | "concurrency" => Some(Key::Threads),
+            "rates" | "arrivalrate" | "rps" | "throughput" => Some(Key::Rate),
+            "maxvus" | "maxusers" => Some(Key::MaxUsers),
+            "preallocatedvus" | "preallocated" => Some(Key::PreAllocatedUsers),
             "duration" | "holdfor" | "holdtime" => Some(Key::Hold),
             "think" | "pacing" | "pause" => Some(Key::ThinkTime),
             "iteration" | "iters" | "loops" => Some(Key::Iterations),

@@ -3,6 +3,7 @@
 //! ```text
 //! loadspec compare baseline/results.json current/results.json [--stat p95] [--tolerance 10%]
 //! loadspec report results.json [-o report.html] [--note "target ran in debug mode"]
+//! loadspec merge shard-*/results.json -o merged/ [--fail-on warn]
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -60,6 +61,24 @@ enum Command {
         #[arg(long = "note", value_name = "TEXT")]
         notes: Vec<String>,
     },
+    /// Merges the results of a sharded run (`--shard i/n`) into one run and judges its criteria
+    /// on the merged data; writes results.json, report.html, summary.md, junit.xml, stats.csv
+    /// and stats_history.csv into the output directory. Exits with 3 on a failed criterion, 2
+    /// on inputs that are not the complete set of shards of one plan.
+    Merge {
+        /// The shards' results.json files, or directories to search for them
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// The output directory
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Fail (exit 3) on warnings too, not only on failed criteria
+        #[arg(long, value_name = "LEVEL", value_parser = ["warn", "fail"], default_value = "fail")]
+        fail_on: String,
+        /// A note or assumption to show in the report's overview (repeatable)
+        #[arg(long = "note", value_name = "TEXT")]
+        notes: Vec<String>,
+    },
 }
 
 fn statistic(text: &str) -> Result<Metric, String> {
@@ -90,6 +109,12 @@ fn main() -> ExitCode {
             output,
             notes,
         } => report(&results, output, &notes),
+        Command::Merge {
+            inputs,
+            output,
+            fail_on,
+            notes,
+        } => merge(&inputs, &output, fail_on == "warn", &notes),
         Command::Compare {
             baseline,
             current,
@@ -243,4 +268,73 @@ fn render(c: &Comparison, options: &CompareOptions) -> String {
         options.error_tolerance * 100.0
     ));
     out
+}
+
+/// `loadspec merge`: loads and checks the shards, merges them, writes the outputs, prints the
+/// steps and the criteria matrix.
+fn merge(inputs: &[PathBuf], output: &Path, fail_on_warn: bool, notes: &[String]) -> ExitCode {
+    use loadspec_runner::results::merge as m;
+    let fail = |e: m::MergeError| {
+        eprintln!("error: {}", chain(&e));
+        ExitCode::from(if e.is_input_error() {
+            exit_code::CONFIG
+        } else {
+            exit_code::RUN_ERROR
+        })
+    };
+    let shards = match m::collect_inputs(inputs, Some(output)).and_then(|p| m::load_shards(&p)) {
+        Ok(shards) => shards,
+        Err(e) => return fail(e),
+    };
+    let merged = match m::merge(&shards) {
+        Ok(merged) => merged,
+        Err(e) => return fail(e),
+    };
+    let mut notes = notes.to_vec();
+    notes.push(format!(
+        "merged from {} shards on {} load generators",
+        merged.hosts.len(),
+        merged.environment.hostname.split(", ").count()
+    ));
+    let written = match m::write_outputs(&merged, output, &notes) {
+        Ok(written) => written,
+        Err(e) => return fail(e),
+    };
+    println!(
+        "merged {} shards of {} (seed {}):",
+        merged.hosts.len(),
+        merged.run.name,
+        merged.run.seed
+    );
+    for host in &merged.hosts {
+        let late = host.shard.late_by_s.map_or_else(String::new, |l| {
+            format!(", load started {l:+.3} s after --start-at")
+        });
+        println!(
+            "  shard {}/{} · {} · {:?}{late}",
+            host.shard.index, host.shard.count, host.environment.hostname, host.status
+        );
+    }
+    for warning in &merged.run.warnings {
+        eprintln!("warning: {warning}");
+    }
+    for step in &merged.steps {
+        let users: u32 = step.scenarios.iter().map(|s| s.users).sum();
+        println!("step {} · {users} users", step.index + 1);
+        print!("{}", loadspec_runner::console::step_table(step));
+    }
+    if let Some(report) = &merged.criteria {
+        print!("{}", loadspec_runner::console::criteria_matrix(report));
+    }
+    for path in &written {
+        println!("wrote {}", path.display());
+    }
+    let failed = merged.criteria.as_ref().is_some_and(|r| {
+        r.verdict == Verdict::Fail || (fail_on_warn && r.verdict == Verdict::Warn)
+    });
+    ExitCode::from(if failed {
+        exit_code::FAILED
+    } else {
+        exit_code::SUCCESS
+    })
 }

@@ -11,7 +11,12 @@ pub fn criteria_matrix(report: &CriteriaReport) -> String {
         "threshold".to_owned(),
     ];
     // A star marks steps where the generator was the limit: their verdicts are unreliable.
-    header.extend(report.steps.iter().map(|s| format!("{} thr{}", s.users, if s.unreliable { "*" } else { "" })));
+    header.extend(
+        report
+            .steps
+            .iter()
+            .map(|s| format!("{} thr{}", s.users, if s.unreliable { "*" } else { "" })),
+    );
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
     let mut table = Table::new(&header);
     for row in &report.rows {

@@ -91,8 +91,14 @@ impl Observer for Console {
 
     fn lifecycle(&mut self, report: &crate::results::model::LifecycleReport) {
         match &report.error {
-            None => println!("{} · {} · ok in {:.2} s", report.scenario, report.hook, report.duration_s),
-            Some(error) => println!("{} · {} · FAILED after {:.2} s: {error}", report.scenario, report.hook, report.duration_s),
+            None => println!(
+                "{} · {} · ok in {:.2} s",
+                report.scenario, report.hook, report.duration_s
+            ),
+            Some(error) => println!(
+                "{} · {} · FAILED after {:.2} s: {error}",
+                report.scenario, report.hook, report.duration_s
+            ),
         }
     }
 
@@ -162,8 +168,11 @@ fn machine_line(step: &StepResult) -> String {
     let mut out = String::new();
     let samples = &step.system;
     if !samples.is_empty() {
-        let mean = |f: fn(&crate::results::model::SystemSample) -> f64| samples.iter().map(f).sum::<f64>() / samples.len() as f64;
-        let used = samples.iter().map(|s| s.mem_used).max().unwrap_or(0) as f64 / (1u64 << 30) as f64;
+        let mean = |f: fn(&crate::results::model::SystemSample) -> f64| {
+            samples.iter().map(f).sum::<f64>() / samples.len() as f64
+        };
+        let used =
+            samples.iter().map(|s| s.mem_used).max().unwrap_or(0) as f64 / (1u64 << 30) as f64;
         out.push_str(&format!(
             "  machine: cpu {:.0}% busy ({:.0}% iowait) · loadspec workers {:.0}% of a core · memory {used:.1} GiB used",
             100.0 - mean(|s| s.cpu_idle),

@@ -288,6 +288,10 @@ pub fn measure(criterion: &Criterion, step: &ScenarioStepResult) -> Option<f64> 
             .sum();
         return (count > 0).then(|| stuck as f64 / count as f64);
     }
+    if metric == Metric::Dropped {
+        let arrivals = step.iterations.count + step.dropped_iterations;
+        return (arrivals > 0).then(|| step.dropped_iterations as f64 / arrivals as f64);
+    }
     let s = summary?;
     if metric == Metric::Throughput {
         return Some(s.throughput_per_s);
@@ -295,14 +299,20 @@ pub fn measure(criterion: &Criterion, step: &ScenarioStepResult) -> Option<f64> 
     if s.count == 0 {
         return None;
     }
+    // With a coordinated-omission correction, percentiles are judged on the corrected
+    // latencies: they are what users waited.
+    let (p50, p90, p95, p99, p999, max) = match &s.corrected {
+        Some(c) => (c.p50_ms, c.p90_ms, c.p95_ms, c.p99_ms, c.p999_ms, c.max_ms),
+        None => (s.p50_ms, s.p90_ms, s.p95_ms, s.p99_ms, s.p999_ms, s.max_ms),
+    };
     Some(match metric {
         Metric::Mean => s.mean_ms,
-        Metric::P50 => s.p50_ms,
-        Metric::P90 => s.p90_ms,
-        Metric::P95 => s.p95_ms,
-        Metric::P99 => s.p99_ms,
-        Metric::P999 => s.p999_ms,
-        Metric::Max => s.max_ms,
+        Metric::P50 => p50,
+        Metric::P90 => p90,
+        Metric::P95 => p95,
+        Metric::P99 => p99,
+        Metric::P999 => p999,
+        Metric::Max => max,
         Metric::Failures | Metric::PeakFailures => s.error_rate,
         Metric::Http4xx | Metric::Http5xx => {
             let class = if metric == Metric::Http4xx { 4 } else { 5 };
@@ -318,7 +328,7 @@ pub fn measure(criterion: &Criterion, step: &ScenarioStepResult) -> Option<f64> 
                 .sum();
             in_class as f64 / responses as f64
         }
-        Metric::Deadlocks | Metric::Throughput => return None,
+        Metric::Deadlocks | Metric::Throughput | Metric::Dropped => return None,
     })
 }
 

@@ -36,6 +36,8 @@ pub enum Metric {
     Deadlocks,
     /// Samples per second: a lower bound.
     Throughput,
+    /// Open model: share of arrivals dropped because no user was free.
+    Dropped,
     /// Failure rates at the peak step, as a multiple of the `failures` targets.
     PeakFailures,
 }
@@ -53,7 +55,7 @@ pub enum Unit {
 
 impl Metric {
     /// Every metric, for listings and error messages.
-    pub const ALL: [Metric; 13] = [
+    pub const ALL: [Metric; 14] = [
         Self::Mean,
         Self::P50,
         Self::P90,
@@ -66,6 +68,7 @@ impl Metric {
         Self::Failures,
         Self::Deadlocks,
         Self::Throughput,
+        Self::Dropped,
         Self::PeakFailures,
     ];
 
@@ -84,6 +87,7 @@ impl Metric {
             Self::Failures => "failures",
             Self::Deadlocks => "deadlocks",
             Self::Throughput => "throughput",
+            Self::Dropped => "dropped",
             Self::PeakFailures => "peak_failures",
         }
     }

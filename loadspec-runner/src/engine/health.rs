@@ -56,11 +56,11 @@ pub(crate) async fn wait_until_healthy(
         };
         down_since.get_or_insert_with(Instant::now);
         first_error.get_or_insert(problem);
-        if recovery.is_none() {
-            if let Some(command) = &gate.on_unhealthy {
-                recovery = Some(run_recovery(command, gate.recovery_timeout).await);
-                continue;
-            }
+        if recovery.is_none()
+            && let Some(command) = &gate.on_unhealthy
+        {
+            recovery = Some(run_recovery(command, gate.recovery_timeout).await);
+            continue;
         }
         let now = Instant::now();
         if stop.is_stopped() || now + backoff >= deadline {

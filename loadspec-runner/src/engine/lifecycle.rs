@@ -14,7 +14,11 @@ use crate::results::model::LifecycleReport;
 use crate::user::{Failure, SharedData, User, UserContext, panic_message};
 
 /// The user `setup` and `teardown` run as.
-fn lifecycle_user(plan: &RunPlan, scenario: usize, shared: Option<SharedData>) -> Result<User, Failure> {
+fn lifecycle_user(
+    plan: &RunPlan,
+    scenario: usize,
+    shared: Option<SharedData>,
+) -> Result<User, Failure> {
     let planned = &plan.scenarios[scenario];
     let client = reqwest::Client::builder()
         .no_proxy()
@@ -34,10 +38,21 @@ fn lifecycle_user(plan: &RunPlan, scenario: usize, shared: Option<SharedData>) -
         shared: RefCell::new(shared),
         patterns: RefCell::default(),
     };
-    Ok(User::new(Rc::new(ctx), 0, 0, crate::seed::mix(plan.seed, 0x5e7)))
+    Ok(User::new(
+        Rc::new(ctx),
+        0,
+        0,
+        crate::seed::mix(plan.seed, 0x5e7),
+    ))
 }
 
-fn report(plan: &RunPlan, scenario: usize, hook: &str, started: Instant, outcome: Result<(), Failure>) -> LifecycleReport {
+fn report(
+    plan: &RunPlan,
+    scenario: usize,
+    hook: &str,
+    started: Instant,
+    outcome: Result<(), Failure>,
+) -> LifecycleReport {
     LifecycleReport {
         scenario: plan.scenarios[scenario].scenario.name().to_owned(),
         hook: hook.to_owned(),
@@ -48,13 +63,19 @@ fn report(plan: &RunPlan, scenario: usize, hook: &str, started: Instant, outcome
 }
 
 /// Runs the scenario's setup, if it has one: its value (for the users) and its report.
-pub(crate) async fn setup(plan: &RunPlan, scenario: usize) -> Option<(Option<SharedData>, LifecycleReport)> {
+pub(crate) async fn setup(
+    plan: &RunPlan,
+    scenario: usize,
+) -> Option<(Option<SharedData>, LifecycleReport)> {
     let hook = plan.scenarios[scenario].scenario.hooks.setup.clone()?;
     let started = Instant::now();
     let outcome = match lifecycle_user(plan, scenario, None) {
         Ok(mut user) => match AssertUnwindSafe(hook.call(&mut user)).catch_unwind().await {
             Ok(result) => result,
-            Err(panic) => Err(Failure::new(crate::ErrorKind::Panic, panic_message(panic.as_ref()))),
+            Err(panic) => Err(Failure::new(
+                crate::ErrorKind::Panic,
+                panic_message(panic.as_ref()),
+            )),
         },
         Err(failure) => Err(failure),
     };
@@ -66,13 +87,20 @@ pub(crate) async fn setup(plan: &RunPlan, scenario: usize) -> Option<(Option<Sha
 }
 
 /// Runs the scenario's teardown, if it has one.
-pub(crate) async fn teardown(plan: &RunPlan, scenario: usize, shared: Option<SharedData>) -> Option<LifecycleReport> {
+pub(crate) async fn teardown(
+    plan: &RunPlan,
+    scenario: usize,
+    shared: Option<SharedData>,
+) -> Option<LifecycleReport> {
     let hook = plan.scenarios[scenario].scenario.hooks.teardown.clone()?;
     let started = Instant::now();
     let outcome = match lifecycle_user(plan, scenario, shared) {
         Ok(mut user) => match AssertUnwindSafe(hook.call(&mut user)).catch_unwind().await {
             Ok(result) => result,
-            Err(panic) => Err(Failure::new(crate::ErrorKind::Panic, panic_message(panic.as_ref()))),
+            Err(panic) => Err(Failure::new(
+                crate::ErrorKind::Panic,
+                panic_message(panic.as_ref()),
+            )),
         },
         Err(failure) => Err(failure),
     };

@@ -2,6 +2,7 @@
 
 mod health;
 mod lifecycle;
+mod open;
 mod step;
 mod vu;
 mod worker;
@@ -215,6 +216,11 @@ async fn coordinate(
             }
             None => None,
         };
+        // Aligned start (`--start-at`): shards begin each step together; late ones say so.
+        warnings.extend(crate::shard::wait_for_step(plan, step, stop).await);
+        if stop.is_stopped() {
+            break;
+        }
         observer.step_started(plan, step);
         let result = match health {
             Some(report) if !report.healthy => step::unavailable(plan, step, run_start, report),

@@ -8,6 +8,7 @@ use futures::future::join_all;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
+use super::open::OpenOrder;
 use super::vu::{StepTiming, UserOrder};
 use super::worker::{Command, Worker};
 use super::{Observer, Progress, START_LEAD, StopHandle, flush, next_boundary, secs};
@@ -84,12 +85,19 @@ pub(super) async fn run_step(
         iterations: step.iterations,
     };
     let mut done = Vec::with_capacity(workers.len());
-    for (worker, users) in workers
+    for ((worker, users), open) in workers
         .iter()
         .zip(user_orders(plan, step, start, workers.len()))
+        .zip(open_orders(plan, step, start, workers.len()))
     {
         let (reply, answer) = oneshot::channel();
-        worker.send(Command::StartStep { timing, users, shared: cx.shared.to_vec(), done: reply })?;
+        worker.send(Command::StartStep {
+            timing,
+            users,
+            open,
+            shared: cx.shared.to_vec(),
+            done: reply,
+        })?;
         done.push(answer);
     }
     let mut all_done = std::pin::pin!(join_all(done));
@@ -202,19 +210,74 @@ fn user_orders(
     let mut orders: Vec<Vec<UserOrder>> = (0..workers).map(|_| Vec::new()).collect();
     let mut next = 0;
     for (scenario, &users) in step.users.iter().enumerate() {
+        // Open-model scenarios have no looping users: see `open_orders`.
+        if step.arrivals.get(scenario).is_some_and(Option::is_some) {
+            continue;
+        }
         let name = plan.scenarios[scenario].scenario.name();
-        for index in 0..users {
+        for local in 0..users {
+            // A shard's users keep their index in the whole plan, so their seeds, data and
+            // ramp-up start times are those of the unsharded run (see `crate::shard`).
+            let (index, all) = match &plan.shard {
+                Some(shard) => (
+                    shard.global_index(step.index, scenario, u64::from(local)),
+                    shard.total_users(step.index, scenario),
+                ),
+                None => (u64::from(local), users),
+            };
+            let position = u32::try_from(index).unwrap_or(u32::MAX);
             orders[next % workers].push(UserOrder {
                 scenario,
                 step: step.index as u32,
-                index: u64::from(index),
-                start: start + user_start_offset(index, users, step.ramp_up),
-                seed: crate::seed::user_seed(plan.seed, name, step.index, u64::from(index)),
+                index,
+                start: start + user_start_offset(position, all, step.ramp_up),
+                seed: crate::seed::user_seed(plan.seed, name, step.index, index),
             });
             next += 1;
         }
     }
     orders
+}
+
+/// Each worker's share of the step's open-model scenarios: every `workers`-th arrival, and an
+/// even share of the user pool (at least one user each). A shard's workers are slots in the
+/// whole run's sequence of workers (shard `i` of `n` holds slots `i`, `i + n`, …), so arrival
+/// `k` runs on shard `k % n` and users keep distinct global indexes across shards.
+fn open_orders(
+    plan: &RunPlan,
+    step: &StepPlan,
+    start: Instant,
+    workers: usize,
+) -> Vec<Vec<OpenOrder>> {
+    let count = u32::try_from(workers).unwrap_or(u32::MAX).max(1);
+    let (shard, shards) = plan
+        .shard
+        .as_ref()
+        .map_or((0, 1), |s| (s.spec.index(), s.spec.count()));
+    (0..count)
+        .map(|worker| {
+            step.arrivals
+                .iter()
+                .enumerate()
+                .filter_map(|(scenario, arrivals)| {
+                    let share =
+                        |total: u32| (total / count + u32::from(worker < total % count)).max(1);
+                    Some(OpenOrder {
+                        scenario,
+                        step: step.index as u32,
+                        arrivals: (*arrivals)?,
+                        worker: shard + shards * worker,
+                        workers: shards.saturating_mul(count),
+                        pre_allocated: share(
+                            step.pre_allocated.get(scenario).copied().unwrap_or(0),
+                        ),
+                        max_users: share(step.users.get(scenario).copied().unwrap_or(1)),
+                        start,
+                    })
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Why the step must stop now, if it must: an interrupt, or a scenario whose requests have

@@ -9,10 +9,11 @@ use futures::FutureExt as _;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use crate::metrics::stats::{LabelKind, Sample};
 use crate::lifecycle::Hook;
-use crate::plan::RunPlan;
+use crate::metrics::recorder::LabelId;
+use crate::metrics::stats::{LabelKind, Sample};
 use crate::plan::defaults::INTERRUPT_GRACE;
+use crate::plan::{PlannedScenario, RunPlan};
 use crate::user::{ErrorKind, User, UserContext, panic_message};
 
 /// When the users of a step start, stop and must be gone.
@@ -62,7 +63,10 @@ pub(crate) async fn run_user(
         None => true,
     };
     // A user whose on_start failed (e.g. could not log in) runs no iteration.
-    while started_ok {
+    loop {
+        if !started_ok {
+            break;
+        }
         if timing
             .iterations
             .is_some_and(|n| user.iteration >= u64::from(n))
@@ -71,43 +75,9 @@ pub(crate) async fn run_user(
         {
             break;
         }
-        let started = Instant::now();
-        let outcome = {
-            let iteration = AssertUnwindSafe(planned.scenario.call(&mut user)).catch_unwind();
-            let mut iteration =
-                std::pin::pin!(tokio::time::timeout_at(timing.hard_stop, iteration));
-            tokio::select! {
-                outcome = &mut iteration => outcome.ok(),
-                // Stopped mid-iteration: requests in flight get a short grace to complete.
-                () = until_interrupted(&mut interrupted) => {
-                    tokio::time::timeout(INTERRUPT_GRACE, &mut iteration).await.ok().and_then(Result::ok)
-                }
-            }
-        };
-        let failure = match outcome {
-            None => {
-                recorder.borrow_mut().iteration_interrupted(scenario);
-                break;
-            }
-            Some(Err(panic)) => Some((ErrorKind::Panic, panic_message(panic.as_ref()))),
-            Some(Ok(Err(failure))) => Some((failure.kind(), failure.message().to_owned())),
-            Some(Ok(Ok(()))) => None,
-        };
-        let micros = started.elapsed().as_micros() as u64;
-        let error = failure
-            .as_ref()
-            .map(|(kind, message)| (*kind, message.as_str()));
-        recorder.borrow_mut().record(
-            label,
-            &Sample {
-                micros,
-                status: None,
-                error,
-                requests: 0,
-                bytes_received: 0,
-                server_timing: &[],
-            },
-        );
+        if !iterate(&mut user, planned, label, timing, &mut interrupted, None).await {
+            break;
+        }
         user.iteration += 1;
         if let Some(pause) = think.next() {
             let until = (Instant::now() + pause).min(timing.stop_at);
@@ -118,32 +88,117 @@ pub(crate) async fn run_user(
         }
     }
     if let Some(hook) = &planned.scenario.hooks.on_stop {
-        run_hook(&mut user, hook.as_ref(), "on_stop", plan.graceful_stop.max(INTERRUPT_GRACE)).await;
+        run_hook(
+            &mut user,
+            hook.as_ref(),
+            "on_stop",
+            plan.graceful_stop.max(INTERRUPT_GRACE),
+        )
+        .await;
     }
     recorder.borrow_mut().user_stopped(scenario);
 }
 
-/// Runs a per-user hook, recorded like a transaction of that name; whether it succeeded.
-async fn run_hook(user: &mut User, hook: &dyn Hook, name: &str, limit: std::time::Duration) -> bool {
-    let ctx = Rc::clone(&user.ctx);
-    let label = ctx.recorder.borrow_mut().label(ctx.scenario, LabelKind::Transaction, name);
+/// Runs one iteration of `user` and records it under `label`; `due` is when an open-model
+/// iteration was due (its latency is also recorded from then). `false` if it was cut off
+/// (the step's hard stop or a stop request): the user stops.
+pub(crate) async fn iterate(
+    user: &mut User,
+    planned: &PlannedScenario,
+    label: LabelId,
+    timing: StepTiming,
+    interrupted: &mut watch::Receiver<bool>,
+    due: Option<Instant>,
+) -> bool {
     let started = Instant::now();
-    let outcome = tokio::time::timeout(limit, AssertUnwindSafe(hook.call(user)).catch_unwind()).await;
+    user.schedule_delay = due.map(|due| started.saturating_duration_since(due).as_micros() as u64);
+    let outcome = {
+        let iteration = AssertUnwindSafe(planned.scenario.call(user)).catch_unwind();
+        let mut iteration = std::pin::pin!(tokio::time::timeout_at(timing.hard_stop, iteration));
+        tokio::select! {
+            outcome = &mut iteration => outcome.ok(),
+            // Stopped mid-iteration: requests in flight get a short grace to complete.
+            () = until_interrupted(interrupted) => {
+                tokio::time::timeout(INTERRUPT_GRACE, &mut iteration).await.ok().and_then(Result::ok)
+            }
+        }
+    };
+    let recorder = Rc::clone(&user.ctx.recorder);
     let failure = match outcome {
-        Err(_) => Some((ErrorKind::Hung, format!("{name} ran longer than {}", humantime::format_duration(limit)))),
+        None => {
+            recorder
+                .borrow_mut()
+                .iteration_interrupted(user.ctx.scenario);
+            return false;
+        }
+        Some(Err(panic)) => Some((ErrorKind::Panic, panic_message(panic.as_ref()))),
+        Some(Ok(Err(failure))) => Some((failure.kind(), failure.message().to_owned())),
+        Some(Ok(Ok(()))) => None,
+    };
+    let micros = started.elapsed().as_micros() as u64;
+    let error = failure
+        .as_ref()
+        .map(|(kind, message)| (*kind, message.as_str()));
+    let corrected_micros = due.map(|due| due.elapsed().as_micros() as u64);
+    let sample = Sample {
+        micros,
+        status: None,
+        error,
+        requests: 0,
+        bytes_received: 0,
+        server_timing: &[],
+        corrected_micros,
+    };
+    recorder.borrow_mut().record(label, &sample);
+    true
+}
+
+/// Runs a per-user hook, recorded like a transaction of that name; whether it succeeded.
+pub(crate) async fn run_hook(
+    user: &mut User,
+    hook: &dyn Hook,
+    name: &str,
+    limit: std::time::Duration,
+) -> bool {
+    let ctx = Rc::clone(&user.ctx);
+    let label = ctx
+        .recorder
+        .borrow_mut()
+        .label(ctx.scenario, LabelKind::Transaction, name);
+    let started = Instant::now();
+    let outcome =
+        tokio::time::timeout(limit, AssertUnwindSafe(hook.call(user)).catch_unwind()).await;
+    let failure = match outcome {
+        Err(_) => Some((
+            ErrorKind::Hung,
+            format!(
+                "{name} ran longer than {}",
+                humantime::format_duration(limit)
+            ),
+        )),
         Ok(Err(panic)) => Some((ErrorKind::Panic, panic_message(panic.as_ref()))),
         Ok(Ok(Err(failure))) => Some((failure.kind(), failure.message().to_owned())),
         Ok(Ok(Ok(()))) => None,
     };
     let micros = started.elapsed().as_micros() as u64;
-    let error = failure.as_ref().map(|(kind, message)| (*kind, message.as_str()));
-    let sample = Sample { micros, status: None, error, requests: 0, bytes_received: 0, server_timing: &[] };
+    let error = failure
+        .as_ref()
+        .map(|(kind, message)| (*kind, message.as_str()));
+    let sample = Sample {
+        micros,
+        status: None,
+        error,
+        requests: 0,
+        bytes_received: 0,
+        server_timing: &[],
+        corrected_micros: user.schedule_delay.map(|delay| micros + delay),
+    };
     ctx.recorder.borrow_mut().record(label, &sample);
     failure.is_none()
 }
 
 /// Resolves once the worker is told to stop at once; never if its sender is gone.
-async fn until_interrupted(interrupted: &mut watch::Receiver<bool>) {
+pub(crate) async fn until_interrupted(interrupted: &mut watch::Receiver<bool>) {
     if interrupted.wait_for(|stop| *stop).await.is_err() {
         std::future::pending::<()>().await;
     }

@@ -10,6 +10,7 @@ use std::thread::JoinHandle;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::LocalSet;
 
+use super::open::OpenOrder;
 use super::vu::{self, StepTiming, UserOrder};
 use crate::error::RunError;
 use crate::metrics::recorder::{Interval, Recorder};
@@ -26,6 +27,8 @@ pub(crate) enum Command {
     StartStep {
         timing: StepTiming,
         users: Vec<UserOrder>,
+        /// Open-model scenarios: this worker's share of their arrivals.
+        open: Vec<OpenOrder>,
         /// Each scenario's setup value.
         shared: Vec<Option<crate::user::SharedData>>,
         done: oneshot::Sender<Interval>,
@@ -158,6 +161,9 @@ async fn serve(
         plan.scenarios.len(),
         plan.sample_log.is_some(),
     )));
+    recorder
+        .borrow_mut()
+        .set_expected_interval(plan.expected_interval.map(|i| i.as_micros() as u64));
     let contexts: Vec<Rc<UserContext>> = plan
         .scenarios
         .iter()
@@ -186,6 +192,7 @@ async fn serve(
             Command::StartStep {
                 timing,
                 users,
+                open,
                 shared,
                 done,
             } => {
@@ -203,6 +210,17 @@ async fn serve(
                         tokio::task::spawn_local(user)
                     })
                     .collect();
+                let handles = handles.into_iter().chain(open.into_iter().map(|order| {
+                    let ctx = Rc::clone(&contexts[order.scenario]);
+                    tokio::task::spawn_local(super::open::dispatch(
+                        ctx,
+                        Arc::clone(&plan),
+                        order,
+                        timing,
+                        stopped.clone(),
+                    ))
+                }));
+                let handles: Vec<_> = handles.collect();
                 let recorder = Rc::clone(&recorder);
                 tokio::task::spawn_local(async move {
                     for handle in handles {

@@ -116,13 +116,48 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "DURATION", value_parser = duration)]
     pub(crate) scrape_interval: Option<Duration>,
 
+    /// Open model: iterations started per second in each step, e.g. 50/s,100/s (replaces
+    /// --threads)
+    #[arg(long, value_name = "LIST", value_parser = rates)]
+    pub(crate) rate: Option<RateList>,
+
+    /// Open model: the most concurrent users of a step; an arrival with none free is dropped
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) max_users: Option<u32>,
+
+    /// Open model: users created when a step starts
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) pre_allocated_users: Option<u32>,
+
+    /// Closed model: also report latencies corrected for coordinated omission, assuming
+    /// requests are due every DURATION
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub(crate) expected_interval: Option<Duration>,
+
     /// Fail the run when a step was generator-bound (its numbers measured loadspec itself)
     #[arg(long)]
     pub(crate) fail_on_saturation: bool,
 
+    /// Run only shard I of N of the plan (0-based, like JOB_COMPLETION_INDEX): each step's
+    /// users are split over the shards; `loadspec merge` adds their results up
+    #[arg(long, value_name = "I/N", value_parser = shard)]
+    pub(crate) shard: Option<crate::shard::ShardSpec>,
+
+    /// Start the first step at this RFC 3339 time, e.g. 2026-11-27T12:00:00Z (aligns shards)
+    #[arg(long, value_name = "TIME", value_parser = start_at)]
+    pub(crate) start_at: Option<std::time::SystemTime>,
+
     /// Worker threads driving the users (default: one per core)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub(crate) workers: Option<u32>,
+}
+
+/// A `--rate` value (a newtype so clap takes the list as one value).
+#[derive(Debug, Clone)]
+pub(crate) struct RateList(Vec<f64>);
+
+fn rates(text: &str) -> Result<RateList, String> {
+    crate::plan::overrides::parse_rates(text).map(RateList)
 }
 
 /// A `--threads` value (a newtype so clap takes the list as one value).
@@ -133,6 +168,14 @@ fn threads(text: &str) -> Result<ThreadList, String> {
     parse_threads(text)
         .map(ThreadList)
         .map_err(|reason| format!("{reason}; expected {THREADS_EXPECTED}"))
+}
+
+fn shard(text: &str) -> Result<crate::shard::ShardSpec, String> {
+    crate::shard::ShardSpec::parse(text).map_err(|e| format!("expected {}", e.expected()))
+}
+
+fn start_at(text: &str) -> Result<std::time::SystemTime, String> {
+    crate::shard::parse_start_at(text).map_err(|e| format!("expected {}", e.expected()))
 }
 
 fn samples(text: &str) -> Result<bool, String> {
@@ -190,6 +233,12 @@ impl Cli {
                 .as_deref()
                 .map(crate::plan::overrides::parse_list),
             scrape_interval: self.scrape_interval,
+            rates: self.rate.as_ref().map(|r| r.0.clone()),
+            max_users: self.max_users,
+            pre_allocated_users: self.pre_allocated_users,
+            expected_interval: self.expected_interval,
+            shard: self.shard,
+            start_at: self.start_at,
         }
     }
 }

@@ -181,7 +181,10 @@ impl Harness {
                 Err(e) => return config_error(&e),
             }
         }
-        let policy = Policy { fail_on_warn: cli.fail_on == "warn", fail_on_saturation: cli.fail_on_saturation };
+        let policy = Policy {
+            fail_on_warn: cli.fail_on == "warn",
+            fail_on_saturation: cli.fail_on_saturation,
+        };
         let outcomes = Arc::new(Mutex::new(Vec::new()));
         let hook: Arc<Option<ResultsHook>> = Arc::new(self.on_results);
         let trials = plans
@@ -190,8 +193,7 @@ impl Harness {
                 let outcomes = Arc::clone(&outcomes);
                 let hook = Arc::clone(&hook);
                 Trial::test(group.name, move || {
-                    let (outcome, result) =
-                        run_trial(&plan, policy, hook.as_ref().as_deref());
+                    let (outcome, result) = run_trial(&plan, policy, hook.as_ref().as_deref());
                     if let Ok(mut all) = outcomes.lock() {
                         all.push(outcome);
                     }
@@ -464,16 +466,26 @@ fn verdict(results: &RunResults, policy: Policy) -> (Outcome, Result<(), Failed>
         .steps
         .iter()
         .filter(|s| s.generator.as_ref().is_some_and(|g| g.bound))
-        .map(|s| format!("step {} ({} users)", s.index + 1, s.scenarios.iter().map(|x| x.users).sum::<u32>()))
+        .map(|s| {
+            format!(
+                "step {} ({} users)",
+                s.index + 1,
+                s.scenarios.iter().map(|x| x.users).sum::<u32>()
+            )
+        })
         .collect();
     if policy.fail_on_saturation && !bound.is_empty() {
-        let message = format!("the generator was the limit in {}: rerun with more workers or machines", bound.join(", "));
+        let message = format!(
+            "the generator was the limit in {}: rerun with more workers or machines",
+            bound.join(", ")
+        );
         return (Outcome::Failed, Err(Failed::from(message)));
     }
     let Some(report) = &results.criteria else {
         return (Outcome::Passed, Ok(()));
     };
-    let failing = report.verdict == Verdict::Fail || (policy.fail_on_warn && report.verdict == Verdict::Warn);
+    let failing =
+        report.verdict == Verdict::Fail || (policy.fail_on_warn && report.verdict == Verdict::Warn);
     if failing {
         let mut message = format!(
             "criteria {}: {}\n",

@@ -34,6 +34,8 @@ pub(crate) struct Interval {
     pub(crate) consecutive_unreachable: Vec<u32>,
     /// How late the worker's probe timer fired (µs): scheduling lag.
     pub(crate) lag: Option<super::histogram::LatencyHistogram>,
+    /// Open model, per scenario: arrivals that found no free user.
+    pub(crate) dropped: Vec<u64>,
 }
 
 #[derive(Debug)]
@@ -44,6 +46,8 @@ pub(crate) struct Recorder {
     active_users: Vec<u32>,
     interrupted: Vec<u64>,
     consecutive_unreachable: Vec<u32>,
+    dropped: Vec<u64>,
+    expected_interval: Option<u64>,
     /// Created on the first lag measurement: recorders in tests never need one.
     lag: Option<super::histogram::LatencyHistogram>,
     /// `Some` when the per-sample log is on.
@@ -60,6 +64,8 @@ impl Recorder {
             active_users: vec![0; scenarios],
             interrupted: vec![0; scenarios],
             consecutive_unreachable: vec![0; scenarios],
+            dropped: vec![0; scenarios],
+            expected_interval: None,
             lag: None,
             samples: sampling.then(Vec::new),
             scratch: String::with_capacity(128),
@@ -94,7 +100,21 @@ impl Recorder {
 
     #[inline]
     pub(crate) fn record(&mut self, label: LabelId, sample: &Sample<'_>) {
-        self.labels[label.0 as usize].1.record(sample);
+        let stats = &mut self.labels[label.0 as usize].1;
+        stats.record(sample);
+        if let (None, Some(interval)) = (sample.corrected_micros, self.expected_interval) {
+            stats.record_expected_interval(sample.micros, interval);
+        }
+    }
+
+    /// Closed model: correct latencies for coordinated omission with this interval (µs).
+    pub(crate) fn set_expected_interval(&mut self, interval_micros: Option<u64>) {
+        self.expected_interval = interval_micros;
+    }
+
+    /// Counts an open-model arrival that found no free user.
+    pub(crate) fn dropped(&mut self, scenario: usize) {
+        self.dropped[scenario] += 1;
     }
 
     pub(crate) fn record_late_failure(&mut self, label: LabelId, kind: ErrorKind, message: &str) {
@@ -172,6 +192,7 @@ impl Recorder {
             interrupted,
             samples,
             consecutive_unreachable: self.consecutive_unreachable.clone(),
+            dropped: self.dropped.iter_mut().map(std::mem::take).collect(),
             lag: self
                 .lag
                 .as_mut()
@@ -209,6 +230,7 @@ mod tests {
             requests: 0,
             bytes_received: 0,
             server_timing: &[],
+            corrected_micros: None,
         };
         r.record(a, &sample);
         let interval = r.take_interval();

@@ -25,6 +25,9 @@ pub(crate) struct Sample<'a> {
     pub(crate) bytes_received: u64,
     /// Server-Timing entries of the response (or summed over a transaction's responses).
     pub(crate) server_timing: &'a [(&'a str, f64)],
+    /// Open model: the latency measured from when the iteration was due, not from when it
+    /// could start (coordinated-omission correction).
+    pub(crate) corrected_micros: Option<u64>,
 }
 
 /// Failures of one kind, with the first message seen as an example.
@@ -60,6 +63,8 @@ pub(crate) struct LabelStats {
     pub(crate) statuses: Vec<(u16, u64)>,
     pub(crate) errors: Vec<ErrorCount>,
     pub(crate) server_timing: Vec<ServerTiming>,
+    /// Latencies corrected for coordinated omission; only in runs that correct.
+    pub(crate) corrected: Option<LatencyHistogram>,
 }
 
 impl LabelStats {
@@ -81,6 +86,7 @@ impl LabelStats {
             statuses: Vec::new(),
             errors: Vec::new(),
             server_timing: Vec::new(),
+            corrected: None,
         }
     }
 
@@ -106,6 +112,20 @@ impl LabelStats {
         for &(name, ms) in sample.server_timing {
             self.add_server_timing(name, ms, 1);
         }
+        if let Some(corrected) = sample.corrected_micros {
+            histogram::record(
+                self.corrected.get_or_insert_with(histogram::new_histogram),
+                corrected,
+            );
+        }
+    }
+
+    /// Closed model: adds the samples HdrHistogram's expected-interval correction says a
+    /// stalled request hid (`micros` was already recorded by [`record`](Self::record)).
+    pub(crate) fn record_expected_interval(&mut self, micros: u64, interval_micros: u64) {
+        let corrected = self.corrected.get_or_insert_with(histogram::new_histogram);
+        let value = micros.clamp(1, histogram::HIGHEST_MICROS);
+        let _ = corrected.record_correct(value, interval_micros.max(1));
     }
 
     /// Turns an already recorded success into a failure (a check failed after the response).
@@ -137,11 +157,17 @@ impl LabelStats {
         for timing in &other.server_timing {
             self.add_server_timing(&timing.name, timing.total_ms, timing.count);
         }
+        if let Some(other_corrected) = &other.corrected {
+            let corrected = self.corrected.get_or_insert_with(histogram::new_histogram);
+            // Same bounds on both sides: `add` cannot fail.
+            let _ = corrected.add(other_corrected);
+        }
     }
 
     /// Moves the accumulated stats out, leaving empty stats behind.
     pub(crate) fn take(&mut self) -> LabelStats {
-        let empty = Self::with_histogram(Histogram::new_from(&self.histogram));
+        let mut empty = Self::with_histogram(Histogram::new_from(&self.histogram));
+        empty.corrected = self.corrected.as_ref().map(Histogram::new_from);
         std::mem::replace(self, empty)
     }
 
@@ -157,6 +183,9 @@ impl LabelStats {
         self.statuses.clear();
         self.errors.clear();
         self.server_timing.clear();
+        if let Some(corrected) = &mut self.corrected {
+            corrected.reset();
+        }
     }
 
     fn add_status(&mut self, status: u16, count: u64) {
@@ -215,6 +244,7 @@ mod tests {
             requests: 0,
             bytes_received: 10,
             server_timing: &[],
+            corrected_micros: None,
         }
     }
 

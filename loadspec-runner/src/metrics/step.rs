@@ -7,8 +7,8 @@ use super::histogram::{self, LatencyHistogram};
 use super::recorder::{Interval, LabelKey};
 use super::stats::{LabelKind, LabelStats};
 use crate::results::model::{
-    ErrorSummary, LabelSummary, ScenarioStepResult, ServerTimingSummary, TimePoint,
-    TransactionPoint,
+    CorrectedSummary, ErrorSummary, LabelSummary, ScenarioStepResult, ServerTimingSummary,
+    TimePoint, TransactionPoint,
 };
 
 /// Accumulates one step of one run.
@@ -24,6 +24,8 @@ pub(crate) struct StepAccumulator {
     scratch: LatencyHistogram,
     time_series: Vec<Vec<TimePoint>>,
     interrupted: Vec<u64>,
+    dropped: Vec<u64>,
+    tick_dropped: Vec<u64>,
 }
 
 impl StepAccumulator {
@@ -38,6 +40,8 @@ impl StepAccumulator {
             scratch: histogram::new_histogram(),
             time_series: vec![Vec::new(); n],
             interrupted: vec![0; n],
+            dropped: vec![0; n],
+            tick_dropped: vec![0; n],
         }
     }
 
@@ -58,6 +62,15 @@ impl StepAccumulator {
         }
         for (total, n) in self.interrupted.iter_mut().zip(&interval.interrupted) {
             *total += n;
+        }
+        for ((total, tick), n) in self
+            .dropped
+            .iter_mut()
+            .zip(&mut self.tick_dropped)
+            .zip(&interval.dropped)
+        {
+            *total += n;
+            *tick += n;
         }
     }
 
@@ -83,6 +96,7 @@ impl StepAccumulator {
             stats.reset();
         }
         self.tick_active.iter_mut().for_each(|a| *a = 0);
+        self.tick_dropped.iter_mut().for_each(|d| *d = 0);
     }
 
     fn time_point(&mut self, scenario: usize, t_s: f64, width_s: f64, ramp_up: bool) -> TimePoint {
@@ -118,6 +132,7 @@ impl StepAccumulator {
             width_s,
             ramp_up,
             active_users: self.tick_active[scenario],
+            dropped: self.tick_dropped[scenario],
             requests,
             failures,
             p50_ms: quantile_ms(&self.scratch, 0.5),
@@ -147,6 +162,7 @@ impl StepAccumulator {
             order,
             mut time_series,
             interrupted,
+            dropped,
             ..
         } = self;
         let mut labels: Vec<(LabelKey, LabelStats)> = measured.into_iter().collect();
@@ -176,6 +192,7 @@ impl StepAccumulator {
                     users: users.get(scenario).copied().unwrap_or(0),
                     iterations,
                     interrupted_iterations: interrupted[scenario],
+                    dropped_iterations: dropped[scenario],
                     transactions: of_kind(LabelKind::Transaction).collect(),
                     requests: of_kind(LabelKind::Request).collect(),
                     total_requests: summarize("Total", &total, measured_s),
@@ -260,6 +277,19 @@ pub(crate) fn summarize(label: &str, stats: &LabelStats, measured_s: f64) -> Lab
         requests_per_transaction: (stats.requests > 0)
             .then(|| stats.requests as f64 / count.max(1) as f64),
         bytes_received: stats.bytes_received,
+        corrected: stats.corrected.as_ref().filter(|h| !h.is_empty()).map(|h| {
+            let ms = |q: f64| micros_to_ms(h.value_at_quantile(q));
+            CorrectedSummary {
+                count: h.len(),
+                p50_ms: ms(0.5),
+                p90_ms: ms(0.9),
+                p95_ms: ms(0.95),
+                p99_ms: ms(0.99),
+                p999_ms: ms(0.999),
+                max_ms: micros_to_ms(h.max()),
+                histogram: histogram::encode(h),
+            }
+        }),
         server_timing: stats
             .server_timing
             .iter()

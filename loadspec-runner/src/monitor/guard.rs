@@ -85,7 +85,10 @@ mod tests {
         assert!(!healthy.bound, "{healthy:?}");
         assert!((healthy.cpu_share_mean - 0.3).abs() < 1e-9);
         let busy = judge(&[sample(190.0), sample(195.0)], &calm, 2);
-        assert!(busy.bound && busy.reasons[0].contains("cores"), "{busy:?}");
+        assert!(
+            busy.bound && busy.reasons[0].contains("of the 2 core"),
+            "{busy:?}"
+        );
         let mut late = new_histogram();
         for _ in 0..100 {
             record(&mut late, 20_000);

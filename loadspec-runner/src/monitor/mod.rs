@@ -42,11 +42,14 @@ pub(crate) struct Monitor {
     scrape: Option<Scraper>,
 }
 
+/// A finished scrape: its time (seconds from the run's start) and its series.
+type Scraped = (f64, BTreeMap<String, f64>);
+
 struct Scraper {
     config: ScrapeConfig,
     client: reqwest::Client,
     next: Instant,
-    pending: Vec<JoinHandle<Option<(f64, BTreeMap<String, f64>)>>>,
+    pending: Vec<JoinHandle<Option<Scraped>>>,
     failures: u32,
 }
 

@@ -283,8 +283,10 @@ mod tests {
         let sample = sampler.sample(1.0).unwrap();
         let shares = sample.cpu_user + sample.cpu_system + sample.cpu_iowait + sample.cpu_idle;
         assert!((shares - 100.0).abs() < 1.0, "{shares}");
+        // A spinning thread gets well under a full core on a loaded 2-core machine; an idle
+        // process reads ~0, so any clear share proves the process counters are read.
         assert!(
-            sample.process_cpu > 50.0,
+            sample.process_cpu > 10.0,
             "this test spun a core: {}",
             sample.process_cpu
         );

@@ -1,6 +1,7 @@
 //! The run plan: scenario options layered with the environment and the CLI
 //! (attribute < env < CLI), validated once, then handed to the engine.
 
+mod arrivals;
 pub(crate) mod overrides;
 mod profile;
 pub(crate) mod resolve;
@@ -10,11 +11,13 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use self::arrivals::Arrivals;
 pub use self::overrides::{ENV_VARS, Overrides};
 pub use self::profile::{ProfileKind, user_start_offset, users_started_at};
 pub use self::resolve::{SAMPLE_LOG, resolve};
 use crate::criteria::Criterion;
 use crate::scenario::Scenario;
+pub use crate::shard::{PlanShard, ShardSpec};
 
 /// Defaults for options no layer sets; documented in `docs/configuration.md`.
 pub mod defaults {
@@ -49,6 +52,8 @@ pub mod defaults {
     pub const MONITOR_INTERVAL: Duration = Duration::from_secs(1);
     /// How often the target's Prometheus endpoint is scraped.
     pub const SCRAPE_INTERVAL: Duration = Duration::from_secs(5);
+    /// Open model: the most concurrent users of a step when `max_users` is not given.
+    pub const MAX_USERS: u32 = 1000;
     /// Time in-flight requests get to finish after Ctrl-C.
     pub const INTERRUPT_GRACE: Duration = Duration::from_secs(2);
 }
@@ -106,6 +111,15 @@ pub struct RunPlan {
     pub redact: bool,
     /// System sampling and target scraping.
     pub monitor: crate::monitor::MonitorConfig,
+    /// The shard this process runs (`--shard i/n`, full runs only): the steps' users are its
+    /// share; the whole plan's users are in it.
+    pub shard: Option<crate::shard::PlanShard>,
+    /// When the first step starts (`--start-at`), to align shards.
+    pub start_at: Option<std::time::SystemTime>,
+    /// Closed model: also record latencies corrected for coordinated omission with HdrHistogram's
+    /// expected-interval method (`--expected-interval`). Open-model runs always record latencies
+    /// from each iteration's intended start as well.
+    pub expected_interval: Option<Duration>,
 }
 
 /// Before each step, wait until the target answers 2xx on `path`; run `on_unhealthy` once per
@@ -141,6 +155,8 @@ pub struct PlannedScenario {
     pub read_timeout: Option<Duration>,
     /// Stop a step after this many requests in a row could not reach the target.
     pub abort_after_consecutive_errors: Option<u32>,
+    /// Open model: iterations per second of each step.
+    pub rates: Option<Vec<f64>>,
     /// Criteria judged at every step of a full run: the attribute's rows, then its criteria
     /// file's, then those of `--criteria` / `LOADSPEC_CRITERIA`.
     pub criteria: Vec<Criterion>,
@@ -165,6 +181,11 @@ pub struct StepPlan {
     pub iterations: Option<u32>,
     /// Time after the step's start when users stop starting iterations.
     pub stop_at: Duration,
+    /// Open model, per scenario: the arrival schedule (`None`: the scenario's users loop, the
+    /// closed model). For an open scenario `users` is its most concurrent users.
+    pub arrivals: Vec<Option<Arrivals>>,
+    /// Open model, per scenario: users created when the step starts.
+    pub pre_allocated: Vec<u32>,
 }
 
 impl StepPlan {

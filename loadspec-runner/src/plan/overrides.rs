@@ -57,6 +57,18 @@ pub struct Overrides {
     pub scrape_series: Option<Vec<String>>,
     /// How often to scrape it.
     pub scrape_interval: Option<Duration>,
+    /// Open model: iterations per second of each step.
+    pub rates: Option<Vec<f64>>,
+    /// Open model: the most concurrent users of a step.
+    pub max_users: Option<u32>,
+    /// Open model: users created when a step starts.
+    pub pre_allocated_users: Option<u32>,
+    /// Closed model: the expected interval for coordinated-omission correction.
+    pub expected_interval: Option<Duration>,
+    /// Run only this shard of the plan (`--shard i/n`, 0-based).
+    pub shard: Option<crate::shard::ShardSpec>,
+    /// Start the first step at this time, to align shards (`--start-at`).
+    pub start_at: Option<std::time::SystemTime>,
 }
 
 /// Every environment variable loadspec reads, with what it sets.
@@ -88,6 +100,18 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     (
         "LOADSPEC_CRITERIA",
         "a criteria CSV file applied to every scenario",
+    ),
+    (
+        "LOADSPEC_SHARD",
+        "run only shard i/n of the plan, 0-based, e.g. 0/3",
+    ),
+    (
+        "LOADSPEC_SHARD_COUNT",
+        "shards, with the index from JOB_COMPLETION_INDEX (Kubernetes)",
+    ),
+    (
+        "LOADSPEC_START_AT",
+        "RFC 3339 time at which the first step starts (aligns shards)",
     ),
 ];
 
@@ -167,6 +191,23 @@ impl Overrides {
             o.scrape_series = Some(parse_list(&v));
         }
         o.scrape_interval = env_duration(&get, "LOADSPEC_SCRAPE_INTERVAL")?;
+        if let Some((name, v)) = get("LOADSPEC_RATE") {
+            o.rates =
+                Some(parse_rates(&v).map_err(|reason| ConfigError::invalid(name, &v, &reason))?);
+        }
+        if let Some((name, v)) = get("LOADSPEC_MAX_USERS") {
+            o.max_users = Some(parse_positive(&v).map_err(|e| ConfigError::invalid(name, &v, e))?);
+        }
+        if let Some((name, v)) = get("LOADSPEC_PRE_ALLOCATED_USERS") {
+            o.pre_allocated_users =
+                Some(parse_positive(&v).map_err(|e| ConfigError::invalid(name, &v, e))?);
+        }
+        o.expected_interval = env_duration(&get, "LOADSPEC_EXPECTED_INTERVAL")?;
+        o.shard = crate::shard::ShardSpec::from_env(&lookup)?;
+        if let Some((name, v)) = get(crate::shard::ENV_START_AT) {
+            let at = crate::shard::parse_start_at(&v);
+            o.start_at = Some(at.map_err(|e| ConfigError::invalid(name, &v, &e.expected()))?);
+        }
         if let Some((_, v)) = get("LOADSPEC_CRITERIA") {
             o.criteria_file = Some(PathBuf::from(v));
         }
@@ -203,6 +244,12 @@ impl Overrides {
             scrape: higher.scrape.or(self.scrape),
             scrape_series: higher.scrape_series.or(self.scrape_series),
             scrape_interval: higher.scrape_interval.or(self.scrape_interval),
+            rates: higher.rates.or(self.rates),
+            max_users: higher.max_users.or(self.max_users),
+            pre_allocated_users: higher.pre_allocated_users.or(self.pre_allocated_users),
+            expected_interval: higher.expected_interval.or(self.expected_interval),
+            shard: higher.shard.or(self.shard),
+            start_at: higher.start_at.or(self.start_at),
         }
     }
 }
@@ -214,6 +261,13 @@ fn env_duration(
     get(name)
         .map(|(name, v)| loadspec_units::duration(&v).map_err(|e| ConfigError::unit(name, e)))
         .transpose()
+}
+
+/// Parses a comma-separated list of rates, e.g. `50/s,100/s,3000/m`, into per-second values.
+pub(crate) fn parse_rates(text: &str) -> Result<Vec<f64>, String> {
+    text.split(',')
+        .map(|part| loadspec_units::rate(part.trim()).map_err(|e| e.to_string()))
+        .collect()
 }
 
 /// Splits a comma-separated list, dropping empty items.

@@ -64,8 +64,10 @@ pub fn users_started_at(
     if ramp_up.is_zero() {
         return users;
     }
-    // user i has started when ramp_up * i / users <= elapsed  ⇔  i <= elapsed * users / ramp_up
-    let started = elapsed.as_nanos() * u128::from(users) / ramp_up.as_nanos() + 1;
+    // User i starts at ⌊ramp_up·i/users⌋ ns (see `user_start_offset`), so it has started when
+    // ramp_up·i < (elapsed + 1)·users: the count is ⌈(elapsed + 1)·users / ramp_up⌉, exact to
+    // the nanosecond.
+    let started = ((elapsed.as_nanos() + 1) * u128::from(users)).div_ceil(ramp_up.as_nanos());
     u32::try_from(started.min(u128::from(users))).unwrap_or(users)
 }
 

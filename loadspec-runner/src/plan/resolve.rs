@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::{
-    HealthGate, Mode, Overrides, PlannedScenario, ProfileKind, RunPlan, StepPlan, defaults,
+    Arrivals, HealthGate, Mode, Overrides, PlannedScenario, ProfileKind, RunPlan, StepPlan,
+    defaults,
 };
 use crate::criteria::{Criterion, Metric};
 use crate::error::ConfigError;
@@ -87,6 +88,7 @@ pub fn resolve(scenarios: &[Scenario], overrides: &Overrides) -> Result<RunPlan,
             connect_timeout: o.connect_timeout.unwrap_or(defaults::CONNECT_TIMEOUT),
             read_timeout: o.read_timeout,
             abort_after_consecutive_errors: o.abort_after_consecutive_errors,
+            rates: open_rates(scenario, overrides)?,
         });
     }
 
@@ -131,9 +133,16 @@ pub fn resolve(scenarios: &[Scenario], overrides: &Overrides) -> Result<RunPlan,
             cooldown: Duration::ZERO,
             iterations: Some(1),
             stop_at: defaults::ITERATIONS_MAX_DURATION,
+            // A smoke run is one user, one iteration, whatever the model.
+            arrivals: vec![None; planned.len()],
+            pre_allocated: vec![0; planned.len()],
         }],
         Mode::Full => {
-            let count = planned.iter().map(|p| p.threads.len()).max().unwrap_or(1);
+            let count = planned
+                .iter()
+                .map(|p| p.rates.as_ref().map_or(p.threads.len(), Vec::len))
+                .max()
+                .unwrap_or(1);
             let stop_at = match (iterations, explicit_hold) {
                 (Some(_), None) => ramp_up + defaults::ITERATIONS_MAX_DURATION,
                 _ => ramp_up + hold,
@@ -143,7 +152,29 @@ pub fn resolve(scenarios: &[Scenario], overrides: &Overrides) -> Result<RunPlan,
                     index,
                     users: planned
                         .iter()
-                        .map(|p| p.threads[index.min(p.threads.len() - 1)])
+                        .map(|p| match &p.rates {
+                            Some(_) => max_users(p.scenario.options(), overrides),
+                            None => p.threads[index.min(p.threads.len() - 1)],
+                        })
+                        .collect(),
+                    arrivals: planned
+                        .iter()
+                        .map(|p| {
+                            p.rates
+                                .as_ref()
+                                .map(|rates| arrivals(rates, index, ramp_up))
+                        })
+                        .collect(),
+                    pre_allocated: planned
+                        .iter()
+                        .map(|p| match &p.rates {
+                            Some(rates) => pre_allocated(
+                                p.scenario.options(),
+                                overrides,
+                                rates[index.min(rates.len() - 1)],
+                            ),
+                            None => 0,
+                        })
                         .collect(),
                     ramp_up,
                     hold,
@@ -160,6 +191,18 @@ pub fn resolve(scenarios: &[Scenario], overrides: &Overrides) -> Result<RunPlan,
     };
 
     check_load_safety(&target, &steps, overrides)?;
+    // Sharding splits each full step's users after the safety check, which judges the whole
+    // load; smoke runs are not sharded (every shard runs the one-user check).
+    let mut steps = steps;
+    let shard = overrides
+        .shard
+        .filter(|_| mode == Mode::Full)
+        .map(|spec| crate::shard::PlanShard::apply(spec, &mut steps));
+    if let Some(at) = overrides.start_at {
+        crate::shard::check_start_at(at, SystemTime::now()).map_err(|e| {
+            ConfigError::invalid("start time", &crate::results::rfc3339(at), &e.expected())
+        })?;
+    }
     Ok(RunPlan {
         name: if planned.len() == 1 {
             first.name().to_owned()
@@ -181,6 +224,9 @@ pub fn resolve(scenarios: &[Scenario], overrides: &Overrides) -> Result<RunPlan,
             .then(|| PathBuf::from(SAMPLE_LOG)),
         health: health_gate(scenarios, overrides)?,
         redact: overrides.redact.unwrap_or(true),
+        shard,
+        start_at: overrides.start_at,
+        expected_interval: overrides.expected_interval.filter(|i| !i.is_zero()),
         monitor: crate::monitor::MonitorConfig {
             interval: Some(
                 overrides
@@ -201,6 +247,69 @@ pub fn resolve(scenarios: &[Scenario], overrides: &Overrides) -> Result<RunPlan,
                 }),
         },
     })
+}
+
+/// The open model's rates of a scenario: from the overrides, else its attribute; validated.
+fn open_rates(scenario: &Scenario, overrides: &Overrides) -> Result<Option<Vec<f64>>, ConfigError> {
+    let Some(rates) = overrides
+        .rates
+        .clone()
+        .or_else(|| scenario.rates().map(<[f64]>::to_vec))
+    else {
+        return Ok(None);
+    };
+    if rates.is_empty() {
+        return Err(ConfigError::scenario(
+            scenario.name(),
+            "rate is empty; give at least one rate like \"100/s\"",
+        ));
+    }
+    if let Some(bad) = rates.iter().find(|r| !r.is_finite() || **r <= 0.0) {
+        return Err(ConfigError::scenario(
+            scenario.name(),
+            format!("rate {bad} is not a positive number of iterations per second"),
+        ));
+    }
+    Ok(Some(rates))
+}
+
+/// Step `index`'s arrival schedule: a ramp from the previous step's rate (zero before the
+/// first) over the ramp-up, then the step's rate.
+fn arrivals(rates: &[f64], index: usize, ramp_up: Duration) -> Arrivals {
+    let rate = rates[index.min(rates.len() - 1)];
+    let from = if index == 0 {
+        0.0
+    } else {
+        rates[(index - 1).min(rates.len() - 1)]
+    };
+    if ramp_up.is_zero() {
+        Arrivals::constant(rate)
+    } else {
+        Arrivals {
+            from,
+            to: rate,
+            ramp_up,
+        }
+    }
+}
+
+fn max_users(options: &crate::registry::EntryOptions, overrides: &Overrides) -> u32 {
+    overrides
+        .max_users
+        .or(options.max_users)
+        .unwrap_or(defaults::MAX_USERS)
+}
+
+/// Users created when an open step starts: as asked, else enough for iterations of about
+/// 100 ms at the step's rate (k6's rule of thumb), at most `max_users`.
+fn pre_allocated(options: &crate::registry::EntryOptions, overrides: &Overrides, rate: f64) -> u32 {
+    let max = max_users(options, overrides);
+    let asked = overrides
+        .pre_allocated_users
+        .or(options.pre_allocated_users);
+    asked
+        .unwrap_or_else(|| (rate / 10.0).ceil() as u32 + 10)
+        .min(max)
 }
 
 /// The health gate: a path from the CLI or environment, else the first scenario's attribute.

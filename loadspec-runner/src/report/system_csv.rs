@@ -11,12 +11,30 @@ pub fn system_csvs(results: &RunResults) -> Result<Vec<(String, String)>, csv::E
         let name = format!("system_stats_{}_{users}u.csv", sanitize(&results.run.name));
         let mut out = csv::Writer::from_writer(Vec::new());
         out.write_record([
-            "time_s", "usr", "sys", "wai", "idl", "mem_used", "mem_avail", "swap_used", "disk_read_bps",
-            "disk_writ_bps", "net_recv_bps", "net_send_bps", "load_1m", "load_5m", "load_15m", "loadspec_cpu",
-            "loadspec_workers_cpu", "loadspec_rss",
+            "time_s",
+            "usr",
+            "sys",
+            "wai",
+            "idl",
+            "mem_used",
+            "mem_avail",
+            "swap_used",
+            "disk_read_bps",
+            "disk_writ_bps",
+            "net_recv_bps",
+            "net_send_bps",
+            "load_1m",
+            "load_5m",
+            "load_15m",
+            "loadspec_cpu",
+            "loadspec_workers_cpu",
+            "loadspec_rss",
         ])?;
         for s in &step.system {
-            let (recv, send) = s.net.iter().fold((0.0, 0.0), |(r, t), n| (r + n.rx_bps, t + n.tx_bps));
+            let (recv, send) = s
+                .net
+                .iter()
+                .fold((0.0, 0.0), |(r, t), n| (r + n.rx_bps, t + n.tx_bps));
             let f = |v: f64| format!("{v:.1}");
             out.write_record([
                 format!("{:.3}", s.t_s),
@@ -39,12 +57,22 @@ pub fn system_csvs(results: &RunResults) -> Result<Vec<(String, String)>, csv::E
                 s.process_rss.to_string(),
             ])?;
         }
-        let bytes = out.into_inner().map_err(|e| csv::Error::from(e.into_error()))?;
+        let bytes = out
+            .into_inner()
+            .map_err(|e| csv::Error::from(e.into_error()))?;
         files.push((name, String::from_utf8_lossy(&bytes).into_owned()));
     }
     Ok(files)
 }
 
 fn sanitize(name: &str) -> String {
-    name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }

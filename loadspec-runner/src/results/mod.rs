@@ -1,6 +1,7 @@
 //! The results model and its JSON file.
 
 mod environment;
+pub mod merge;
 pub mod model;
 pub(crate) mod write;
 
@@ -45,12 +46,14 @@ pub(crate) fn assemble(
             status,
             status_reason,
             warnings: Vec::new(),
+            shard: crate::shard::shard_info(plan, started, &steps),
         },
         environment: environment(plan.workers),
         plan: plan_info(plan),
         steps,
         criteria: None,
         lifecycle: Vec::new(),
+        hosts: Vec::new(),
     }
 }
 
@@ -87,9 +90,26 @@ fn plan_info(plan: &RunPlan) -> PlanInfo {
                 hold_s: secs(s.hold),
                 cooldown_s: secs(s.cooldown),
                 iterations: s.iterations,
+                rates: plan
+                    .scenarios
+                    .iter()
+                    .zip(&s.arrivals)
+                    .filter_map(|(p, a)| a.map(|a| (p.scenario.name().to_owned(), a.to)))
+                    .collect(),
             })
             .collect(),
         graceful_stop_s: secs(plan.graceful_stop),
+        latency_correction: if plan
+            .steps
+            .iter()
+            .any(|s| s.arrivals.iter().any(Option::is_some))
+        {
+            "intended_start".to_owned()
+        } else if let Some(interval) = plan.expected_interval {
+            format!("expected_interval {}", humantime::format_duration(interval))
+        } else {
+            "none".to_owned()
+        },
     }
 }
 

@@ -35,6 +35,9 @@ pub struct RunResults {
     /// The scenarios' setup and teardown runs.
     #[serde(default)]
     pub lifecycle: Vec<LifecycleReport>,
+    /// A merged run (`loadspec merge`): each shard's machine, with its system samples.
+    #[serde(default)]
+    pub hosts: Vec<HostResults>,
 }
 
 /// One run of a scenario's `setup` or `teardown`.
@@ -78,6 +81,9 @@ pub struct RunInfo {
     /// Problems that did not stop the run (e.g. a sample log that could not be written).
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// The shard this run was (`--shard i/n`), or `None` for a whole run.
+    #[serde(default)]
+    pub shard: Option<ShardInfo>,
 }
 
 /// How a run ended.
@@ -127,6 +133,14 @@ pub struct PlanInfo {
     pub steps: Vec<PlannedStepInfo>,
     /// Time in-flight iterations got to finish at each step's stop.
     pub graceful_stop_s: f64,
+    /// Which coordinated-omission correction the `corrected` figures use: `none`,
+    /// `intended_start` (open model) or `expected_interval <duration>` (closed model).
+    #[serde(default = "no_correction")]
+    pub latency_correction: String,
+}
+
+fn no_correction() -> String {
+    "none".to_owned()
 }
 
 /// One scenario of the plan.
@@ -166,6 +180,9 @@ pub struct PlannedStepInfo {
     pub cooldown_s: f64,
     /// Iterations per user, for fixed-iteration steps.
     pub iterations: Option<u32>,
+    /// Open model: iterations per second per scenario (scenarios in the closed model absent).
+    #[serde(default)]
+    pub rates: BTreeMap<String, f64>,
 }
 
 /// What one step measured.
@@ -339,6 +356,9 @@ pub struct ScenarioStepResult {
     pub iterations: LabelSummary,
     /// Iterations cut off at the step's hard stop (not failures).
     pub interrupted_iterations: u64,
+    /// Open model: arrivals that found no free user (never queued).
+    #[serde(default)]
+    pub dropped_iterations: u64,
     /// Per transaction, in order of first appearance.
     pub transactions: Vec<LabelSummary>,
     /// Per request label (method and path template), in order of first appearance.
@@ -392,6 +412,31 @@ pub struct LabelSummary {
     pub server_timing: BTreeMap<String, ServerTimingSummary>,
     /// All samples' times: HdrHistogram V2, base64, in microseconds.
     pub histogram: String,
+    /// Latencies corrected for coordinated omission (open model: from when each iteration was
+    /// due; closed model with `--expected-interval`: HdrHistogram's correction).
+    #[serde(default)]
+    pub corrected: Option<CorrectedSummary>,
+}
+
+/// Percentiles of the latencies corrected for coordinated omission.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CorrectedSummary {
+    /// Samples (with the closed-model correction, more than were measured).
+    pub count: u64,
+    /// Median.
+    pub p50_ms: f64,
+    /// 90th percentile.
+    pub p90_ms: f64,
+    /// 95th percentile.
+    pub p95_ms: f64,
+    /// 99th percentile.
+    pub p99_ms: f64,
+    /// 99.9th percentile.
+    pub p999_ms: f64,
+    /// Slowest.
+    pub max_ms: f64,
+    /// The corrected latencies: HdrHistogram V2, base64, microseconds.
+    pub histogram: String,
 }
 
 /// One Server-Timing entry over a label's samples.
@@ -429,6 +474,9 @@ pub struct TimePoint {
     pub requests: u64,
     /// Failed requests in the tick.
     pub failures: u64,
+    /// Open model: arrivals dropped in the tick.
+    #[serde(default)]
+    pub dropped: u64,
     /// Median request time in the tick.
     pub p50_ms: f64,
     /// 95th percentile request time in the tick.
@@ -448,4 +496,61 @@ pub struct TransactionPoint {
     pub p50_ms: f64,
     /// 95th percentile time.
     pub p95_ms: f64,
+}
+
+/// One shard of a sharded run (`--shard i/n`): where it fits and when it started.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShardInfo {
+    /// This shard, from 0.
+    pub index: u32,
+    /// The number of shards.
+    pub count: u32,
+    /// Users per step (scenario name → users) of the whole plan, all shards together; the
+    /// shard's own are in `plan.steps[].users`.
+    pub total_users: Vec<BTreeMap<String, u32>>,
+    /// The aligned start time asked for (`--start-at`), RFC 3339.
+    #[serde(default)]
+    pub start_at: Option<String>,
+    /// Seconds between `start_at` and this shard's first step (a few milliseconds when on
+    /// time; more for a shard that started late or whose clock is off).
+    #[serde(default)]
+    pub late_by_s: Option<f64>,
+    /// The run's start in seconds since the Unix epoch (millisecond precision; `started_at`
+    /// has whole seconds), to align shards' time series.
+    pub started_unix_s: f64,
+}
+
+/// One load generator of a merged run: a shard's identity, machine and system samples.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HostResults {
+    /// The shard it ran.
+    pub shard: ShardInfo,
+    /// The shard's own run id.
+    pub run_id: String,
+    /// How the shard's run ended.
+    pub status: RunStatus,
+    /// Its machine.
+    pub environment: Environment,
+    /// Its problems that did not stop it.
+    #[serde(default)]
+    pub warnings: Vec<String>,
+    /// Per step it ran.
+    pub steps: Vec<HostStep>,
+}
+
+/// One step on one load generator of a merged run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HostStep {
+    /// Step index.
+    pub index: usize,
+    /// Users this generator ran (all scenarios).
+    pub users: u32,
+    /// Seconds from the merged run's start to this generator's step start.
+    pub offset_s: f64,
+    /// Whether this generator could keep up.
+    #[serde(default)]
+    pub generator: Option<GeneratorHealth>,
+    /// Its system samples, `t_s` from the merged run's start.
+    #[serde(default)]
+    pub system: Vec<SystemSample>,
 }

@@ -18,8 +18,8 @@ use rand::SeedableRng as _;
 pub use self::failure::{ErrorKind, Failure};
 pub(crate) use self::label::write_request_label;
 pub use self::redact::{MASK, redact};
-pub(crate) use self::request::describe;
 pub use self::request::RequestBuilder;
+pub(crate) use self::request::describe;
 pub use self::response::Response;
 pub use self::session::Session;
 use crate::metrics::recorder::Recorder;
@@ -65,6 +65,9 @@ pub struct User {
     rng: UserRng,
     session: Session,
     vars: Vec<(Box<str>, String)>,
+    /// Open model: how late the current iteration started after it was due (µs); every
+    /// latency of the iteration is also recorded from when it was due.
+    pub(crate) schedule_delay: Option<u64>,
 }
 
 impl User {
@@ -77,13 +80,34 @@ impl User {
             rng: UserRng::seed_from_u64(seed),
             session: Session::default(),
             vars: Vec::new(),
+            schedule_delay: None,
         }
+    }
+
+    /// `n` users sharing this user's target, client and a copy of its session (headers such as
+    /// a bearer token, cookies), each with its own random stream: for sending requests in
+    /// parallel, e.g. a `setup` that seeds the target in chunks
+    /// (`join_all(users.iter_mut().map(..))`). They record like this user.
+    pub fn fork(&mut self, n: usize) -> Vec<User> {
+        (0..n)
+            .map(|i| {
+                let seed = rand::RngCore::next_u64(&mut self.rng);
+                let mut user = User::new(Rc::clone(&self.ctx), self.index, self.step, seed);
+                user.session = self.session.clone();
+                user.vars = self.vars.clone();
+                user.iteration = i as u64;
+                user
+            })
+            .collect()
     }
 
     /// The value the scenario's `setup` function returned.
     pub fn setup_data<T: std::any::Any + Send + Sync>(&self) -> Result<std::sync::Arc<T>, Failure> {
         let shared = self.ctx.shared.borrow().clone().ok_or_else(|| {
-            Failure::new(ErrorKind::Scenario, "the scenario has no setup function, so there is no setup data")
+            Failure::new(
+                ErrorKind::Scenario,
+                "the scenario has no setup function, so there is no setup data",
+            )
         })?;
         shared.downcast::<T>().map_err(|_| {
             Failure::new(
@@ -95,7 +119,10 @@ impl User {
 
     /// A variable this user set earlier (e.g. a value extracted from a response).
     pub fn var(&self, name: &str) -> Option<&str> {
-        self.vars.iter().find(|(n, _)| &**n == name).map(|(_, v)| v.as_str())
+        self.vars
+            .iter()
+            .find(|(n, _)| &**n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Sets a variable for this user's later requests.
@@ -115,7 +142,8 @@ impl User {
         RequestBuilder::new(self, None, Method::POST, &path).graphql(query, variables)
     }
 
-    /// This user's index within its load step, from 0.
+    /// This user's index within its load step, from 0; in a sharded run, its index in the
+    /// whole (unsharded) step, so it is unique across shards.
     pub fn index(&self) -> u64 {
         self.index
     }
@@ -235,6 +263,7 @@ impl User {
             requests: state.requests,
             bytes_received: 0,
             server_timing: &timing,
+            corrected_micros: user.schedule_delay.map(|delay| micros + delay),
         };
         let mut recorder = ctx.recorder.borrow_mut();
         recorder.record(label, &sample);

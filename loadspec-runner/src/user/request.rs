@@ -75,7 +75,10 @@ impl<'a> RequestBuilder<'a> {
         let body = serde_json::json!({ "query": query, "variables": variables, "operationName": operation });
         self.inner = self.inner.json(&body);
         if self.label.is_none() {
-            self.label = Some(Cow::Owned(format!("GraphQL {}", operation.unwrap_or("(anonymous)"))));
+            self.label = Some(Cow::Owned(format!(
+                "GraphQL {}",
+                operation.unwrap_or("(anonymous)")
+            )));
         }
         self.graphql = true;
         self
@@ -129,7 +132,14 @@ impl<'a> RequestBuilder<'a> {
     /// Any HTTP status is `Ok` (an unexpected one is recorded as a failed request); transport
     /// failures — refused connections, timeouts, resets — are recorded and returned as `Err`.
     pub async fn send(self) -> Result<Response, Failure> {
-        let Self { user, mut tracker, inner, label, expected, graphql } = self;
+        let Self {
+            user,
+            mut tracker,
+            inner,
+            label,
+            expected,
+            graphql,
+        } = self;
         let ctx = Rc::clone(&user.ctx);
         let mut request = inner.build().map_err(|e| {
             Failure::new(
@@ -198,20 +208,28 @@ impl<'a> RequestBuilder<'a> {
             Some(statuses) => statuses.contains(&status),
             None => status < 400,
         };
-        let graphql_errors = if graphql && ok { graphql_errors(&body) } else { None };
+        let graphql_errors = if graphql && ok {
+            graphql_errors(&body)
+        } else {
+            None
+        };
         let ok = ok && graphql_errors.is_none();
-        let failure = graphql_errors.map(|errors| Failure::new(ErrorKind::Graphql, masked(ctx.redact, errors))).or_else(|| (!ok).then(|| {
-            let kind = if status >= 400 {
-                ErrorKind::of_status(status)
-            } else {
-                ErrorKind::CheckFailed
-            };
-            Failure::new(
-                kind,
-                masked(ctx.redact, status_message(status, None, &body)),
-            )
-            .with_status(status)
-        }));
+        let failure = graphql_errors
+            .map(|errors| Failure::new(ErrorKind::Graphql, masked(ctx.redact, errors)))
+            .or_else(|| {
+                (!ok).then(|| {
+                    let kind = if status >= 400 {
+                        ErrorKind::of_status(status)
+                    } else {
+                        ErrorKind::CheckFailed
+                    };
+                    Failure::new(
+                        kind,
+                        masked(ctx.redact, status_message(status, None, &body)),
+                    )
+                    .with_status(status)
+                })
+            });
         let timing = ServerTiming::parse(&headers);
         exchange.record(
             user,
@@ -221,7 +239,15 @@ impl<'a> RequestBuilder<'a> {
             tracker.as_mut(),
             timing.entries(),
         );
-        Ok(Response::new(status, headers, body, elapsed, label, Rc::clone(&ctx), !ok))
+        Ok(Response::new(
+            status,
+            headers,
+            body,
+            elapsed,
+            label,
+            Rc::clone(&ctx),
+            !ok,
+        ))
     }
 }
 
@@ -257,6 +283,7 @@ impl Exchange {
                 requests: 0,
                 bytes_received,
                 server_timing,
+                corrected_micros: user.schedule_delay.map(|delay| micros + delay),
             },
         );
         recorder.reachability(
@@ -351,12 +378,16 @@ pub(crate) fn masked(redact: bool, text: String) -> String {
 /// The operation name of a GraphQL document: `query Claims(...)` → `Claims`.
 fn operation_name(query: &str) -> Option<&str> {
     let text = query.trim_start();
-    let rest = ["query", "mutation", "subscription"].iter().find_map(|k| text.strip_prefix(k))?;
+    let rest = ["query", "mutation", "subscription"]
+        .iter()
+        .find_map(|k| text.strip_prefix(k))?;
     if rest.starts_with(|c: char| c.is_alphanumeric() || c == '_') {
         return None;
     }
     let rest = rest.trim_start();
-    let end = rest.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(rest.len());
+    let end = rest
+        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .unwrap_or(rest.len());
     (end > 0).then(|| &rest[..end])
 }
 
@@ -447,6 +478,34 @@ fn classify_parts(
     ErrorKind::Io
 }
 
+/// The error and its causes on one line: reqwest's own message rarely says what happened.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
+}
+
+pub(crate) fn status_message(status: u16, expected: Option<u16>, body: &[u8]) -> String {
+    let mut message = match expected {
+        Some(expected) => format!("expected status {expected}, got {status}"),
+        None => format!("unexpected status {status}"),
+    };
+    let text = String::from_utf8_lossy(&body[..body.len().min(BODY_EXCERPT)]);
+    let text = text.trim();
+    if !text.is_empty() {
+        let _ = write!(message, ": {text}");
+    }
+    message
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -454,13 +513,26 @@ mod tests {
 
     #[test]
     fn graphql_operations_and_errors_are_recognised() {
-        assert_eq!(operation_name("query Claims($first: Int) { claims { code } }"), Some("Claims"));
-        assert_eq!(operation_name("mutation CreateInsuree{ x }"), Some("CreateInsuree"));
+        assert_eq!(
+            operation_name("query Claims($first: Int) { claims { code } }"),
+            Some("Claims")
+        );
+        assert_eq!(
+            operation_name("mutation CreateInsuree{ x }"),
+            Some("CreateInsuree")
+        );
         assert_eq!(operation_name("{ claims { code } }"), None);
-        assert_eq!(operation_name("query { x }"), None, "anonymous queries carry no name");
+        assert_eq!(
+            operation_name("query { x }"),
+            None,
+            "anonymous queries carry no name"
+        );
         assert_eq!(operation_name("queryX { x }"), None);
         let errors = br#"{"data":null,"errors":[{"message":"Unknown field 'cod'","locations":[]},{"message":"second"}]}"#;
-        assert_eq!(graphql_errors(errors).as_deref(), Some("GraphQL error: Unknown field 'cod'; second"));
+        assert_eq!(
+            graphql_errors(errors).as_deref(),
+            Some("GraphQL error: Unknown field 'cod'; second")
+        );
         assert_eq!(graphql_errors(br#"{"data":{"claims":[]}}"#), None);
         assert_eq!(graphql_errors(br#"{"data":{},"errors":[]}"#), None);
         assert_eq!(graphql_errors(b"not json"), None);
@@ -529,32 +601,3 @@ mod tests {
         );
     }
 }
-
-/// The error and its causes on one line: reqwest's own message rarely says what happened.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !message.contains(&text) {
-            message.push_str(": ");
-            message.push_str(&text);
-        }
-        source = cause.source();
-    }
-    message
-}
-
-pub(crate) fn status_message(status: u16, expected: Option<u16>, body: &[u8]) -> String {
-    let mut message = match expected {
-        Some(expected) => format!("expected status {expected}, got {status}"),
-        None => format!("unexpected status {status}"),
-    };
-    let text = String::from_utf8_lossy(&body[..body.len().min(BODY_EXCERPT)]);
-    let text = text.trim();
-    if !text.is_empty() {
-        let _ = write!(message, ": {text}");
-    }
-    message
-}
-

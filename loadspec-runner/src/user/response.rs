@@ -48,7 +48,16 @@ impl Response {
         ctx: Rc<UserContext>,
         failed: bool,
     ) -> Self {
-        Self { status, headers, body, elapsed, label, ctx, failed: Cell::new(failed), json: OnceCell::new() }
+        Self {
+            status,
+            headers,
+            body,
+            elapsed,
+            label,
+            ctx,
+            failed: Cell::new(failed),
+            json: OnceCell::new(),
+        }
     }
 
     /// The HTTP status code.
@@ -86,8 +95,16 @@ impl Response {
         if self.status == expected {
             return Ok(self);
         }
-        let kind = if self.status >= 400 { ErrorKind::of_status(self.status) } else { ErrorKind::CheckFailed };
-        let failure = Failure::new(kind, status_message(self.status, Some(expected), &self.body)).with_status(self.status);
+        let kind = if self.status >= 400 {
+            ErrorKind::of_status(self.status)
+        } else {
+            ErrorKind::CheckFailed
+        };
+        let failure = Failure::new(
+            kind,
+            status_message(self.status, Some(expected), &self.body),
+        )
+        .with_status(self.status);
         Err(self.fail(failure))
     }
 
@@ -96,7 +113,9 @@ impl Response {
         if self.headers.contains_key(name) {
             return Ok(self);
         }
-        Err(self.fail(Failure::check(format!("expected a {name} header, found none"))))
+        Err(self.fail(Failure::check(format!(
+            "expected a {name} header, found none"
+        ))))
     }
 
     /// Fails unless the header `name` has the value `expected`.
@@ -105,7 +124,9 @@ impl Response {
             Some(value) if value == expected => Ok(self),
             found => {
                 let found = found.map_or_else(|| "no such header".to_owned(), |v| format!("{v:?}"));
-                Err(self.fail(Failure::check(format!("expected header {name}: {expected:?}, found {found}"))))
+                Err(self.fail(Failure::check(format!(
+                    "expected header {name}: {expected:?}, found {found}"
+                ))))
             }
         }
     }
@@ -116,7 +137,10 @@ impl Response {
         if body.contains(text) {
             return Ok(self);
         }
-        let message = format!("expected the body to contain {text:?}: {}", excerpt(&self.body));
+        let message = format!(
+            "expected the body to contain {text:?}: {}",
+            excerpt(&self.body)
+        );
         Err(self.fail(Failure::check(message)))
     }
 
@@ -125,13 +149,20 @@ impl Response {
         if self.body.len() <= bytes {
             return Ok(self);
         }
-        let message = format!("expected a body of at most {bytes} bytes, got {}", self.body.len());
+        let message = format!(
+            "expected a body of at most {bytes} bytes, got {}",
+            self.body.len()
+        );
         Err(self.fail(Failure::check(message)))
     }
 
     /// Fails unless the JSON value at `pointer` (RFC 6901, e.g. `/results/0/chfId`) equals
     /// `expected`.
-    pub fn expect_json(self, pointer: &str, expected: impl Into<serde_json::Value>) -> Result<Self, Failure> {
+    pub fn expect_json(
+        self,
+        pointer: &str,
+        expected: impl Into<serde_json::Value>,
+    ) -> Result<Self, Failure> {
         let expected = expected.into();
         let found = self.json_at(pointer)?;
         if *found == expected {
@@ -161,36 +192,56 @@ impl Response {
     pub fn extract_regex(&self, pattern: &str) -> Result<String, Failure> {
         let mut patterns = self.ctx.patterns.borrow_mut();
         if !patterns.contains_key(pattern) {
-            let compiled = regex_lite::Regex::new(pattern)
-                .map_err(|e| Failure::new(ErrorKind::Scenario, format!("invalid pattern {pattern:?}: {e}")))?;
+            let compiled = regex_lite::Regex::new(pattern).map_err(|e| {
+                Failure::new(
+                    ErrorKind::Scenario,
+                    format!("invalid pattern {pattern:?}: {e}"),
+                )
+            })?;
             patterns.insert(pattern.to_owned(), compiled);
         }
         let body = String::from_utf8_lossy(&self.body);
         let found = patterns.get(pattern).and_then(|regex| {
             let captures = regex.captures(&body)?;
-            captures.get(1).or_else(|| captures.get(0)).map(|m| m.as_str().to_owned())
+            captures
+                .get(1)
+                .or_else(|| captures.get(0))
+                .map(|m| m.as_str().to_owned())
         });
         drop(patterns);
-        found.ok_or_else(|| self.fail(Failure::check(format!("no match for {pattern:?} in {}", excerpt(&self.body)))))
+        found.ok_or_else(|| {
+            self.fail(Failure::check(format!(
+                "no match for {pattern:?} in {}",
+                excerpt(&self.body)
+            )))
+        })
     }
 
     /// The value of the header `name`; a missing header fails the request.
     pub fn extract_header(&self, name: &str) -> Result<String, Failure> {
-        self.header(name)
-            .map(str::to_owned)
-            .ok_or_else(|| self.fail(Failure::check(format!("expected a {name} header, found none"))))
+        self.header(name).map(str::to_owned).ok_or_else(|| {
+            self.fail(Failure::check(format!(
+                "expected a {name} header, found none"
+            )))
+        })
     }
 
     /// The body as UTF-8 text.
     pub fn text(&self) -> Result<&str, Failure> {
-        std::str::from_utf8(&self.body)
-            .map_err(|e| self.fail(Failure::check(format!("the response body is not UTF-8: {e}"))))
+        std::str::from_utf8(&self.body).map_err(|e| {
+            self.fail(Failure::check(format!(
+                "the response body is not UTF-8: {e}"
+            )))
+        })
     }
 
     /// The body parsed as JSON into `T`; a body that does not parse fails the request.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, Failure> {
         serde_json::from_slice(&self.body).map_err(|e| {
-            self.fail(Failure::check(format!("the response body is not the expected JSON ({e}): {}", excerpt(&self.body))))
+            self.fail(Failure::check(format!(
+                "the response body is not the expected JSON ({e}): {}",
+                excerpt(&self.body)
+            )))
         })
     }
 
@@ -200,13 +251,25 @@ impl Response {
     }
 
     /// Fails the request with `message` unless `condition` holds.
-    pub fn check(&self, condition: bool, message: impl FnOnce() -> String) -> Result<&Self, Failure> {
-        if condition { Ok(self) } else { Err(self.fail(Failure::check(message()))) }
+    pub fn check(
+        &self,
+        condition: bool,
+        message: impl FnOnce() -> String,
+    ) -> Result<&Self, Failure> {
+        if condition {
+            Ok(self)
+        } else {
+            Err(self.fail(Failure::check(message())))
+        }
     }
 
     /// Fails the request as a database deadlock (kind `deadlock`, judged by the `deadlocks`
     /// criterion) when `detected` holds, e.g. when the body reports one.
-    pub fn deadlock_if(self, detected: bool, message: impl FnOnce() -> String) -> Result<Self, Failure> {
+    pub fn deadlock_if(
+        self,
+        detected: bool,
+        message: impl FnOnce() -> String,
+    ) -> Result<Self, Failure> {
         if !detected {
             return Ok(self);
         }
@@ -214,28 +277,41 @@ impl Response {
     }
 
     fn parsed(&self) -> Result<&serde_json::Value, Failure> {
-        let parsed = self.json.get_or_init(|| serde_json::from_slice(&self.body).map_err(|e| e.to_string()));
+        let parsed = self
+            .json
+            .get_or_init(|| serde_json::from_slice(&self.body).map_err(|e| e.to_string()));
         parsed.as_ref().map_err(|e| {
-            self.fail(Failure::check(format!("the response body is not JSON ({e}): {}", excerpt(&self.body))))
+            self.fail(Failure::check(format!(
+                "the response body is not JSON ({e}): {}",
+                excerpt(&self.body)
+            )))
         })
     }
 
     fn json_at(&self, pointer: &str) -> Result<&serde_json::Value, Failure> {
         let value = self.parsed()?;
         value.pointer(pointer).ok_or_else(|| {
-            self.fail(Failure::check(format!("no JSON value at {pointer} in {}", excerpt(&self.body))))
+            self.fail(Failure::check(format!(
+                "no JSON value at {pointer} in {}",
+                excerpt(&self.body)
+            )))
         })
     }
 
     /// Records a late failure once (an HTTP-status failure was already recorded at send).
     fn fail(&self, failure: Failure) -> Failure {
         let failure = if self.ctx.redact {
-            Failure::new(failure.kind(), masked(true, failure.message().to_owned())).with_status_of(&failure)
+            Failure::new(failure.kind(), masked(true, failure.message().to_owned()))
+                .with_status_of(&failure)
         } else {
             failure
         };
         if !self.failed.replace(true) {
-            self.ctx.recorder.borrow_mut().record_late_failure(self.label, failure.kind(), failure.message());
+            self.ctx.recorder.borrow_mut().record_late_failure(
+                self.label,
+                failure.kind(),
+                failure.message(),
+            );
         }
         failure
     }

@@ -10,7 +10,7 @@ use reqwest::header::{AUTHORIZATION, COOKIE, HeaderMap, HeaderName, HeaderValue,
 use super::failure::Failure;
 
 /// Headers and cookies a user sends with every request.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Session {
     headers: Vec<(HeaderName, HeaderValue)>,
     // Created on the first Set-Cookie: most API users never receive one.

@@ -391,3 +391,77 @@ fn write_errors_name_the_report() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn merged_runs_show_every_generator_apart() {
+    use loadspec::results::model::{GeneratorHealth, HostResults, HostStep, ShardInfo};
+
+    let mut results = synthetic(&[(10, 95.0, 150.0), (30, 260.0, 210.0)], 90);
+    let healthy = GeneratorHealth {
+        cpu_share_mean: 0.3,
+        cpu_share_max: 0.4,
+        lag_p99_ms: 0.8,
+        lag_max_ms: 2.0,
+        bound: false,
+        reasons: Vec::new(),
+    };
+    // A merged run keeps each host's samples apart; its steps carry none.
+    results.hosts = (0..2_u32)
+        .map(|index| {
+            let mut environment = results.environment.clone();
+            environment.hostname = format!("loadgen-{index}");
+            HostResults {
+                shard: ShardInfo {
+                    index,
+                    count: 2,
+                    total_users: Vec::new(),
+                    start_at: Some("2026-11-27T10:00:00Z".into()),
+                    late_by_s: Some(0.021 + f64::from(index)),
+                    started_unix_s: 1_795_773_600.0,
+                },
+                run_id: format!("insuree_flow-shard-{index}"),
+                status: loadspec::results::model::RunStatus::Completed,
+                environment,
+                warnings: Vec::new(),
+                steps: results
+                    .steps
+                    .iter()
+                    .map(|step| HostStep {
+                        index: step.index,
+                        users: step.scenarios[0].users / 2,
+                        offset_s: step.offset_s,
+                        // The second generator ran out of CPU in the second step.
+                        generator: Some(GeneratorHealth {
+                            bound: index == 1 && step.index == 1,
+                            cpu_share_max: if index == 1 && step.index == 1 {
+                                0.97
+                            } else {
+                                0.4
+                            },
+                            ..healthy.clone()
+                        }),
+                        system: step.system.clone(),
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    for step in &mut results.steps {
+        step.system.clear();
+    }
+    let html = render_html(&results, &[]).unwrap();
+    assert!(html.contains("id=\"generators\""), "a generators table");
+    assert!(html.contains("<td>0/2</td>") && html.contains("<td>1/2</td>"));
+    assert!(html.contains("loadgen-1 · 16 CPUs"));
+    assert!(
+        html.contains("<strong class=\"fail\">step 2</strong>"),
+        "the saturated generator's step is named"
+    );
+    assert!(html.contains("id=\"chart-generators-cpu\""));
+    assert!(html.contains("shard 1 (loadgen-1)"), "one line per host");
+    assert!(
+        !html.contains("id=\"chart-system-cpu\""),
+        "hosts are not mixed into one machine's chart"
+    );
+    assert!(html.contains("Every load generator, per shard"));
+}

@@ -513,6 +513,15 @@ fn the_merge_command_writes_every_output_and_exits_like_the_verdict() {
             f.merged_dir.display()
         );
     }
+    // The report lists every generator on its own row.
+    let html = std::fs::read_to_string(f.merged_dir.join("report.html")).unwrap();
+    assert!(html.contains("Load generators"), "no generators table");
+    for shard in ["0/3", "1/3", "2/3"] {
+        assert!(
+            html.contains(&format!("<td>{shard}</td>")),
+            "no row for {shard}"
+        );
+    }
     let written = loadspec::results::load(&f.merged_dir.join("results.json")).unwrap();
     // The same document as merging in process (through JSON, as floats are read back).
     let in_process = merge::merge(&f.shard_results).unwrap();

@@ -15,6 +15,7 @@ mod downsample;
 mod escape;
 mod findings;
 mod format;
+mod generators;
 mod knee;
 mod svg;
 mod system;

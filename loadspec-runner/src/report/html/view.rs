@@ -7,6 +7,7 @@ use askama::Template;
 use super::charts::{self, Chart, threads};
 use super::findings::{self, Finding};
 use super::format;
+use super::generators::{self, GeneratorRow};
 use super::knee::{self, Knee, LoadPoint};
 use super::system;
 use super::totals::{Basis, StepTotals, step_totals};
@@ -37,6 +38,7 @@ pub(crate) struct Page {
     findings: Vec<Finding>,
     charts: Vec<Chart>,
     system: Vec<Chart>,
+    generators: Vec<GeneratorRow>,
     steps: Vec<StepView>,
     errors: Vec<ErrorRow>,
     errors_hidden: usize,
@@ -210,7 +212,8 @@ impl Page {
             .collect();
         let knee = knee::find(&points);
         let charts = charts::charts(results, &totals, basis, knee.as_ref());
-        let system = system::system_usage(results);
+        let mut system = system::system_usage(results);
+        system.extend(generators::charts(results));
         let steps = step_views(results);
         let (errors, errors_hidden) = error_rows(results);
         let multi_scenario =
@@ -245,6 +248,7 @@ impl Page {
             findings: findings::findings(results, &totals, basis, knee.as_ref()),
             charts,
             system,
+            generators: generators::rows(results),
             steps,
             errors,
             errors_hidden,

@@ -2,8 +2,8 @@
 //! numbers and e-mail addresses. The same seed gives the same data (`--seed`), so a failing
 //! run can be replayed.
 //!
-//! Names, phone numbers and e-mails come from the [`fake`](::fake) crate (English locale);
-//! dates and ids are computed here.
+//! Names, phone numbers and e-mails come from the [`fake`](https://crates.io/crates/fake) crate
+//! (English locale); dates and ids are computed here.
 //!
 //! ```
 //! use loadspec_runner::feeder::fake::{self, Date, Person};

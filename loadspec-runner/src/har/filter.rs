@@ -3,7 +3,119 @@
 
 use std::fmt;
 
+use url::Url;
+
+use super::call::authority;
 use super::model::{Entry, header};
+use super::{DroppedRequest, HarError, ImportOptions};
+
+/// The requests to import and the target host.
+pub(crate) struct Selection {
+    /// The recorded host that stands for the target (`host[:port]`).
+    pub(crate) target: String,
+    /// Kept entries (index in `log.entries`) and their URLs.
+    pub(crate) kept: Vec<(usize, Url)>,
+    pub(crate) dropped: Vec<DroppedRequest>,
+}
+
+/// Drops what the scenario must not send, then chooses the target host (the one asked for, or
+/// the one with the most requests left) and drops the hosts that are neither it nor in the
+/// host filter.
+pub(crate) fn select(entries: &[Entry], options: &ImportOptions) -> Result<Selection, HarError> {
+    let mut dropped = Vec::new();
+    let mut candidates = Vec::new();
+    for (index, entry) in entries.iter().enumerate() {
+        let url = Url::parse(&entry.request.url)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+        let reason = match &url {
+            None => Some(DropReason::UnsupportedUrl),
+            Some(_) if !is_method(&entry.request.method) => Some(DropReason::InvalidMethod),
+            Some(_) if entry.response.status <= 0 => Some(DropReason::NoResponse),
+            Some(_) if entry.from_cache.as_deref().is_some_and(|c| !c.is_empty()) => {
+                Some(DropReason::FromCache)
+            }
+            Some(_) if is_preflight(entry) => Some(DropReason::CorsPreflight),
+            Some(u) if !options.keep_static && is_static(entry, u.path()) => {
+                Some(DropReason::StaticAsset)
+            }
+            Some(_) => None,
+        };
+        match (reason, url) {
+            (None, Some(url)) => candidates.push((index, url)),
+            (reason, _) => dropped.push(DroppedRequest {
+                entry: index,
+                request: format!("{} {}", entry.request.method, entry.request.url),
+                reason: reason.unwrap_or(DropReason::UnsupportedUrl),
+            }),
+        }
+    }
+    // Requests per host, in order of first appearance.
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for (_, url) in &candidates {
+        let host = authority(url);
+        match counts.iter_mut().find(|(h, _)| *h == host) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((host, 1)),
+        }
+    }
+    let target = match &options.host {
+        Some(pattern) => {
+            let mut best: Option<&(String, usize)> = None;
+            for count in counts.iter().filter(|(h, _)| host_matches(pattern, h)) {
+                if best.is_none_or(|b| count.1 > b.1) {
+                    best = Some(count);
+                }
+            }
+            best.map(|(h, _)| h.clone()).ok_or_else(|| {
+                let hosts: Vec<String> = counts.iter().map(|(h, n)| format!("{h} ({n})")).collect();
+                HarError::NothingKept(format!(
+                    "no request went to {pattern}; the recorded hosts are: {}",
+                    if hosts.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        hosts.join(", ")
+                    }
+                ))
+            })?
+        }
+        None => {
+            // The most requests wins; the first seen breaks ties.
+            let mut best: Option<&(String, usize)> = None;
+            for count in &counts {
+                if best.is_none_or(|b| count.1 > b.1) {
+                    best = Some(count);
+                }
+            }
+            best.map(|(h, _)| h.clone()).ok_or_else(|| {
+                HarError::NothingKept(format!(
+                    "all {} requests were static assets, cached, preflights or unanswered \
+                     (try --keep-static)",
+                    entries.len()
+                ))
+            })?
+        }
+    };
+    let mut kept = Vec::with_capacity(candidates.len());
+    for (index, url) in candidates {
+        let host = authority(&url);
+        if host == target || options.host_filter.iter().any(|p| host_matches(p, &host)) {
+            kept.push((index, url));
+        } else {
+            dropped.push(DroppedRequest {
+                entry: index,
+                request: format!("{} {url}", entries[index].request.method),
+                reason: DropReason::OtherHost(host),
+            });
+        }
+    }
+    dropped.sort_by_key(|d| d.entry);
+    Ok(Selection {
+        target,
+        kept,
+        dropped,
+    })
+}
 
 /// Why a recorded request is not in the generated scenario.
 #[derive(Debug, Clone, PartialEq, Eq)]

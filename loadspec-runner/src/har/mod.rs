@@ -37,7 +37,7 @@ pub use self::cli::run_cli;
 pub use self::filter::DropReason;
 pub use self::group::Grouping;
 
-use self::call::{Call, authority};
+use self::call::Call;
 use self::model::{Har, parse_time_ms};
 
 /// Default of [`ImportOptions::max_bytes`]: 200 MiB.
@@ -202,6 +202,12 @@ impl ImportOptions {
         self
     }
 
+    /// Sets the size above which request bodies are left out of the code.
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
+        self
+    }
+
     /// Adds a `main` function to the generated file.
     pub fn with_main(mut self, with_main: bool) -> Self {
         self.with_main = with_main;
@@ -335,117 +341,20 @@ pub fn import(har: &[u8], options: &ImportOptions) -> Result<GeneratedScenario, 
         });
     }
 
-    // Filter: first everything but hosts, then pick the target host among what is left.
-    let mut dropped = Vec::new();
-    let mut candidates = Vec::new();
-    for (index, entry) in log.entries.iter().enumerate() {
-        let describe = || format!("{} {}", entry.request.method, entry.request.url);
-        let url = url::Url::parse(&entry.request.url)
-            .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
-        let reason = match &url {
-            None => Some(DropReason::UnsupportedUrl),
-            Some(_) if !filter::is_method(&entry.request.method) => Some(DropReason::InvalidMethod),
-            Some(_) if entry.response.status <= 0 => Some(DropReason::NoResponse),
-            Some(_) if entry.from_cache.as_deref().is_some_and(|c| !c.is_empty()) => {
-                Some(DropReason::FromCache)
-            }
-            Some(_) if filter::is_preflight(entry) => Some(DropReason::CorsPreflight),
-            Some(u) if !options.keep_static && filter::is_static(entry, u.path()) => {
-                Some(DropReason::StaticAsset)
-            }
-            Some(_) => None,
-        };
-        match (reason, url) {
-            (Some(reason), _) => dropped.push(DroppedRequest {
-                entry: index,
-                request: describe(),
-                reason,
-            }),
-            (None, Some(url)) => candidates.push((index, url)),
-            (None, None) => {}
-        }
-    }
-    let mut counts: Vec<(String, usize)> = Vec::new();
-    for (_, url) in &candidates {
-        let host = authority(url);
-        match counts.iter_mut().find(|(h, _)| *h == host) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((host, 1)),
-        }
-    }
-    let hosts_list = || {
-        counts
-            .iter()
-            .map(|(h, n)| format!("{h} ({n})"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let target = match &options.host {
-        Some(pattern) => counts
-            .iter()
-            .filter(|(h, _)| filter::host_matches(pattern, h))
-            .max_by_key(|(_, n)| *n)
-            .map(|(h, _)| h.clone())
-            .ok_or_else(|| {
-                HarError::NothingKept(format!(
-                    "no request went to {pattern}; the recorded hosts are: {}",
-                    if counts.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        hosts_list()
-                    }
-                ))
-            })?,
-        None => {
-            // The most requests wins; the first seen breaks ties.
-            let mut best: Option<&(String, usize)> = None;
-            for count in &counts {
-                if best.is_none_or(|b| count.1 > b.1) {
-                    best = Some(count);
-                }
-            }
-            best.map(|(h, _)| h.clone()).ok_or_else(|| {
-                HarError::NothingKept(format!(
-                    "all {} requests were static assets, cached, preflights or unanswered \
-                     (try --keep-static)",
-                    log.entries.len()
-                ))
-            })?
-        }
-    };
-    let mut calls = Vec::new();
-    let mut pagerefs = Vec::new();
-    for (index, url) in candidates {
-        let host = authority(&url);
-        if host != target
-            && !options
-                .host_filter
-                .iter()
-                .any(|p| filter::host_matches(p, &host))
-        {
-            dropped.push(DroppedRequest {
-                entry: index,
-                request: format!("{} {}", log.entries[index].request.method, url),
-                reason: DropReason::OtherHost(host),
-            });
-            continue;
-        }
-        let entry = &log.entries[index];
-        let start = entry.started_date_time.as_deref().and_then(parse_time_ms);
-        calls.push(Call::new(
-            index,
-            entry,
-            &url,
-            &target,
-            start,
-            options.max_body_bytes,
-        ));
-    }
-    for entry in &log.entries {
-        pagerefs.push(entry.pageref.clone());
-    }
-
+    let filter::Selection {
+        target,
+        kept,
+        mut dropped,
+    } = filter::select(&log.entries, options)?;
+    let mut calls: Vec<Call> = kept
+        .iter()
+        .map(|(index, url)| {
+            let entry = &log.entries[*index];
+            let start = entry.started_date_time.as_deref().and_then(parse_time_ms);
+            Call::new(*index, entry, url, &target, start, options.max_body_bytes)
+        })
+        .collect();
+    let pagerefs: Vec<Option<String>> = log.entries.iter().map(|e| e.pageref.clone()).collect();
     let groups = group::group(
         &mut calls,
         &pagerefs,
@@ -453,13 +362,12 @@ pub fn import(har: &[u8], options: &ImportOptions) -> Result<GeneratedScenario, 
         options.grouping,
         options.idle_gap,
     );
-    let calls = merge_redirects(calls, &mut dropped, &log.entries);
-    let mut calls = calls;
+    let mut calls = merge_redirects(calls, &mut dropped, &log.entries);
     let vars = correlate::correlate(&mut calls);
     let session_headers = session_headers(&mut calls);
     dropped.sort_by_key(|d| d.entry);
 
-    // Groups may have lost all their requests to redirects: keep the non-empty ones.
+    // Requests per transaction, once redirects are merged.
     let mut requests_per_group = vec![0_usize; groups.len()];
     for call in &calls {
         requests_per_group[call.group] += 1;

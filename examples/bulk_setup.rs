@@ -1,4 +1,4 @@
-//! A `setup` that seeds the target with bulk data before the first step, as the case study
+//! A `#[setup]` that seeds the target with bulk data before the first step, as the case study
 //! learned to: related entities fetched once, values randomised per chunk, requests sent in
 //! parallel chunks. It times the parallel seeding against sending the same requests one by one,
 //! then load-tests lookups of the seeded records.
@@ -55,6 +55,7 @@ fn insuree(n: u32, village: i64, rng: &mut loadspec::UserRng) -> serde_json::Val
     })
 }
 
+#[setup]
 async fn seed_insurees(user: &mut User) -> Result<Seeded, Failure> {
     log_in(user).await?;
     // Related entities are fetched once, not per record.
@@ -124,7 +125,7 @@ async fn seed_insurees(user: &mut User) -> Result<Seeded, Failure> {
     Ok(Seeded { insurees: created })
 }
 
-#[scenario(threads = [1, 10], hold = "5s", cooldown = "1s", setup = seed_insurees, on_start = log_in)]
+#[scenario(threads = [1, 10], hold = "5s", cooldown = "1s", on_start = log_in)]
 #[assertion(
     name = "Insuree lookup",
     transaction = "lookup",

@@ -197,6 +197,7 @@ async fn with_macro_hooks(user: &mut User) -> Result<(), Failure> {
 fn macro_hooks_are_registered_and_run() {
     let server = TestServer::start().unwrap();
     let scenario = loadspec::registry::registered()
+        .unwrap()
         .into_iter()
         .find(|s| s.name() == "with_macro_hooks")
         .unwrap();

@@ -5,6 +5,7 @@ mod assertion;
 mod ctxt;
 mod lit;
 mod paths;
+mod run_hook;
 mod scenario;
 mod units;
 
@@ -127,4 +128,32 @@ pub fn scenario(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn assertion(args: TokenStream, item: TokenStream) -> TokenStream {
     assertion::alone(args.into(), item.into()).into()
+}
+
+/// The binary's setup: an `async fn(&mut User) -> Result<T, E>` run once before the first
+/// step, whose value every user reads with `user.setup_data::<T>()` (k6's `setup()`).
+///
+/// It applies to every `#[scenario]` of the binary (the test target) that names no
+/// `setup = ...` of its own; when several such scenarios run together (`profile = "stress"`)
+/// it still runs once and they share its value. A binary may have one `#[setup]`.
+///
+/// ```ignore
+/// #[setup]
+/// async fn seed(user: &mut User) -> Result<Vec<String>, Failure> {
+///     let ids = user.get("/api/insurees").send().await?.extract_json("/ids")?;
+///     Ok(ids.split(',').map(str::to_owned).collect())
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn setup(args: TokenStream, item: TokenStream) -> TokenStream {
+    run_hook::expand(run_hook::Kind::Setup, args.into(), item.into()).into()
+}
+
+/// The binary's teardown: an `async fn(&mut User) -> Result<(), E>` run once after the last
+/// step, even after failures and interrupts (k6's `teardown()`); its user sees the setup's
+/// value. Like [`macro@setup`], it applies to every scenario that names no `teardown = ...`
+/// of its own, and runs once per run.
+#[proc_macro_attribute]
+pub fn teardown(args: TokenStream, item: TokenStream) -> TokenStream {
+    run_hook::expand(run_hook::Kind::Teardown, args.into(), item.into()).into()
 }

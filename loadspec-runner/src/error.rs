@@ -26,6 +26,16 @@ pub enum ConfigError {
         #[source]
         error: loadspec_units::UnitError,
     },
+    /// Several `#[setup]` (or `#[teardown]`) functions in one binary.
+    #[error(
+        "more than one #[{kind}] in this binary ({functions}): keep one, or name each scenario's own with `{kind} = function`"
+    )]
+    DuplicateRunHook {
+        /// `setup` or `teardown`.
+        kind: &'static str,
+        /// The functions, with their module paths.
+        functions: String,
+    },
     /// No target URL anywhere.
     #[error(
         "no target to load: set --target or LOADSPEC_TARGET to a base URL like http://127.0.0.1:8000"

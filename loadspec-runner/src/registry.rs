@@ -308,9 +308,56 @@ impl Default for EntryOptions {
     }
 }
 
+/// A binary-wide `#[setup]` or `#[teardown]` as the macro registers it (k6's `setup()` and
+/// `teardown()`): the hook of every scenario of the binary that names none of its own.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct RunHookEntry {
+    /// The function's name.
+    pub name: &'static str,
+    /// `module_path!()` where the function is defined.
+    pub module_path: &'static str,
+    /// Calls the user's function.
+    pub hook: RunHook,
+}
+
+/// Which hook a [`RunHookEntry`] is.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub enum RunHook {
+    /// `#[setup]`: runs once before the first step; its value is shared with every user.
+    Setup(crate::lifecycle::SetupFn),
+    /// `#[teardown]`: runs once after the last step, even after failures.
+    Teardown(ScenarioFn),
+}
+
+inventory::collect!(RunHookEntry);
+
 /// Every registered scenario, sorted by (module path, name): inventory's order is unspecified.
-pub fn registered() -> Vec<Scenario> {
+///
+/// A scenario without its own `setup` / `teardown` gets the binary's `#[setup]` /
+/// `#[teardown]`, the same hook for all: a run of several scenarios calls it once.
+///
+/// # Errors
+/// A binary with more than one `#[setup]` (or `#[teardown]`): which one applies would be
+/// a guess.
+pub fn registered() -> Result<Vec<Scenario>, crate::ConfigError> {
     let mut entries: Vec<&'static ScenarioEntry> = inventory::iter::<ScenarioEntry>().collect();
     entries.sort_by_key(|e| (e.module_path, e.name));
-    entries.into_iter().map(Scenario::from_entry).collect()
+    let hooks = run_hooks()?;
+    Ok(entries
+        .into_iter()
+        .map(|entry| Scenario::from_entry(entry).with_run_hooks(hooks))
+        .collect())
+}
+
+/// The binary's hooks, picked once: every `registered()` hands out the same `Arc`s, which is
+/// how a run recognises one hook shared by several scenarios.
+fn run_hooks() -> Result<&'static crate::lifecycle::RunHooks, crate::ConfigError> {
+    static HOOKS: std::sync::OnceLock<crate::lifecycle::RunHooks> = std::sync::OnceLock::new();
+    if let Some(hooks) = HOOKS.get() {
+        return Ok(hooks);
+    }
+    let hooks = crate::lifecycle::RunHooks::pick(inventory::iter::<RunHookEntry>())?;
+    Ok(HOOKS.get_or_init(|| hooks))
 }

@@ -147,6 +147,17 @@ impl Scenario {
         }
     }
 
+    /// Takes the binary's `#[setup]` / `#[teardown]` where the scenario names none.
+    pub(crate) fn with_run_hooks(mut self, hooks: &crate::lifecycle::RunHooks) -> Self {
+        if self.hooks.setup.is_none() {
+            self.hooks.setup.clone_from(&hooks.setup);
+        }
+        if self.hooks.teardown.is_none() {
+            self.hooks.teardown.clone_from(&hooks.teardown);
+        }
+        self
+    }
+
     /// The scenario's name.
     pub fn name(&self) -> &str {
         &self.name

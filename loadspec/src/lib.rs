@@ -2,6 +2,7 @@
 
 pub use loadspec_macros::assertion;
 pub use loadspec_macros::scenario;
+pub use loadspec_macros::{setup, teardown};
 pub use loadspec_runner::{
     ConfigError, ErrorKind, Failure, Method, Mode, Overrides, ProfileKind, RequestBuilder,
     Response, RunError, RunPlan, Scenario, ScenarioBuilder, Session, Transaction, User, UserRng,
@@ -18,7 +19,7 @@ pub mod prelude {
     pub use crate::feeder::Feeder;
     pub use crate::rand::Rng as _;
     pub use crate::rand::seq::{IndexedRandom as _, SliceRandom as _};
-    pub use crate::{Failure, Response, Transaction, User, assertion, scenario};
+    pub use crate::{Failure, Response, Transaction, User, assertion, scenario, setup, teardown};
     pub use std::time::Duration;
 }
 
@@ -28,7 +29,7 @@ pub mod __private {
     pub use ::inventory;
     pub use ::loadspec_runner::criteria::{CriterionSpec, Metric, ScopeSpec};
     pub use ::loadspec_runner::lifecycle::{SetupFuture, into_shared};
-    pub use ::loadspec_runner::registry::{EntryOptions, ScenarioEntry};
+    pub use ::loadspec_runner::registry::{EntryOptions, RunHook, RunHookEntry, ScenarioEntry};
     pub use ::loadspec_runner::{Failure, IntoIterationResult, ProfileKind, ScenarioFuture, User};
     pub use ::std::boxed::Box;
 }

@@ -16,7 +16,7 @@ use crate::ctxt::Ctxt;
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut cx = Ctxt::new();
     let args = args::parse(args, &mut cx);
-    let mut function = item::parse(item.clone(), &mut cx);
+    let mut function = item::parse(item.clone(), "scenario", &mut cx);
     // Sibling `#[assertion(...)]` rows are taken out of the function's attributes before any
     // branch below emits the function (left in, each would expand to a "misplaced" error); all
     // other attributes pass through untouched.

@@ -2,7 +2,7 @@
 
 mod args;
 mod expand;
-mod item;
+pub(crate) mod item;
 mod keys;
 
 pub(crate) use self::expand::expand;

@@ -4,10 +4,12 @@
 use std::cell::RefCell;
 use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Instant;
 
 use futures::FutureExt as _;
 
+use crate::lifecycle::Hooks;
 use crate::metrics::recorder::Recorder;
 use crate::plan::RunPlan;
 use crate::results::model::LifecycleReport;
@@ -60,6 +62,28 @@ fn report(
         duration_s: started.elapsed().as_secs_f64(),
         error: outcome.err().map(|f| f.to_string()),
     }
+}
+
+/// The earlier scenario of the plan whose setup is the very same hook (a binary-wide
+/// `#[setup]`), if any: that setup's value serves this scenario too.
+pub(crate) fn same_setup_as_earlier(plan: &RunPlan, scenario: usize) -> Option<usize> {
+    earlier_sharing(plan, scenario, |hooks| hooks.setup.as_ref())
+}
+
+/// The same for teardown: a shared `#[teardown]` runs once, after the last step.
+pub(crate) fn same_teardown_as_earlier(plan: &RunPlan, scenario: usize) -> Option<usize> {
+    earlier_sharing(plan, scenario, |hooks| hooks.teardown.as_ref())
+}
+
+fn earlier_sharing<H: ?Sized>(
+    plan: &RunPlan,
+    scenario: usize,
+    hook_of: impl Fn(&Hooks) -> Option<&Arc<H>>,
+) -> Option<usize> {
+    let hook = hook_of(&plan.scenarios[scenario].scenario.hooks)?;
+    plan.scenarios[..scenario]
+        .iter()
+        .position(|earlier| hook_of(&earlier.scenario.hooks).is_some_and(|h| Arc::ptr_eq(h, hook)))
 }
 
 /// Runs the scenario's setup, if it has one: its value (for the users) and its report.

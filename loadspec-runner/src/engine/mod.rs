@@ -176,6 +176,12 @@ async fn coordinate(
     let mut shared = Vec::with_capacity(plan.scenarios.len());
     let mut setup_failed = None;
     for scenario in 0..plan.scenarios.len() {
+        // A binary-wide `#[setup]` shared by several scenarios runs once; they share its value.
+        if let Some(earlier) = lifecycle::same_setup_as_earlier(plan, scenario) {
+            let value = shared.get(earlier).cloned().flatten();
+            shared.push(value);
+            continue;
+        }
         match lifecycle::setup(plan, scenario).await {
             Some((value, report)) => {
                 if let (None, Some(error)) = (&setup_failed, &report.error) {
@@ -254,6 +260,9 @@ async fn coordinate(
         (None, false) => (RunStatus::Completed, None),
     };
     for (scenario, value) in shared.into_iter().enumerate() {
+        if lifecycle::same_teardown_as_earlier(plan, scenario).is_some() {
+            continue;
+        }
         if let Some(report) = lifecycle::teardown(plan, scenario, value).await {
             observer.lifecycle(&report);
             lifecycle.push(report);

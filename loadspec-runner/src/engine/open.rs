@@ -32,10 +32,11 @@ pub(crate) struct OpenOrder {
     pub(crate) start: Instant,
 }
 
-/// A user of the pool, with whether its `on_start` ran.
+/// A user of the pool, with whether its `on_start` ran, and what cuts its iterations short.
 struct Pooled {
     user: User,
     started: bool,
+    cutoff: vu::Cutoff,
 }
 
 /// The pool's shared state: idle users, and the count of running iterations.
@@ -68,6 +69,7 @@ pub(crate) async fn dispatch(
         running: Cell::new(0),
         all_idle: Notify::new(),
     });
+    let stop_signal = stopped.clone();
     let new_user = |pool: &Pool| {
         let local = pool.created.get();
         pool.created.set(local + 1);
@@ -83,6 +85,7 @@ pub(crate) async fn dispatch(
         Pooled {
             user: User::new(Rc::clone(&ctx), index, order.step, seed),
             started: false,
+            cutoff: vu::Cutoff::new(timing.hard_stop, &stop_signal),
         }
     };
     for _ in 0..order.pre_allocated.min(order.max_users) {
@@ -111,7 +114,7 @@ pub(crate) async fn dispatch(
         };
         pool.running.set(pool.running.get() + 1);
         recorder.borrow_mut().user_started(order.scenario);
-        let (pool, plan, mut stopped) = (Rc::clone(&pool), Arc::clone(&plan), stopped.clone());
+        let (pool, plan) = (Rc::clone(&pool), Arc::clone(&plan));
         tokio::task::spawn_local(async move {
             let mut pooled = user;
             let planned = &plan.scenarios[order.scenario];
@@ -133,8 +136,7 @@ pub(crate) async fn dispatch(
                     &mut pooled.user,
                     planned,
                     label,
-                    timing,
-                    &mut stopped,
+                    &mut pooled.cutoff,
                     Some(due),
                 )
                 .await;

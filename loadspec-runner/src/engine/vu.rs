@@ -1,13 +1,16 @@
 //! One virtual user's life within a step: wait for its start, loop iterations with think
 //! times until the step stops, record each iteration.
 
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use futures::FutureExt as _;
 use tokio::sync::watch;
-use tokio::time::Instant;
+use tokio::time::{Instant, Sleep};
 
 use crate::lifecycle::Hook;
 use crate::metrics::recorder::LabelId;
@@ -58,6 +61,7 @@ pub(crate) async fn run_user(
     recorder.borrow_mut().user_started(scenario);
     let mut think = ThinkTime::new(planned.think_time, order.seed);
     let mut user = User::new(ctx, order.index, order.step, order.seed);
+    let mut cutoff = Cutoff::new(timing.hard_stop, &interrupted);
     let started_ok = match &planned.scenario.hooks.on_start {
         Some(hook) => run_hook(&mut user, hook.as_ref(), "on_start", planned.hung_after).await,
         None => true,
@@ -75,7 +79,7 @@ pub(crate) async fn run_user(
         {
             break;
         }
-        if !iterate(&mut user, planned, label, timing, &mut interrupted, None).await {
+        if !iterate(&mut user, planned, label, &mut cutoff, None).await {
             break;
         }
         user.iteration += 1;
@@ -99,6 +103,70 @@ pub(crate) async fn run_user(
     recorder.borrow_mut().user_stopped(scenario);
 }
 
+/// What cuts a user's iterations short: the step's hard stop, and a request to stop.
+///
+/// Made once per user and reused by all its iterations: a timer and a stop-signal registration
+/// per iteration cost more than recording the iteration. Both stay registered with the task
+/// that last polled them, and are polled again only when one of them may have fired (the
+/// timer has elapsed, the stop signal changed) or another task polls them.
+pub(crate) struct Cutoff {
+    hard_stop: Pin<Box<Sleep>>,
+    stop: Pin<Box<dyn Future<Output = ()>>>,
+    /// A receiver never marked seen: `has_changed` says whether a stop may have come.
+    stop_signal: watch::Receiver<bool>,
+    stopped: bool,
+    /// The waker both are registered with.
+    waker: Option<Waker>,
+}
+
+/// Why an iteration was cut off.
+enum Cut {
+    HardStop,
+    Interrupted,
+}
+
+impl Cutoff {
+    pub(crate) fn new(hard_stop: Instant, interrupted: &watch::Receiver<bool>) -> Self {
+        let mut receiver = interrupted.clone();
+        Self {
+            hard_stop: Box::pin(tokio::time::sleep_until(hard_stop)),
+            stop: Box::pin(async move { until_interrupted(&mut receiver).await }),
+            stop_signal: interrupted.clone(),
+            stopped: false,
+            waker: None,
+        }
+    }
+
+    /// Ready with the first of the hard stop and a stop request that came; `stop: false` polls
+    /// only the hard stop.
+    fn poll_cut(&mut self, cx: &mut Context<'_>, stop: bool) -> Poll<Cut> {
+        let fresh = !self
+            .waker
+            .as_ref()
+            .is_some_and(|waker| waker.will_wake(cx.waker()));
+        if fresh {
+            self.waker = Some(cx.waker().clone());
+        }
+        if (fresh || self.hard_stop.is_elapsed()) && self.hard_stop.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Cut::HardStop);
+        }
+        if !stop {
+            return Poll::Pending;
+        }
+        if !self.stopped
+            && (fresh || self.stop_signal.has_changed().unwrap_or(true))
+            && self.stop.as_mut().poll(cx).is_ready()
+        {
+            self.stopped = true;
+        }
+        if self.stopped {
+            Poll::Ready(Cut::Interrupted)
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
 /// Runs one iteration of `user` and records it under `label`; `due` is when an open-model
 /// iteration was due (its latency is also recorded from then). `false` if it was cut off
 /// (the step's hard stop or a stop request): the user stops.
@@ -106,20 +174,39 @@ pub(crate) async fn iterate(
     user: &mut User,
     planned: &PlannedScenario,
     label: LabelId,
-    timing: StepTiming,
-    interrupted: &mut watch::Receiver<bool>,
+    cutoff: &mut Cutoff,
     due: Option<Instant>,
 ) -> bool {
     let started = Instant::now();
     user.schedule_delay = due.map(|due| started.saturating_duration_since(due).as_micros() as u64);
     let outcome = {
         let iteration = AssertUnwindSafe(planned.scenario.call(user)).catch_unwind();
-        let mut iteration = std::pin::pin!(tokio::time::timeout_at(timing.hard_stop, iteration));
-        tokio::select! {
-            outcome = &mut iteration => outcome.ok(),
+        let mut iteration = std::pin::pin!(iteration);
+        // The iteration first, then the hard stop (as `timeout_at` would), then a stop request.
+        let first = std::future::poll_fn(|cx| {
+            if let Poll::Ready(outcome) = iteration.as_mut().poll(cx) {
+                return Poll::Ready(Ok(Some(outcome)));
+            }
+            cutoff.poll_cut(cx, true).map(|cut| match cut {
+                Cut::HardStop => Ok(None),
+                Cut::Interrupted => Err(()),
+            })
+        })
+        .await;
+        match first {
+            Ok(outcome) => outcome,
             // Stopped mid-iteration: requests in flight get a short grace to complete.
-            () = until_interrupted(interrupted) => {
-                tokio::time::timeout(INTERRUPT_GRACE, &mut iteration).await.ok().and_then(Result::ok)
+            Err(()) => {
+                let rest = std::future::poll_fn(|cx| {
+                    if let Poll::Ready(outcome) = iteration.as_mut().poll(cx) {
+                        return Poll::Ready(Some(outcome));
+                    }
+                    cutoff.poll_cut(cx, false).map(|_| None)
+                });
+                tokio::time::timeout(INTERRUPT_GRACE, rest)
+                    .await
+                    .ok()
+                    .flatten()
             }
         }
     };

@@ -139,12 +139,20 @@ fn quiet_scenario_panics() {
 }
 
 /// One client per worker and scenario: its pool holds one keep-alive connection per
-/// concurrently busy user, with the scenario's connect and read timeouts.
+/// concurrently busy user, with the scenario's connect, read and request timeouts.
+///
+/// The request timeout is the client's default rather than set on each request (which costs
+/// reqwest an allocation per request); [`serve`] tells the recorder so, and
+/// `RequestBuilder::timeout` still overrides it. Retries are off the way reqwest's own default
+/// policy is without HTTP/2 (it retries only HTTP/2 and HTTP/3 refusals, which an HTTP/1
+/// client never sees), but without copying every request in case it is retried.
 fn build_client(planned: &crate::plan::PlannedScenario) -> Result<reqwest::Client, RunError> {
     let mut builder = reqwest::Client::builder()
         .no_proxy()
         .tcp_nodelay(true)
         .pool_max_idle_per_host(usize::MAX)
+        .retry(reqwest::retry::never().max_retries_per_request(0))
+        .timeout(planned.request_timeout)
         .connect_timeout(planned.connect_timeout);
     if let Some(read_timeout) = planned.read_timeout {
         builder = builder.read_timeout(read_timeout);
@@ -164,6 +172,10 @@ async fn serve(
     recorder
         .borrow_mut()
         .set_expected_interval(plan.expected_interval.map(|i| i.as_micros() as u64));
+    // Every client of this worker was built by `build_client`, with the request timeout.
+    recorder
+        .borrow_mut()
+        .set_clients_apply_request_timeout(true);
     let contexts: Vec<Rc<UserContext>> = plan
         .scenarios
         .iter()

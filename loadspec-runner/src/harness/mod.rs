@@ -161,10 +161,13 @@ impl Harness {
             mode: Some(mode),
             ..self.defaults.clone().overlay(env).overlay(cli.overrides())
         };
-        let scenarios = self
-            .scenarios
-            .clone()
-            .unwrap_or_else(crate::registry::registered);
+        let scenarios = match self.scenarios.clone() {
+            Some(scenarios) => scenarios,
+            None => match crate::registry::registered() {
+                Ok(scenarios) => scenarios,
+                Err(e) => return config_error(&e),
+            },
+        };
 
         if cli.libtest.list {
             let trials = scenarios

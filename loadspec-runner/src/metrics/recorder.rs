@@ -2,6 +2,7 @@
 //! channels or allocations; the coordinator collects its interval once per tick.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use super::samples::SampleRow;
@@ -38,10 +39,63 @@ pub(crate) struct Interval {
     pub(crate) dropped: Vec<u64>,
 }
 
+/// A fast, non-cryptographic hasher for short keys chosen by the scenario author (label names,
+/// URLs): the FxHash of rustc. Every request looks its label up, and SipHash, built to resist
+/// flooding by untrusted keys, costs more than the rest of recording the sample.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct FxHasher {
+    hash: u64,
+}
+
+impl FxHasher {
+    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(Self::SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+/// A `HashMap` hashed with [`FxHasher`].
+pub(crate) type FxHashMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
 #[derive(Debug)]
 pub(crate) struct Recorder {
     /// Per scenario, per kind: name → label.
-    index: Vec<[HashMap<Box<str>, LabelId>; 3]>,
+    index: Vec<[FxHashMap<Box<str>, LabelId>; 3]>,
     labels: Vec<(LabelKey, LabelStats)>,
     active_users: Vec<u32>,
     interrupted: Vec<u64>,
@@ -54,6 +108,9 @@ pub(crate) struct Recorder {
     samples: Option<Vec<SampleRow>>,
     /// Reused buffer for request-label templating.
     pub(crate) scratch: String,
+    /// Whether the HTTP clients of the users recording here apply their scenario's request
+    /// timeout themselves (a worker's clients do), so requests need not carry it one by one.
+    clients_apply_request_timeout: bool,
 }
 
 impl Recorder {
@@ -69,15 +126,37 @@ impl Recorder {
             lag: None,
             samples: sampling.then(Vec::new),
             scratch: String::with_capacity(128),
+            clients_apply_request_timeout: false,
         }
     }
 
+    /// Declares that the clients of the users recording here were built with their scenario's
+    /// request timeout as the client's default (see [`Self::clients_apply_request_timeout`]).
+    pub(crate) fn set_clients_apply_request_timeout(&mut self, applied: bool) {
+        self.clients_apply_request_timeout = applied;
+    }
+
+    /// Whether the users' clients time requests out by themselves: a request then needs no
+    /// timeout of its own (setting one costs an allocation per request in reqwest).
+    #[inline]
+    pub(crate) fn clients_apply_request_timeout(&self) -> bool {
+        self.clients_apply_request_timeout
+    }
+
     /// The label for `name`, interned on first use.
+    #[inline]
     pub(crate) fn label(&mut self, scenario: usize, kind: LabelKind, name: &str) -> LabelId {
         let slot = kind as usize;
         if let Some(id) = self.index[scenario][slot].get(name) {
             return *id;
         }
+        self.new_label(scenario, kind, name)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn new_label(&mut self, scenario: usize, kind: LabelKind, name: &str) -> LabelId {
+        let slot = kind as usize;
         let id = LabelId(self.labels.len() as u32);
         let key = LabelKey {
             scenario,

@@ -6,7 +6,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName};
 use serde::Serialize;
 
 use super::failure::{ErrorKind, Failure};
@@ -39,18 +39,18 @@ impl<'a> RequestBuilder<'a> {
         path: &str,
     ) -> Self {
         let ctx = &user.ctx;
-        let inner = if path.starts_with("http://") || path.starts_with("https://") {
-            ctx.client.request(method, path)
+        let inner = urls::request(&ctx.client, method, &ctx.base_url, path);
+        // A worker's clients carry the scenario's request timeout as their default; only other
+        // clients (setup and teardown users) need it on every request.
+        let client_times_out = ctx
+            .recorder
+            .try_borrow()
+            .is_ok_and(|recorder| recorder.clients_apply_request_timeout());
+        let inner = if client_times_out {
+            inner
         } else {
-            let mut url = String::with_capacity(ctx.base_url.len() + path.len() + 1);
-            url.push_str(&ctx.base_url);
-            if !path.starts_with('/') {
-                url.push('/');
-            }
-            url.push_str(path);
-            ctx.client.request(method, url)
+            inner.timeout(ctx.request_timeout)
         };
-        let inner = inner.timeout(ctx.request_timeout);
         Self {
             user,
             tracker,
@@ -169,8 +169,9 @@ impl<'a> RequestBuilder<'a> {
             label,
             started: Instant::now(),
             headers_micros: 0,
+            micros: 0,
             // Only the sample log needs the URL and body size: no copy otherwise.
-            url: sampling.then(|| Box::from(masked(ctx.redact, request.url().as_str().to_owned()))),
+            url: sampling.then(|| urls::masked(ctx.redact, request.url())),
             sent_bytes: if sampling {
                 request
                     .body()
@@ -184,6 +185,7 @@ impl<'a> RequestBuilder<'a> {
             Ok(response) => response,
             Err(error) => {
                 let failure = Failure::new(classify(&error), masked(ctx.redact, chain(&error)));
+                exchange.micros = exchange.started.elapsed().as_micros() as u64;
                 exchange.record(user, None, Some(&failure), 0, tracker.as_mut(), &[]);
                 return Err(failure);
             }
@@ -199,6 +201,7 @@ impl<'a> RequestBuilder<'a> {
             Err(error) => {
                 let failure = Failure::new(classify(&error), masked(ctx.redact, chain(&error)))
                     .with_status(status);
+                exchange.micros = exchange.started.elapsed().as_micros() as u64;
                 exchange.record(user, Some(status), Some(&failure), 0, tracker.as_mut(), &[]);
                 return Err(failure);
             }
@@ -231,6 +234,8 @@ impl<'a> RequestBuilder<'a> {
                 })
             });
         let timing = ServerTiming::parse(&headers);
+        // The response's elapsed time is the request's: one clock read serves both.
+        exchange.micros = elapsed.as_micros() as u64;
         exchange.record(
             user,
             Some(status),
@@ -256,11 +261,14 @@ struct Exchange {
     label: LabelId,
     started: Instant,
     headers_micros: u64,
+    /// From `started` to the end (set just before recording).
+    micros: u64,
     url: Option<Box<str>>,
     sent_bytes: u64,
 }
 
 impl Exchange {
+    /// Records the request, which took `self.micros`.
     fn record(
         self,
         user: &User,
@@ -270,7 +278,7 @@ impl Exchange {
         tracker: Option<&mut TxTracker<'_>>,
         server_timing: &[(&str, f64)],
     ) {
-        let micros = self.started.elapsed().as_micros() as u64;
+        let micros = self.micros;
         let error = failure.map(|f| (f.kind(), f.message()));
         let ctx = &user.ctx;
         let mut recorder = ctx.recorder.borrow_mut();
@@ -335,12 +343,15 @@ struct ServerTiming<'h> {
 impl<'h> ServerTiming<'h> {
     const MAX: usize = 8;
 
+    /// The header's name, parsed once.
+    const NAME: HeaderName = HeaderName::from_static("server-timing");
+
     fn parse(headers: &'h HeaderMap) -> Self {
         let mut timing = Self {
             entries: [("", 0.0); Self::MAX],
             len: 0,
         };
-        for value in headers.get_all("server-timing") {
+        for value in headers.get_all(Self::NAME) {
             let Ok(text) = value.to_str() else { continue };
             for metric in text.split(',') {
                 let mut parts = metric.split(';');
@@ -504,6 +515,345 @@ pub(crate) fn status_message(status: u16, expected: Option<u16>, body: &[u8]) ->
         let _ = write!(message, ": {text}");
     }
     message
+}
+
+/// Request URLs, parsed once per thread (a worker is one thread): scenarios send the same URLs
+/// over and over, and parsing one — the host through IDNA processing included — costs more than
+/// everything else loadspec does for a request. A small direct-mapped cache keyed by the whole
+/// URL keeps the parsed ones, in bounded memory whatever the URLs; a URL it has not seen is
+/// parsed relative to the already parsed base URL when that gives the very same URL (it skips
+/// the scheme and host), else from scratch.
+mod urls {
+    use std::cell::RefCell;
+    use std::hash::Hasher as _;
+
+    use reqwest::Url;
+
+    use super::Method;
+    use crate::metrics::recorder::FxHasher;
+
+    /// Entries of each cache (a power of two).
+    const SLOTS: usize = 64;
+
+    thread_local! {
+        static CACHE: RefCell<UrlCache> = RefCell::new(UrlCache::default());
+    }
+
+    /// `method` `base` + `path` (or `path` alone when it is an absolute URL), as
+    /// `client.request` would build it from the URL's text.
+    pub(super) fn request(
+        client: &reqwest::Client,
+        method: Method,
+        base: &str,
+        path: &str,
+    ) -> reqwest::RequestBuilder {
+        let cached = CACHE.try_with(|cache| {
+            let mut cache = cache.try_borrow_mut().ok()?;
+            full_url(&mut cache.scratch, base, path);
+            Some(match cache.lookup(base, path) {
+                Some(url) => client.request(method.clone(), url),
+                // Not a URL: reqwest parses the text itself and reports why.
+                None => client.request(method.clone(), cache.scratch.as_str()),
+            })
+        });
+        match cached {
+            Ok(Some(builder)) => builder,
+            // During the thread's teardown, or re-entered: build the URL as usual.
+            _ => {
+                let mut text = String::new();
+                full_url(&mut text, base, path);
+                client.request(method, text)
+            }
+        }
+    }
+
+    /// The URL for the sample log, with its secrets masked when `redact` is on; masking runs
+    /// a few regular expressions, so masked URLs are cached too.
+    pub(super) fn masked(redact: bool, url: &Url) -> Box<str> {
+        if !redact {
+            return Box::from(url.as_str());
+        }
+        let cached = CACHE.try_with(|cache| {
+            let mut cache = cache.try_borrow_mut().ok()?;
+            let slot = slot_of(url.as_str());
+            let entry = &mut cache.masked[slot];
+            match entry {
+                Some((key, masked)) if **key == *url.as_str() => Some(masked.clone()),
+                _ => {
+                    let masked: Box<str> = Box::from(super::masked(true, url.as_str().to_owned()));
+                    *entry = Some((Box::from(url.as_str()), masked.clone()));
+                    Some(masked)
+                }
+            }
+        });
+        match cached {
+            Ok(Some(masked)) => masked,
+            _ => Box::from(super::masked(true, url.as_str().to_owned())),
+        }
+    }
+
+    /// Writes the URL a request for `path` goes to into `out`: `path` itself when absolute,
+    /// else `base` + `path` with a `/` between them unless `path` starts with one.
+    fn full_url<'s>(out: &'s mut String, base: &str, path: &str) -> &'s mut String {
+        out.clear();
+        if is_absolute(path) {
+            out.push_str(path);
+        } else {
+            out.push_str(base);
+            if !path.starts_with('/') {
+                out.push('/');
+            }
+            out.push_str(path);
+        }
+        out
+    }
+
+    fn is_absolute(path: &str) -> bool {
+        path.starts_with("http://") || path.starts_with("https://")
+    }
+
+    fn slot_of(text: &str) -> usize {
+        let mut hasher = FxHasher::default();
+        hasher.write(text.as_bytes());
+        // FxHash's high bits are its best mixed.
+        (hasher.finish() >> (64 - SLOTS.trailing_zeros())) as usize
+    }
+
+    struct UrlCache {
+        /// Parsed URLs: (text, URL).
+        parsed: Vec<Option<(Box<str>, Url)>>,
+        /// Masked URLs for the sample log: (text, masked text).
+        masked: Vec<Option<(Box<str>, Box<str>)>>,
+        /// The base URL last seen, parsed (`None` inside when it cannot serve as a base).
+        base: Option<(Box<str>, Option<Base>)>,
+        /// The URL being looked up.
+        scratch: String,
+    }
+
+    impl Default for UrlCache {
+        fn default() -> Self {
+            Self {
+                parsed: (0..SLOTS).map(|_| None).collect(),
+                masked: (0..SLOTS).map(|_| None).collect(),
+                base: None,
+                scratch: String::new(),
+            }
+        }
+    }
+
+    /// A parsed base URL and the length of its `scheme://authority` text.
+    struct Base {
+        url: Url,
+        origin_len: usize,
+    }
+
+    impl UrlCache {
+        /// The parsed URL in `self.scratch` (written by [`full_url`] from `base` and `path`).
+        fn lookup(&mut self, base: &str, path: &str) -> Option<Url> {
+            let slot = slot_of(&self.scratch);
+            if let Some((key, url)) = &self.parsed[slot]
+                && **key == *self.scratch
+            {
+                return Some(url.clone());
+            }
+            let url = if is_absolute(path) {
+                Url::parse(&self.scratch).ok()?
+            } else {
+                self.parse_with_base(base)?
+            };
+            self.parsed[slot] = Some((Box::from(self.scratch.as_str()), url.clone()));
+            Some(url)
+        }
+
+        /// Parses `self.scratch`, which starts with `base`: relative to the parsed base when
+        /// that yields exactly what parsing the whole text would.
+        fn parse_with_base(&mut self, base: &str) -> Option<Url> {
+            if self.base.as_ref().is_none_or(|(text, _)| **text != *base) {
+                self.base = Some((Box::from(base), Base::parse(base)));
+            }
+            let text = self.scratch.as_str();
+            if let Some((_, Some(parsed))) = &self.base
+                && let Some(rest) = relative_part(text, parsed.origin_len)
+                && let Ok(url) = parsed.url.join(rest)
+            {
+                return Some(url);
+            }
+            Url::parse(text).ok()
+        }
+    }
+
+    impl Base {
+        /// `base` parsed, if it can serve as the base of its requests' URLs: an http(s) URL whose
+        /// text starts with its own canonical `scheme://authority` (no upper-case scheme or
+        /// host, no default port, no IPv6 spelled differently…), so that the scheme and host
+        /// parsed once are what parsing each request URL would give.
+        fn parse(base: &str) -> Option<Self> {
+            let url = Url::parse(base).ok()?;
+            if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
+                return None;
+            }
+            let origin = &url[..url::Position::BeforePath];
+            if !base.starts_with(origin) {
+                return None;
+            }
+            let origin_len = origin.len();
+            Some(Self { url, origin_len })
+        }
+    }
+
+    /// The part of `text` after its `scheme://authority` (the first `origin_len` bytes) when
+    /// parsing it relative to the base gives the same URL as parsing `text` whole: a path
+    /// starting with exactly one slash (`//x` or `/\x` would name a host, relatively), and no
+    /// tab or newline, which the parser drops before reading slashes.
+    fn relative_part(text: &str, origin_len: usize) -> Option<&str> {
+        let rest = text.get(origin_len..)?;
+        let mut bytes = rest.bytes();
+        if bytes.next() != Some(b'/') || matches!(bytes.next(), Some(b'/' | b'\\')) {
+            return None;
+        }
+        if rest.bytes().any(|b| matches!(b, b'\t' | b'\n' | b'\r')) {
+            return None;
+        }
+        Some(rest)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        /// What the cache must match: the URL parsed from the whole text.
+        fn whole(base: &str, path: &str) -> Result<String, String> {
+            let mut text = String::new();
+            full_url(&mut text, base, path);
+            Url::parse(&text)
+                .map(String::from)
+                .map_err(|e| e.to_string())
+        }
+
+        fn cached(cache: &mut UrlCache, base: &str, path: &str) -> Result<String, String> {
+            full_url(&mut cache.scratch, base, path);
+            cache
+                .lookup(base, path)
+                .map(String::from)
+                .ok_or_else(|| "not a URL".to_owned())
+        }
+
+        #[test]
+        fn cached_and_relative_urls_equal_whole_parses() {
+            let bases = [
+                "http://127.0.0.1:8080",
+                "http://127.0.0.1:8080/",
+                "http://localhost:80",
+                "HTTP://Example.COM",
+                "http://example.com/api",
+                "http://example.com/api/",
+                "http://[::1]:9000",
+                "http://[0:0::1]:9000/p",
+                "http://user:pw@host:81/a b",
+                "http://host?q=1",
+                "http://host/p?q=1",
+                "https://xn--nxasmq6b.example/ä",
+                "http://host:99999",
+                "not a url",
+            ];
+            let paths = [
+                "",
+                "/",
+                "x",
+                "/x",
+                "//x",
+                "/\\x",
+                "\\x",
+                "/./x/../y",
+                "/a b?c d#e f",
+                "?q",
+                "#f",
+                "/%zz",
+                "/ä/ü?ö",
+                "/x\ty",
+                "/\t/x",
+                "/x\n",
+                "/x ",
+                " /x",
+                "/..",
+                "x/../..",
+                "/a?b?c#d#e",
+                "http://other:1/z",
+                "https://h/a/../b",
+                "http://",
+                "/%2e%2e/x",
+                "/C:/x",
+                "/x:y",
+                "/@h",
+                "/?",
+                "/#",
+            ];
+            // The fast path is taken where it can be…
+            let base = Base::parse("http://127.0.0.1:8080/api").unwrap();
+            assert_eq!(
+                relative_part("http://127.0.0.1:8080/api/x?q", base.origin_len),
+                Some("/api/x?q")
+            );
+            assert!(Base::parse("http://example.com").is_some());
+            // …and not where a relative parse would differ.
+            assert!(Base::parse("HTTP://example.com").is_none());
+            let default_port = Base::parse("http://host:80").unwrap();
+            assert_eq!(
+                relative_part("http://host:80/x", default_port.origin_len),
+                None
+            );
+            assert_eq!(relative_part("http://h//x", 8), None);
+            assert_eq!(relative_part("http://h/\\x", 8), None);
+            assert_eq!(relative_part("http://h/\t/x", 8), None);
+            let mut cache = UrlCache::default();
+            for _round in 0..2 {
+                for base in bases {
+                    for path in paths {
+                        assert_eq!(
+                            cached(&mut cache, base, path).ok(),
+                            whole(base, path).ok(),
+                            "base {base:?}, path {path:?}"
+                        );
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn generated_paths_match_whole_parses() {
+            let alphabet: Vec<char> = "/\\?#%.: @a1\t\n-_~!$&'()*+,;=äé\u{0}\u{7f}[]{}|^`\""
+                .chars()
+                .collect();
+            let mut state = 0x2545_f491_4f6c_dd1d_u64;
+            let mut next = |n: usize| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state % n as u64) as usize
+            };
+            let mut cache = UrlCache::default();
+            for base in ["http://127.0.0.1:3000", "http://h.example/base"] {
+                for _ in 0..20_000 {
+                    let len = next(12);
+                    let path: String = (0..len).map(|_| alphabet[next(alphabet.len())]).collect();
+                    assert_eq!(
+                        cached(&mut cache, base, &path).ok(),
+                        whole(base, &path).ok(),
+                        "base {base:?}, path {path:?}"
+                    );
+                }
+            }
+        }
+
+        #[test]
+        fn masked_urls_are_cached_and_equal_to_masking_each_time() {
+            let url = Url::parse("http://h/login?token=abc&x=1").unwrap();
+            let first = masked(true, &url);
+            assert_eq!(&*first, "http://h/login?token=***&x=1");
+            assert_eq!(masked(true, &url), first);
+            assert_eq!(&*masked(false, &url), url.as_str());
+        }
+    }
 }
 
 #[cfg(test)]

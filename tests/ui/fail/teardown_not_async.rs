@@ -1,0 +1,6 @@
+use loadspec::prelude::*;
+
+#[teardown]
+fn clean(_user: &mut User) {}
+
+fn main() {}

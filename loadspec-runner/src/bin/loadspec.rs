@@ -1,9 +1,11 @@
-//! `loadspec`: work with stored results — compare a run with a baseline (nightly CI).
+//! `loadspec`: work with stored results — compare a run with a baseline (nightly CI), render
+//! or merge them — and turn browser recordings into scenarios.
 //!
 //! ```text
 //! loadspec compare baseline/results.json current/results.json [--stat p95] [--tolerance 10%]
 //! loadspec report results.json [-o report.html] [--note "target ran in debug mode"]
 //! loadspec merge shard-*/results.json -o merged/ [--fail-on warn]
+//! loadspec import-har recording.har [--name insuree_flow] [-o tests/load/insuree_flow.rs]
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -20,7 +22,7 @@ use loadspec_runner::results;
 #[command(
     name = "loadspec",
     version,
-    about = "Works with loadspec results files"
+    about = "Works with loadspec results files and turns browser recordings into scenarios"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -79,6 +81,19 @@ enum Command {
         #[arg(long = "note", value_name = "TEXT")]
         notes: Vec<String>,
     },
+    /// Turns a browser recording (HAR 1.2) into a scenario file: one transaction per page or
+    /// burst, recorded think times, status checks, correlated tokens and ids. See
+    /// `loadspec import-har --help` and docs/har-import.md.
+    #[command(disable_help_flag = true)]
+    ImportHar {
+        /// The recording and options (see `loadspec import-har --help`)
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "ARGS"
+        )]
+        args: Vec<String>,
+    },
 }
 
 fn statistic(text: &str) -> Result<Metric, String> {
@@ -115,6 +130,7 @@ fn main() -> ExitCode {
             fail_on,
             notes,
         } => merge(&inputs, &output, fail_on == "warn", &notes),
+        Command::ImportHar { args } => loadspec_runner::har::run_cli(args),
         Command::Compare {
             baseline,
             current,

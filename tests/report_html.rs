@@ -367,6 +367,28 @@ fn runs_without_criteria_say_why() {
     assert!(!html.contains("id=\"system\""));
     assert!(!html.contains("href=\"#system\""));
 
+    // Scraped target series: gauges as they are, counters as rates.
+    for step in &mut results.steps {
+        step.target_metrics = (0..5)
+            .map(|i| loadspec::results::model::TargetSample {
+                t_s: step.offset_s + f64::from(i) * 5.0,
+                series: [
+                    ("demo_db_pool_waiting".to_owned(), f64::from(i % 3)),
+                    ("demo_db_busy_errors_total".to_owned(), f64::from(i) * 10.0),
+                ]
+                .into(),
+            })
+            .collect();
+    }
+    let html = render_html(&results, &[]).unwrap();
+    assert!(html.contains("id=\"chart-target-gauges\"") && html.contains("demo_db_pool_waiting"));
+    assert!(
+        html.contains("id=\"chart-target-counters\"") && html.contains("demo_db_busy_errors_total")
+    );
+    for step in &mut results.steps {
+        step.target_metrics.clear();
+    }
+
     results.run.mode = loadspec::Mode::Smoke;
     let html = render_html(&results, &[]).unwrap();
     assert!(html.contains("This was a smoke run"));
@@ -464,4 +486,55 @@ fn merged_runs_show_every_generator_apart() {
         "hosts are not mixed into one machine's chart"
     );
     assert!(html.contains("Every load generator, per shard"));
+}
+
+#[test]
+fn server_timing_shows_where_the_time_goes() {
+    use loadspec::results::model::ServerTimingSummary;
+
+    let mut results = synthetic(&[(10, 95.0, 150.0), (30, 260.0, 210.0)], 90);
+    let html = render_html(&results, &[]).unwrap();
+    assert!(
+        !html.contains("chart-server-timing") && !html.contains("Where the time goes"),
+        "nothing drawn for a target without Server-Timing"
+    );
+    for (i, step) in results.steps.iter_mut().enumerate() {
+        for label in &mut step.scenarios[0].requests {
+            let db = 20.0 * (i + 1) as f64;
+            for (name, mean_ms) in [("db", db), ("app", db + 5.0)] {
+                label.server_timing.insert(
+                    name.to_owned(),
+                    ServerTimingSummary {
+                        mean_ms,
+                        count: label.count,
+                    },
+                );
+            }
+        }
+    }
+    let html = render_html(&results, &[]).unwrap();
+    assert!(html.contains("id=\"chart-server-timing\""), "the chart");
+    assert!(
+        html.contains("of which the target reported app 45"),
+        "the finding names the entries at the peak"
+    );
+    assert!(html.contains("server db") && html.contains("client mean"));
+    // Step 2's table: the client's mean (0.6 × 210 ms), db 40 ms, app 45 ms, outside 81 ms.
+    let normalized = normalized(&html);
+    let step2 = &normalized[normalized.find("id=\"step-2\"").unwrap()..];
+    assert!(
+        step2.contains("Where the time goes"),
+        "the step's breakdown"
+    );
+    assert!(
+        step2.contains("<th class=\"num\">db</th>") && step2.contains("<th class=\"num\">app</th>"),
+        "one column per entry"
+    );
+    for cell in ["126", "40.0", "45.0", "81.0"] {
+        assert!(
+            step2.contains(&format!("<td class=\"num\">{cell}")),
+            "cell {cell} in {}",
+            &step2[..step2.find("</table>").unwrap_or(step2.len()).min(4000)]
+        );
+    }
 }

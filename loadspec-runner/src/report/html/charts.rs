@@ -51,6 +51,7 @@ pub(crate) fn charts(
     out.extend(active_users(results, &time));
     out.extend(scalability(totals, basis, knee));
     out.extend(transactions_by_step(results, totals));
+    out.extend(super::server_timing::chart(results, totals));
     out.extend(percentiles(totals, basis));
     out.extend(status_codes(totals, basis));
     out
@@ -427,7 +428,7 @@ fn step_categories(totals: &[StepTotals]) -> (Vec<String>, Vec<(f64, String)>) {
     (labels, hover)
 }
 
-fn category_chart(
+pub(crate) fn category_chart(
     label: &str,
     totals: &[StepTotals],
     unit: Unit,

@@ -61,6 +61,9 @@ pub(crate) fn findings(
     criteria(results, &mut out);
     scaling(totals, basis, knee, &mut out);
     slowest(results, totals, &mut out);
+    if let Some(text) = super::server_timing::peak_finding(results, totals) {
+        out.push(finding(Tone::Info, text));
+    }
     failures(results, totals, basis, &mut out);
     cut_off(results, totals, &mut out);
     for warning in &results.run.warnings {

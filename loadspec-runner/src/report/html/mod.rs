@@ -17,6 +17,7 @@ mod findings;
 mod format;
 mod generators;
 mod knee;
+mod server_timing;
 mod svg;
 mod system;
 mod totals;

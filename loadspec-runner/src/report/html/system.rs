@@ -3,9 +3,8 @@
 //! charts appear only when the run recorded samples (`StepResult::system`); without them the
 //! report has no "System usage" section at all.
 //!
-//! Extension point: the target's Prometheus series (`StepResult::target_metrics`) are
-//! arbitrary names with arbitrary units; charts for chosen series belong here too, on the same
-//! [`TimeAxis`].
+//! The target's Prometheus series (`StepResult::target_metrics`) are drawn here too, on the
+//! same [`TimeAxis`]: gauges as scraped, counters as rates.
 
 use super::charts::{Chart, TimeAxis, drawable};
 use super::downsample::{MAX_POINTS, Point, Reduce, downsample};
@@ -124,6 +123,107 @@ fn line(
         name: name.to_owned(),
         color: color.to_owned(),
         style,
+        points: downsample(&points, MAX_POINTS, Reduce::MinMax),
+        markers: false,
+    }
+}
+
+/// The target's Prometheus series (`StepResult::target_metrics`), as scraped: gauges as they
+/// are, counters (`…_total`) as a rate per second. At most one line per palette colour in
+/// each chart, the first names in order; empty when nothing was scraped.
+pub(crate) fn target_series(results: &RunResults) -> Vec<Chart> {
+    let mut names: Vec<&str> = results
+        .steps
+        .iter()
+        .flat_map(|s| &s.target_metrics)
+        .flat_map(|sample| sample.series.keys())
+        .map(String::as_str)
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    if names.is_empty() {
+        return Vec::new();
+    }
+    let time = TimeAxis::new(results);
+    let (counters, gauges): (Vec<&str>, Vec<&str>) = names.into_iter().partition(|n| is_counter(n));
+    let mut out = Vec::new();
+    for (id, title, caption, unit, names, rate) in [
+        (
+            "chart-target-gauges",
+            "Target's gauges",
+            "Gauges scraped from the target's Prometheus endpoint (requests in flight, pool \
+             connections in use or waiting…): saturation shows here before it shows in \
+             response times.",
+            Unit::Count,
+            gauges,
+            false,
+        ),
+        (
+            "chart-target-counters",
+            "Target's counters, per second",
+            "Counters scraped from the target's Prometheus endpoint, as the rate between two \
+             scrapes (errors per second, database time per second…).",
+            Unit::PerSecond,
+            counters,
+            true,
+        ),
+    ] {
+        let mut series: Vec<Series> = names
+            .iter()
+            .take(svg::PALETTE.len())
+            .enumerate()
+            .map(|(i, name)| target_line(results, name, svg::color(i), rate))
+            .collect();
+        if drawable(&mut series) {
+            out.push(Chart {
+                id: id.to_owned(),
+                title: title.to_owned(),
+                caption: caption.to_owned(),
+                svg: time.chart(title, unit, series),
+                wide: true,
+            });
+        }
+    }
+    out
+}
+
+/// Prometheus counters end in `_total` (OpenMetrics), possibly before the labels.
+fn is_counter(series: &str) -> bool {
+    series
+        .split('{')
+        .next()
+        .is_some_and(|name| name.ends_with("_total"))
+}
+
+fn target_line(results: &RunResults, name: &str, color: &str, rate: bool) -> Series {
+    let mut points: Vec<Point> = Vec::new();
+    for step in results
+        .steps
+        .iter()
+        .filter(|s| !s.target_metrics.is_empty())
+    {
+        if !points.is_empty() {
+            points.push((step.offset_s, None));
+        }
+        let values = step
+            .target_metrics
+            .iter()
+            .filter_map(|s| s.series.get(name).map(|v| (s.t_s, *v)));
+        if rate {
+            let values: Vec<(f64, f64)> = values.collect();
+            points.extend(values.windows(2).filter_map(|w| {
+                let ((t0, v0), (t1, v1)) = (w[0], w[1]);
+                // A reset (the target restarted) is not a negative rate.
+                (t1 > t0 && v1 >= v0).then(|| (t1, Some((v1 - v0) / (t1 - t0))))
+            }));
+        } else {
+            points.extend(values.map(|(t, v)| (t, Some(v))));
+        }
+    }
+    Series {
+        name: name.to_owned(),
+        color: color.to_owned(),
+        style: Style::Line,
         points: downsample(&points, MAX_POINTS, Reduce::MinMax),
         markers: false,
     }

@@ -9,6 +9,7 @@ use super::findings::{self, Finding};
 use super::format;
 use super::generators::{self, GeneratorRow};
 use super::knee::{self, Knee, LoadPoint};
+use super::server_timing::{self, Breakdown};
 use super::system;
 use super::totals::{Basis, StepTotals, step_totals};
 use crate::criteria::{CriteriaReport, Verdict};
@@ -151,6 +152,8 @@ struct ScenarioStep {
     transactions: Vec<StatRow>,
     requests: Vec<StatRow>,
     total: Option<StatRow>,
+    /// Server-Timing entries per request label, when the target sent any.
+    server_timing: Option<Breakdown>,
     errors: Vec<ErrorSample>,
 }
 
@@ -214,6 +217,7 @@ impl Page {
         let charts = charts::charts(results, &totals, basis, knee.as_ref());
         let mut system = system::system_usage(results);
         system.extend(generators::charts(results));
+        system.extend(system::target_series(results));
         let steps = step_views(results);
         let (errors, errors_hidden) = error_rows(results);
         let multi_scenario =
@@ -783,6 +787,7 @@ fn stat_row(l: &LabelSummary, label: Option<&str>) -> StatRow {
 }
 
 fn step_views(results: &RunResults) -> Vec<StepView> {
+    let timing_names = server_timing::entry_names(results);
     results
         .steps
         .iter()
@@ -883,6 +888,7 @@ fn step_views(results: &RunResults) -> Vec<StepView> {
                             requests: s.requests.iter().map(|l| stat_row(l, None)).collect(),
                             total: (s.total_requests.count > 0 || !s.requests.is_empty())
                                 .then(|| stat_row(&s.total_requests, Some("Total"))),
+                            server_timing: server_timing::breakdown(s, &timing_names),
                             errors,
                         }
                     })

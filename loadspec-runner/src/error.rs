@@ -147,3 +147,16 @@ pub mod exit_code {
     /// The run was interrupted (Ctrl-C / SIGTERM); partial results were written.
     pub const INTERRUPTED: u8 = 130;
 }
+
+/// An error and its causes on one line (`cannot write x: permission denied`): how every
+/// error reaches a terminal.
+pub fn one_line(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}

@@ -8,6 +8,7 @@
 //! loadspec import-har recording.har [--name insuree_flow] [-o tests/load/insuree_flow.rs]
 //! ```
 
+use loadspec_runner::error::one_line;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -179,7 +180,7 @@ fn report(path: &Path, output: Option<PathBuf>, notes: &[String]) -> ExitCode {
     let results = match results::load(path) {
         Ok(results) => results,
         Err(e) => {
-            eprintln!("error: {}", chain(&e));
+            eprintln!("error: {}", one_line(&e));
             return ExitCode::from(exit_code::CONFIG);
         }
     };
@@ -194,22 +195,10 @@ fn report(path: &Path, output: Option<PathBuf>, notes: &[String]) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("error: {}", chain(&e));
+            eprintln!("error: {}", one_line(&e));
             ExitCode::from(exit_code::CONFIG)
         }
     }
-}
-
-/// The error and its causes on one line.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
 }
 
 fn render(c: &Comparison, options: &CompareOptions) -> String {
@@ -291,7 +280,7 @@ fn render(c: &Comparison, options: &CompareOptions) -> String {
 fn merge(inputs: &[PathBuf], output: &Path, fail_on_warn: bool, notes: &[String]) -> ExitCode {
     use loadspec_runner::results::merge as m;
     let fail = |e: m::MergeError| {
-        eprintln!("error: {}", chain(&e));
+        eprintln!("error: {}", one_line(&e));
         ExitCode::from(if e.is_input_error() {
             exit_code::CONFIG
         } else {

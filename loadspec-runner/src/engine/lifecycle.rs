@@ -93,16 +93,7 @@ pub(crate) async fn setup(
 ) -> Option<(Option<SharedData>, LifecycleReport)> {
     let hook = plan.scenarios[scenario].scenario.hooks.setup.clone()?;
     let started = Instant::now();
-    let outcome = match lifecycle_user(plan, scenario, None) {
-        Ok(mut user) => match AssertUnwindSafe(hook.call(&mut user)).catch_unwind().await {
-            Ok(result) => result,
-            Err(panic) => Err(Failure::new(
-                crate::ErrorKind::Panic,
-                panic_message(panic.as_ref()),
-            )),
-        },
-        Err(failure) => Err(failure),
-    };
+    let outcome = call(plan, scenario, None, |user| hook.call(user)).await;
     let (shared, outcome) = match outcome {
         Ok(shared) => (Some(shared), Ok(())),
         Err(failure) => (None, Err(failure)),
@@ -118,15 +109,25 @@ pub(crate) async fn teardown(
 ) -> Option<LifecycleReport> {
     let hook = plan.scenarios[scenario].scenario.hooks.teardown.clone()?;
     let started = Instant::now();
-    let outcome = match lifecycle_user(plan, scenario, shared) {
-        Ok(mut user) => match AssertUnwindSafe(hook.call(&mut user)).catch_unwind().await {
-            Ok(result) => result,
-            Err(panic) => Err(Failure::new(
-                crate::ErrorKind::Panic,
-                panic_message(panic.as_ref()),
-            )),
-        },
-        Err(failure) => Err(failure),
-    };
+    let outcome = call(plan, scenario, shared, |user| hook.call(user)).await;
     Some(report(plan, scenario, "teardown", started, outcome))
+}
+
+/// Calls a hook as a lifecycle user of its own; a panic becomes a failure.
+async fn call<T>(
+    plan: &RunPlan,
+    scenario: usize,
+    shared: Option<SharedData>,
+    hook: impl for<'u> FnOnce(
+        &'u mut User,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<T, Failure>> + 'u>>,
+) -> Result<T, Failure> {
+    let mut user = lifecycle_user(plan, scenario, shared)?;
+    match AssertUnwindSafe(hook(&mut user)).catch_unwind().await {
+        Ok(result) => result,
+        Err(panic) => Err(Failure::new(
+            crate::ErrorKind::Panic,
+            panic_message(panic.as_ref()),
+        )),
+    }
 }

@@ -1,5 +1,6 @@
 //! `loadspec import-har recording.har [--name insuree_flow] [--host-filter ...] [-o file.rs]`.
 
+use crate::error::one_line;
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -146,7 +147,7 @@ pub fn run_cli(args: impl IntoIterator<Item = String>) -> ExitCode {
     let generated = match import_file(&args.har, &options) {
         Ok(generated) => generated,
         Err(e) => {
-            eprintln!("error: {}", chain(&e));
+            eprintln!("error: {}", one_line(&e));
             return ExitCode::from(exit_code::CONFIG);
         }
     };
@@ -223,18 +224,6 @@ fn summary(generated: &GeneratedScenario, output: Option<&PathBuf>, verbose: boo
         out.push_str(&format!("  TODO check: {todo}\n"));
     }
     out
-}
-
-/// The error and its causes on one line.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ mod cli;
 mod select;
 mod signals;
 
+use crate::error::one_line;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
@@ -244,7 +245,7 @@ fn run_trial(
     hook: Option<&(dyn Fn(&RunResults) + Send + Sync)>,
 ) -> (Outcome, Result<(), Failed>) {
     match execute(plan) {
-        Err(e) => (Outcome::RunError, Err(Failed::from(chain(&e)))),
+        Err(e) => (Outcome::RunError, Err(Failed::from(one_line(&e)))),
         Ok(run) => {
             println!("{}", run_summary(&run.results, &run.json));
             if let Some(hook) = hook {
@@ -328,7 +329,7 @@ pub fn execute(plan: &RunPlan) -> Result<WrittenRun, RunError> {
     // results.json is already on disk: a report that cannot be written is a warning, and
     // `loadspec report` can render it again.
     if let Err(e) = report::write_html(&results, &dir.join("report.html"), &[]) {
-        eprintln!("warning: {}", chain(&e));
+        eprintln!("warning: {}", one_line(&e));
     }
     Ok(WrittenRun { results, dir, json })
 }
@@ -389,7 +390,7 @@ impl engine::Observer for Judge {
         if let Some(path) = &self.checkpoint
             && let Err(e) = results::write_json(path, partial)
         {
-            eprintln!("warning: {}; no more checkpoints", chain(&e));
+            eprintln!("warning: {}; no more checkpoints", one_line(&e));
             self.checkpoint = None;
         }
     }
@@ -515,15 +516,4 @@ fn verdict(results: &RunResults, policy: Policy) -> (Outcome, Result<(), Failed>
         return (Outcome::Failed, Err(Failed::from(message)));
     }
     (Outcome::Passed, Ok(()))
-}
-
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
 }

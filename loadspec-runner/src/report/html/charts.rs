@@ -139,6 +139,24 @@ impl TimeAxis {
         }
         .render()
     }
+
+    /// A full-width time chart of `series`, or `None` when there is nothing to draw.
+    pub(crate) fn wide_chart(
+        &self,
+        id: &str,
+        title: &str,
+        caption: &str,
+        unit: Unit,
+        mut series: Vec<Series>,
+    ) -> Option<Chart> {
+        drawable(&mut series).then(|| Chart {
+            id: id.to_owned(),
+            title: title.to_owned(),
+            caption: caption.to_owned(),
+            svg: self.chart(title, unit, series),
+            wide: true,
+        })
+    }
 }
 
 /// Whether a time chart has something to draw: a line needs two points. Lone points (a

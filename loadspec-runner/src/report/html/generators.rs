@@ -2,7 +2,7 @@
 //! the CPU and memory charts. Hosts are kept apart, never averaged: one saturated generator
 //! among healthy ones is exactly what a reader must be able to see.
 
-use super::charts::{Chart, TimeAxis, drawable};
+use super::charts::{Chart, TimeAxis};
 use super::downsample::{MAX_POINTS, Point, Reduce, downsample};
 use super::format;
 use super::svg::{self, Series, Style, Unit};
@@ -94,16 +94,8 @@ pub(crate) fn charts(results: &RunResults) -> Vec<Chart> {
     let mut hosts: Vec<&HostResults> = results.hosts.iter().collect();
     hosts.sort_by_key(|h| h.shard.index);
     let mut out = Vec::new();
-    let mut add = |id: &str, title: &str, caption: &str, unit, mut series: Vec<Series>| {
-        if drawable(&mut series) {
-            out.push(Chart {
-                id: id.to_owned(),
-                title: title.to_owned(),
-                caption: caption.to_owned(),
-                svg: time.chart(title, unit, series),
-                wide: true,
-            });
-        }
+    let mut add = |id: &str, title: &str, caption: &str, unit, series: Vec<Series>| {
+        out.extend(time.wide_chart(id, title, caption, unit, series));
     };
     add(
         "chart-generators-cpu",

@@ -6,7 +6,7 @@
 //! The target's Prometheus series (`StepResult::target_metrics`) are drawn here too, on the
 //! same [`TimeAxis`]: gauges as scraped, counters as rates.
 
-use super::charts::{Chart, TimeAxis, drawable};
+use super::charts::{Chart, TimeAxis};
 use super::downsample::{MAX_POINTS, Point, Reduce, downsample};
 use super::svg::{self, RED, Series, Style, Unit};
 use crate::results::model::{RunResults, SystemSample};
@@ -21,15 +21,7 @@ pub(crate) fn system_usage(results: &RunResults) -> Vec<Chart> {
     let mut out = Vec::new();
     let mut add = |id: &str, title: &str, caption: &str, unit, mut series: Vec<Series>| {
         series.retain(|s| s.points.iter().any(|p| p.1.is_some_and(|v| v > 0.0)));
-        if drawable(&mut series) {
-            out.push(Chart {
-                id: id.to_owned(),
-                title: title.to_owned(),
-                caption: caption.to_owned(),
-                svg: time.chart(title, unit, series),
-                wide: true,
-            });
-        }
+        out.extend(time.wide_chart(id, title, caption, unit, series));
     };
     add(
         "chart-system-cpu",
@@ -168,21 +160,13 @@ pub(crate) fn target_series(results: &RunResults) -> Vec<Chart> {
             true,
         ),
     ] {
-        let mut series: Vec<Series> = names
+        let series: Vec<Series> = names
             .iter()
             .take(svg::PALETTE.len())
             .enumerate()
             .map(|(i, name)| target_line(results, name, svg::color(i), rate))
             .collect();
-        if drawable(&mut series) {
-            out.push(Chart {
-                id: id.to_owned(),
-                title: title.to_owned(),
-                caption: caption.to_owned(),
-                svg: time.chart(title, unit, series),
-                wide: true,
-            });
-        }
+        out.extend(time.wide_chart(id, title, caption, unit, series));
     }
     out
 }

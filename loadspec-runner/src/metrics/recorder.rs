@@ -92,6 +92,18 @@ impl Hasher for FxHasher {
 /// A `HashMap` hashed with [`FxHasher`].
 pub(crate) type FxHashMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
+/// Entries of the cache of request routes without ids (a power of two).
+const ROUTE_SLOTS: usize = 64;
+
+/// A request route whose label is the route itself (nothing in it looked like an id).
+#[derive(Debug)]
+struct KnownRoute {
+    scenario: usize,
+    method: Box<str>,
+    route: Box<str>,
+    label: LabelId,
+}
+
 #[derive(Debug)]
 pub(crate) struct Recorder {
     /// Per scenario, per kind: name → label.
@@ -108,6 +120,8 @@ pub(crate) struct Recorder {
     samples: Option<Vec<SampleRow>>,
     /// Reused buffer for request-label templating.
     pub(crate) scratch: String,
+    /// Request routes without ids, by hash: their label, without templating them again.
+    routes: Vec<Option<KnownRoute>>,
     /// Whether the HTTP clients of the users recording here apply their scenario's request
     /// timeout themselves (a worker's clients do), so requests need not carry it one by one.
     clients_apply_request_timeout: bool,
@@ -126,6 +140,7 @@ impl Recorder {
             lag: None,
             samples: sampling.then(Vec::new),
             scratch: String::with_capacity(128),
+            routes: Vec::new(),
             clients_apply_request_timeout: false,
         }
     }
@@ -169,11 +184,46 @@ impl Recorder {
     }
 
     /// The label of a request, templated from its method and path (uses the scratch buffer).
+    ///
+    /// Routes without ids (whose label is their path) are remembered in a small direct-mapped
+    /// cache, so a request to one of them skips the templating; paths with ids vary from
+    /// request to request and are templated each time.
     pub(crate) fn request_label(&mut self, scenario: usize, method: &str, path: &str) -> LabelId {
+        // The query and fragment never reach the label (`?` and `#` are ASCII).
+        let route = &path[..path
+            .bytes()
+            .position(|b| b == b'?' || b == b'#')
+            .unwrap_or(path.len())];
+        let slot = {
+            let mut hasher = FxHasher::default();
+            hasher.write_usize(scenario);
+            hasher.write(method.as_bytes());
+            hasher.write_u8(b' ');
+            hasher.write(route.as_bytes());
+            (hasher.finish() >> (64 - ROUTE_SLOTS.trailing_zeros())) as usize
+        };
+        if let Some(Some(known)) = self.routes.get(slot)
+            && known.scenario == scenario
+            && *known.method == *method
+            && *known.route == *route
+        {
+            return known.label;
+        }
         let mut scratch = std::mem::take(&mut self.scratch);
-        crate::user::write_request_label(&mut scratch, method, path);
+        let templated = crate::user::write_request_label(&mut scratch, method, path);
         let id = self.label(scenario, LabelKind::Request, &scratch);
         self.scratch = scratch;
+        if !templated {
+            if self.routes.is_empty() {
+                self.routes.resize_with(ROUTE_SLOTS, || None);
+            }
+            self.routes[slot] = Some(KnownRoute {
+                scenario,
+                method: method.into(),
+                route: route.into(),
+                label: id,
+            });
+        }
         id
     }
 
@@ -260,10 +310,12 @@ impl Recorder {
             .map(|(key, stats)| (key.clone(), stats.take()))
             .collect();
         let interrupted = self.interrupted.iter_mut().map(std::mem::take).collect();
+        // The next interval likely logs as many rows: reserve them now rather than grow the
+        // log by doubling (and copying) it again in every interval.
         let samples = self
             .samples
             .as_mut()
-            .map(std::mem::take)
+            .map(|rows| std::mem::replace(rows, Vec::with_capacity(rows.len())))
             .unwrap_or_default();
         Interval {
             labels,
@@ -294,6 +346,25 @@ mod tests {
         assert_ne!(a, r.label(0, LabelKind::Request, "login"));
         let b = r.request_label(0, "GET", "/api/insurees/7");
         assert_eq!(b, r.request_label(0, "GET", "/api/insurees/8?x=1"));
+        // Routes without ids come from the route cache: the same labels, per scenario and
+        // method, whatever the query.
+        let health = r.request_label(0, "GET", "/health");
+        assert_eq!(health, r.request_label(0, "GET", "/health?probe=1"));
+        assert_eq!(health, r.request_label(0, "GET", "/health"));
+        assert_ne!(health, r.request_label(1, "GET", "/health"));
+        assert_ne!(health, r.request_label(0, "POST", "/health"));
+        assert_eq!(health, r.label(0, LabelKind::Request, "GET /health"));
+        assert_eq!(&*r.label_name(health), "GET /health");
+        // Many routes: the cache evicts, the labels stay right.
+        let routes: Vec<String> = (0..500).map(|i| format!("/route/r{i}")).collect();
+        let first: Vec<LabelId> = routes
+            .iter()
+            .map(|p| r.request_label(0, "GET", p))
+            .collect();
+        for (route, id) in routes.iter().zip(&first).rev() {
+            assert_eq!(r.request_label(0, "GET", route), *id);
+            assert_eq!(&*r.label_name(*id), format!("GET {route}"));
+        }
     }
 
     #[test]

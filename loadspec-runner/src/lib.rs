@@ -24,6 +24,8 @@ pub mod results;
 pub mod scenario;
 mod seed;
 pub mod shard;
+#[cfg(test)]
+mod test_rng;
 pub mod user;
 
 pub use error::{ConfigError, RunError, exit_code};

@@ -161,13 +161,7 @@ mod tests {
             &['0', '9', 'a', 'f', 'B'],
             &['1', '-', 'c'],
         ];
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
+        let mut next = crate::test_rng::below(0x9e37_79b9_7f4a_7c15);
         for _ in 0..50_000 {
             let alphabet = alphabets[next(alphabets.len())];
             let len = next(40);

@@ -924,13 +924,7 @@ mod urls {
             let alphabet: Vec<char> = "/\\?#%.: @a1\t\n-_~!$&'()*+,;=äé\u{0}\u{7f}[]{}|^`\""
                 .chars()
                 .collect();
-            let mut state = 0x2545_f491_4f6c_dd1d_u64;
-            let mut next = |n: usize| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                (state % n as u64) as usize
-            };
+            let mut next = crate::test_rng::below(0x2545_f491_4f6c_dd1d);
             let mut cache = UrlCache::default();
             for base in ["http://127.0.0.1:3000", "http://h.example/base"] {
                 for _ in 0..20_000 {

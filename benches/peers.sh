@@ -11,13 +11,20 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PHASES="${*:-tp mem stall k10}"
+for phase in $PHASES; do
+  case "$phase" in
+    tp|mem|stall|k10|long) ;;
+    *) echo "benches/peers.sh: unknown phase '$phase' (expected tp, mem, stall, k10 or long)" >&2
+       exit 2 ;;
+  esac
+done
 if [[ -z "${BENCH:-}" ]]; then
   BENCH="$(mktemp -d)/bench"
   cp -r ../shared/bench "$BENCH" && chmod -R u+w "$BENCH"
 fi
 "$BENCH/peers/setup.sh" --check || "$BENCH/peers/setup.sh"
 cargo build --release --example peer_bench
-PB="$PWD/target/release/examples/peer_bench"
+PB="${CARGO_TARGET_DIR:-$PWD/target}/release/examples/peer_bench"
 export BENCH_OUT="${OUT:-$PWD/target/peers/$(date -u +%Y%m%dT%H%M%SZ)}"
 mkdir -p "$BENCH_OUT"
 RUN="$BENCH/peers/run.sh"; M="$BENCH/peers/measure.sh"; REQWEST="$BENCH/target/release/reqwest-min"
@@ -41,8 +48,6 @@ for phase in $PHASES; do
           BENCH_TAG=long URL=http://127.0.0.1:18080/ C=64 D="$seconds" \
             "$M" --timeout $(( seconds + 100 )) loadspec-long -- "$PB" --monitor-interval 5s
           "$BENCH/peers/servers.sh" stop ;;
-    *) echo "benches/peers.sh: unknown phase '$phase' (expected tp, mem, stall, k10 or long)" >&2
-       exit 2 ;;
   esac
 done
 python3 "$BENCH/peers/parse.py" report "$BENCH_OUT" | tee "$BENCH_OUT/table.md"

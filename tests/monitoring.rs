@@ -16,6 +16,16 @@ use loadspec::results::model::RunResults;
 use loadspec::{Failure, Harness, Scenario, User};
 use loadspec_suite::TestServer;
 
+/// Held by every test here: the starved generator must not run beside the light run that
+/// checks it is not flagged, nor the others beside it.
+static MACHINE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn machine() -> std::sync::MutexGuard<'static, ()> {
+    MACHINE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn run(scenario: Scenario, overrides: Overrides) -> RunResults {
     let plan = plan::resolve(&[scenario], &overrides).unwrap();
     engine::run(&plan, &mut Silent, &StopHandle::new()).unwrap()
@@ -33,6 +43,7 @@ fn full(server: &TestServer) -> Overrides {
 
 #[test]
 fn every_step_records_plausible_system_samples_and_a_dstat_like_csv() {
+    let _machine = machine();
     let server = TestServer::start().unwrap();
     let out = std::env::temp_dir().join(format!("loadspec-monitoring-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
@@ -80,14 +91,22 @@ fn every_step_records_plausible_system_samples_and_a_dstat_like_csv() {
                 "loopback traffic is seen"
             );
         }
-        // A light run is not flagged, unless other processes really starved the machine
-        // (busy shared runners): then the flag is right.
+        // A light run does not saturate its worker, unless other processes really starved the
+        // machine (busy shared runners): then a flag is right. Timer lag is measured lateness,
+        // which a busy runner can cause at any CPU share; it may flag the step, but only with
+        // the lag as its reason.
         let generator = step.generator.as_ref().unwrap();
         let idle = step.system.iter().map(|s| s.cpu_idle).sum::<f64>() / step.system.len() as f64;
-        assert!(
-            !generator.bound || idle < 25.0,
-            "flagged while the machine was {idle:.0}% idle: {generator:?}"
-        );
+        if idle >= 25.0 {
+            assert!(
+                generator.cpu_share_max < 0.9,
+                "a light run saturated its worker while the machine was {idle:.0}% idle: {generator:?}"
+            );
+            assert!(
+                !generator.bound || generator.reasons.iter().all(|r| r.contains("timers fired")),
+                "flagged for more than timer lag while the machine was {idle:.0}% idle: {generator:?}"
+            );
+        }
     }
     let dir = std::fs::read_dir(out.join("sampled"))
         .unwrap()
@@ -106,6 +125,7 @@ fn every_step_records_plausible_system_samples_and_a_dstat_like_csv() {
 
 #[test]
 fn a_starved_generator_marks_its_step_and_can_fail_the_run() {
+    let _machine = machine();
     let server = TestServer::start().unwrap();
     // Synchronous work inside the scenario blocks its worker: the generator is the limit.
     let starving = || {
@@ -153,6 +173,7 @@ fn a_starved_generator_marks_its_step_and_can_fail_the_run() {
 
 #[test]
 fn server_timing_is_aggregated_per_request_label_and_per_transaction() {
+    let _machine = machine();
     let server = TestServer::start().unwrap();
     let scenario =
         Scenario::builder("timed")
@@ -191,6 +212,7 @@ fn server_timing_is_aggregated_per_request_label_and_per_transaction() {
 
 #[test]
 fn the_targets_prometheus_series_are_scraped_during_steps() {
+    let _machine = machine();
     let server = TestServer::start().unwrap();
     let scenario = Scenario::builder("scraped")
         .threads([2])

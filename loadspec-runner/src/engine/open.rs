@@ -148,8 +148,19 @@ pub(crate) async fn dispatch(
                 .recorder
                 .borrow_mut()
                 .user_stopped(order.scenario);
-            // A user whose on_start failed is not reused: its session is not usable.
-            if ready {
+            // A user whose on_start failed is not reused: its session is not usable. A user
+            // that asked to stop leaves the pool after its on_stop hook.
+            if ready && pooled.user.stop_requested {
+                if let Some(hook) = &planned.scenario.hooks.on_stop {
+                    vu::run_hook(
+                        &mut pooled.user,
+                        hook.as_ref(),
+                        "on_stop",
+                        plan.graceful_stop,
+                    )
+                    .await;
+                }
+            } else if ready {
                 pool.idle.borrow_mut().push(pooled);
             }
             pool.running.set(pool.running.get() - 1);

@@ -83,6 +83,9 @@ pub(crate) async fn run_user(
             break;
         }
         user.iteration += 1;
+        if user.stop_requested {
+            break;
+        }
         if let Some(pause) = think.next() {
             let until = (Instant::now() + pause).min(timing.stop_at);
             tokio::select! {

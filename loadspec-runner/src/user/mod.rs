@@ -68,6 +68,8 @@ pub struct User {
     /// Open model: how late the current iteration started after it was due (µs); every
     /// latency of the iteration is also recorded from when it was due.
     pub(crate) schedule_delay: Option<u64>,
+    /// Set by [`User::stop`]: no iteration starts after the current one.
+    pub(crate) stop_requested: bool,
 }
 
 impl User {
@@ -81,6 +83,7 @@ impl User {
             session: Session::default(),
             vars: Vec::new(),
             schedule_delay: None,
+            stop_requested: false,
         }
     }
 
@@ -156,6 +159,15 @@ impl User {
     /// The current iteration of this user, from 0.
     pub fn iteration(&self) -> u64 {
         self.iteration
+    }
+
+    /// Ends this user after the current iteration (Locust's `StopUser`, Gatling's
+    /// `exitHere`), e.g. when a sequential feeder has no row left for it: no further iteration
+    /// starts, its `on_stop` hook still runs, and the step goes on with the other users. In the
+    /// open model the user leaves the pool and still counts toward `max_users`, so arrivals
+    /// that find no other free user are dropped (and counted).
+    pub fn stop(&mut self) {
+        self.stop_requested = true;
     }
 
     /// This user's seeded random stream.

@@ -120,3 +120,37 @@ fn stopped_users_leave_the_open_model_pool_and_later_arrivals_are_dropped() {
         "each stopped user's on_stop ran once"
     );
 }
+
+#[test]
+fn a_user_that_stops_in_on_start_runs_no_iteration() {
+    let server = TestServer::start().unwrap();
+    let stops = Arc::new(AtomicU64::new(0));
+    let scenario = counting_on_stop(
+        Scenario::builder("unneeded").threads([3]).on_start(
+            async |user: &mut User| -> Result<(), Failure> {
+                // User 0 finds nothing to do for this run.
+                if user.index() == 0 {
+                    user.stop();
+                }
+                Ok(())
+            },
+        ),
+        &stops,
+    )
+    .iterations(2)
+    .build(async |user: &mut User| -> Result<(), Failure> {
+        user.get("/ok").send().await?;
+        Ok(())
+    });
+    let results = run(scenario, &server.base_url(), Duration::from_secs(1));
+    let s = &results.steps[0].scenarios[0];
+    assert_eq!(
+        s.iterations.count, 4,
+        "users 1 and 2 run their 2 iterations, user 0 none"
+    );
+    assert_eq!(
+        stops.load(Ordering::Relaxed),
+        3,
+        "on_stop runs for all three"
+    );
+}

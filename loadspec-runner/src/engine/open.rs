@@ -131,7 +131,7 @@ pub(crate) async fn dispatch(
                     .await;
                 }
             }
-            if ready {
+            if ready && !pooled.user.stop_requested {
                 vu::iterate(
                     &mut pooled.user,
                     planned,

@@ -66,9 +66,10 @@ pub(crate) async fn run_user(
         Some(hook) => run_hook(&mut user, hook.as_ref(), "on_start", planned.hung_after).await,
         None => true,
     };
-    // A user whose on_start failed (e.g. could not log in) runs no iteration.
+    // A user whose on_start failed (e.g. could not log in), or stopped itself there, runs no
+    // iteration.
     loop {
-        if !started_ok {
+        if !started_ok || user.stop_requested {
             break;
         }
         if timing

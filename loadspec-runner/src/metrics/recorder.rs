@@ -189,11 +189,8 @@ impl Recorder {
     /// cache, so a request to one of them skips the templating; paths with ids vary from
     /// request to request and are templated each time.
     pub(crate) fn request_label(&mut self, scenario: usize, method: &str, path: &str) -> LabelId {
-        // The query and fragment never reach the label (`?` and `#` are ASCII).
-        let route = &path[..path
-            .bytes()
-            .position(|b| b == b'?' || b == b'#')
-            .unwrap_or(path.len())];
+        // The query and fragment never reach the label.
+        let route = crate::user::route_part(path);
         let slot = {
             let mut hasher = FxHasher::default();
             hasher.write_usize(scenario);

@@ -34,7 +34,7 @@ pub(crate) fn write_request_label(out: &mut String, method: &str, path: &str) ->
 
 /// The part of a request path a label is made from: without its query and fragment (`?` and
 /// `#` are ASCII, so cutting at their byte offset keeps the text valid).
-fn route_part(path: &str) -> &str {
+pub(crate) fn route_part(path: &str) -> &str {
     let end = path
         .bytes()
         .position(|b| b == b'?' || b == b'#')

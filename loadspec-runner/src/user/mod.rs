@@ -16,7 +16,7 @@ use futures::FutureExt as _;
 use rand::SeedableRng as _;
 
 pub use self::failure::{ErrorKind, Failure};
-pub(crate) use self::label::write_request_label;
+pub(crate) use self::label::{route_part, write_request_label};
 pub use self::redact::{MASK, redact};
 pub use self::request::RequestBuilder;
 pub(crate) use self::request::describe;
@@ -163,9 +163,10 @@ impl User {
 
     /// Ends this user after the current iteration (Locust's `StopUser`, Gatling's
     /// `exitHere`), e.g. when a sequential feeder has no row left for it: no further iteration
-    /// starts, its `on_stop` hook still runs, and the step goes on with the other users. In the
-    /// open model the user leaves the pool and still counts toward `max_users`, so arrivals
-    /// that find no other free user are dropped (and counted).
+    /// starts, its `on_stop` hook still runs, and the step goes on with the other users; called
+    /// in `on_start`, the user runs no iteration. In the open model the user leaves the pool
+    /// and still counts toward `max_users`, so arrivals that find no other free user are
+    /// dropped (and counted).
     pub fn stop(&mut self) {
         self.stop_requested = true;
     }

@@ -187,7 +187,7 @@ impl Recorder {
     ///
     /// Routes without ids (whose label is their path) are remembered in a small direct-mapped
     /// cache, so a request to one of them skips the templating; paths with ids vary from
-    /// request to request and are templated each time.
+    /// request to request and are templated each time, like routes that find their slot taken.
     pub(crate) fn request_label(&mut self, scenario: usize, method: &str, path: &str) -> LabelId {
         // The query and fragment never reach the label.
         let route = crate::user::route_part(path);
@@ -213,6 +213,11 @@ impl Recorder {
         if !templated {
             if self.routes.is_empty() {
                 self.routes.resize_with(ROUTE_SLOTS, || None);
+            }
+            // First come keeps the slot: two routes sharing one never evict each other (which
+            // would allocate on every request), the second is just templated each time.
+            if self.routes[slot].is_some() {
+                return id;
             }
             self.routes[slot] = Some(KnownRoute {
                 scenario,
@@ -352,7 +357,7 @@ mod tests {
         assert_ne!(health, r.request_label(0, "POST", "/health"));
         assert_eq!(health, r.label(0, LabelKind::Request, "GET /health"));
         assert_eq!(&*r.label_name(health), "GET /health");
-        // Many routes: the cache evicts, the labels stay right.
+        // Many routes, most finding their slot taken: the labels stay right.
         let routes: Vec<String> = (0..500).map(|i| format!("/route/r{i}")).collect();
         let first: Vec<LabelId> = routes
             .iter()

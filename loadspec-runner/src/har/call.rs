@@ -2,7 +2,6 @@
 //! headers, body and expected status, plus the response's JSON for correlation.
 
 use base64::Engine as _;
-use serde_json::Value;
 use url::Url;
 
 use super::filter::keep_header;
@@ -103,7 +102,7 @@ pub(crate) struct Call {
     pub(crate) start_ms: Option<f64>,
     pub(crate) end_ms: Option<f64>,
     /// The response's JSON, for correlation (dropped after it).
-    pub(crate) response_json: Option<Value>,
+    pub(crate) response_json: Option<Json>,
     /// Cookie names the request carried.
     pub(crate) cookies: Vec<String>,
     /// Cookie names the response set.
@@ -346,7 +345,7 @@ fn body(entry: &Entry, max_body: usize, todos: &mut Vec<String>) -> Body {
 }
 
 /// The response body parsed as JSON, if it is JSON and not too large.
-fn response_json(entry: &Entry) -> Option<Value> {
+fn response_json(entry: &Entry) -> Option<Json> {
     let content = &entry.response.content;
     let text = content.text.as_deref()?;
     if text.len() > MAX_SOURCE_JSON {

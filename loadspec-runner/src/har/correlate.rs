@@ -9,11 +9,9 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use serde_json::Value;
-
 use super::call::{Body, Call, Field, Usage};
 use super::group::{looks_like_id, slug};
-use super::json::{Json, escape_pointer};
+use super::json::Json;
 
 /// Most JSON leaves read from one response.
 const MAX_LEAVES: usize = 200_000;
@@ -297,12 +295,12 @@ impl Correlator {
         value: &Json,
         vars: &mut Vec<(String, usize, bool)>,
         writes: bool,
-        own_response: Option<&Value>,
+        own_response: Option<&Json>,
         todos: &mut Vec<String>,
     ) {
         let mut leaves = Vec::new();
         value.for_each_leaf(&mut |pointer, key, leaf| {
-            leaves.push((pointer.to_owned(), key.map(str::to_owned), leaf.to_value()));
+            leaves.push((pointer.to_owned(), key.map(str::to_owned), leaf.clone()));
         });
         let mut credentials = false;
         for (pointer, key, leaf) in leaves {
@@ -310,8 +308,8 @@ impl Correlator {
             credentials |= key.to_ascii_lowercase().contains("password");
             let idish = is_id_key(&key);
             let (text, number) = match &leaf {
-                Value::String(s) => (s.clone(), false),
-                Value::Number(n) if n.is_i64() || n.is_u64() => (n.to_string(), true),
+                Json::String(s) => (s.clone(), false),
+                Json::Number(n) if n.is_i64() || n.is_u64() => (n.to_string(), true),
                 _ => continue,
             };
             if number && !(idish && text.len() >= 2) {
@@ -328,6 +326,8 @@ impl Correlator {
                 }
                 Resolution::Missing if idish && writes => {
                     let echoed = own_response.is_some_and(|r| contains_leaf(r, &leaf));
+                    // As JSON text: strings quoted, the way the generated code writes them.
+                    let leaf = leaf.to_value();
                     if !number && echoed {
                         todos.push(format!(
                             "\"{key}\" = {leaf} is sent as recorded: this value must be unique \
@@ -490,22 +490,22 @@ impl Correlator {
         name
     }
 
-    fn add_sources(&mut self, j: usize, json: &Value) {
+    fn add_sources(&mut self, j: usize, json: &Json) {
         let mut count = 0;
         let sources = &mut self.sources;
-        walk(json, &mut String::new(), None, &mut |pointer, key, leaf| {
+        json.for_each_leaf(&mut |pointer, key, leaf| {
             count += 1;
             if count > MAX_LEAVES || !key.is_some_and(is_id_key) {
                 return;
             }
             let (text, kind) = match leaf {
-                Value::String(s) if s.len() >= 2 && s.len() <= 4096 => {
+                Json::String(s) if s.len() >= 2 && s.len() <= 4096 => {
                     if s.chars().any(char::is_whitespace) {
                         return;
                     }
                     (s.clone(), VarKind::Text)
                 }
-                Value::Number(n) => match n.as_i64() {
+                Json::Number(n) => match n.as_i64() {
                     Some(i) if i >= 10 => (i.to_string(), VarKind::Int),
                     _ => return,
                 },
@@ -659,42 +659,11 @@ fn candidate_text(value: &str, id_named: bool) -> bool {
     value.len() >= if id_named { 2 } else { 6 }
 }
 
-/// Calls `f(pointer, key, leaf)` for every scalar of a JSON value; `key` is the object key the
-/// leaf (or the array holding it) sits under.
-fn walk(
-    value: &Value,
-    pointer: &mut String,
-    key: Option<&str>,
-    f: &mut dyn FnMut(&str, Option<&str>, &Value),
-) {
-    match value {
-        Value::Object(map) => {
-            for (k, v) in map {
-                let len = pointer.len();
-                pointer.push('/');
-                pointer.push_str(&escape_pointer(k));
-                walk(v, pointer, Some(k), f);
-                pointer.truncate(len);
-            }
-        }
-        Value::Array(items) => {
-            for (i, v) in items.iter().enumerate() {
-                let len = pointer.len();
-                pointer.push('/');
-                pointer.push_str(&i.to_string());
-                walk(v, pointer, key, f);
-                pointer.truncate(len);
-            }
-        }
-        leaf => f(pointer, key, leaf),
-    }
-}
-
 /// Whether `value` holds `leaf` anywhere.
-fn contains_leaf(value: &Value, leaf: &Value) -> bool {
+fn contains_leaf(value: &Json, leaf: &Json) -> bool {
     match value {
-        Value::Object(map) => map.values().any(|v| contains_leaf(v, leaf)),
-        Value::Array(items) => items.iter().any(|v| contains_leaf(v, leaf)),
+        Json::Object(entries) => entries.iter().any(|(_, v)| contains_leaf(v, leaf)),
+        Json::Array(items) => items.iter().any(|v| contains_leaf(v, leaf)),
         other => other == leaf,
     }
 }

@@ -2,7 +2,6 @@
 //! error bodies, request labels, transaction names and criterion names carry markup, run
 //! through `loadspec::Harness` in full mode. Included with `#[path]` by both test files.
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,6 +14,7 @@ use axum::routing::get;
 use loadspec::criteria::{Criterion, Metric, Scope};
 use loadspec::results::model::RunResults;
 use loadspec::{Failure, Harness, Scenario, User};
+use loadspec_suite::ServedRouter;
 
 /// The body of every failing response.
 pub(crate) const SCRIPT_BODY: &str = "<script>alert(1)</script>";
@@ -30,9 +30,7 @@ pub(crate) const SCRIPT_NOTE: &str = "Assumption: <script>alert('note')</script>
 /// The target: `/ok`, `/xss` (every other response is a 500 with [`SCRIPT_BODY`]) and
 /// `/capacity` (10 ms of work behind two permits: throughput stops growing past two users).
 pub(crate) struct XssServer {
-    addr: SocketAddr,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    served: ServedRouter,
 }
 
 #[derive(Clone)]
@@ -44,14 +42,6 @@ struct Shared {
 impl XssServer {
     /// Starts the server on its own thread and runtime (never sharing the generator's).
     pub(crate) fn start() -> std::io::Result<Self> {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
-        let (shutdown, on_shutdown) = tokio::sync::oneshot::channel::<()>();
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()?;
         let shared = Shared {
             seen: Arc::new(AtomicU64::new(0)),
             permits: Arc::new(tokio::sync::Semaphore::new(2)),
@@ -61,41 +51,14 @@ impl XssServer {
             .route("/xss", get(xss))
             .route("/capacity", get(capacity))
             .with_state(shared);
-        let thread = std::thread::Builder::new()
-            .name("xss-server".into())
-            .spawn(move || {
-                runtime.block_on(async move {
-                    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
-                        return;
-                    };
-                    let _ = axum::serve(listener, app)
-                        .with_graceful_shutdown(async {
-                            let _ = on_shutdown.await;
-                        })
-                        .await;
-                });
-            })?;
         Ok(Self {
-            addr,
-            shutdown: Some(shutdown),
-            thread: Some(thread),
+            served: ServedRouter::start("xss-server", app)?,
         })
     }
 
     /// `http://127.0.0.1:<port>`.
     pub(crate) fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-}
-
-impl Drop for XssServer {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        self.served.base_url()
     }
 }
 

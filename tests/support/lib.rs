@@ -42,12 +42,68 @@ impl Default for Counters {
     }
 }
 
-/// A target server running on its own thread; stops when dropped.
-pub struct TestServer {
+/// An axum router served on `127.0.0.1:<ephemeral>` from its own thread and single-worker
+/// runtime; stops when dropped. The building block of [`TestServer`] and of the tests' own
+/// targets.
+pub struct ServedRouter {
     addr: SocketAddr,
-    counters: Arc<Counters>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ServedRouter {
+    /// Binds, then serves `app` on a thread called `name`.
+    pub fn start(name: &str, app: Router) -> std::io::Result<Self> {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let (shutdown, on_shutdown) = tokio::sync::oneshot::channel::<()>();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()?;
+        let thread = std::thread::Builder::new()
+            .name(name.to_owned())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                        return;
+                    };
+                    let _ = axum::serve(listener, app)
+                        .with_graceful_shutdown(async {
+                            let _ = on_shutdown.await;
+                        })
+                        .await;
+                });
+            })?;
+        Ok(Self {
+            addr,
+            shutdown: Some(shutdown),
+            thread: Some(thread),
+        })
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for ServedRouter {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A target server running on its own thread; stops when dropped.
+pub struct TestServer {
+    served: ServedRouter,
+    counters: Arc<Counters>,
 }
 
 impl TestServer {
@@ -68,56 +124,18 @@ impl TestServer {
     /// - `GET /metrics` → Prometheus text with `test_requests_total` and `test_in_flight`
     pub fn start() -> std::io::Result<Self> {
         let counters = Arc::new(Counters::default());
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
-        let (shutdown, on_shutdown) = tokio::sync::oneshot::channel::<()>();
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()?;
-        let app = router(Arc::clone(&counters));
-        let thread = std::thread::Builder::new()
-            .name("test-server".into())
-            .spawn(move || {
-                runtime.block_on(async move {
-                    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
-                        return;
-                    };
-                    let _ = axum::serve(listener, app)
-                        .with_graceful_shutdown(async {
-                            let _ = on_shutdown.await;
-                        })
-                        .await;
-                });
-            })?;
-        Ok(Self {
-            addr,
-            counters,
-            shutdown: Some(shutdown),
-            thread: Some(thread),
-        })
+        let served = ServedRouter::start("test-server", router(Arc::clone(&counters)))?;
+        Ok(Self { served, counters })
     }
 
     /// `http://127.0.0.1:<port>`.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.served.base_url()
     }
 
     /// The server's counters.
     pub fn counters(&self) -> &Counters {
         &self.counters
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 

@@ -7,24 +7,13 @@
     reason = "tests fail loudly on setup errors"
 )]
 
-use std::time::Duration;
-
-use loadspec::engine::{self, Silent, StopHandle};
-use loadspec::plan::{self, Mode, Overrides};
 use loadspec::prelude::*;
 use loadspec::results::model::RunResults;
 use loadspec::{ErrorKind, Scenario};
+use loadspec_suite::{full_run, run_silently};
 
 fn run(scenario: Scenario, target: &str) -> RunResults {
-    let overrides = Overrides {
-        target: Some(target.to_owned()),
-        mode: Some(Mode::Full),
-        cooldown: Some(Duration::ZERO),
-        seed: Some(1),
-        ..Default::default()
-    };
-    let plan = plan::resolve(&[scenario], &overrides).unwrap();
-    engine::run(&plan, &mut Silent, &StopHandle::new()).unwrap()
+    run_silently(&[scenario], &full_run(target)).unwrap()
 }
 
 async fn login(user: &mut User) -> Result<(), Failure> {

@@ -9,11 +9,10 @@
 
 use std::time::Duration;
 
-use loadspec::engine::{self, Silent, StopHandle};
-use loadspec::plan::{self, Mode, Overrides};
+use loadspec::plan::{Mode, Overrides};
 use loadspec::results::model::{RunResults, RunStatus, ScenarioStepResult};
 use loadspec::{ErrorKind, Failure, ProfileKind, Scenario, User};
-use loadspec_suite::TestServer;
+use loadspec_suite::{TestServer, run_silently};
 
 fn run(scenario: Scenario, server: &TestServer, overrides: Overrides) -> RunResults {
     let overrides = Overrides {
@@ -24,8 +23,7 @@ fn run(scenario: Scenario, server: &TestServer, overrides: Overrides) -> RunResu
         workers: Some(2),
         ..overrides
     };
-    let plan = plan::resolve(&[scenario], &overrides).expect("valid plan");
-    engine::run(&plan, &mut Silent, &StopHandle::new()).expect("run completes")
+    run_silently(&[scenario], &overrides).expect("run completes")
 }
 
 fn only(results: &RunResults) -> &ScenarioStepResult {
@@ -344,8 +342,7 @@ fn a_refused_connection_is_a_connect_error_not_a_crash() {
         workers: Some(1),
         ..Default::default()
     };
-    let plan = plan::resolve(&[s], &overrides).unwrap();
-    let results = engine::run(&plan, &mut Silent, &StopHandle::new()).unwrap();
+    let results = run_silently(&[s], &overrides).unwrap();
     let step = only(&results);
     assert_eq!(step.total_requests.count, 6);
     assert_eq!(step.total_requests.errors[0].kind, ErrorKind::Connect);

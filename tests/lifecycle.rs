@@ -8,27 +8,16 @@
 )]
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use loadspec::engine::{self, Silent, StopHandle};
-use loadspec::plan::{self, Mode, Overrides};
 use loadspec::prelude::*;
 use loadspec::results::model::{RunResults, RunStatus};
 use loadspec::{ErrorKind, Scenario};
-use loadspec_suite::TestServer;
+use loadspec_suite::{TestServer, full_run, run_silently};
 
 type Log = Arc<Mutex<Vec<String>>>;
 
 fn run(scenario: Scenario, server: &TestServer) -> RunResults {
-    let overrides = Overrides {
-        target: Some(server.base_url()),
-        mode: Some(Mode::Full),
-        cooldown: Some(Duration::ZERO),
-        seed: Some(1),
-        ..Default::default()
-    };
-    let plan = plan::resolve(&[scenario], &overrides).unwrap();
-    engine::run(&plan, &mut Silent, &StopHandle::new()).unwrap()
+    run_silently(&[scenario], &full_run(&server.base_url())).unwrap()
 }
 
 fn logged(log: &Log) -> Vec<String> {

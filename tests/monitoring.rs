@@ -10,11 +10,10 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use loadspec::engine::{self, Silent, StopHandle};
-use loadspec::plan::{self, Mode, Overrides};
+use loadspec::plan::Overrides;
 use loadspec::results::model::RunResults;
 use loadspec::{Failure, Harness, Scenario, User};
-use loadspec_suite::TestServer;
+use loadspec_suite::{TestServer, full_run, run_silently};
 
 /// Held by every test here: the starved generator must not run beside the light run that
 /// checks it is not flagged, nor the others beside it.
@@ -27,18 +26,11 @@ fn machine() -> std::sync::MutexGuard<'static, ()> {
 }
 
 fn run(scenario: Scenario, overrides: Overrides) -> RunResults {
-    let plan = plan::resolve(&[scenario], &overrides).unwrap();
-    engine::run(&plan, &mut Silent, &StopHandle::new()).unwrap()
+    run_silently(&[scenario], &overrides).unwrap()
 }
 
 fn full(server: &TestServer) -> Overrides {
-    Overrides {
-        target: Some(server.base_url()),
-        mode: Some(Mode::Full),
-        cooldown: Some(Duration::ZERO),
-        seed: Some(1),
-        ..Default::default()
-    }
+    full_run(&server.base_url())
 }
 
 #[test]

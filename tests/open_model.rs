@@ -11,11 +11,10 @@
 use std::time::Duration;
 
 use loadspec::criteria::{Criterion, Metric, Scope, Verdict};
-use loadspec::engine::{self, Silent, StopHandle};
-use loadspec::plan::{self, Mode, Overrides};
+use loadspec::plan::{Mode, Overrides};
 use loadspec::results::model::RunResults;
 use loadspec::{Failure, Scenario, User};
-use loadspec_suite::TestServer;
+use loadspec_suite::{TestServer, run_silently};
 
 fn run(scenario: Scenario, target: &str, extra: Overrides) -> RunResults {
     let overrides = Overrides {
@@ -26,8 +25,7 @@ fn run(scenario: Scenario, target: &str, extra: Overrides) -> RunResults {
         monitor_interval: Some(Duration::ZERO),
         ..extra
     };
-    let plan = plan::resolve(&[scenario], &overrides).unwrap();
-    engine::run(&plan, &mut Silent, &StopHandle::new()).unwrap()
+    run_silently(&[scenario], &overrides).unwrap()
 }
 
 async fn stall(user: &mut User) -> Result<(), Failure> {

@@ -11,11 +11,10 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use loadspec::engine::{self, Silent, StopHandle};
 use loadspec::plan::{self, Mode, Overrides};
 use loadspec::results::model::{RunResults, StepStatus};
 use loadspec::{ErrorKind, Failure, Harness, Scenario, User};
-use loadspec_suite::{Fault, FaultServer};
+use loadspec_suite::{Fault, FaultServer, run_silently};
 
 fn overrides(target: &str) -> Overrides {
     Overrides {
@@ -29,8 +28,7 @@ fn overrides(target: &str) -> Overrides {
 }
 
 fn run(scenario: Scenario, overrides: &Overrides) -> RunResults {
-    let plan = plan::resolve(&[scenario], overrides).expect("valid plan");
-    engine::run(&plan, &mut Silent, &StopHandle::new()).expect("the run completes")
+    run_silently(&[scenario], overrides).expect("the run completes")
 }
 
 async fn get_root(user: &mut User) -> Result<(), Failure> {

@@ -13,11 +13,10 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use loadspec::Scenario;
-use loadspec::engine::{self, Silent, StopHandle};
-use loadspec::plan::{self, Mode, Overrides};
+use loadspec::plan::Overrides;
 use loadspec::prelude::*;
 use loadspec::results::model::RunResults;
-use loadspec_suite::TestServer;
+use loadspec_suite::{TestServer, full_run, run_silently};
 
 static LOG: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
 
@@ -93,15 +92,10 @@ fn registered(name: &str) -> Scenario {
 
 fn run(scenarios: &[Scenario], server: &TestServer) -> RunResults {
     let overrides = Overrides {
-        target: Some(server.base_url()),
-        mode: Some(Mode::Full),
-        cooldown: Some(Duration::ZERO),
-        seed: Some(1),
         monitor_interval: Some(Duration::ZERO),
-        ..Default::default()
+        ..full_run(&server.base_url())
     };
-    let plan = plan::resolve(scenarios, &overrides).unwrap();
-    engine::run(&plan, &mut Silent, &StopHandle::new()).unwrap()
+    run_silently(scenarios, &overrides).unwrap()
 }
 
 // One test: the hooks log to one static, so the cases must not interleave.

@@ -13,28 +13,22 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use loadspec::engine::{self, Silent, StopHandle};
 use loadspec::feeder::{Feeder, FeederError};
-use loadspec::plan::{self, Mode, Overrides};
+use loadspec::plan::Overrides;
 use loadspec::results::model::RunResults;
 use loadspec::{Failure, Scenario, ScenarioBuilder, User};
-use loadspec_suite::TestServer;
+use loadspec_suite::{TestServer, full_run, run_silently};
 
 const CSV: &str = "tests/fixtures/insurees.csv";
 const ROWS: u64 = 20;
 
 fn run(scenario: Scenario, target: &str, hold: Duration) -> RunResults {
     let overrides = Overrides {
-        target: Some(target.to_owned()),
-        mode: Some(Mode::Full),
         hold: Some(hold),
-        cooldown: Some(Duration::ZERO),
-        seed: Some(1),
         monitor_interval: Some(Duration::ZERO),
-        ..Default::default()
+        ..full_run(target)
     };
-    let plan = plan::resolve(&[scenario], &overrides).unwrap();
-    engine::run(&plan, &mut Silent, &StopHandle::new()).unwrap()
+    run_silently(&[scenario], &overrides).unwrap()
 }
 
 /// Counts the users whose `on_stop` ran.

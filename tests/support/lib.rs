@@ -16,6 +16,28 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
+use loadspec::engine::{self, Silent, StopHandle};
+use loadspec::plan::{self, Mode, Overrides};
+use loadspec::results::model::RunResults;
+use loadspec::{RunError, Scenario};
+
+/// The overrides of a quick full-mode run against `target`: no cooldown between steps, seed 1
+/// (`..full_run(target)` for the rest).
+pub fn full_run(target: &str) -> Overrides {
+    Overrides {
+        target: Some(target.to_owned()),
+        mode: Some(Mode::Full),
+        cooldown: Some(Duration::ZERO),
+        seed: Some(1),
+        ..Default::default()
+    }
+}
+
+/// Plans and runs `scenarios` with `overrides`, printing nothing.
+pub fn run_silently(scenarios: &[Scenario], overrides: &Overrides) -> Result<RunResults, RunError> {
+    let plan = plan::resolve(scenarios, overrides)?;
+    engine::run(&plan, &mut Silent, &StopHandle::new())
+}
 
 /// Counters shared by the handlers.
 #[derive(Debug)]

@@ -31,6 +31,7 @@ fn lifecycle_user(
         scenario: 0,
         scenario_name: std::sync::Arc::from(planned.scenario.name()),
         client,
+        direct: super::worker::direct_client(plan, planned),
         base_url: plan.target.clone().into_boxed_str(),
         recorder: Rc::new(RefCell::new(Recorder::new(1, false))),
         hung_after: planned.hung_after,

@@ -160,6 +160,18 @@ fn build_client(planned: &crate::plan::PlannedScenario) -> Result<reqwest::Clien
     builder.build().map_err(RunError::HttpClient)
 }
 
+/// The direct client's timeouts for a scenario's users, unless the plan sends everything
+/// through reqwest.
+pub(super) fn direct_client(
+    plan: &RunPlan,
+    planned: &crate::plan::PlannedScenario,
+) -> Option<crate::user::Timeouts> {
+    (plan.http_client == crate::plan::HttpClient::Direct).then_some(crate::user::Timeouts {
+        connect: planned.connect_timeout,
+        read: planned.read_timeout,
+    })
+}
+
 async fn serve(
     mut commands: mpsc::UnboundedReceiver<Command>,
     plan: Arc<RunPlan>,
@@ -185,6 +197,7 @@ async fn serve(
                 scenario,
                 scenario_name: Arc::from(planned.scenario.name()),
                 client: clients[scenario].clone(),
+                direct: direct_client(&plan, planned),
                 base_url: plan.target.clone().into_boxed_str(),
                 recorder: Rc::clone(&recorder),
                 hung_after: planned.hung_after,

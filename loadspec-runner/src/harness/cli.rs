@@ -96,6 +96,10 @@ pub(crate) struct Cli {
     #[arg(long)]
     pub(crate) allow_remote_load: bool,
 
+    /// HTTP client of the users: direct (each its own HTTP/1.1 connection) or reqwest (pooled)
+    #[arg(long, value_name = "CLIENT", value_parser = http_client)]
+    pub(crate) http_client: Option<crate::plan::HttpClient>,
+
     /// Keep secrets (tokens, passwords, cookies) in error samples and logs
     #[arg(long)]
     pub(crate) no_redact: bool,
@@ -178,6 +182,11 @@ fn start_at(text: &str) -> Result<std::time::SystemTime, String> {
     crate::shard::parse_start_at(text).map_err(|e| format!("expected {}", e.expected()))
 }
 
+fn http_client(text: &str) -> Result<crate::plan::HttpClient, String> {
+    crate::plan::overrides::parse_http_client(text)
+        .map_err(|expected| format!("expected {expected}"))
+}
+
 fn samples(text: &str) -> Result<bool, String> {
     crate::plan::overrides::parse_samples(text).map_err(|expected| format!("expected {expected}"))
 }
@@ -226,6 +235,7 @@ impl Cli {
             on_unhealthy: self.on_unhealthy.clone(),
             allow_remote_load: self.allow_remote_load.then_some(true),
             redact: self.no_redact.then_some(false),
+            http_client: self.http_client,
             monitor_interval: self.monitor_interval,
             scrape: self.scrape.clone(),
             scrape_series: self

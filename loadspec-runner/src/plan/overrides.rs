@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{Mode, ProfileKind};
+use super::{HttpClient, Mode, ProfileKind};
 use crate::error::ConfigError;
 
 /// Options a layer above the attribute may set; `None` leaves the lower layer's value.
@@ -65,6 +65,8 @@ pub struct Overrides {
     pub pre_allocated_users: Option<u32>,
     /// Closed model: the expected interval for coordinated-omission correction.
     pub expected_interval: Option<Duration>,
+    /// The HTTP client users send with (`direct` unless set).
+    pub http_client: Option<HttpClient>,
     /// Run only this shard of the plan (`--shard i/n`, 0-based).
     pub shard: Option<crate::shard::ShardSpec>,
     /// Start the first step at this time, to align shards (`--start-at`).
@@ -97,6 +99,10 @@ pub const ENV_VARS: &[(&str, &str)] = &[
         "directory for results (default target/loadspec)",
     ),
     ("LOADSPEC_WORKERS", "worker threads (default: one per core)"),
+    (
+        "LOADSPEC_HTTP_CLIENT",
+        "direct (each user's own HTTP/1.1 connection, the default) or reqwest",
+    ),
     (
         "LOADSPEC_CRITERIA",
         "a criteria CSV file applied to every scenario",
@@ -180,6 +186,12 @@ impl Overrides {
         if let Some((name, v)) = get("LOADSPEC_REDACT") {
             o.redact = Some(parse_switch(&v).map_err(|e| ConfigError::invalid(name, &v, e))?);
         }
+        if let Some((name, v)) = get("LOADSPEC_HTTP_CLIENT") {
+            o.http_client = Some(
+                parse_http_client(&v)
+                    .map_err(|expected| ConfigError::invalid(name, &v, expected))?,
+            );
+        }
         o.monitor_interval = env_duration(&get, "LOADSPEC_MONITOR_INTERVAL")?;
         if let Some((name, v)) = get("LOADSPEC_SCRAPE") {
             o.scrape = Some(
@@ -248,6 +260,7 @@ impl Overrides {
             max_users: higher.max_users.or(self.max_users),
             pre_allocated_users: higher.pre_allocated_users.or(self.pre_allocated_users),
             expected_interval: higher.expected_interval.or(self.expected_interval),
+            http_client: higher.http_client.or(self.http_client),
             shard: higher.shard.or(self.shard),
             start_at: higher.start_at.or(self.start_at),
         }
@@ -304,6 +317,15 @@ pub(crate) fn parse_samples(text: &str) -> Result<bool, &'static str> {
         "jtl" => Ok(true),
         "none" => Ok(false),
         _ => Err("jtl or none"),
+    }
+}
+
+/// Parses `direct` or `reqwest`.
+pub(crate) fn parse_http_client(text: &str) -> Result<HttpClient, &'static str> {
+    match text.trim() {
+        "direct" => Ok(HttpClient::Direct),
+        "reqwest" => Ok(HttpClient::Reqwest),
+        _ => Err("direct or reqwest"),
     }
 }
 

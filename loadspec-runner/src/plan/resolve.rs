@@ -227,6 +227,7 @@ pub fn resolve(scenarios: &[Scenario], overrides: &Overrides) -> Result<RunPlan,
         shard,
         start_at: overrides.start_at,
         expected_interval: overrides.expected_interval.filter(|i| !i.is_zero()),
+        http_client: overrides.http_client.unwrap_or_default(),
         monitor: crate::monitor::MonitorConfig {
             interval: Some(
                 overrides

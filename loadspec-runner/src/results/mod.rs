@@ -110,6 +110,7 @@ fn plan_info(plan: &RunPlan) -> PlanInfo {
         } else {
             "none".to_owned()
         },
+        http_client: plan.http_client.as_str().to_owned(),
     }
 }
 

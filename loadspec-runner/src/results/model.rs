@@ -137,6 +137,14 @@ pub struct PlanInfo {
     /// `intended_start` (open model) or `expected_interval <duration>` (closed model).
     #[serde(default = "no_correction")]
     pub latency_correction: String,
+    /// The HTTP client the users sent with: `direct` or `reqwest` (results written before
+    /// the direct client existed: `reqwest`).
+    #[serde(default = "pooled_client")]
+    pub http_client: String,
+}
+
+fn pooled_client() -> String {
+    "reqwest".to_owned()
 }
 
 fn no_correction() -> String {

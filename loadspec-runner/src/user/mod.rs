@@ -1,11 +1,13 @@
 //! The virtual user a scenario drives: its session, random stream, transactions and requests.
 
+mod connection;
 mod failure;
 mod label;
 mod redact;
 mod request;
 mod response;
 mod session;
+mod transport;
 
 use std::cell::RefCell;
 use std::panic::AssertUnwindSafe;
@@ -15,6 +17,7 @@ use std::time::{Duration, Instant};
 use futures::FutureExt as _;
 use rand::SeedableRng as _;
 
+pub(crate) use self::connection::Timeouts;
 pub use self::failure::{ErrorKind, Failure};
 pub(crate) use self::label::{route_part, write_request_label};
 pub use self::redact::{MASK, redact};
@@ -36,7 +39,10 @@ pub use reqwest::Method;
 pub(crate) struct UserContext {
     pub(crate) scenario: usize,
     pub(crate) scenario_name: std::sync::Arc<str>,
+    /// reqwest's pooled client: HTTPS, streamed bodies, and everything with `--http-client reqwest`.
     pub(crate) client: reqwest::Client,
+    /// The direct client's connect and read timeouts; `None` sends everything through `client`.
+    pub(crate) direct: Option<Timeouts>,
     /// The target's base URL without a trailing slash.
     pub(crate) base_url: Box<str>,
     pub(crate) recorder: Rc<RefCell<Recorder>>,
@@ -64,6 +70,8 @@ pub struct User {
     pub(crate) iteration: u64,
     rng: UserRng,
     session: Session,
+    /// The direct client's keep-alive connection, opened by the first request.
+    connection: Option<connection::Connection>,
     vars: Vec<(Box<str>, String)>,
     /// Open model: how late the current iteration started after it was due (µs); every
     /// latency of the iteration is also recorded from when it was due.
@@ -81,6 +89,7 @@ impl User {
             iteration: 0,
             rng: UserRng::seed_from_u64(seed),
             session: Session::default(),
+            connection: None,
             vars: Vec::new(),
             schedule_delay: None,
             stop_requested: false,

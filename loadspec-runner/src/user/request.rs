@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::failure::{ErrorKind, Failure};
 use super::response::Response;
+use super::transport::{self, Received, Transport};
 use super::{Method, TxTracker, User};
 use crate::metrics::recorder::LabelId;
 use crate::metrics::samples::SampleRow;
@@ -205,7 +206,7 @@ impl<'a> RequestBuilder<'a> {
                 0
             },
         };
-        let pending = ctx.client.execute(request);
+        let pending = transport::choose(&ctx, request, |request| ctx.client.execute(request));
         Ok(InFlight {
             user,
             tracker,
@@ -227,7 +228,7 @@ struct InFlight<'a, P> {
     graphql: bool,
     exchange: Exchange,
     /// The client's response future (taken when awaited).
-    pending: Option<P>,
+    pending: Option<Transport<P>>,
 }
 
 impl<P> InFlight<'_, P>
@@ -242,39 +243,25 @@ where
                 "the request was already sent",
             ));
         };
-        let ctx = &self.ctx;
-        let response = match pending.await {
-            Ok(response) => response,
-            Err(error) => {
-                let failure = Failure::new(classify(&error), masked(ctx.redact, chain(&error)));
+        let ctx = Rc::clone(&self.ctx);
+        let received = pending.receive(self.user, self.exchange.started).await;
+        let Received {
+            status,
+            headers,
+            body,
+            head_micros,
+        } = match received {
+            Ok(received) => received,
+            Err(fault) => {
+                let mut failure = Failure::new(fault.kind, masked(ctx.redact, fault.message));
+                if let Some(status) = fault.status {
+                    failure = failure.with_status(status);
+                }
+                self.exchange.headers_micros = fault.head_micros;
                 self.exchange.micros = self.exchange.started.elapsed().as_micros() as u64;
                 self.exchange.record(
                     self.user,
-                    None,
-                    Some(&failure),
-                    0,
-                    self.tracker.as_mut(),
-                    &[],
-                );
-                return Err(failure);
-            }
-        };
-        self.exchange.headers_micros = self.exchange.started.elapsed().as_micros() as u64;
-        let status = response.status().as_u16();
-        self.user
-            .session
-            .store_cookies(response.url(), response.headers());
-        let mut response = response;
-        let body = match read_body(&mut response).await {
-            Ok(body) => body,
-            Err(error) => {
-                let error = error.with_url(response.url().clone());
-                let failure = Failure::new(classify(&error), masked(ctx.redact, chain(&error)))
-                    .with_status(status);
-                self.exchange.micros = self.exchange.started.elapsed().as_micros() as u64;
-                self.exchange.record(
-                    self.user,
-                    Some(status),
+                    fault.status,
                     Some(&failure),
                     0,
                     self.tracker.as_mut(),
@@ -284,9 +271,7 @@ where
             }
         };
         let elapsed = self.exchange.started.elapsed();
-        // Taken once the body is read, so the future does not hold them besides the response.
-        let headers = std::mem::take(response.headers_mut());
-        drop(response);
+        self.exchange.headers_micros = head_micros;
         let ok = match &self.expected {
             Some(statuses) => statuses.contains(&status),
             None => status < 400,
@@ -330,30 +315,10 @@ where
             body,
             elapsed,
             self.exchange.label,
-            Rc::clone(ctx),
+            Rc::clone(&ctx),
             !ok,
         ))
     }
-}
-
-/// The whole body, as `reqwest::Response::bytes` reads it (a lone chunk is kept as it is,
-/// several are joined), without moving the response: `bytes` keeps about 0.5 KiB of state in
-/// the future of every request, `chunk` a few words.
-async fn read_body(response: &mut reqwest::Response) -> reqwest::Result<bytes::Bytes> {
-    let Some(first) = response.chunk().await? else {
-        return Ok(bytes::Bytes::new());
-    };
-    let Some(second) = response.chunk().await? else {
-        return Ok(first);
-    };
-    let mut all = bytes::BytesMut::with_capacity(first.len() + second.len());
-    all.extend_from_slice(&first);
-    all.extend_from_slice(&second);
-    drop((first, second));
-    while let Some(chunk) = response.chunk().await? {
-        all.extend_from_slice(&chunk);
-    }
-    Ok(all.freeze())
 }
 
 /// One request on the wire: what its measurement needs once it ends.
@@ -590,7 +555,7 @@ fn classify_parts(
 }
 
 /// The error and its causes on one line: reqwest's own message rarely says what happened.
-fn chain(error: &dyn std::error::Error) -> String {
+pub(crate) fn chain(error: &dyn std::error::Error) -> String {
     let mut message = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

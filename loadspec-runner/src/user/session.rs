@@ -88,7 +88,14 @@ impl Session {
                 headers.insert(name.clone(), value.clone());
             }
         }
-        let Some(store) = &self.cookies else { return };
+        if let Some(cookie) = self.cookie_header(url) {
+            headers.insert(COOKIE, cookie);
+        }
+    }
+
+    /// The `Cookie` header the jar holds for `url`, if any.
+    pub(crate) fn cookie_header(&self, url: &Url) -> Option<HeaderValue> {
+        let store = self.cookies.as_ref()?;
         let mut cookie = String::new();
         for (name, value) in store.get_request_values(url) {
             if !cookie.is_empty() {
@@ -98,11 +105,9 @@ impl Session {
             cookie.push('=');
             cookie.push_str(value);
         }
-        if let Ok(value) = HeaderValue::try_from(cookie)
-            && !value.is_empty()
-        {
-            headers.insert(COOKIE, value);
-        }
+        HeaderValue::try_from(cookie)
+            .ok()
+            .filter(|value| !value.is_empty())
     }
 
     /// Stores the response's cookies; malformed ones are ignored, as a browser would.

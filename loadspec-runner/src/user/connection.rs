@@ -1,0 +1,485 @@
+//! The direct HTTP/1.1 client: every user owns one keep-alive connection and drives it from its
+//! own task.
+//!
+//! reqwest's pooled hyper client gives each connection a task, a dispatch channel (one 32-slot
+//! block of about 9.5 KiB, two once the connection has carried 32 requests) and 8 KiB read and
+//! write buffers: about 29 KiB per connection, most of what a user costs at 10,000 users. Here a
+//! connection is a socket and one buffer, which carries the request out and then the response
+//! in. ureq-proto does the protocol (request framing, response heads, chunked and
+//! close-delimited bodies, 1xx answers, keep-alive rules); this module does the I/O and the
+//! connect and read timeouts. Plain `http://` only: HTTPS and streamed bodies go through reqwest.
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use reqwest::Url;
+use reqwest::header::{ACCEPT, CONTENT_LENGTH, HOST, HeaderMap, HeaderValue, TRANSFER_ENCODING};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
+use ureq_proto::BodyMode;
+use ureq_proto::client::{
+    Await100Result, Call, RecvBodyResult, RecvResponseResult, SendRequestResult, state,
+};
+use ureq_proto::http;
+
+use super::failure::ErrorKind;
+
+/// What a fresh connection's buffer holds: the request and response heads of a typical API call.
+const INITIAL_BUFFER: usize = 2 * 1024;
+/// A buffer grown past this by a large exchange is given back before the connection idles.
+const KEPT_BUFFER: usize = 16 * 1024;
+/// The largest read while receiving a long body.
+const BODY_READ: usize = 64 * 1024;
+/// The largest response head accepted (hyper allows about 400 KiB, nginx sends at most 8 KiB).
+const MAX_HEAD: usize = 256 * 1024;
+/// Bodies announce their length; more than this is not reserved up front.
+const MAX_RESERVE: u64 = 16 * 1024 * 1024;
+
+/// The connect and read timeouts of a scenario (the request timeout wraps the whole exchange).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Timeouts {
+    pub(crate) connect: Duration,
+    pub(crate) read: Option<Duration>,
+}
+
+/// A response, read to its end.
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+/// Why an exchange failed, classified as the results count it.
+#[derive(Debug)]
+pub(crate) struct WireError {
+    pub(crate) kind: ErrorKind,
+    pub(crate) message: String,
+}
+
+impl WireError {
+    fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    fn protocol(error: ureq_proto::Error) -> Self {
+        Self::new(ErrorKind::Io, format!("invalid HTTP/1.1 exchange: {error}"))
+    }
+
+    fn io(error: io::Error, while_doing: &str) -> Self {
+        use io::ErrorKind as Io;
+        let kind = match error.kind() {
+            Io::TimedOut => ErrorKind::Timeout,
+            Io::ConnectionReset | Io::ConnectionAborted | Io::BrokenPipe | Io::UnexpectedEof => {
+                ErrorKind::Reset
+            }
+            _ => ErrorKind::Io,
+        };
+        Self::new(kind, format!("{while_doing}: {error}"))
+    }
+}
+
+/// What the exchange has learnt so far, kept by the caller so that a request timeout can still
+/// tell whether the response head had arrived.
+#[derive(Debug, Default)]
+pub(crate) struct Progress {
+    pub(crate) status: Option<u16>,
+    pub(crate) head_at: Option<Instant>,
+}
+
+/// One user's keep-alive connection to one origin.
+pub(crate) struct Connection {
+    stream: TcpStream,
+    host: Box<str>,
+    port: u16,
+    /// `host[:port]`, sent with every request.
+    host_header: HeaderValue,
+    /// Carries the request out, then the response in; always fully initialised.
+    buf: Vec<u8>,
+}
+
+impl Connection {
+    async fn open(url: &Url, port: u16, timeout: Duration) -> Result<Self, WireError> {
+        let host = url.host_str().unwrap_or_default();
+        let connect = async {
+            let addrs: Vec<SocketAddr> = match url.host() {
+                Some(url::Host::Ipv4(ip)) => vec![SocketAddr::new(ip.into(), port)],
+                Some(url::Host::Ipv6(ip)) => vec![SocketAddr::new(ip.into(), port)],
+                Some(url::Host::Domain(name)) => tokio::net::lookup_host((name, port))
+                    .await
+                    .map_err(|e| {
+                        WireError::new(ErrorKind::Dns, format!("dns error for {name}: {e}"))
+                    })?
+                    .collect(),
+                None => return Err(WireError::new(ErrorKind::Scenario, "the URL has no host")),
+            };
+            let mut last = None;
+            for addr in addrs {
+                match TcpStream::connect(addr).await {
+                    Ok(stream) => return Ok(stream),
+                    Err(error) => last = Some((addr, error)),
+                }
+            }
+            Err(match last {
+                Some((addr, error)) => {
+                    let kind = if error.kind() == io::ErrorKind::TimedOut {
+                        ErrorKind::Timeout
+                    } else {
+                        ErrorKind::Connect
+                    };
+                    WireError::new(kind, format!("cannot connect to {addr}: {error}"))
+                }
+                None => WireError::new(ErrorKind::Dns, format!("{host} has no address")),
+            })
+        };
+        let stream = tokio::time::timeout(timeout, connect).await.map_err(|_| {
+            WireError::new(
+                ErrorKind::Timeout,
+                format!(
+                    "connecting to {host}:{port} timed out after {}",
+                    humantime::format_duration(timeout)
+                ),
+            )
+        })??;
+        // Requests are small and written whole: Nagle would only delay them.
+        stream
+            .set_nodelay(true)
+            .map_err(|e| WireError::io(e, "cannot set TCP_NODELAY"))?;
+        let host_header = match url.port() {
+            Some(port) => HeaderValue::try_from(format!("{host}:{port}")),
+            None => HeaderValue::try_from(host),
+        }
+        .map_err(|_| WireError::new(ErrorKind::Scenario, format!("invalid host {host:?}")))?;
+        Ok(Self {
+            stream,
+            host: host.into(),
+            port,
+            host_header,
+            buf: vec![0; INITIAL_BUFFER],
+        })
+    }
+
+    fn serves(&self, url: &Url, port: u16) -> bool {
+        self.port == port && url.host_str() == Some(&*self.host)
+    }
+
+    /// Whether an idle connection can carry another request: the server may have closed it
+    /// (keep-alive timeout, restart) since the last one. Answered from tokio's readiness
+    /// state, or one non-blocking read.
+    fn is_reusable(&self) -> bool {
+        let mut probe = [0u8; 1];
+        matches!(self.stream.try_read(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+    }
+
+    async fn read(&mut self, from: usize, timeout: Option<Duration>) -> io::Result<usize> {
+        let read = self.stream.read(&mut self.buf[from..]);
+        match timeout {
+            None => read.await,
+            Some(limit) => tokio::time::timeout(limit, read).await.unwrap_or_else(|_| {
+                Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("nothing received for {}", humantime::format_duration(limit)),
+                ))
+            }),
+        }
+    }
+
+    fn grow(&mut self, to: usize) {
+        if to > self.buf.len() {
+            self.buf.resize(to, 0);
+        }
+    }
+
+    /// Sends `request` with `body` and reads the whole response; whether the connection can
+    /// carry another request comes back with it.
+    async fn round_trip(
+        &mut self,
+        request: http::Request<()>,
+        body: &[u8],
+        timeouts: Timeouts,
+        progress: &mut Progress,
+    ) -> Result<(Answer, bool), WireError> {
+        let mut call = Call::new(request).map_err(WireError::protocol)?;
+        if !body.is_empty() {
+            call.force_send_body();
+        }
+        let receive = self.send(call.proceed(), body).await?;
+        self.receive(receive, timeouts.read, progress).await
+    }
+
+    /// Writes the request head and body, coalesced into one write when they fit the buffer.
+    async fn send(
+        &mut self,
+        mut call: Call<state::SendRequest>,
+        body: &[u8],
+    ) -> Result<Call<state::RecvResponse>, WireError> {
+        let mut filled = 0;
+        while !call.can_proceed() {
+            match call.write(&mut self.buf[filled..]) {
+                Ok(n) => filled += n,
+                Err(ureq_proto::Error::OutputOverflow) if filled > 0 => {
+                    self.flush(filled).await?;
+                    filled = 0;
+                }
+                Err(ureq_proto::Error::OutputOverflow) if self.buf.len() < MAX_HEAD => {
+                    self.grow(self.buf.len() * 2);
+                }
+                Err(error) => return Err(WireError::protocol(error)),
+            }
+        }
+        let mut call = match call.proceed().map_err(WireError::protocol)? {
+            Some(SendRequestResult::RecvResponse(call)) => {
+                self.flush(filled).await?;
+                return Ok(call);
+            }
+            Some(SendRequestResult::SendBody(call)) => call,
+            // `Expect: 100-continue` set by the scenario: the body follows at once, which
+            // servers must accept (RFC 9110 §10.1.1).
+            Some(SendRequestResult::Await100(call)) => {
+                match call.proceed().map_err(WireError::protocol)? {
+                    Await100Result::SendBody(call) => call,
+                    Await100Result::RecvResponse(call) => {
+                        self.flush(filled).await?;
+                        return Ok(call);
+                    }
+                }
+            }
+            None => {
+                return Err(WireError::new(
+                    ErrorKind::Io,
+                    "the request head is incomplete",
+                ));
+            }
+        };
+        if body.len() <= self.buf.len() - filled {
+            let (_, n) = call
+                .write(body, &mut self.buf[filled..])
+                .map_err(WireError::protocol)?;
+            filled += n;
+            self.flush(filled).await?;
+        } else {
+            self.flush(filled).await?;
+            self.stream
+                .write_all(body)
+                .await
+                .map_err(|e| WireError::io(e, "sending the request body"))?;
+            call.consume_direct_write(body.len())
+                .map_err(WireError::protocol)?;
+        }
+        call.proceed()
+            .ok_or_else(|| WireError::new(ErrorKind::Io, "the request body was not sent whole"))
+    }
+
+    async fn flush(&mut self, filled: usize) -> Result<(), WireError> {
+        self.stream
+            .write_all(&self.buf[..filled])
+            .await
+            .map_err(|e| WireError::io(e, "sending the request"))
+    }
+
+    async fn receive(
+        &mut self,
+        mut call: Call<state::RecvResponse>,
+        read_timeout: Option<Duration>,
+        progress: &mut Progress,
+    ) -> Result<(Answer, bool), WireError> {
+        let (mut pos, mut filled) = (0, 0);
+        let response = loop {
+            if pos < filled {
+                let (used, response) = call
+                    .try_response(&self.buf[pos..filled], false)
+                    .map_err(WireError::protocol)?;
+                pos += used;
+                if let Some(response) = response {
+                    break response;
+                }
+                if used > 0 {
+                    // A 1xx answer was consumed: the real one may already be in the buffer.
+                    continue;
+                }
+            }
+            (pos, filled) = self.compact(pos, filled);
+            if filled == self.buf.len() {
+                if self.buf.len() >= MAX_HEAD {
+                    return Err(WireError::new(
+                        ErrorKind::Io,
+                        format!("the response head is larger than {} KiB", MAX_HEAD / 1024),
+                    ));
+                }
+                self.grow(self.buf.len() * 2);
+            }
+            let n = self
+                .read(filled, read_timeout)
+                .await
+                .map_err(|e| WireError::io(e, "receiving the response head"))?;
+            if n == 0 {
+                return Err(WireError::new(
+                    ErrorKind::Reset,
+                    "connection closed before message completed",
+                ));
+            }
+            filled += n;
+        };
+        let (parts, ()) = response.into_parts();
+        let status = parts.status.as_u16();
+        progress.status = Some(status);
+        progress.head_at = Some(Instant::now());
+        let mut body = Vec::new();
+        let cleanup = match call.proceed() {
+            Some(RecvResponseResult::RecvBody(mut call)) => {
+                let mode = call.body_mode();
+                if let BodyMode::LengthDelimited(length) = mode {
+                    body.reserve_exact(length.min(MAX_RESERVE) as usize);
+                }
+                let until_close = matches!(mode, BodyMode::CloseDelimited);
+                let mut reads = 0u32;
+                loop {
+                    if pos < filled {
+                        let start = body.len();
+                        body.resize(start + (filled - pos), 0);
+                        let (used, written) = call
+                            .read(&self.buf[pos..filled], &mut body[start..])
+                            .map_err(WireError::protocol)?;
+                        body.truncate(start + written);
+                        pos += used;
+                        if !until_close && call.can_proceed() {
+                            break;
+                        }
+                        if used > 0 && pos < filled {
+                            continue;
+                        }
+                    } else if !until_close && call.can_proceed() {
+                        break;
+                    }
+                    (pos, filled) = self.compact(pos, filled);
+                    reads += 1;
+                    // A long body: read it in larger pieces, as hyper's adaptive buffer does.
+                    if reads > 2 && self.buf.len() < BODY_READ {
+                        self.grow((self.buf.len() * 4).min(BODY_READ));
+                    } else if filled == self.buf.len() {
+                        self.grow(self.buf.len() * 2);
+                    }
+                    let n = self
+                        .read(filled, read_timeout)
+                        .await
+                        .map_err(|e| WireError::io(e, "receiving the response body"))?;
+                    if n == 0 {
+                        if until_close {
+                            break;
+                        }
+                        return Err(WireError::new(
+                            ErrorKind::Reset,
+                            format!(
+                                "connection closed before the body was complete: incomplete after {} bytes",
+                                body.len()
+                            ),
+                        ));
+                    }
+                    filled += n;
+                }
+                match call.proceed() {
+                    Some(RecvBodyResult::Cleanup(call)) => call,
+                    Some(RecvBodyResult::Redirect(call)) => call.proceed(),
+                    None => {
+                        return Err(WireError::new(
+                            ErrorKind::Io,
+                            "the response body is incomplete",
+                        ));
+                    }
+                }
+            }
+            Some(RecvResponseResult::Redirect(call)) => call.proceed(),
+            Some(RecvResponseResult::Cleanup(call)) => call,
+            None => {
+                return Err(WireError::new(
+                    ErrorKind::Io,
+                    "the response head is incomplete",
+                ));
+            }
+        };
+        // Anything after the response (a server pipelining ahead) would be mistaken for the
+        // next answer: such a connection is closed.
+        let reusable = !cleanup.must_close_connection() && pos == filled;
+        let answer = Answer {
+            status,
+            headers: parts.headers,
+            body: Bytes::from(body),
+        };
+        Ok((answer, reusable))
+    }
+
+    /// Moves unread input to the front of the buffer.
+    fn compact(&mut self, pos: usize, filled: usize) -> (usize, usize) {
+        if pos > 0 {
+            self.buf.copy_within(pos..filled, 0);
+        }
+        (0, filled - pos)
+    }
+
+    /// Gives back what a large exchange made the buffer grow to.
+    fn trim(&mut self) {
+        if self.buf.len() > KEPT_BUFFER {
+            self.buf = vec![0; INITIAL_BUFFER];
+        }
+    }
+}
+
+/// Sends one request over the user's connection in `slot` (opened, or replaced when it serves
+/// another origin or the server closed it) and reads the whole response. The connection goes
+/// back into `slot` only when it can carry another request; a failed exchange closes it.
+pub(crate) async fn exchange(
+    slot: &mut Option<Connection>,
+    method: &http::Method,
+    url: &Url,
+    mut headers: HeaderMap,
+    body: &[u8],
+    timeouts: Timeouts,
+    progress: &mut Progress,
+) -> Result<Answer, WireError> {
+    let port = url.port_or_known_default().unwrap_or(80);
+    let mut connection = match slot.take() {
+        Some(connection) if connection.serves(url, port) && connection.is_reusable() => connection,
+        _ => Connection::open(url, port, timeouts.connect).await?,
+    };
+    let uri: http::Uri = url
+        .as_str()
+        .parse()
+        .map_err(|e| WireError::new(ErrorKind::Scenario, format!("invalid URL {url}: {e}")))?;
+    if !headers.contains_key(HOST) {
+        headers.insert(HOST, connection.host_header.clone());
+    }
+    // What reqwest sends by default, so both clients look alike to the target.
+    if !headers.contains_key(ACCEPT) {
+        headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
+    }
+    headers.remove(TRANSFER_ENCODING);
+    if !body.is_empty()
+        || matches!(
+            *method,
+            http::Method::POST | http::Method::PUT | http::Method::PATCH
+        )
+    {
+        headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
+    } else {
+        headers.remove(CONTENT_LENGTH);
+    }
+    let mut request = http::Request::new(());
+    *request.method_mut() = method.clone();
+    *request.uri_mut() = uri;
+    *request.headers_mut() = headers;
+    let (answer, reusable) = connection
+        .round_trip(request, body, timeouts, progress)
+        .await?;
+    if reusable {
+        connection.trim();
+        *slot = Some(connection);
+    }
+    Ok(answer)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,8 +1,9 @@
 //! CPU time per request of the hot path — a virtual user sending a request, timing and
 //! recording it — end to end against an in-process no-op server: one worker thread, users in a
 //! closed loop, keep-alive. Variants: 1 and 64 users with a fixed label, a templated label (a
-//! path with an id), the JTL sample log on, and the open model at a fixed rate. The last lines
-//! give the cost ratios of templating and of the sample log.
+//! path with an id), the JTL sample log on, reqwest's pooled client instead of the direct one,
+//! and the open model at a fixed rate. The last lines give the cost ratios of templating, of
+//! the sample log and of the reqwest client.
 //!
 //! Run with: `cargo bench --bench hot_path` (env: `LOADSPEC_HOLD`, default 5s).
 //!
@@ -15,7 +16,7 @@
 use std::time::Duration;
 
 use loadspec::engine::{self, Silent, StopHandle};
-use loadspec::plan::{self, Mode, Overrides};
+use loadspec::plan::{self, HttpClient, Mode, Overrides};
 use loadspec::results::model::RunResults;
 use loadspec::{Failure, Scenario, User};
 use loadspec_suite::TestServer;
@@ -37,11 +38,13 @@ struct Variant {
     scenario: fn() -> Scenario,
     jtl: bool,
     rate: Option<f64>,
+    client: HttpClient,
 }
 
 fn run(overrides: &Overrides, variant: &Variant) -> anyhow::Result<RunResults> {
     let mut overrides = overrides.clone();
     overrides.threads = Some(vec![variant.users]);
+    overrides.http_client = Some(variant.client);
     if let Some(rate) = variant.rate {
         overrides.rates = Some(vec![rate]);
         overrides.threads = None;
@@ -88,6 +91,7 @@ fn main() -> anyhow::Result<()> {
             scenario: || Scenario::builder("fixed").build(fixed_label),
             jtl: false,
             rate: None,
+            client: HttpClient::Direct,
         },
         Variant {
             name: "fixed label",
@@ -95,6 +99,7 @@ fn main() -> anyhow::Result<()> {
             scenario: || Scenario::builder("fixed").build(fixed_label),
             jtl: false,
             rate: None,
+            client: HttpClient::Direct,
         },
         Variant {
             name: "templated label",
@@ -102,6 +107,7 @@ fn main() -> anyhow::Result<()> {
             scenario: || Scenario::builder("templated").build(templated_label),
             jtl: false,
             rate: None,
+            client: HttpClient::Direct,
         },
         Variant {
             name: "fixed label, JTL on",
@@ -109,6 +115,15 @@ fn main() -> anyhow::Result<()> {
             scenario: || Scenario::builder("fixed").build(fixed_label),
             jtl: true,
             rate: None,
+            client: HttpClient::Direct,
+        },
+        Variant {
+            name: "fixed label, reqwest",
+            users: 64,
+            scenario: || Scenario::builder("fixed").build(fixed_label),
+            jtl: false,
+            rate: None,
+            client: HttpClient::Reqwest,
         },
         Variant {
             name: "open model, 5000/s",
@@ -116,6 +131,7 @@ fn main() -> anyhow::Result<()> {
             scenario: || Scenario::builder("fixed").build(fixed_label),
             jtl: false,
             rate: Some(5000.0),
+            client: HttpClient::Direct,
         },
     ];
     println!(
@@ -145,9 +161,10 @@ fn main() -> anyhow::Result<()> {
         }
     };
     println!(
-        "CPU per request, ratio to the fixed label: templated {:.3}, JTL on {:.3}",
+        "CPU per request, ratio to the fixed label: templated {:.3}, JTL on {:.3}, reqwest client {:.3}",
         ratio("templated label"),
-        ratio("fixed label, JTL on")
+        ratio("fixed label, JTL on"),
+        ratio("fixed label, reqwest")
     );
     Ok(())
 }

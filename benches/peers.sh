@@ -2,7 +2,8 @@
 # loadspec beside wrk, oha, hey, Goose and a bare reqwest loop, in one run of the shared peer
 # harness (../shared/bench/): the figures of docs/performance.md.
 #
-#   benches/peers.sh [phase...]   phases: tp mem stall k10 long (default: tp mem stall k10)
+#   benches/peers.sh [phase...]   phases: tp clients mem stall k10 long
+#                                 (default: tp clients mem stall k10)
 #   env: BENCH=<writable copy of the harness>  (default: a fresh copy of ../shared/bench)
 #        OUT=<results dir>                     (default: target/peers/<time>)
 #        LONG_SECONDS=1800                     (the "long" phase: RSS over a run at full speed)
@@ -10,11 +11,11 @@
 # Every run goes to 127.0.0.1 and is bounded by the harness's hard timeout.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-PHASES="${*:-tp mem stall k10}"
+PHASES="${*:-tp clients mem stall k10}"
 for phase in $PHASES; do
   case "$phase" in
-    tp|mem|stall|k10|long) ;;
-    *) echo "benches/peers.sh: unknown phase '$phase' (expected tp, mem, stall, k10 or long)" >&2
+    tp|clients|mem|stall|k10|long) ;;
+    *) echo "benches/peers.sh: unknown phase '$phase' (expected tp, clients, mem, stall, k10 or long)" >&2
        exit 2 ;;
   esac
 done
@@ -32,6 +33,17 @@ for phase in $PHASES; do
   case "$phase" in
     tp) EXTRA_NAME=loadspec EXTRA_CMD="$PB" TOOLS="oha goose goose-shared reqwest-current hey" \
           "$RUN" tp ;;
+    # loadspec's two HTTP clients beside the bare reqwest loop, alternating, as in tp.
+    clients) "$BENCH/peers/servers.sh" start
+          for rep in 1 2 3; do
+            BENCH_TAG="clients/r$rep" URL=http://127.0.0.1:18080/ C=64 D=10 \
+              "$M" --timeout 60 loadspec-direct -- "$PB"
+            BENCH_TAG="clients/r$rep" URL=http://127.0.0.1:18080/ C=64 D=10 \
+              LOADSPEC_HTTP_CLIENT=reqwest "$M" --timeout 60 loadspec-reqwest -- "$PB"
+            BENCH_TAG="clients/r$rep" "$M" --timeout 60 reqwest-current -- \
+              "$REQWEST" --runtime current -c 64 -d 10 --url http://127.0.0.1:18080/
+          done
+          "$BENCH/peers/servers.sh" stop ;;
     mem) EXTRA_NAME=loadspec EXTRA_CMD="$PB" \
           MEM_TOOLS="wrk oha goose-shared reqwest-current loadspec" "$RUN" mem ;;
     stall) EXTRA_NAME=loadspec-open EXTRA_CMD="$PB --rate 1000/s" \
@@ -40,6 +52,8 @@ for phase in $PHASES; do
     k10) "$BENCH/peers/servers.sh" start
          BENCH_TAG=k10 URL=http://127.0.0.1:18081/delay/1000 C=10000 D=60 \
            "$M" --timeout 150 loadspec-10000 -- "$PB"
+         BENCH_TAG=k10 URL=http://127.0.0.1:18081/delay/1000 C=10000 D=60 \
+           LOADSPEC_HTTP_CLIENT=reqwest "$M" --timeout 150 loadspec-reqwest-10000 -- "$PB"
          BENCH_TAG=k10 "$M" --timeout 150 reqwest-current-10000 -- \
            "$REQWEST" --runtime current -c 10000 -d 60 --url http://127.0.0.1:18081/delay/1000
          "$BENCH/peers/servers.sh" stop ;;

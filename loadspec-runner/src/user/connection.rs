@@ -214,17 +214,32 @@ impl Connection {
     /// Writes the request head and body, coalesced into one write when they fit the buffer.
     async fn send(
         &mut self,
-        mut call: Call<state::SendRequest>,
+        call: Call<state::SendRequest>,
         body: &[u8],
     ) -> Result<Call<state::RecvResponse>, WireError> {
+        let (call, filled, body_after) = self.encode(call, body)?;
+        self.flush(filled).await?;
+        if body_after {
+            self.stream
+                .write_all(body)
+                .await
+                .map_err(|e| WireError::io(e, "sending the request body"))?;
+        }
+        Ok(call)
+    }
+
+    /// Encodes the request into the buffer (grown until the head fits): how much of the buffer
+    /// to send, and whether the body follows on its own because it does not fit. Not async, so
+    /// the protocol's states never take room in the future a user holds while it waits.
+    fn encode(
+        &mut self,
+        mut call: Call<state::SendRequest>,
+        body: &[u8],
+    ) -> Result<(Call<state::RecvResponse>, usize, bool), WireError> {
         let mut filled = 0;
         while !call.can_proceed() {
             match call.write(&mut self.buf[filled..]) {
                 Ok(n) => filled += n,
-                Err(ureq_proto::Error::OutputOverflow) if filled > 0 => {
-                    self.flush(filled).await?;
-                    filled = 0;
-                }
                 Err(ureq_proto::Error::OutputOverflow) if self.buf.len() < MAX_HEAD => {
                     self.grow(self.buf.len() * 2);
                 }
@@ -232,20 +247,14 @@ impl Connection {
             }
         }
         let mut call = match call.proceed().map_err(WireError::protocol)? {
-            Some(SendRequestResult::RecvResponse(call)) => {
-                self.flush(filled).await?;
-                return Ok(call);
-            }
+            Some(SendRequestResult::RecvResponse(call)) => return Ok((call, filled, false)),
             Some(SendRequestResult::SendBody(call)) => call,
             // `Expect: 100-continue` set by the scenario: the body follows at once, which
             // servers must accept (RFC 9110 §10.1.1).
             Some(SendRequestResult::Await100(call)) => {
                 match call.proceed().map_err(WireError::protocol)? {
                     Await100Result::SendBody(call) => call,
-                    Await100Result::RecvResponse(call) => {
-                        self.flush(filled).await?;
-                        return Ok(call);
-                    }
+                    Await100Result::RecvResponse(call) => return Ok((call, filled, false)),
                 }
             }
             None => {
@@ -255,23 +264,20 @@ impl Connection {
                 ));
             }
         };
-        if body.len() <= self.buf.len() - filled {
+        let body_after = body.len() > self.buf.len() - filled;
+        if body_after {
+            call.consume_direct_write(body.len())
+                .map_err(WireError::protocol)?;
+        } else {
             let (_, n) = call
                 .write(body, &mut self.buf[filled..])
                 .map_err(WireError::protocol)?;
             filled += n;
-            self.flush(filled).await?;
-        } else {
-            self.flush(filled).await?;
-            self.stream
-                .write_all(body)
-                .await
-                .map_err(|e| WireError::io(e, "sending the request body"))?;
-            call.consume_direct_write(body.len())
-                .map_err(WireError::protocol)?;
         }
-        call.proceed()
-            .ok_or_else(|| WireError::new(ErrorKind::Io, "the request body was not sent whole"))
+        let call = call
+            .proceed()
+            .ok_or_else(|| WireError::new(ErrorKind::Io, "the request body was not sent whole"))?;
+        Ok((call, filled, body_after))
     }
 
     async fn flush(&mut self, filled: usize) -> Result<(), WireError> {

@@ -440,3 +440,38 @@ async fn another_origin_gets_its_own_connection() {
         second.requests()[0].contains(&format!("host: 127.0.0.1:{}", second.url.port().unwrap()))
     );
 }
+
+#[tokio::test]
+async fn large_and_expect_continue_bodies_are_written_whole() {
+    let server = Scripted::start(vec![
+        reply("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"),
+        reply("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\ncontent-length: 0\r\n\r\n"),
+    ])
+    .await;
+    let body = vec![b'x'; 300_000];
+    let mut slot = None;
+    let answer = send(&mut slot, http::Method::PUT, &server.url("/upload"), &body)
+        .await
+        .unwrap();
+    assert_eq!((answer.status, &answer.body[..]), (200, &b"ok"[..]));
+    let mut headers = HeaderMap::new();
+    headers.insert("expect", HeaderValue::from_static("100-continue"));
+    let answer = exchange(
+        &mut slot,
+        &http::Method::POST,
+        &server.url("/upload"),
+        headers,
+        b"small",
+        TIMEOUTS,
+        &mut Progress::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(answer.status, 201);
+    let requests = server.requests();
+    assert!(requests[0].contains("content-length: 300000\r\n"));
+    assert!(requests[0].ends_with(&"x".repeat(300_000)));
+    assert!(requests[1].contains("expect: 100-continue\r\n"));
+    assert!(requests[1].ends_with("\r\n\r\nsmall"), "{}", requests[1]);
+    assert_eq!(server.connections(), 1);
+}

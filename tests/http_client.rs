@@ -1,7 +1,7 @@
 //! The two HTTP clients through the public API: the direct client (each user's own HTTP/1.1
 //! connection, the default) and reqwest's pooled client (`--http-client reqwest`) must see
-//! the same target the same way; redirects follow reqwest's policy, and the direct client
-//! also keeps the cookies a redirect sets.
+//! the same target the same way, redirects included: reqwest's policy, plus the cookies a
+//! redirect sets.
 
 #![allow(
     clippy::unwrap_used,
@@ -196,51 +196,56 @@ fn both_clients_see_the_same_answers() {
 }
 
 #[test]
-fn the_direct_client_keeps_cookies_set_by_redirects_and_guards_credentials() {
+fn redirects_keep_their_cookies_and_guard_credentials_on_both_clients() {
     let server = target();
-    let scenario = Scenario::builder("redirects")
-        .threads([1])
-        .iterations(1)
-        .build(async |user: &mut User| {
-            let seen = &REDIRECTS;
-            {
+    for client in [HttpClient::Direct, HttpClient::Reqwest] {
+        REDIRECTS.lock().unwrap().clear();
+        let scenario = Scenario::builder("redirects")
+            .threads([1])
+            .iterations(1)
+            .build(async |user: &mut User| {
+                let note = |text: String| REDIRECTS.lock().unwrap().push(text);
                 let home = user.post("/login").send().await?;
-                seen.lock().unwrap().push(format!(
+                note(format!(
                     "{} {}",
                     home.status(),
                     String::from_utf8_lossy(home.body())
                 ));
                 user.session().bearer("t0ken")?;
                 let other = user.get("/elsewhere").send().await?;
-                seen.lock()
-                    .unwrap()
-                    .push(String::from_utf8_lossy(other.body()).into_owned());
+                note(String::from_utf8_lossy(other.body()).into_owned());
                 let same = user.get("/whoami").send().await?;
-                seen.lock()
-                    .unwrap()
-                    .push(String::from_utf8_lossy(same.body()).into_owned());
+                note(String::from_utf8_lossy(same.body()).into_owned());
                 let looped = user.get("/loop").send().await;
-                let failure = looped.err().map(|f| (f.kind(), f.message().to_owned()));
-                seen.lock().unwrap().push(format!("{failure:?}"));
+                note(format!(
+                    "{:?}",
+                    looped.err().map(|f| (f.kind(), f.message().to_owned()))
+                ));
                 Ok(())
-            }
-        });
-    let results = run_with(HttpClient::Direct, scenario, &server.base_url());
-    let seen = REDIRECTS.lock().unwrap().clone();
-    assert_eq!(
-        seen[0], "200 home sid=s3cret",
-        "the login's cookie came along"
-    );
-    assert_eq!(seen[1], "authorization=none", "no token for another host");
-    assert_eq!(seen[2], "authorization=Bearer t0ken");
-    assert!(
-        seen[3].contains("Io") && seen[3].contains("too many redirects (10)"),
-        "{}",
-        seen[3]
-    );
-    let total = &results.steps[0].scenarios[0].total_requests;
-    assert_eq!(total.failures, 1, "only the redirect loop fails");
-    assert_eq!(total.errors[0].kind, ErrorKind::Io);
+            });
+        let results = run_with(client, scenario, &server.base_url());
+        let seen = REDIRECTS.lock().unwrap().clone();
+        assert_eq!(
+            seen[0], "200 home sid=s3cret",
+            "{client:?}: the login's cookie came along"
+        );
+        assert_eq!(
+            seen[1], "authorization=none",
+            "{client:?}: no token for another host"
+        );
+        assert_eq!(seen[2], "authorization=Bearer t0ken", "{client:?}");
+        assert!(
+            seen[3].contains("Io") && seen[3].contains("too many redirects (10)"),
+            "{client:?}: {}",
+            seen[3]
+        );
+        let total = &results.steps[0].scenarios[0].total_requests;
+        assert_eq!(
+            total.failures, 1,
+            "{client:?}: only the redirect loop fails"
+        );
+        assert_eq!(total.errors[0].kind, ErrorKind::Io);
+    }
 }
 
 #[test]

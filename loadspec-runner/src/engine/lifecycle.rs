@@ -25,6 +25,8 @@ fn lifecycle_user(
     let client = reqwest::Client::builder()
         .no_proxy()
         .connect_timeout(planned.connect_timeout)
+        // Redirects are followed by `user::transport`, which keeps each hop's cookies.
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(Failure::from)?;
     let ctx = UserContext {

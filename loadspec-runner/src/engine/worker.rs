@@ -152,6 +152,8 @@ fn build_client(planned: &crate::plan::PlannedScenario) -> Result<reqwest::Clien
         .tcp_nodelay(true)
         .pool_max_idle_per_host(usize::MAX)
         .retry(reqwest::retry::never().max_retries_per_request(0))
+        // Redirects are followed by `user::transport`, which keeps each hop's cookies.
+        .redirect(reqwest::redirect::Policy::none())
         .timeout(planned.request_timeout)
         .connect_timeout(planned.connect_timeout);
     if let Some(read_timeout) = planned.read_timeout {

@@ -203,22 +203,21 @@ impl Connection {
         timeouts: Timeouts,
         progress: &mut Progress,
     ) -> Result<(Answer, bool), WireError> {
-        let mut call = Call::new(request).map_err(WireError::protocol)?;
-        if !body.is_empty() {
-            call.force_send_body();
-        }
-        let receive = self.send(call.proceed(), body).await?;
+        let receive = self.send(request, body).await?;
         self.receive(receive, timeouts.read, progress).await
     }
 
     /// Writes the request head and body, coalesced into one write when they fit the buffer.
     async fn send(
         &mut self,
-        call: Call<state::SendRequest>,
+        request: http::Request<()>,
         body: &[u8],
     ) -> Result<Call<state::RecvResponse>, WireError> {
-        let (call, filled, body_after) = self.encode(call, body)?;
-        self.flush(filled).await?;
+        let (call, filled, body_after) = self.encode(request, body)?;
+        self.stream
+            .write_all(&self.buf[..filled])
+            .await
+            .map_err(|e| WireError::io(e, "sending the request"))?;
         if body_after {
             self.stream
                 .write_all(body)
@@ -233,9 +232,14 @@ impl Connection {
     /// the protocol's states never take room in the future a user holds while it waits.
     fn encode(
         &mut self,
-        mut call: Call<state::SendRequest>,
+        request: http::Request<()>,
         body: &[u8],
     ) -> Result<(Call<state::RecvResponse>, usize, bool), WireError> {
+        let mut call = Call::new(request).map_err(WireError::protocol)?;
+        if !body.is_empty() {
+            call.force_send_body();
+        }
+        let mut call = call.proceed();
         let mut filled = 0;
         while !call.can_proceed() {
             match call.write(&mut self.buf[filled..]) {
@@ -247,14 +251,18 @@ impl Connection {
             }
         }
         let mut call = match call.proceed().map_err(WireError::protocol)? {
-            Some(SendRequestResult::RecvResponse(call)) => return Ok((call, filled, false)),
+            Some(SendRequestResult::RecvResponse(call)) => {
+                return Ok((call, filled, false));
+            }
             Some(SendRequestResult::SendBody(call)) => call,
             // `Expect: 100-continue` set by the scenario: the body follows at once, which
             // servers must accept (RFC 9110 §10.1.1).
             Some(SendRequestResult::Await100(call)) => {
                 match call.proceed().map_err(WireError::protocol)? {
                     Await100Result::SendBody(call) => call,
-                    Await100Result::RecvResponse(call) => return Ok((call, filled, false)),
+                    Await100Result::RecvResponse(call) => {
+                        return Ok((call, filled, false));
+                    }
                 }
             }
             None => {
@@ -280,37 +288,35 @@ impl Connection {
         Ok((call, filled, body_after))
     }
 
-    async fn flush(&mut self, filled: usize) -> Result<(), WireError> {
-        self.stream
-            .write_all(&self.buf[..filled])
-            .await
-            .map_err(|e| WireError::io(e, "sending the request"))
-    }
-
+    /// Reads the response: the protocol advances in [`Connection::advance`], which is not
+    /// async, so only the read in progress and one [`Reading`] live in the future a waiting
+    /// user holds.
     async fn receive(
         &mut self,
-        mut call: Call<state::RecvResponse>,
+        call: Call<state::RecvResponse>,
         read_timeout: Option<Duration>,
         progress: &mut Progress,
     ) -> Result<(Answer, bool), WireError> {
-        let (mut pos, mut filled) = (0, 0);
-        let response = loop {
-            if pos < filled {
-                let (used, response) = call
-                    .try_response(&self.buf[pos..filled], false)
-                    .map_err(WireError::protocol)?;
-                pos += used;
-                if let Some(response) = response {
-                    break response;
-                }
-                if used > 0 {
-                    // A 1xx answer was consumed: the real one may already be in the buffer.
-                    continue;
-                }
+        let mut reading = Reading::Head(call);
+        let mut input = Input::default();
+        let mut body = Vec::new();
+        let mut body_reads = 0u32;
+        loop {
+            reading = self.advance(reading, &mut input, &mut body, progress)?;
+            let in_body = match &reading {
+                Reading::Done { .. } => break,
+                Reading::Head(_) => false,
+                Reading::Body { .. } => true,
+            };
+            input = self.compact(input);
+            if in_body {
+                body_reads += 1;
             }
-            (pos, filled) = self.compact(pos, filled);
-            if filled == self.buf.len() {
-                if self.buf.len() >= MAX_HEAD {
+            // A long body: read it in larger pieces, as hyper's adaptive buffer does.
+            if body_reads > 2 && self.buf.len() < BODY_READ {
+                self.grow((self.buf.len() * 4).min(BODY_READ));
+            } else if input.filled == self.buf.len() {
+                if !in_body && self.buf.len() >= MAX_HEAD {
                     return Err(WireError::new(
                         ErrorKind::Io,
                         format!("the response head is larger than {} KiB", MAX_HEAD / 1024),
@@ -318,112 +324,123 @@ impl Connection {
                 }
                 self.grow(self.buf.len() * 2);
             }
+            let part = if in_body { "body" } else { "head" };
             let n = self
-                .read(filled, read_timeout)
+                .read(input.filled, read_timeout)
                 .await
-                .map_err(|e| WireError::io(e, "receiving the response head"))?;
+                .map_err(|e| WireError::io(e, &format!("receiving the response {part}")))?;
             if n == 0 {
-                return Err(WireError::new(
-                    ErrorKind::Reset,
-                    "connection closed before message completed",
-                ));
+                reading = ended(reading, body.len())?;
+                break;
             }
-            filled += n;
-        };
-        let (parts, ()) = response.into_parts();
-        let status = parts.status.as_u16();
-        progress.status = Some(status);
-        progress.head_at = Some(Instant::now());
-        let mut body = Vec::new();
-        let cleanup = match call.proceed() {
-            Some(RecvResponseResult::RecvBody(mut call)) => {
-                let mode = call.body_mode();
-                if let BodyMode::LengthDelimited(length) = mode {
-                    body.reserve_exact(length.min(MAX_RESERVE) as usize);
-                }
-                let until_close = matches!(mode, BodyMode::CloseDelimited);
-                let mut reads = 0u32;
-                loop {
-                    if pos < filled {
-                        let start = body.len();
-                        body.resize(start + (filled - pos), 0);
-                        let (used, written) = call
-                            .read(&self.buf[pos..filled], &mut body[start..])
-                            .map_err(WireError::protocol)?;
-                        body.truncate(start + written);
-                        pos += used;
-                        if !until_close && call.can_proceed() {
-                            break;
-                        }
-                        if used > 0 && pos < filled {
-                            continue;
-                        }
-                    } else if !until_close && call.can_proceed() {
-                        break;
-                    }
-                    (pos, filled) = self.compact(pos, filled);
-                    reads += 1;
-                    // A long body: read it in larger pieces, as hyper's adaptive buffer does.
-                    if reads > 2 && self.buf.len() < BODY_READ {
-                        self.grow((self.buf.len() * 4).min(BODY_READ));
-                    } else if filled == self.buf.len() {
-                        self.grow(self.buf.len() * 2);
-                    }
-                    let n = self
-                        .read(filled, read_timeout)
-                        .await
-                        .map_err(|e| WireError::io(e, "receiving the response body"))?;
-                    if n == 0 {
-                        if until_close {
-                            break;
-                        }
-                        return Err(WireError::new(
-                            ErrorKind::Reset,
-                            format!(
-                                "connection closed before the body was complete: incomplete after {} bytes",
-                                body.len()
-                            ),
-                        ));
-                    }
-                    filled += n;
-                }
-                match call.proceed() {
-                    Some(RecvBodyResult::Cleanup(call)) => call,
-                    Some(RecvBodyResult::Redirect(call)) => call.proceed(),
-                    None => {
-                        return Err(WireError::new(
-                            ErrorKind::Io,
-                            "the response body is incomplete",
-                        ));
-                    }
-                }
-            }
-            Some(RecvResponseResult::Redirect(call)) => call.proceed(),
-            Some(RecvResponseResult::Cleanup(call)) => call,
-            None => {
-                return Err(WireError::new(
-                    ErrorKind::Io,
-                    "the response head is incomplete",
-                ));
-            }
+            input.filled += n;
+        }
+        let Reading::Done { cleanup, head } = reading else {
+            return Err(WireError::new(ErrorKind::Io, "the response is incomplete"));
         };
         // Anything after the response (a server pipelining ahead) would be mistaken for the
         // next answer: such a connection is closed.
-        let reusable = !cleanup.must_close_connection() && pos == filled;
+        let reusable = !cleanup.must_close_connection() && input.pos == input.filled;
         let answer = Answer {
-            status,
-            headers: parts.headers,
+            status: head.status,
+            headers: head.headers,
             body: Bytes::from(body),
         };
         Ok((answer, reusable))
     }
 
-    /// Moves unread input to the front of the buffer.
-    fn compact(&mut self, pos: usize, filled: usize) -> (usize, usize) {
-        if pos > 0 {
-            self.buf.copy_within(pos..filled, 0);
+    /// Takes the response as far as the buffered input allows.
+    fn advance(
+        &self,
+        mut reading: Reading,
+        input: &mut Input,
+        body: &mut Vec<u8>,
+        progress: &mut Progress,
+    ) -> Result<Reading, WireError> {
+        loop {
+            reading = match reading {
+                Reading::Head(mut call) => {
+                    if input.pos == input.filled {
+                        return Ok(Reading::Head(call));
+                    }
+                    let (used, response) = call
+                        .try_response(&self.buf[input.pos..input.filled], false)
+                        .map_err(WireError::protocol)?;
+                    input.pos += used;
+                    let Some(response) = response else {
+                        if used > 0 {
+                            // A 1xx answer was consumed: the real one may follow in the buffer.
+                            reading = Reading::Head(call);
+                            continue;
+                        }
+                        return Ok(Reading::Head(call));
+                    };
+                    let (parts, ()) = response.into_parts();
+                    let status = parts.status.as_u16();
+                    progress.status = Some(status);
+                    progress.head_at = Some(Instant::now());
+                    let head = Head {
+                        status,
+                        headers: parts.headers,
+                    };
+                    match call.proceed() {
+                        Some(RecvResponseResult::RecvBody(call)) => {
+                            if let BodyMode::LengthDelimited(length) = call.body_mode() {
+                                body.reserve_exact(length.min(MAX_RESERVE) as usize);
+                            }
+                            Reading::Body { call, head }
+                        }
+                        Some(RecvResponseResult::Redirect(call)) => Reading::Done {
+                            cleanup: call.proceed(),
+                            head,
+                        },
+                        Some(RecvResponseResult::Cleanup(cleanup)) => {
+                            Reading::Done { cleanup, head }
+                        }
+                        None => {
+                            return Err(WireError::new(
+                                ErrorKind::Io,
+                                "the response head is incomplete",
+                            ));
+                        }
+                    }
+                }
+                Reading::Body { mut call, head } => {
+                    // A close-delimited body can always "proceed": it ends at the end of input.
+                    let until_close = matches!(call.body_mode(), BodyMode::CloseDelimited);
+                    let mut used = 0;
+                    if input.pos < input.filled {
+                        let start = body.len();
+                        body.resize(start + (input.filled - input.pos), 0);
+                        let (consumed, written) = call
+                            .read(&self.buf[input.pos..input.filled], &mut body[start..])
+                            .map_err(WireError::protocol)?;
+                        body.truncate(start + written);
+                        input.pos += consumed;
+                        used = consumed;
+                    }
+                    if !until_close && call.can_proceed() {
+                        finish_body(Reading::Body { call, head })?
+                    } else if used > 0 && input.pos < input.filled {
+                        Reading::Body { call, head }
+                    } else {
+                        return Ok(Reading::Body { call, head });
+                    }
+                }
+                done @ Reading::Done { .. } => return Ok(done),
+            };
         }
-        (0, filled - pos)
+    }
+
+    /// Moves unread input to the front of the buffer.
+    fn compact(&mut self, input: Input) -> Input {
+        if input.pos > 0 {
+            self.buf.copy_within(input.pos..input.filled, 0);
+        }
+        Input {
+            pos: 0,
+            filled: input.filled - input.pos,
+        }
     }
 
     /// Gives back what a large exchange made the buffer grow to.
@@ -431,6 +448,70 @@ impl Connection {
         if self.buf.len() > KEPT_BUFFER {
             self.buf = vec![0; INITIAL_BUFFER];
         }
+    }
+}
+
+/// The part of the buffer that holds input: `pos..filled` is not consumed yet.
+#[derive(Debug, Default, Clone, Copy)]
+struct Input {
+    pos: usize,
+    filled: usize,
+}
+
+/// The response head, once it is in.
+struct Head {
+    status: u16,
+    headers: HeaderMap,
+}
+
+/// Where reading a response stands.
+enum Reading {
+    Head(Call<state::RecvResponse>),
+    Body {
+        call: Call<state::RecvBody>,
+        head: Head,
+    },
+    Done {
+        cleanup: Call<state::Cleanup>,
+        head: Head,
+    },
+}
+
+/// A body that has all its bytes, on to cleanup.
+fn finish_body(reading: Reading) -> Result<Reading, WireError> {
+    let Reading::Body { call, head } = reading else {
+        return Ok(reading);
+    };
+    match call.proceed() {
+        Some(RecvBodyResult::Cleanup(cleanup)) => Ok(Reading::Done { cleanup, head }),
+        Some(RecvBodyResult::Redirect(call)) => Ok(Reading::Done {
+            cleanup: call.proceed(),
+            head,
+        }),
+        None => Err(WireError::new(
+            ErrorKind::Io,
+            "the response body is incomplete",
+        )),
+    }
+}
+
+/// The server closed the connection: the end of a close-delimited body, else a failure.
+fn ended(reading: Reading, received: usize) -> Result<Reading, WireError> {
+    match reading {
+        Reading::Body { call, head } if matches!(call.body_mode(), BodyMode::CloseDelimited) => {
+            finish_body(Reading::Body { call, head })
+        }
+        Reading::Body { .. } => Err(WireError::new(
+            ErrorKind::Reset,
+            format!(
+                "connection closed before the body was complete: incomplete after {received} bytes"
+            ),
+        )),
+        Reading::Head(_) => Err(WireError::new(
+            ErrorKind::Reset,
+            "connection closed before message completed",
+        )),
+        done @ Reading::Done { .. } => Ok(done),
     }
 }
 

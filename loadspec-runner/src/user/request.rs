@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::failure::{ErrorKind, Failure};
 use super::response::Response;
-use super::transport::{self, Received, Transport};
+use super::transport::{self, Received};
 use super::{Method, TxTracker, User};
 use crate::metrics::recorder::LabelId;
 use crate::metrics::samples::SampleRow;
@@ -134,10 +134,10 @@ impl<'a> RequestBuilder<'a> {
     /// failures — refused connections, timeouts, resets — are recorded and returned as `Err`.
     //
     // Not an `async fn`: an async fn keeps its arguments (this builder, with reqwest's, about
-    // 0.3 KiB) in its future until it completes. The request is prepared — labelled, its
-    // clock started, handed to reqwest — when `send` is called (`.send().await` polls it at
-    // once); the future keeps only what finishing it needs, so the scenario's future, boxed
-    // for every iteration and held by every user in flight, stays small.
+    // 0.3 KiB) in its future until it completes. The request is prepared — built, labelled,
+    // its clock started — when `send` is called (`.send().await` sends it at once); the future
+    // keeps only what finishing it needs, so the scenario's future, boxed for every iteration
+    // and held by every user in flight, stays small.
     pub fn send(self) -> impl Future<Output = Result<Response, Failure>> + 'a {
         let mut prepared = self.prepare();
         async move {
@@ -151,12 +151,8 @@ impl<'a> RequestBuilder<'a> {
         }
     }
 
-    /// Builds the request, applies the session, labels it, starts its clock and hands it to
-    /// the client.
-    fn prepare(
-        self,
-    ) -> Result<InFlight<'a, impl Future<Output = reqwest::Result<reqwest::Response>>>, Failure>
-    {
+    /// Builds the request, applies the session, labels it and starts its clock.
+    fn prepare(self) -> Result<InFlight<'a>, Failure> {
         let Self {
             user,
             mut tracker,
@@ -206,7 +202,6 @@ impl<'a> RequestBuilder<'a> {
                 0
             },
         };
-        let pending = transport::choose(&ctx, request, |request| ctx.client.execute(request));
         Ok(InFlight {
             user,
             tracker,
@@ -214,27 +209,24 @@ impl<'a> RequestBuilder<'a> {
             expected,
             graphql,
             exchange,
-            pending: Some(pending),
+            pending: Some(request),
         })
     }
 }
 
-/// A request handed to the client: what finishing it needs.
-struct InFlight<'a, P> {
+/// A prepared request: what sending and finishing it needs.
+struct InFlight<'a> {
     user: &'a mut User,
     tracker: Option<TxTracker<'a>>,
     ctx: Rc<super::UserContext>,
     expected: Option<Vec<u16>>,
     graphql: bool,
     exchange: Exchange,
-    /// The client's response future (taken when awaited).
-    pending: Option<Transport<P>>,
+    /// The request, taken when it is sent.
+    pending: Option<reqwest::Request>,
 }
 
-impl<P> InFlight<'_, P>
-where
-    P: Future<Output = reqwest::Result<reqwest::Response>>,
-{
+impl InFlight<'_> {
     /// Waits for the response, reads its body, records the request.
     async fn finish(&mut self) -> Result<Response, Failure> {
         let Some(pending) = self.pending.take() else {
@@ -244,7 +236,7 @@ where
             ));
         };
         let ctx = Rc::clone(&self.ctx);
-        let received = pending.receive(self.user, self.exchange.started).await;
+        let received = transport::exchange(pending, self.user, self.exchange.started).await;
         let Received {
             status,
             headers,

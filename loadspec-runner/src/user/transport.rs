@@ -1,8 +1,12 @@
-//! How a prepared request reaches the target — over the user's own connection (the direct
-//! client) or through reqwest's pooled client — and the redirects it follows on the way.
+//! How a prepared request reaches the target, and the redirects it follows on the way. Each
+//! hop goes over the user's own connection (the direct client) when it can — plain HTTP, a body
+//! in memory — and through reqwest's pooled client otherwise (HTTPS, `--http-client reqwest`),
+//! whose own redirect handling is off, so both clients follow one policy and keep the cookies
+//! every hop sets.
 
 use std::borrow::Cow;
-use std::time::Instant;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use reqwest::header::{
@@ -11,30 +15,20 @@ use reqwest::header::{
 };
 use reqwest::{Method, Url};
 
-use super::connection::{self, Progress, WireError};
+use super::connection::{self, Answer, Progress, WireError};
 use super::failure::ErrorKind;
+use super::request::{chain, classify};
 use super::{User, UserContext};
 
 /// Redirects followed before giving up, as reqwest's default policy.
 const MAX_REDIRECTS: usize = 10;
-
-/// A request on its way.
-// Held once per request in flight, inside the scenario's future: boxing the request would
-// cost an allocation per request to save 250 bytes per user.
-#[allow(clippy::large_enum_variant)]
-pub(crate) enum Transport<P> {
-    /// Handed to reqwest, which is already driving it.
-    Pooled(P),
-    /// Sent over the user's own connection when awaited.
-    Direct(reqwest::Request),
-}
 
 /// A response read to its end.
 pub(crate) struct Received {
     pub(crate) status: u16,
     pub(crate) headers: HeaderMap,
     pub(crate) body: Bytes,
-    /// From the request's start until the response head was in.
+    /// From the request's start until the (last) response head was in.
     pub(crate) head_micros: u64,
 }
 
@@ -46,75 +40,61 @@ pub(crate) struct Fault {
     pub(crate) head_micros: u64,
 }
 
-/// The direct client takes plain-HTTP requests whose body is in memory; the rest (HTTPS,
-/// streamed bodies, `--http-client reqwest`) goes to reqwest.
-pub(crate) fn choose<P>(
-    ctx: &UserContext,
-    request: reqwest::Request,
-    pooled: impl FnOnce(reqwest::Request) -> P,
-) -> Transport<P> {
-    let direct = ctx.direct.is_some()
-        && request.url().scheme() == "http"
-        && request.body().is_none_or(|body| body.as_bytes().is_some());
-    if direct {
-        Transport::Direct(request)
-    } else {
-        Transport::Pooled(pooled(request))
-    }
-}
-
-impl<P> Transport<P>
-where
-    P: Future<Output = reqwest::Result<reqwest::Response>>,
-{
-    /// Waits for the whole response, storing the cookies it sets in the user's session.
-    pub(crate) async fn receive(
-        self,
-        user: &mut User,
-        started: Instant,
-    ) -> Result<Received, Fault> {
-        match self {
-            Transport::Pooled(pending) => pooled(pending, user, started).await,
-            Transport::Direct(request) => direct(request, user, started).await,
-        }
+/// Sends `request` and follows its redirects within its timeout (the whole exchange), reading
+/// the final response's body; the cookies of every hop go into the user's session.
+pub(crate) async fn exchange(
+    mut request: reqwest::Request,
+    user: &mut User,
+    started: Instant,
+) -> Result<Received, Fault> {
+    let limit = request
+        .timeout()
+        .copied()
+        .unwrap_or(user.ctx.request_timeout);
+    let headers = std::mem::take(request.headers_mut());
+    let body = request.body_mut().take();
+    let mut progress = Progress::default();
+    let outcome = tokio::time::timeout(
+        limit,
+        follow(
+            request.method(),
+            request.url(),
+            headers,
+            body.as_ref(),
+            request.timeout().copied(),
+            user,
+            &mut progress,
+        ),
+    )
+    .await;
+    let head_micros = progress.head_at.map_or(0, |at| micros_since(started, at));
+    let fault = |error: WireError| Fault {
+        kind: error.kind,
+        message: error.message,
+        status: progress.status,
+        head_micros,
+    };
+    match outcome {
+        Ok(Ok(answer)) => Ok(Received {
+            status: answer.status,
+            headers: answer.headers,
+            body: answer.body,
+            head_micros,
+        }),
+        Ok(Err(error)) => Err(fault(error)),
+        Err(_) => Err(fault(WireError {
+            kind: ErrorKind::Timeout,
+            message: format!(
+                "request to {} timed out after {}",
+                request.url(),
+                humantime::format_duration(limit)
+            ),
+        })),
     }
 }
 
 fn micros_since(started: Instant, at: Instant) -> u64 {
     at.saturating_duration_since(started).as_micros() as u64
-}
-
-async fn pooled<P>(pending: P, user: &mut User, started: Instant) -> Result<Received, Fault>
-where
-    P: Future<Output = reqwest::Result<reqwest::Response>>,
-{
-    let mut response = pending.await.map_err(|error| Fault {
-        kind: super::request::classify(&error),
-        message: super::request::chain(&error),
-        status: None,
-        head_micros: 0,
-    })?;
-    let head_micros = micros_since(started, Instant::now());
-    let status = response.status().as_u16();
-    user.session
-        .store_cookies(response.url(), response.headers());
-    let body = read_body(&mut response).await.map_err(|error| {
-        let error = error.with_url(response.url().clone());
-        Fault {
-            kind: super::request::classify(&error),
-            message: super::request::chain(&error),
-            status: Some(status),
-            head_micros,
-        }
-    })?;
-    // Taken once the body is read, so the future does not hold them besides the response.
-    let headers = std::mem::take(response.headers_mut());
-    Ok(Received {
-        status,
-        headers,
-        body,
-        head_micros,
-    })
 }
 
 /// Reads the whole body, without copying when it arrives in one piece.
@@ -135,94 +115,54 @@ async fn read_body(response: &mut reqwest::Response) -> reqwest::Result<Bytes> {
     Ok(all.freeze())
 }
 
-async fn direct(
-    mut request: reqwest::Request,
-    user: &mut User,
-    started: Instant,
-) -> Result<Received, Fault> {
-    let ctx = std::rc::Rc::clone(&user.ctx);
-    let Some(timeouts) = ctx.direct else {
-        return Err(Fault {
-            kind: ErrorKind::Scenario,
-            message: "the direct client is off".to_owned(),
-            status: None,
-            head_micros: 0,
-        });
-    };
-    let limit = request.timeout().copied().unwrap_or(ctx.request_timeout);
-    let headers = std::mem::take(request.headers_mut());
-    let body = request.body_mut().take();
-    let body = body.as_ref().and_then(|b| b.as_bytes()).unwrap_or_default();
-    let mut progress = Progress::default();
-    let outcome = tokio::time::timeout(
-        limit,
-        follow(
-            request.method(),
-            request.url(),
-            headers,
-            body,
-            user,
-            timeouts,
-            &mut progress,
-        ),
-    )
-    .await;
-    let head_micros = progress.head_at.map_or(0, |at| micros_since(started, at));
-    let fault = |error: WireError| Fault {
-        kind: error.kind,
-        message: error.message,
-        status: progress.status,
-        head_micros,
-    };
-    match outcome {
-        Ok(Ok((status, headers, body))) => Ok(Received {
-            status,
-            headers,
-            body,
-            head_micros,
-        }),
-        Ok(Err(error)) => Err(fault(error)),
-        Err(_) => Err(fault(WireError {
-            kind: ErrorKind::Timeout,
-            message: format!(
-                "request to {} timed out after {}",
-                request.url(),
-                humantime::format_duration(limit)
-            ),
-        })),
-    }
-}
-
 /// Sends the request and follows redirects the way reqwest's default policy does (up to 10;
 /// 301, 302 and 303 turn into a GET without body; credentials are not sent to another host),
-/// storing every hop's cookies, which reqwest would drop, and sending the jar's cookies on.
+/// storing every hop's cookies — which reqwest's own redirect handling would drop — and
+/// sending the jar's cookies on.
 async fn follow(
     method: &Method,
     url: &Url,
     mut headers: HeaderMap,
-    body: &[u8],
+    body: Option<&reqwest::Body>,
+    timeout: Option<Duration>,
     user: &mut User,
-    timeouts: connection::Timeouts,
     progress: &mut Progress,
-) -> Result<(u16, HeaderMap, Bytes), WireError> {
+) -> Result<Answer, WireError> {
+    let ctx = Rc::clone(&user.ctx);
     let mut method = Cow::Borrowed(method);
     let mut url = Cow::Borrowed(url);
     let mut body = body;
     for hop in 0..=MAX_REDIRECTS {
-        let answer = connection::exchange(
-            &mut user.connection,
-            &method,
-            &url,
-            // Kept for a redirect; cloning a few headers is cheap next to a round trip.
-            headers.clone(),
-            body,
-            timeouts,
-            progress,
-        )
-        .await?;
+        // Kept for a redirect; cloning a few headers is cheap next to a round trip.
+        let hop_headers = headers.clone();
+        let answer = match direct_hop(&ctx, &url, body) {
+            Some((timeouts, bytes)) => {
+                connection::exchange(
+                    &mut user.connection,
+                    &method,
+                    &url,
+                    hop_headers,
+                    bytes,
+                    timeouts,
+                    progress,
+                )
+                .await?
+            }
+            None => {
+                pooled_hop(
+                    &ctx.client,
+                    &method,
+                    &url,
+                    hop_headers,
+                    body,
+                    timeout,
+                    progress,
+                )
+                .await?
+            }
+        };
         user.session.store_cookies(&url, &answer.headers);
-        let status = answer.status;
-        let next = match status {
+        let next = match answer.status {
             301 | 302 | 303 | 307 | 308 => answer
                 .headers
                 .get(LOCATION)
@@ -231,7 +171,7 @@ async fn follow(
             _ => None,
         };
         let Some(next) = next else {
-            return Ok((status, answer.headers, answer.body));
+            return Ok(answer);
         };
         if hop == MAX_REDIRECTS {
             return Err(WireError {
@@ -239,17 +179,14 @@ async fn follow(
                 message: format!("too many redirects ({MAX_REDIRECTS}) starting at {url}"),
             });
         }
-        if next.scheme() != "http" {
+        if !matches!(next.scheme(), "http" | "https") {
             return Err(WireError {
-                kind: ErrorKind::Tls,
-                message: format!(
-                    "{url} redirects to {next}: the direct client speaks plain HTTP; use \
-                     `--http-client reqwest` (with loadspec's `tls` feature for HTTPS)"
-                ),
+                kind: ErrorKind::Io,
+                message: format!("{url} redirects to {next}, which is not HTTP"),
             });
         }
-        if matches!(status, 301..=303) {
-            body = &[];
+        if matches!(answer.status, 301..=303) {
+            body = None;
             for name in [
                 TRANSFER_ENCODING,
                 CONTENT_ENCODING,
@@ -277,5 +214,64 @@ async fn follow(
     Err(WireError {
         kind: ErrorKind::Io,
         message: format!("too many redirects ({MAX_REDIRECTS})"),
+    })
+}
+
+/// The direct client's timeouts and the body's bytes, when it can carry this hop: it is on,
+/// the URL is plain HTTP and the body is in memory.
+fn direct_hop<'b>(
+    ctx: &UserContext,
+    url: &Url,
+    body: Option<&'b reqwest::Body>,
+) -> Option<(connection::Timeouts, &'b [u8])> {
+    let timeouts = ctx.direct?;
+    if url.scheme() != "http" {
+        return None;
+    }
+    match body {
+        None => Some((timeouts, &[])),
+        Some(body) => Some((timeouts, body.as_bytes()?)),
+    }
+}
+
+/// One hop through reqwest's pooled client (its redirect policy is `none`).
+async fn pooled_hop(
+    client: &reqwest::Client,
+    method: &Method,
+    url: &Url,
+    headers: HeaderMap,
+    body: Option<&reqwest::Body>,
+    timeout: Option<Duration>,
+    progress: &mut Progress,
+) -> Result<Answer, WireError> {
+    let mut request = reqwest::Request::new(method.clone(), url.clone());
+    *request.headers_mut() = headers;
+    *request.timeout_mut() = timeout;
+    if let Some(body) = body {
+        // Kept for a redirect that repeats the request; every body loadspec builds (bytes,
+        // text, JSON, forms) is in memory.
+        let bytes = body.as_bytes().ok_or_else(|| WireError {
+            kind: ErrorKind::Scenario,
+            message: "a streamed request body cannot be sent".to_owned(),
+        })?;
+        *request.body_mut() = Some(reqwest::Body::from(Bytes::copy_from_slice(bytes)));
+    }
+    let reqwest_error = |error: reqwest::Error| WireError {
+        kind: classify(&error),
+        message: chain(&error),
+    };
+    let mut response = client.execute(request).await.map_err(reqwest_error)?;
+    let status = response.status().as_u16();
+    progress.status = Some(status);
+    progress.head_at = Some(Instant::now());
+    let body = read_body(&mut response)
+        .await
+        .map_err(|error| reqwest_error(error.with_url(response.url().clone())))?;
+    // Taken once the body is read, so the future does not hold them besides the response.
+    let headers = std::mem::take(response.headers_mut());
+    Ok(Answer {
+        status,
+        headers,
+        body,
     })
 }

@@ -78,6 +78,11 @@ fn target() -> ServedRouter {
             post(|| async { Redirect::temporary("/echo") }),
         )
         .route("/loop", get(|| async { Redirect::to("/loop") }))
+        // Port 1 on loopback: nothing listens there, the hop after the redirect is refused.
+        .route(
+            "/gone",
+            get(|| async { Redirect::to("http://127.0.0.1:1/") }),
+        )
         .route(
             "/elsewhere",
             get(|headers: HeaderMap| async move {
@@ -221,6 +226,8 @@ fn redirects_keep_their_cookies_and_guard_credentials_on_both_clients() {
                     "{:?}",
                     looped.err().map(|f| (f.kind(), f.message().to_owned()))
                 ));
+                let gone = user.get("/gone").send().await;
+                note(format!("{:?}", gone.err().map(|f| (f.kind(), f.status()))));
                 Ok(())
             });
         let results = run_with(client, scenario, &server.base_url());
@@ -239,12 +246,20 @@ fn redirects_keep_their_cookies_and_guard_credentials_on_both_clients() {
             "{client:?}: {}",
             seen[3]
         );
+        assert_eq!(
+            seen[4], "Some((Connect, None))",
+            "{client:?}: a failed hop after a redirect carries no status of its own"
+        );
         let total = &results.steps[0].scenarios[0].total_requests;
         assert_eq!(
-            total.failures, 1,
-            "{client:?}: only the redirect loop fails"
+            total.failures, 2,
+            "{client:?}: the loop and the refused hop fail"
         );
-        assert_eq!(total.errors[0].kind, ErrorKind::Io);
+        let kinds: Vec<ErrorKind> = total.errors.iter().map(|e| e.kind).collect();
+        assert!(
+            kinds.contains(&ErrorKind::Io) && kinds.contains(&ErrorKind::Connect),
+            "{client:?}: {kinds:?}"
+        );
     }
 }
 

@@ -133,6 +133,8 @@ async fn follow(
     let mut url = Cow::Borrowed(url);
     let mut body = body;
     for hop in 0..=MAX_REDIRECTS {
+        // A failure is reported with the status of its own hop, not of a redirect before it.
+        *progress = Progress::default();
         // Kept for a redirect; cloning a few headers is cheap next to a round trip.
         let hop_headers = headers.clone();
         let answer = match direct_hop(&ctx, &url, body) {

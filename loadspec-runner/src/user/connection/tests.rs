@@ -164,6 +164,26 @@ async fn get(slot: &mut Option<Connection>, url: &Url) -> Result<Answer, WireErr
     send(slot, http::Method::GET, url, b"").await
 }
 
+/// A GET that must fail: why, and how far the exchange got.
+async fn failing_get(
+    slot: &mut Option<Connection>,
+    url: &Url,
+    timeouts: Timeouts,
+) -> (WireError, Progress) {
+    let mut progress = Progress::default();
+    let outcome = exchange(
+        slot,
+        &http::Method::GET,
+        url,
+        HeaderMap::new(),
+        b"",
+        timeouts,
+        &mut progress,
+    )
+    .await;
+    (outcome.err().unwrap(), progress)
+}
+
 #[tokio::test]
 async fn keep_alive_carries_requests_over_one_connection() {
     let server = Scripted::start(vec![
@@ -373,19 +393,7 @@ async fn truncated_stalled_and_refused_exchanges_are_classified() {
     ])
     .await;
     let mut slot = None;
-    let mut progress = Progress::default();
-    let error = exchange(
-        &mut slot,
-        &http::Method::GET,
-        &server.url("/"),
-        HeaderMap::new(),
-        b"",
-        TIMEOUTS,
-        &mut progress,
-    )
-    .await
-    .err()
-    .unwrap();
+    let (error, progress) = failing_get(&mut slot, &server.url("/"), TIMEOUTS).await;
     assert_eq!(error.kind, ErrorKind::Reset);
     assert!(error.message.contains("after 3 bytes"), "{}", error.message);
     assert_eq!(progress.status, Some(200), "the head had arrived");
@@ -395,19 +403,7 @@ async fn truncated_stalled_and_refused_exchanges_are_classified() {
         read: Some(Duration::from_millis(100)),
         ..TIMEOUTS
     };
-    let mut progress = Progress::default();
-    let error = exchange(
-        &mut slot,
-        &http::Method::GET,
-        &server.url("/"),
-        HeaderMap::new(),
-        b"",
-        quick,
-        &mut progress,
-    )
-    .await
-    .err()
-    .unwrap();
+    let (error, progress) = failing_get(&mut slot, &server.url("/"), quick).await;
     assert_eq!(error.kind, ErrorKind::Timeout, "{}", error.message);
     assert_eq!(progress.status, Some(200));
 

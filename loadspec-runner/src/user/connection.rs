@@ -527,15 +527,15 @@ pub(crate) async fn exchange(
     timeouts: Timeouts,
     progress: &mut Progress,
 ) -> Result<Answer, WireError> {
+    // A fragment never goes on the wire.
+    let uri: http::Uri = url[..url::Position::AfterQuery]
+        .parse()
+        .map_err(|e| WireError::new(ErrorKind::Scenario, format!("invalid URL {url}: {e}")))?;
     let port = url.port_or_known_default().unwrap_or(80);
     let mut connection = match slot.take() {
         Some(connection) if connection.serves(url, port) && connection.is_reusable() => connection,
         _ => Connection::open(url, port, timeouts.connect).await?,
     };
-    let uri: http::Uri = url
-        .as_str()
-        .parse()
-        .map_err(|e| WireError::new(ErrorKind::Scenario, format!("invalid URL {url}: {e}")))?;
     if !headers.contains_key(HOST) {
         headers.insert(HOST, connection.host_header.clone());
     }

@@ -192,7 +192,7 @@ async fn keep_alive_carries_requests_over_one_connection() {
     ])
     .await;
     let mut slot = None;
-    let first = get(&mut slot, &server.url("/a?b=1")).await.unwrap();
+    let first = get(&mut slot, &server.url("/a?b=1#section")).await.unwrap();
     assert_eq!((first.status, &first.body[..]), (200, &b"one"[..]));
     assert_eq!(first.headers["x-n"], "1");
     let second = send(

@@ -151,15 +151,7 @@ pub(crate) async fn dispatch(
             // A user whose on_start failed is not reused: its session is not usable. A user
             // that asked to stop leaves the pool after its on_stop hook.
             if ready && pooled.user.stop_requested {
-                if let Some(hook) = &planned.scenario.hooks.on_stop {
-                    vu::run_hook(
-                        &mut pooled.user,
-                        hook.as_ref(),
-                        "on_stop",
-                        plan.graceful_stop,
-                    )
-                    .await;
-                }
+                vu::run_on_stop(&mut pooled.user, planned, plan.graceful_stop).await;
             } else if ready {
                 pool.idle.borrow_mut().push(pooled);
             }
@@ -179,16 +171,8 @@ pub(crate) async fn dispatch(
             () = tokio::time::sleep_until(timing.hard_stop + crate::plan::defaults::INTERRUPT_GRACE) => break,
         }
     }
-    if let Some(hook) = &planned.scenario.hooks.on_stop {
-        let users: Vec<Pooled> = pool.idle.borrow_mut().drain(..).collect();
-        for mut pooled in users.into_iter().filter(|p| p.started) {
-            vu::run_hook(
-                &mut pooled.user,
-                hook.as_ref(),
-                "on_stop",
-                plan.graceful_stop,
-            )
-            .await;
-        }
+    let users: Vec<Pooled> = pool.idle.borrow_mut().drain(..).collect();
+    for mut pooled in users.into_iter().filter(|p| p.started) {
+        vu::run_on_stop(&mut pooled.user, planned, plan.graceful_stop).await;
     }
 }

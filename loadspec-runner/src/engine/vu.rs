@@ -95,15 +95,7 @@ pub(crate) async fn run_user(
             }
         }
     }
-    if let Some(hook) = &planned.scenario.hooks.on_stop {
-        run_hook(
-            &mut user,
-            hook.as_ref(),
-            "on_stop",
-            plan.graceful_stop.max(INTERRUPT_GRACE),
-        )
-        .await;
-    }
+    run_on_stop(&mut user, planned, plan.graceful_stop.max(INTERRUPT_GRACE)).await;
     recorder.borrow_mut().user_stopped(scenario);
 }
 
@@ -242,6 +234,13 @@ pub(crate) async fn iterate(
     };
     recorder.borrow_mut().record(label, &sample);
     true
+}
+
+/// Runs the scenario's `on_stop` hook for `user`, if it has one, within `limit`.
+pub(crate) async fn run_on_stop(user: &mut User, planned: &PlannedScenario, limit: Duration) {
+    if let Some(hook) = &planned.scenario.hooks.on_stop {
+        run_hook(user, hook.as_ref(), "on_stop", limit).await;
+    }
 }
 
 /// Runs a per-user hook, recorded like a transaction of that name; whether it succeeded.

@@ -32,6 +32,24 @@ async fn login(user: &mut User) -> Result<(), Failure> {
     Ok(())
 }
 
+/// openIMIS' login: a CSRF secret in cookie and header, `tokenAuth`, then the JWT as bearer.
+async fn graphql_login(user: &mut User) -> Result<(), Failure> {
+    user.session().set_graphql_path("/api/graphql");
+    user.set_cookie("csrftoken", "abcdefghijklmnopqrstuvwxyzABCDEF")?;
+    let token: String = user
+        .graphql(
+            "mutation Login { tokenAuth(username: \"Admin\", password: \"admin123\") { token } }",
+            serde_json::json!({}),
+        )
+        .header("X-CSRFToken", "abcdefghijklmnopqrstuvwxyzABCDEF")
+        .send()
+        .await?
+        .expect_ok()?
+        .json_at("/data/tokenAuth/token")?;
+    user.session().bearer(&token)?;
+    Ok(())
+}
+
 #[test]
 fn checks_pass_on_good_answers_and_fail_the_request_with_a_readable_message() {
     let demo = loadspec_demo::start_in_background(loadspec_demo::DemoConfig::small()).unwrap();
@@ -142,17 +160,28 @@ fn graphql_errors_fail_the_request_and_requests_are_labelled_by_operation() {
         .threads([1])
         .iterations(2)
         .build(async |user: &mut User| {
-            login(user).await?;
-            let good =
-                "query Claims($first: Int) { claims(first: $first) { code insuree { chfId } } }";
-            user.graphql(good, serde_json::json!({ "first": 3 }))
+            graphql_login(user).await?;
+            let good = "query Claims($first: Int) { claims(first: $first) { edges { node { code insuree { chfId } } } } }";
+            let codes: Vec<serde_json::Value> = user
+                .graphql(good, serde_json::json!({ "first": 3 }))
                 .send()
                 .await?
-                .expect_json_exists("/data/claims/2/code")?;
-            let bad = "query Broken { claims(first: 2) { cod } }";
+                .expect_ok()?
+                .json_at("/data/claims/edges")?;
+            if codes.len() != 3 {
+                return Err(Failure::check(format!("{} claims, wanted 3", codes.len())));
+            }
+            // Over openIMIS' page limit: a 200 answer whose `errors` fail the request.
+            let bad = "query Broken { claims(first: 200) { totalCount } }";
             let response = user.graphql(bad, serde_json::json!({})).send().await?;
             if !response.is_failed() {
                 return Err(Failure::check("a GraphQL error was not counted"));
+            }
+            let failure = response.expect_ok().err().map(|f| f.describe().into_owned());
+            if failure.as_deref()
+                != Some("GraphQL Broken (POST /api/graphql): GraphQL error: Requesting 200 records on the `claims` connection exceeds the `first` limit of 100 records.")
+            {
+                return Err(Failure::check(format!("expect_ok gave {failure:?}")));
             }
             Ok(())
         });

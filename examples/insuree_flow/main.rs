@@ -1,25 +1,40 @@
-//! The case study's audit in one command: an openIMIS-like target, its insuree and claims
-//! flows swept over 1, 5, 10, 30, 50, 100, 150 and 300 users, judged against Table 1.
+//! The case study's audit in one command: openIMIS' insuree and claims flows, in its own
+//! GraphQL API, swept over 1, 5, 10, 30, 50, 100, 150 and 300 users and judged against
+//! Table 1.
 //!
 //! ```sh
 //! cargo run --example insuree_flow                         # embedded demo target, short steps (~3 min)
-//! cargo run --example insuree_flow -- --full-durations     # the case study's timings: ramp profile, 75 s ramp-up, 60 s hold
 //! cargo run --example insuree_flow -- --smoke              # one user, one iteration per flow
 //! cargo run --example insuree_flow -- claims --threads 1,50 # one flow, other thread counts
-//! LOADSPEC_TARGET=http://127.0.0.1:8000 cargo run --example insuree_flow   # an external deployment
+//! cargo run --example insuree_flow -- --full-durations     # the case study's timings: ramp profile, 75 s ramp-up, 60 s hold
+//! LOADSPEC_TARGET=http://127.0.0.1:8000 cargo run --example insuree_flow -- --threads 1,5,10,30
+//!                                                          # a real openIMIS backend
 //! ```
 //!
-//! Without `LOADSPEC_TARGET` it starts `loadspec-demo` in this process: axum over SQLite,
-//! seeded with 20,000 insurees and 100,000 claims. Every other loadspec flag works too
-//! (`--help`); `INSUREE_FLOW_FULL_DURATIONS=1` is the same as `--full-durations`.
+//! Without `LOADSPEC_TARGET` it starts `loadspec-demo` in this process: openIMIS' GraphQL
+//! API (the operations these flows use, with openIMIS' shapes, errors and statuses) over
+//! SQLite, seeded with 20,000 insurees and 100,000 claims. The flows are the same code for
+//! both targets. Users log in with the accounts of `examples/insuree_flow/users.csv`
+//! (`Admin` / `admin123`, openIMIS' demo administrator) or of the CSV file
+//! `INSUREE_FLOW_USERS` names; the names to search for and the families to add members to
+//! are read from the target once, before the first step. Every other loadspec flag works
+//! too (`--help`); `INSUREE_FLOW_FULL_DURATIONS=1` is the same as `--full-durations`.
 
 mod data;
 mod flows;
+mod openimis;
 
 use std::process::ExitCode;
 use std::time::Duration;
 
+use loadspec::prelude::*;
 use loadspec::{Harness, Mode, Overrides, ProfileKind};
+
+/// Reads the target's reference data once for every flow (k6's `setup()`).
+#[setup]
+async fn reference(user: &mut User) -> Result<data::Reference, Failure> {
+    data::reference(user).await
+}
 
 fn main() -> ExitCode {
     let mut args: Vec<String> = std::env::args().collect();
@@ -27,6 +42,12 @@ fn main() -> ExitCode {
     args.retain(|a| a != "--full-durations");
     let full_durations = args.len() != before
         || std::env::var("INSUREE_FLOW_FULL_DURATIONS").is_ok_and(|v| v == "1");
+
+    // A missing or malformed accounts file is reported before any load is sent.
+    if let Err(e) = data::ACCOUNTS.load() {
+        eprintln!("error: {e}");
+        return ExitCode::from(loadspec::exit_code::RUN_ERROR);
+    }
 
     let external = std::env::var("LOADSPEC_TARGET")
         .ok()
@@ -40,7 +61,7 @@ fn main() -> ExitCode {
             Ok(demo) => {
                 let stats = demo.stats();
                 println!(
-                    "insuree_flow: embedded demo target at {} · seeded {} insurees, {} families, {} claims ({} rows) in {:.2} s",
+                    "insuree_flow: embedded openIMIS demo target at {} · seeded {} insurees, {} families, {} claims ({} rows) in {:.2} s",
                     demo.base_url(),
                     stats.insurees,
                     stats.families,

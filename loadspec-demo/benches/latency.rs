@@ -113,8 +113,24 @@ async fn main() {
                 .unwrap()
         }
     };
-    let response = login("admin".into(), "admin123".into()).await;
+    let response = login("Admin".into(), "admin123".into()).await;
     let token = response.json::<Value>().await.unwrap()["access"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The GraphQL API takes the JWT of `tokenAuth` (CSRF cookie and header as openIMIS).
+    let csrf = "abcdefghijklmnopqrstuvwxyzABCDEF";
+    let jwt = client
+        .post(format!("{base}/api/graphql"))
+        .header("cookie", format!("csrftoken={csrf}"))
+        .header("x-csrftoken", csrf)
+        .json(&json!({ "query": "mutation { tokenAuth(username: \"Admin\", password: \"admin123\") { token } }" }))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["data"]["tokenAuth"]["token"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -189,27 +205,29 @@ async fn main() {
     }
     report("POST /api/insurees", samples);
 
-    let by_insuree = "query($chf: String!) { claims(insuree: $chf, first: 20) { code dateClaimed \
-                      claimed insuree { chfId lastName } items { itemCode qty price } } }";
+    let by_insuree = "query($chf: String!) { claims(insuree_ChfId: $chf, first: 20) { edges { node { \
+                      code dateClaimed claimed insuree { chfId lastName } \
+                      items { item { code } qtyProvided priceAsked } } } } }";
     let mut samples = Vec::new();
     for p in &people {
         let body = json!({ "query": by_insuree, "variables": { "chf": p.chf_id } });
         let url = format!("{base}/api/graphql");
-        samples.push(timed(client.post(url).bearer_auth(&token).json(&body), 200).await);
+        samples.push(timed(client.post(url).bearer_auth(&jwt).json(&body), 200).await);
     }
-    report("graphql claims(insuree:, first: 20)", samples);
+    report("graphql claims(insuree_ChfId:, first: 20)", samples);
 
     let page = "query($status: Int, $offset: Int) { claims(status: $status, first: 20, \
-                offset: $offset) { code dateClaimed claimed status insuree { chfId lastName } \
-                healthFacility { code name } items { itemCode itemName qty price } \
-                services { serviceCode serviceName qty price } } }";
+                offset: $offset) { totalCount edges { node { code dateClaimed claimed status \
+                insuree { chfId lastName } healthFacility { code name } \
+                items { item { code name } qtyProvided priceAsked } \
+                services { service { code name } qtyProvided priceAsked } } } } }";
     let mut samples = Vec::new();
     for i in 0..iterations {
         let status = [2, 4, 8, 16][i % 4];
         let body =
             json!({ "query": page, "variables": { "status": status, "offset": (i / 4) * 20 } });
         let url = format!("{base}/api/graphql");
-        samples.push(timed(client.post(url).bearer_auth(&token).json(&body), 200).await);
+        samples.push(timed(client.post(url).bearer_auth(&jwt).json(&body), 200).await);
     }
     report("graphql claims(status:, first: 20) full", samples);
 
@@ -220,7 +238,7 @@ async fn main() {
     );
     let people = std::sync::Arc::new(people);
     for clients in [1, 4, 16, 64] {
-        let (c, b, t, q) = (client.clone(), base.clone(), token.clone(), page.to_owned());
+        let (c, b, t, q) = (client.clone(), base.clone(), jwt.clone(), page.to_owned());
         let claims = sweep(clients, move |i| {
             let status = [2, 4, 8, 16][i % 4];
             let offset = (i / 4 % 50) * 20;

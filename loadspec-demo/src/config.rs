@@ -4,6 +4,8 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::limits::{Lockout, RateLimit};
+
 /// How big the seeded data set is and how the server behaves.
 ///
 /// `Default` is the full case-study size (20,000 insurees, 100,000 claims, seed 42);
@@ -36,6 +38,14 @@ pub struct DemoConfig {
     /// Directory in which the temporary database directory is created (system temp dir
     /// when `None`).
     pub data_dir: Option<PathBuf>,
+    /// openIMIS' `MODE=PROD` rate limit on `/api/graphql` (`429` beyond it); off by default.
+    pub rate_limit: Option<RateLimit>,
+    /// openIMIS' `MODE=PROD` login lockout (django-axes); off by default.
+    pub lockout: Option<Lockout>,
+    /// When set, mutations run this long after they are received, as openIMIS runs them on
+    /// a worker with `ASYNC=True`: their log shows status 0 until then. Off (synchronous,
+    /// `ASYNC=False`) by default.
+    pub mutation_delay: Option<Duration>,
 }
 
 /// See [`DemoConfig::password_iterations`].
@@ -59,6 +69,9 @@ impl Default for DemoConfig {
             token_ttl: Duration::from_secs(3600),
             bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             data_dir: None,
+            rate_limit: None,
+            lockout: None,
+            mutation_delay: None,
         }
     }
 }
@@ -72,6 +85,22 @@ impl DemoConfig {
             users: 10,
             password_iterations: 1_000,
             ..Self::default()
+        }
+    }
+
+    /// What openIMIS' `MODE=PROD` adds: `/api/graphql` limited to 150 requests per minute
+    /// per client address, and an account locked for 5 minutes after 5 failed logins.
+    pub fn prod_mode(self) -> Self {
+        Self {
+            rate_limit: Some(RateLimit {
+                requests: 150,
+                window: Duration::from_secs(60),
+            }),
+            lockout: Some(Lockout {
+                failures: 5,
+                cool_off: Duration::from_secs(300),
+            }),
+            ..self
         }
     }
 }

@@ -80,6 +80,24 @@ pub(crate) fn unix_now() -> i64 {
     i64::try_from(secs).unwrap_or(i64::MAX)
 }
 
+/// The current UTC time as openIMIS prints timestamps: `2026-12-04T20:08:06.985804`.
+pub(crate) fn now_iso() -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = now.as_secs();
+    let day = i32::try_from(secs / 86_400).unwrap_or(i32::MAX);
+    let in_day = secs % 86_400;
+    format!(
+        "{}T{:02}:{:02}:{:02}.{:06}",
+        format_day(day),
+        in_day / 3600,
+        in_day % 3600 / 60,
+        in_day % 60,
+        now.subsec_micros()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,5 +114,8 @@ mod tests {
         assert_eq!(parse_day("2023-1-01"), None);
         assert_eq!(parse_day("abcd-ef-gh"), None);
         assert_eq!(format_day(SEED_TODAY), "2025-06-30");
+        let now = now_iso();
+        assert_eq!(now.len(), 26, "{now}");
+        assert!(parse_day(&now[..10]).is_some(), "{now}");
     }
 }

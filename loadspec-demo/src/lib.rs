@@ -1,107 +1,103 @@
-//! An openIMIS-like demo target for loadspec: a real HTTP server (axum on tokio) over a
-//! real SQLite database, seeded with generated insurance data, whose claims GraphQL query
-//! has the N+1 pattern that made claims search the bottleneck in the audited openIMIS.
+//! A demo target that speaks openIMIS' API: the GraphQL operations of its insuree, family
+//! and claim screens (`POST /api/graphql`, as openIMIS 24.10 serves them: the same
+//! operation and argument names, relay connections, error messages and HTTP statuses), over
+//! a real SQLite database seeded with generated insurance data, whose claims resolve the
+//! N+1 way that made claims search the bottleneck of the audited openIMIS.
 //!
 //! ```no_run
 //! # fn main() -> Result<(), loadspec_demo::DemoError> {
 //! let demo = loadspec_demo::start_in_background(loadspec_demo::DemoConfig::default())?;
 //! println!("{} seeded in {:?}", demo.base_url(), demo.seeding_time());
 //! let someone = &demo.info().sample_insurees(1)?[0];
-//! println!("try GET {}/api/insurees/{}", demo.base_url(), someone.chf_id);
+//! println!("try insurees(chfId: \"{}\") at {}/api/graphql", someone.chf_id, demo.base_url());
 //! # Ok(()) }
 //! ```
 //!
 //! # Data
 //! Generated from [`DemoConfig::seed`] with `ChaCha8Rng` (same seed and sizes, same rows):
-//! 4 regions > 12 districts > 48 wards > 240 villages, 60 health facilities, 120 medical
-//! items, 64 services, 6 products, families of 1-7 insurees (ids `1..=families`) with
-//! policies, and claims (codes `CL0000001`...) with 1-5 item lines and 0-2 service lines.
-//! Insurance numbers are 9 digits: an 8-digit base and its value modulo 7
-//! ([`insurance_number`]); bases from [`FREE_BASE_START`] up are never seeded, so
-//! `insurance_number(FREE_BASE_START + n)` is free for creating insurees.
+//! 4 regions > 12 districts > 48 wards > 240 villages, 60 health facilities, 12 enrolment
+//! officers, 120 medical items, 64 services, 6 products, families of 1-7 insurees (ids
+//! `1..=families`) with policies, and claims (codes `CL0000001`...) with 1-5 item lines and
+//! 0-2 service lines. Rows openIMIS addresses by uuid carry one. Insurance numbers are 9
+//! digits: an 8-digit base and its value modulo 7 ([`insurance_number`]); bases from
+//! [`FREE_BASE_START`] up are never seeded.
 //!
 //! # Users
-//! `admin` / `admin123`, and `user0` .. `user{N-1}` with password `password{i}`
-//! (`N` = [`DemoConfig::users`], 100 by default). Hashes are Django's
-//! `pbkdf2_sha256$<iterations>$<salt>$<hash>` (PBKDF2-HMAC-SHA256,
-//! [`DemoConfig::password_iterations`]: 10,000 by default, 1,000 in debug builds, about
-//! 1.5 ms resp. 9 ms of real CPU per login); [`DemoInfo::credentials`] spreads virtual users
-//! over the accounts.
+//! `Admin` / `admin123` (openIMIS' demo administrator), and `user0` .. `user{N-1}` with
+//! password `password{i}` (`N` = [`DemoConfig::users`], 100 by default); user names are
+//! case-insensitive. Hashes are Django's `pbkdf2_sha256$<iterations>$<salt>$<hash>`
+//! ([`DemoConfig::password_iterations`]: 10,000 by default, 1,000 in debug builds).
 //!
-//! # Endpoints
-//! Every `/api/*` route except login needs `Authorization: Bearer <access>`; JSON uses
-//! camelCase field names; errors are `{"error": "..."}` (422 adds `"fields": [{"field",
-//! "message"}]`).
+//! # openIMIS' API
+//! All `POST /api/graphql` with `{"query", "variables", "operationName"}`:
+//! - **Login**: `mutation { tokenAuth(username, password) { token payload refreshExpiresIn } }`,
+//!   which needs the same CSRF secret in the `csrftoken` cookie and the `X-CSRFToken` header
+//!   (every GraphQL answer to a client without the cookie sets one, as does
+//!   `GET /api/admin/login/`). It returns an HS256 JWT (valid a day, also set as the `JWT`
+//!   cookie); send it as `Authorization: Bearer <token>` (or the cookie).
+//! - **Queries**: `insurees` (filters `chfId`, `chfId_Istartswith`, `lastName_Icontains`,
+//!   `otherNames_Icontains`, `dob_Gte`, `family_Uuid`, `parentLocation`..., `orderBy`),
+//!   `families`, `familyMembers(familyUuid)`, `claims` (`status`, `insuree_ChfId`,
+//!   `healthFacility_Code`, `dateClaimed_Gte`..., `orderBy`), `mutationLogs`,
+//!   `insureeOfficers`, `locationsAll`, `healthFacilitiesStr`, `userDistricts`,
+//!   `canAddInsuree`, `insureeNumberValidity`, `moduleConfigurations`, and the lists
+//!   `insureeGenders`, `educations`, `professions`, `relations`, `familyTypes`,
+//!   `confirmationTypes`, `identificationTypes`. Connections are relay's: `totalCount`,
+//!   `edgeCount`, `pageInfo`, `edges { cursor node }`, `first`/`last`/`offset`/`after`/
+//!   `before`, at most 100 records a page; `id`s are relay global ids.
+//! - **Mutations**: `createInsuree(input: CreateInsureeMutationInput!) { clientMutationId
+//!   internalId }`. The outcome is in `mutationLogs(clientMutationId:)`: `status` 0
+//!   (received), 1 (failed: `error` is openIMIS' JSON `[{"message", "detail"}]`) or 2 (done,
+//!   with the insurees it touched). An existing `chfId` updates that insuree, as openIMIS'
+//!   `create_or_update` does. [`DemoConfig::mutation_delay`] runs mutations later, as
+//!   openIMIS with `ASYNC=True` does.
+//! - **Errors** as openIMIS answers them: `200` with `errors` and the failed field `null`
+//!   for an anonymous call ("User not authorized for this operation"), a missing CSRF token
+//!   ("CSRF token missing or incorrect.") or a page over the limit; `401` without `data`
+//!   for a wrong password ("Please enter valid credentials") or a bad token ("Error
+//!   decoding signature", "Signature has expired"); `400` for syntax and validation errors
+//!   and bodies that are not JSON; Django's HTML `404` for unknown paths.
+//! - **`MODE=PROD`** ([`DemoConfig::prod_mode`]): `429 {"detail":"Rate limit exceeded"}`
+//!   past 150 requests per minute per client address, and an account locked for 5 minutes
+//!   after 5 failed logins ("Too many failed attempts.Try again in 4 minutes.").
 //!
-//! | Route | Answer |
-//! |---|---|
-//! | `POST /api/auth/login` `{"username","password"}` | `{"access","token_type","expires_in","username"}`, 401 |
-//! | `GET /api/locations?type=R\|D\|W\|V&parent=<id>` | `[{"id","code","name","type","parentId"}]` |
-//! | `GET /api/products` | `[{"id","code","name","locationId","lumpSum",...}]` |
-//! | `GET /api/genders`, `/professions`, `/education-levels`, `/relations`, `/family-types` | lookup lists |
-//! | `GET /api/health-facilities?district=<id>&level=H\|C\|D` | `[{"id","code","name","level","careType","locationId"}]` |
-//! | `GET /api/insurees?q=&page=&page_size=` | `{"total","page","pageSize","results":[...]}` |
-//! | `GET /api/insurees/{chf_id}` | insuree with `family` and `policies`, 404 |
-//! | `POST /api/insurees` | 201 insuree, 409 duplicate `chfId`, 422 field errors |
-//! | `GET /api/families/{id}` | family with `members` and `policies`, 404 |
-//! | `POST /api/graphql` `{"query","variables","operationName"}` | `{"data"}` or 200 `{"errors","data":null}` |
-//! | `GET /health` | `{"status":"ok"}` (no auth) |
-//! | `GET /metrics` | Prometheus text (no auth) |
+//! `GET /api/core/users/current_user/` answers the logged-in user as the frontend reads it;
+//! `GET /health` and `GET /metrics` (Prometheus text, no auth) are the demo's own.
 //!
-//! Insuree search: an all-digit `q` is an insurance-number prefix, anything else must
-//! match the start of the last or other names term by term (case-insensitive); `page`
-//! starts at 1, `page_size` is 1..=100 (default 10). `POST /api/insurees` takes
-//! `{"chfId","lastName","otherNames","gender","dob":"YYYY-MM-DD"}` plus either
-//! `"familyId"` (joins that family) or `"newFamily": {"locationId": <village id>,
-//! "povertyStatus", "familyType", "address"}` (creates it, with the insuree as head), and
-//! optionally `"marital","phone","email","professionId","educationId","relationId",
-//! "cardIssued"`.
+//! # Resolvers and the database
+//! A GraphQL request runs on one pooled SQLite connection on a blocking thread, as a Django
+//! worker holds one connection per request, and resolves each foreign key with a query of
+//! its own (N+1): a page of claims costs one query for the page, one for the count, and per
+//! claim one for its insuree, one for its facility, one per line and one per line's item.
+//! Every response carries `Server-Timing: db;dur=<ms in SQLite>, app;dur=<ms total>`. SQLite
+//! lock contention past [`DemoConfig::busy_timeout`] is a GraphQL error "database is locked"
+//! in a 200 (graphene's answer to a database exception; the REST routes answer 503);
+//! requests past [`DemoConfig::request_timeout`] answer 504.
 //!
-//! # GraphQL
-//! A hand-written subset: queries (named or not) with variables and defaults, aliases,
-//! nested selections; no fragments or directives. Errors answer 200 with
-//! `{"errors": [{"message", "locations"}], "data": null}`. The schema:
-//!
-//! ```graphql
-//! type Query {
-//!   claims(insuree: String, status: Int, healthFacility: String, dateFrom: String,
-//!          dateTo: String, first: Int = 20, offset: Int = 0): [Claim]  # first <= 1000
-//!   claim(code: String!): Claim
-//!   insuree(chfId: String!): Insuree
-//! }
-//! type Claim { id code visitType dateFrom dateTo dateClaimed claimed approved status
-//!              insuree: Insuree  healthFacility: HealthFacility  diagnosis: Diagnosis
-//!              items: [ClaimItem]  services: [ClaimService] }
-//! type Insuree { id chfId lastName otherNames gender dob head phone email familyId }
-//! type HealthFacility { id code name level }
-//! type Diagnosis { id code name }
-//! type ClaimItem { itemCode itemName qty price status }
-//! type ClaimService { serviceCode serviceName qty price status }
-//! ```
-//!
-//! Claims come newest first. Their resolvers are deliberately naive: one query for the
-//! page, then per claim one query per selected object field, and per item or service line
-//! one more for its code and name (N+1). Claim status codes: 1 rejected, 2 entered,
-//! 4 checked, 8 processed, 16 valuated.
-//!
-//! Every response carries `Server-Timing: db;dur=<ms in SQLite>, app;dur=<ms total>`.
-//! SQLite lock contention past [`DemoConfig::busy_timeout`] answers 503
-//! `{"error":"database is locked"}`; requests past [`DemoConfig::request_timeout`] answer
-//! 504 `{"error":"gateway timeout: ..."}`.
+//! # REST routes for loadspec's own tests
+//! Not openIMIS': `POST /api/auth/login` (opaque bearer tokens), `GET /api/locations`,
+//! `/api/products`, `/api/genders`..., `GET|POST /api/insurees`, `GET /api/insurees/{chf_id}`
+//! and `GET /api/families/{id}` (JSON, camelCase; errors `{"error": "..."}`) serve the tests
+//! of loadspec's REST features (HAR import, checks, overload). The examples use GraphQL.
 
 mod auth;
 mod chf;
 mod config;
+mod csrf;
 mod date;
 mod db;
 mod error;
 mod graphql;
+mod jwt;
+mod limits;
 mod metrics;
 mod routes;
 mod server;
+mod uuid;
 
 pub use chf::{FREE_BASE_START, insurance_number, is_valid_insurance_number};
 pub use config::DemoConfig;
 pub use db::seed::{SeedStats, seed_database};
 pub use error::DemoError;
+pub use limits::{Lockout, RateLimit};
 pub use server::{BackgroundDemo, DemoInfo, DemoServer, SampleInsuree, serve, start_in_background};

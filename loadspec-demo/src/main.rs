@@ -42,6 +42,14 @@ struct Args {
     /// PBKDF2 iterations of the seeded password hashes [default: 10000, 1000 in debug builds].
     #[arg(long)]
     password_iterations: Option<u32>,
+    /// Behave like openIMIS with MODE=PROD: /api/graphql limited to 150 requests per minute
+    /// per client address (429 beyond), accounts locked after 5 failed logins.
+    #[arg(long)]
+    prod_mode: bool,
+    /// Run mutations this many milliseconds after they arrive (openIMIS with ASYNC=True):
+    /// their mutation log shows status 0 until then.
+    #[arg(long)]
+    mutation_delay_ms: Option<u64>,
 }
 
 #[tokio::main]
@@ -76,7 +84,13 @@ async fn run(args: Args) -> anyhow::Result<()> {
         request_timeout: Duration::from_millis(args.request_timeout_ms),
         busy_timeout: Duration::from_millis(args.busy_timeout_ms),
         bind: SocketAddr::new(args.host, args.port),
+        mutation_delay: args.mutation_delay_ms.map(Duration::from_millis),
         ..defaults
+    };
+    let config = if args.prod_mode {
+        config.prod_mode()
+    } else {
+        config
     };
     let server = loadspec_demo::serve(config)
         .await
@@ -98,31 +112,24 @@ async fn run(args: Args) -> anyhow::Result<()> {
         stats.users,
     );
     println!(
-        "log in as admin/admin123 or userN/passwordN (N < {}); PBKDF2 iterations: {}",
+        "openIMIS API: POST {url}/api/graphql (tokenAuth with a csrftoken cookie + X-CSRFToken \
+         header, then Authorization: Bearer <token>); log in as Admin/admin123 or \
+         userN/passwordN (N < {}); PBKDF2 iterations: {}",
         args.users,
         args.password_iterations
             .unwrap_or(DemoConfig::default().password_iterations)
     );
     for (method, path) in [
+        ("GET ", "/api/admin/login/"),
+        ("GET ", "/api/core/users/current_user/"),
         ("GET ", "/health"),
         ("GET ", "/metrics"),
-        ("POST", "/api/auth/login"),
-        ("GET ", "/api/locations?type=R"),
-        ("GET ", "/api/products"),
-        ("GET ", "/api/genders"),
-        ("GET ", "/api/professions"),
-        ("GET ", "/api/education-levels"),
-        ("GET ", "/api/relations"),
-        ("GET ", "/api/family-types"),
-        ("GET ", "/api/health-facilities"),
-        ("GET ", "/api/insurees?q=Juma&page=1&page_size=10"),
-        ("POST", "/api/insurees"),
-        ("GET ", "/api/insurees/{chf_id}"),
-        ("GET ", "/api/families/{id}"),
-        ("POST", "/api/graphql"),
     ] {
         println!("  {method} {url}{path}");
     }
+    println!(
+        "  plus the REST routes of loadspec's own tests (/api/auth/login, /api/insurees, ...)"
+    );
     let info = server.info().clone();
     let samples = tokio::task::spawn_blocking(move || info.sample_insurees(1))
         .await

@@ -200,9 +200,15 @@ pub async fn serve(config: DemoConfig) -> Result<DemoServer, DemoError> {
         pool,
         metrics: Arc::new(Metrics::default()),
         config: Arc::new(config),
+        schema: crate::graphql::schema(),
+        jwt: crate::jwt::JwtKey::random(),
+        rate_limiter: Arc::default(),
+        login_failures: Arc::default(),
+        started: std::time::Instant::now(),
         _dir: dir,
     };
-    let app = router(state);
+    // Client addresses key the rate limit.
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)

@@ -73,6 +73,49 @@ impl Pool {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, DbError> + Send + 'static,
     {
+        let mut checkout = self.checkout().await?;
+        let handle = tokio::task::spawn_blocking(move || {
+            let started = Instant::now();
+            let result = match checkout.conn.as_mut() {
+                Some(conn) => work(conn),
+                None => Err(DbError::Task("connection missing from checkout".into())),
+            };
+            (result, started.elapsed())
+        });
+        let (result, elapsed) = handle.await.map_err(|e| DbError::Task(e.to_string()))?;
+        self.account(elapsed, u64::from(matches!(result, Err(DbError::Busy))));
+        result
+    }
+
+    /// Runs a whole request's database work on one pooled connection on a blocking
+    /// thread, as a Django worker holds one connection per request: `work` gets a
+    /// [`RequestDb`] whose every call is timed into `Server-Timing` and the pool's totals.
+    pub(crate) async fn run_request<T, F>(&self, work: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(RequestDb) -> T + Send + 'static,
+    {
+        let checkout = self.checkout().await?;
+        let handle = tokio::task::spawn_blocking(move || {
+            let db = RequestDb {
+                inner: Arc::new(RequestInner {
+                    checkout: Mutex::new(checkout),
+                    micros: AtomicU64::new(0),
+                    busy: AtomicU64::new(0),
+                }),
+            };
+            let result = work(db.clone());
+            let micros = db.inner.micros.load(Ordering::Relaxed);
+            let busy = db.inner.busy.load(Ordering::Relaxed);
+            (result, Duration::from_micros(micros), busy)
+        });
+        let (result, elapsed, busy) = handle.await.map_err(|e| DbError::Task(e.to_string()))?;
+        self.account(elapsed, busy);
+        Ok(result)
+    }
+
+    /// Waits for a permit, then takes an idle connection.
+    async fn checkout(&self) -> Result<Checkout, DbError> {
         let permit = {
             self.inner.waiting.fetch_add(1, Ordering::Relaxed);
             let _waiting = Decrement(&self.inner.waiting);
@@ -86,29 +129,22 @@ impl Pool {
             // Unreachable while permits == connections; answer an error rather than panic.
             return Err(DbError::Task("no idle connection despite a permit".into()));
         };
-        let mut checkout = Checkout {
+        Ok(Checkout {
             conn: Some(conn),
             inner: Arc::clone(&self.inner),
             _permit: permit,
-        };
-        let handle = tokio::task::spawn_blocking(move || {
-            let started = Instant::now();
-            let result = match checkout.conn.as_mut() {
-                Some(conn) => work(conn),
-                None => Err(DbError::Task("connection missing from checkout".into())),
-            };
-            (result, started.elapsed())
-        });
-        let (result, elapsed) = handle.await.map_err(|e| DbError::Task(e.to_string()))?;
+        })
+    }
+
+    fn account(&self, elapsed: Duration, busy_errors: u64) {
         let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
         self.inner
             .db_micros_total
             .fetch_add(micros, Ordering::Relaxed);
         RequestTiming::add_db(elapsed);
-        if matches!(result, Err(DbError::Busy)) {
-            self.inner.busy_errors.fetch_add(1, Ordering::Relaxed);
-        }
-        result
+        self.inner
+            .busy_errors
+            .fetch_add(busy_errors, Ordering::Relaxed);
     }
 
     /// Current gauges.
@@ -138,6 +174,41 @@ impl Drop for Checkout {
         if let Some(conn) = self.conn.take() {
             lock(&self.inner.idle).push(conn);
         }
+    }
+}
+
+/// One request's pooled connection, shared by the resolvers of that request (they run one
+/// after the other on the request's blocking thread; the mutex is never contended). The
+/// connection goes back to the pool when the last clone is dropped.
+#[derive(Clone)]
+pub(crate) struct RequestDb {
+    inner: Arc<RequestInner>,
+}
+
+struct RequestInner {
+    checkout: Mutex<Checkout>,
+    micros: AtomicU64,
+    busy: AtomicU64,
+}
+
+impl RequestDb {
+    /// Runs one database call on the request's connection, timing it.
+    pub(crate) fn with<T>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> Result<T, DbError>,
+    ) -> Result<T, DbError> {
+        let mut checkout = lock(&self.inner.checkout);
+        let started = Instant::now();
+        let result = match checkout.conn.as_mut() {
+            Some(conn) => work(conn),
+            None => Err(DbError::Task("connection missing from checkout".into())),
+        };
+        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.inner.micros.fetch_add(micros, Ordering::Relaxed);
+        if matches!(result, Err(DbError::Busy)) {
+            self.inner.busy.fetch_add(1, Ordering::Relaxed);
+        }
+        result
     }
 }
 

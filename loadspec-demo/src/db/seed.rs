@@ -104,7 +104,7 @@ pub fn seed_database(path: &Path, config: &DemoConfig) -> Result<SeedStats, Demo
          PRAGMA temp_store = MEMORY;
          PRAGMA cache_size = -200000;",
     )?;
-    conn.execute_batch(schema::TABLES)?;
+    conn.execute_batch(&schema::tables())?;
 
     // Password hashing is the only CPU-heavy part that is not SQLite: do it on a second
     // thread while the main one inserts rows.
@@ -138,13 +138,14 @@ pub fn seed_database(path: &Path, config: &DemoConfig) -> Result<SeedStats, Demo
 }
 
 struct Account {
+    uuid: String,
     username: String,
     password: String,
     role: &'static str,
     salt: String,
 }
 
-/// The seeded accounts: `admin`/`admin123` and `user{i}`/`password{i}`, with salts from
+/// The seeded accounts: `Admin`/`admin123` (openIMIS' demo administrator) and `user{i}`/`password{i}`, with salts from
 /// the seed so the stored hashes are deterministic too.
 fn user_accounts(config: &DemoConfig) -> Vec<Account> {
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ 0x7573_6572);
@@ -152,14 +153,17 @@ fn user_accounts(config: &DemoConfig) -> Vec<Account> {
         let bytes: [u8; 12] = rng.random();
         BASE64.encode(bytes)
     };
+    let mut ids = Draws::new(ChaCha8Rng::seed_from_u64(config.seed ^ 0x7575_6964));
     let mut accounts = vec![Account {
-        username: "admin".into(),
+        uuid: ids.uuid(),
+        username: "Admin".into(),
         password: "admin123".into(),
         role: "admin",
         salt: salt(),
     }];
     for i in 0..config.users {
         accounts.push(Account {
+            uuid: ids.uuid(),
             username: format!("user{i}"),
             password: format!("password{i}"),
             role: "clerk",
@@ -186,14 +190,24 @@ fn insert_users(
     hashed: &[(&Account, String)],
     stats: &mut SeedStats,
 ) -> Result<(), DemoError> {
-    let mut stmt = tx
-        .prepare("INSERT INTO users (id, username, password_hash, role) VALUES (?1, ?2, ?3, ?4)")?;
+    let mut stmt = tx.prepare(
+        "INSERT INTO users (id, uuid, username, password_hash, role) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
     for (i, (account, hash)) in hashed.iter().enumerate() {
-        stmt.execute(params![i as i64 + 1, account.username, hash, account.role])?;
+        stmt.execute(params![
+            i as i64 + 1,
+            account.uuid,
+            account.username,
+            hash,
+            account.role
+        ])?;
     }
     stats.users = hashed.len() as u64;
     Ok(())
 }
+
+/// Seeded enrolment officers.
+const OFFICERS: u32 = 12;
 
 const LAST_NAMES: &[&str] = &[
     "Mwakasege",
@@ -397,6 +411,9 @@ struct Seeder<'c> {
     facilities: u32,
     item_prices: Vec<f64>,
     service_prices: Vec<f64>,
+    /// The uuids of seeded rows, from a stream of their own so that adding them changed no
+    /// other seeded value.
+    ids: Draws,
 }
 
 impl<'c> Seeder<'c> {
@@ -414,6 +431,11 @@ impl<'c> Seeder<'c> {
             facilities: 0,
             item_prices: Vec::new(),
             service_prices: Vec::new(),
+            ids: Draws::new({
+                let mut rng = ChaCha8Rng::seed_from_u64(seed);
+                rng.set_stream(9);
+                rng
+            }),
         }
     }
 
@@ -446,16 +468,21 @@ impl<'c> Seeder<'c> {
                  (3, 'Uncle/Aunt'), (4, 'Son/Daughter'), (5, 'Grand parents'),
                  (6, 'Employee'), (7, 'Others'), (8, 'Spouse');
              INSERT INTO family_types VALUES ('H', 'Household'), ('P', 'Priests'),
-                 ('S', 'Students'), ('T', 'Teachers'), ('C', 'Council'), ('O', 'Others');",
+                 ('S', 'Students'), ('T', 'Teachers'), ('C', 'Council'), ('O', 'Others');
+             INSERT INTO identification_types VALUES ('D', 'Driving licence', 1),
+                 ('N', 'National ID', 2), ('P', 'Passport', 3), ('V', 'Voter card', 4);
+             INSERT INTO confirmation_types VALUES ('A', 'Assessment', 1, 0),
+                 ('B', 'Beneficiary card', 2, 0), ('C', 'Community', 3, 0), ('D', 'Disability card', 4, 0);",
         )?;
 
         // 4 regions x 3 districts x 4 wards x 5 villages.
         let mut loc = tx.prepare(
-            "INSERT INTO locations (id, code, name, type, parent_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO locations (id, code, name, type, parent_id, uuid)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?;
         let mut hf = tx.prepare(
-            "INSERT INTO health_facilities (id, code, name, level, care_type, location_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO health_facilities (id, code, name, level, care_type, location_id, uuid)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
         let place = |rng: &mut ChaCha8Rng| {
             let p = PLACE_PREFIXES[rng.random_range(0..PLACE_PREFIXES.len())];
@@ -472,7 +499,8 @@ impl<'c> Seeder<'c> {
                 format!("R{r}"),
                 place(&mut rng),
                 "R",
-                None::<i64>
+                None::<i64>,
+                self.ids.uuid()
             ])?;
             for d in 1..=3 {
                 id += 1;
@@ -483,7 +511,8 @@ impl<'c> Seeder<'c> {
                     format!("R{r}D{d}"),
                     district_name,
                     "D",
-                    region
+                    region,
+                    self.ids.uuid()
                 ])?;
                 facility += 1;
                 hf.execute(params![
@@ -492,14 +521,22 @@ impl<'c> Seeder<'c> {
                     format!("{district_name} District Hospital"),
                     "H",
                     "B",
-                    district
+                    district,
+                    self.ids.uuid()
                 ])?;
                 for w in 1..=4 {
                     id += 1;
                     let ward = id;
                     let ward_name = place(&mut rng);
                     let code = format!("R{r}D{d}M{w}");
-                    loc.execute(params![ward, code, ward_name, "W", district])?;
+                    loc.execute(params![
+                        ward,
+                        code,
+                        ward_name,
+                        "W",
+                        district,
+                        self.ids.uuid()
+                    ])?;
                     facility += 1;
                     let (level, care, suffix) = if w % 2 == 1 {
                         ("C", "O", "Health Centre")
@@ -512,12 +549,20 @@ impl<'c> Seeder<'c> {
                         format!("{ward_name} {suffix}"),
                         level,
                         care,
-                        district
+                        district,
+                        self.ids.uuid()
                     ])?;
                     for v in 1..=5 {
                         id += 1;
                         let code = format!("R{r}D{d}M{w}V{v}");
-                        loc.execute(params![id, code, place(&mut rng), "V", ward])?;
+                        loc.execute(params![
+                            id,
+                            code,
+                            place(&mut rng),
+                            "V",
+                            ward,
+                            self.ids.uuid()
+                        ])?;
                         self.villages.push(id);
                         self.village_regions.push(region);
                     }
@@ -526,6 +571,7 @@ impl<'c> Seeder<'c> {
         }
         stats.locations = id as u64;
         stats.villages = self.villages.len() as u64;
+        self.officers(id)?;
         stats.health_facilities = u64::from(facility);
         self.facilities = facility;
 
@@ -612,6 +658,37 @@ impl<'c> Seeder<'c> {
         Ok(())
     }
 
+    /// Enrolment officers (`E00001`...), one per district, who appear in the insuree
+    /// form's officer picker.
+    fn officers(&mut self, locations: i64) -> Result<(), DemoError> {
+        let mut officer = self.tx.prepare(
+            "INSERT INTO officers (id, uuid, code, last_name, other_names, dob, phone, location_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        let mut district = 0;
+        for id in 1..=i64::from(OFFICERS) {
+            let last = *self.ids.pick(LAST_NAMES);
+            let first = *self.ids.pick(MALE_NAMES);
+            let age_days = self.ids.range(25 * 365, 60 * 365);
+            let dob = self.day(SEED_TODAY - age_days).to_owned();
+            let phone = format!("+2557{:08}", self.ids.below_large(100_000_000));
+            // Districts follow their region: ids 2, 27, 52 of each 76-id region block.
+            district = (district % 12) + 1;
+            let location = ((district - 1) / 3) * 76 + 2 + ((district - 1) % 3) * 25;
+            officer.execute(params![
+                id,
+                self.ids.uuid(),
+                format!("E{id:05}"),
+                last,
+                first,
+                dob,
+                phone,
+                (location <= locations).then_some(location),
+            ])?;
+        }
+        Ok(())
+    }
+
     fn families_and_insurees(
         &mut self,
         insurees: u32,
@@ -620,14 +697,15 @@ impl<'c> Seeder<'c> {
         let tx = self.tx;
         let mut rng = Draws::new(self.rng(2));
         let mut fam = tx.prepare(
-            "INSERT INTO families (id, head_insuree_id, location_id, poverty, family_type, address)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO families (id, head_insuree_id, location_id, poverty, family_type, address,
+                 uuid, validity_from)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
         let mut ins = tx.prepare(
             "INSERT INTO insurees (id, chf_id, family_id, head, last_name, other_names, gender,
                  dob, marital, phone, email, profession_id, education_id, relation_id,
-                 card_issued, validity_from)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                 card_issued, validity_from, uuid)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
         )?;
         let mut pol = tx.prepare(
             "INSERT INTO policies (id, family_id, product_id, enroll_date, start_date,
@@ -651,16 +729,18 @@ impl<'c> Seeder<'c> {
             let poverty = rng.percent(20);
             let family_type = *rng.pick(&FAMILY_TYPES);
             let address = format!("Plot {}, block {}", rng.range(1, 400), rng.range(1, 40));
+            let enroll = SEED_TODAY - rng.range(30, 3000);
+            let uuid = self.ids.uuid();
             fam.execute(params![
                 family_id,
                 head_id,
                 village,
                 poverty,
                 family_type,
-                address
+                address,
+                uuid,
+                format!("{}T08:00:00.000", self.day(enroll)),
             ])?;
-
-            let enroll = SEED_TODAY - rng.range(30, 3000);
             let head_male = rng.percent(60);
             for member in 0..size {
                 next_insuree += 1;
@@ -711,6 +791,7 @@ impl<'c> Seeder<'c> {
                 };
                 let education = (age >= 4).then(|| rng.range(1, 8));
                 let card_issued = rng.percent(70);
+                let uuid = self.ids.uuid();
                 ins.execute(params![
                     id,
                     insurance_number(base),
@@ -727,7 +808,8 @@ impl<'c> Seeder<'c> {
                     education,
                     relation,
                     card_issued,
-                    self.day(enroll.max(dob)),
+                    format!("{}T08:00:00.000", self.day(enroll.max(dob))),
+                    uuid,
                 ])?;
             }
 
@@ -781,8 +863,8 @@ impl<'c> Seeder<'c> {
         let mut rng = Draws::new(self.rng(3));
         let mut claim = tx.prepare(
             "INSERT INTO claims (id, code, insuree_id, health_facility_id, icd_id, visit_type,
-                 date_from, date_to, date_claimed, claimed, approved, status)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                 date_from, date_to, date_claimed, claimed, approved, status, uuid)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         )?;
         let mut item = LineBatch::new(tx, "claim_items", "item_id")?;
         let mut service = LineBatch::new(tx, "claim_services", "service_id")?;
@@ -837,6 +919,7 @@ impl<'c> Seeder<'c> {
             } else {
                 "O"
             };
+            let uuid = self.ids.uuid();
             claim.execute(params![
                 id,
                 format!("CL{id:07}"),
@@ -850,6 +933,7 @@ impl<'c> Seeder<'c> {
                 total,
                 approved,
                 status,
+                uuid,
             ])?;
         }
         item.finish()?;
@@ -946,6 +1030,11 @@ impl Draws {
         out.copy_from_slice(&self.buf[self.pos..self.pos + N]);
         self.pos += N;
         out
+    }
+
+    /// A version-4 uuid in its usual text form.
+    fn uuid(&mut self) -> String {
+        crate::uuid::format_v4(self.bytes())
     }
 
     /// A value in `0..n` (`n` up to 65,536).

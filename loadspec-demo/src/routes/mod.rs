@@ -6,9 +6,10 @@ mod insurees;
 mod login;
 mod master;
 mod ops;
+mod site;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::Router;
@@ -30,6 +31,16 @@ pub(crate) struct AppState {
     pub(crate) pool: Pool,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) config: Arc<DemoConfig>,
+    /// The GraphQL schema (built once).
+    pub(crate) schema: crate::graphql::DemoSchema,
+    /// The key that signs and checks the JWTs `tokenAuth` issues.
+    pub(crate) jwt: crate::jwt::JwtKey,
+    /// `/api/graphql` requests per client and window, when [`DemoConfig::rate_limit`] is set.
+    pub(crate) rate_limiter: Arc<crate::limits::RateLimiter>,
+    /// Failed logins per account, when [`DemoConfig::lockout`] is set.
+    pub(crate) login_failures: Arc<crate::limits::LoginFailures>,
+    /// When the server started (rate-limit windows are aligned to it).
+    pub(crate) started: Instant,
     /// Keeps the database directory alive as long as any handler can use it.
     pub(crate) _dir: Arc<dyn std::any::Any + Send + Sync>,
 }
@@ -55,6 +66,8 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/api/insurees/{chf_id}", get(insurees::detail))
         .route("/api/families/{id}", get(families::detail))
         .route("/api/graphql", post(graphql::graphql))
+        .route("/api/admin/login/", get(site::admin_login))
+        .route("/api/core/users/current_user/", get(site::current_user))
         .fallback(ops::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)

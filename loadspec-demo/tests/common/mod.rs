@@ -40,7 +40,66 @@ pub async fn login(client: &reqwest::Client, base: &str, user: &str, password: &
 }
 
 pub async fn admin_token(client: &reqwest::Client, base: &str) -> String {
-    login(client, base, "admin", "admin123").await
+    login(client, base, "Admin", "admin123").await
+}
+
+/// A CSRF secret for the `csrftoken` cookie and the `X-CSRFToken` header.
+pub const CSRF: &str = "abcdefghijklmnopqrstuvwxyzABCDEF";
+
+/// Posts a GraphQL request with optional bearer token; returns the status, the body and
+/// the response's `set-cookie` values.
+pub async fn gql(
+    client: &reqwest::Client,
+    base: &str,
+    token: Option<&str>,
+    body: &Value,
+) -> (u16, Value, Vec<String>) {
+    let mut request = client.post(format!("{base}/api/graphql")).json(body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("graphql request");
+    let status = response.status().as_u16();
+    let cookies = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_owned))
+        .collect();
+    let body = response.json().await.expect("a JSON body");
+    (status, body, cookies)
+}
+
+/// The `tokenAuth` mutation with a matching CSRF cookie and header: (status, body).
+pub async fn token_auth(
+    client: &reqwest::Client,
+    base: &str,
+    user: &str,
+    password: &str,
+) -> (u16, Value) {
+    let response = client
+        .post(format!("{base}/api/graphql"))
+        .header("cookie", format!("csrftoken={CSRF}"))
+        .header("x-csrftoken", CSRF)
+        .json(&json!({
+            "query": "mutation($u: String!, $p: String!) { tokenAuth(username: $u, password: $p) { token payload refreshExpiresIn } }",
+            "variables": { "u": user, "p": password },
+        }))
+        .send()
+        .await
+        .expect("tokenAuth request");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("a JSON body"))
+}
+
+/// Logs in through GraphQL and returns the JWT.
+pub async fn jwt(client: &reqwest::Client, base: &str) -> String {
+    let (status, body) = token_auth(client, base, "Admin", "admin123").await;
+    assert_eq!(status, 200, "{body}");
+    body["data"]["tokenAuth"]["token"]
+        .as_str()
+        .expect("a token")
+        .to_owned()
 }
 
 /// A fresh directory under the system temp dir (removed by the caller or left for the OS).

@@ -215,7 +215,7 @@ pub(crate) async fn iterate(
             return false;
         }
         Some(Err(panic)) => Some((ErrorKind::Panic, panic_message(panic.as_ref()))),
-        Some(Ok(Err(failure))) => Some((failure.kind(), failure.message().to_owned())),
+        Some(Ok(Err(failure))) => Some((failure.kind(), failure.describe().into_owned())),
         Some(Ok(Ok(()))) => None,
     };
     let micros = started.elapsed().as_micros() as u64;
@@ -267,7 +267,7 @@ pub(crate) async fn run_hook(
             ),
         )),
         Ok(Err(panic)) => Some((ErrorKind::Panic, panic_message(panic.as_ref()))),
-        Ok(Ok(Err(failure))) => Some((failure.kind(), failure.message().to_owned())),
+        Ok(Ok(Err(failure))) => Some((failure.kind(), failure.describe().into_owned())),
         Ok(Ok(Ok(()))) => None,
     };
     let micros = started.elapsed().as_micros() as u64;

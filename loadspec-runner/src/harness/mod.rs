@@ -428,6 +428,18 @@ impl engine::Observer for Judge {
 /// A smoke run fails when any iteration failed; a full run fails when a criterion failed (or
 /// warned, with `--fail-on warn`) or the run was interrupted.
 fn verdict(results: &RunResults, policy: Policy) -> (Outcome, Result<(), Failed>) {
+    // A failed setup ran no step: its error is the one thing to say.
+    if let Some(setup) = results
+        .lifecycle
+        .iter()
+        .find(|h| h.hook == "setup" && !h.ok)
+    {
+        let error = setup.error.as_deref().unwrap_or("no error was recorded");
+        return (
+            Outcome::Failed,
+            Err(Failed::from(format!("the setup failed: {error}"))),
+        );
+    }
     if results.run.status == RunStatus::Interrupted {
         return (
             Outcome::Interrupted,

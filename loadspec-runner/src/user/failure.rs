@@ -103,6 +103,9 @@ pub struct Failure {
     kind: ErrorKind,
     message: String,
     status: Option<u16>,
+    /// The request that failed, when a request did: named in iteration and transaction
+    /// errors (a request's own error tables need no such prefix).
+    request: Option<std::sync::Arc<str>>,
 }
 
 impl Failure {
@@ -112,6 +115,7 @@ impl Failure {
             kind,
             message: message.into(),
             status: None,
+            request: None,
         }
     }
 
@@ -132,7 +136,34 @@ impl Failure {
 
     pub(crate) fn with_status_of(mut self, other: &Failure) -> Self {
         self.status = other.status;
+        self.request.clone_from(&other.request);
         self
+    }
+
+    /// Names the request this failure came from (kept if one is named already).
+    pub(crate) fn in_request(mut self, request: std::sync::Arc<str>) -> Self {
+        self.request.get_or_insert(request);
+        self
+    }
+
+    /// The failed request's name, shared.
+    pub(crate) fn request_name(&self) -> Option<std::sync::Arc<str>> {
+        self.request.clone()
+    }
+
+    /// The request that failed, e.g. `GraphQL tokenAuth (POST /api/graphql)`, when the
+    /// failure came from one.
+    pub fn request(&self) -> Option<&str> {
+        self.request.as_deref()
+    }
+
+    /// The message, after the failed request's name when there is one: what iteration and
+    /// transaction errors record.
+    pub fn describe(&self) -> std::borrow::Cow<'_, str> {
+        match &self.request {
+            Some(request) => format!("{request}: {}", self.message).into(),
+            None => self.message.as_str().into(),
+        }
     }
 
     /// The class of the failure.
@@ -153,7 +184,7 @@ impl Failure {
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.kind, self.message)
+        write!(f, "{}: {}", self.kind, self.describe())
     }
 }
 

@@ -146,9 +146,21 @@ impl User {
         }
     }
 
+    /// Puts cookie `name=value` into this user's jar for the target (path `/`), as a browser
+    /// holds one it was given earlier: e.g. a CSRF secret the scenario chose itself.
+    pub fn set_cookie(&mut self, name: &str, value: &str) -> Result<(), Failure> {
+        let url = reqwest::Url::parse(&self.ctx.base_url).map_err(|e| {
+            Failure::new(
+                ErrorKind::Scenario,
+                format!("the target {:?} is not a URL: {e}", self.ctx.base_url),
+            )
+        })?;
+        self.session.set_cookie(&url, name, value)
+    }
+
     /// A GraphQL request (outside any transaction): POSTs `{query, variables, operationName}` to
     /// the session's GraphQL path (default `/graphql`), labelled by the operation's name, and
-    /// fails the request when a 200 answer carries `errors`.
+    /// fails the request when the answer carries `errors` or is not a GraphQL answer.
     pub fn graphql(&mut self, query: &str, variables: serde_json::Value) -> RequestBuilder<'_> {
         let path = self.session.graphql_path().to_owned();
         RequestBuilder::new(self, None, Method::POST, &path).graphql(query, variables)
@@ -265,9 +277,10 @@ impl User {
             )),
             Ok(Ok(result)) => result,
         };
+        let described = result.as_ref().err().map(Failure::describe);
         let (error, status) = match (&result, &state.first_failure) {
             (Err(failure), first) => (
-                Some((failure.kind(), failure.message())),
+                Some((failure.kind(), described.as_deref().unwrap_or_default())),
                 failure.status().or(first.as_ref().and_then(|f| f.2)),
             ),
             (Ok(_), Some((kind, message, status))) => (Some((*kind, message.as_str())), *status),
@@ -358,6 +371,11 @@ impl Transaction<'_> {
         self.user.set_var(name, value);
     }
 
+    /// Puts a cookie into the user's jar for the target (see [`User::set_cookie`]).
+    pub fn set_cookie(&mut self, name: &str, value: &str) -> Result<(), Failure> {
+        self.user.set_cookie(name, value)
+    }
+
     /// A GraphQL request belonging to this transaction (see [`User::graphql`]).
     pub fn graphql(&mut self, query: &str, variables: serde_json::Value) -> RequestBuilder<'_> {
         let path = self.user.session.graphql_path().to_owned();
@@ -427,7 +445,7 @@ impl TxTracker<'_> {
         if self.state.first_failure.is_none() {
             self.state.first_failure = Some((
                 failure.kind(),
-                failure.message().to_owned(),
+                failure.describe().into_owned(),
                 failure.status(),
             ));
         }

@@ -227,6 +227,18 @@ struct InFlight<'a> {
 }
 
 impl InFlight<'_> {
+    /// The request's name in iteration and transaction errors: its label, and for GraphQL
+    /// requests the endpoint too (`GraphQL tokenAuth (POST /api/graphql)`). Only built for
+    /// failures.
+    fn request_name(&self) -> Arc<str> {
+        let label = self.ctx.recorder.borrow().label_name(self.exchange.label);
+        if self.graphql {
+            format!("{label} (POST {})", self.user.session.graphql_path()).into()
+        } else {
+            label
+        }
+    }
+
     /// Waits for the response, reads its body, records the request.
     async fn finish(&mut self) -> Result<Response, Failure> {
         let Some(pending) = self.pending.take() else {
@@ -245,7 +257,8 @@ impl InFlight<'_> {
         } = match received {
             Ok(received) => received,
             Err(fault) => {
-                let mut failure = Failure::new(fault.kind, masked(ctx.redact, fault.message));
+                let mut failure = Failure::new(fault.kind, masked(ctx.redact, fault.message))
+                    .in_request(self.request_name());
                 if let Some(status) = fault.status {
                     failure = failure.with_status(status);
                 }
@@ -268,28 +281,33 @@ impl InFlight<'_> {
             Some(statuses) => statuses.contains(&status),
             None => status < 400,
         };
-        let graphql_errors = if self.graphql && ok {
-            graphql_errors(&body)
+        let graphql_problem = if self.graphql {
+            graphql_problem(&headers, &body)
         } else {
             None
         };
-        let ok = ok && graphql_errors.is_none();
-        let failure = graphql_errors
-            .map(|errors| Failure::new(ErrorKind::Graphql, masked(ctx.redact, errors)))
-            .or_else(|| {
-                (!ok).then(|| {
-                    let kind = if status >= 400 {
-                        ErrorKind::of_status(status)
-                    } else {
-                        ErrorKind::CheckFailed
-                    };
-                    Failure::new(
-                        kind,
-                        masked(ctx.redact, status_message(status, None, &body)),
-                    )
-                    .with_status(status)
-                })
-            });
+        let failure = match (ok, graphql_problem) {
+            (true, None) => None,
+            (true, Some((kind, message))) => {
+                Some(Failure::new(kind, masked(ctx.redact, message)).with_status(status))
+            }
+            (false, problem) => {
+                let kind = if status >= 400 {
+                    ErrorKind::of_status(status)
+                } else {
+                    ErrorKind::CheckFailed
+                };
+                // A GraphQL server's 4xx carries its errors: they say more than the body.
+                let message = match problem {
+                    Some((ErrorKind::Graphql, errors)) => {
+                        format!("unexpected status {status}: {errors}")
+                    }
+                    _ => status_message(status, None, &headers, &body),
+                };
+                Some(Failure::new(kind, masked(ctx.redact, message)).with_status(status))
+            }
+        };
+        let failure = failure.map(|f| f.in_request(self.request_name()));
         let timing = ServerTiming::parse(&headers);
         // The response's elapsed time is the request's: one clock read serves both.
         self.exchange.micros = elapsed.as_micros() as u64;
@@ -308,7 +326,7 @@ impl InFlight<'_> {
             elapsed,
             self.exchange.label,
             Rc::clone(&ctx),
-            !ok,
+            failure,
         ))
     }
 }
@@ -459,24 +477,92 @@ fn operation_name(query: &str) -> Option<&str> {
     (end > 0).then(|| &rest[..end])
 }
 
-/// The messages of a GraphQL answer's `errors`, if it has any.
-fn graphql_errors(body: &[u8]) -> Option<String> {
+/// What is wrong with a GraphQL answer: `Graphql` with the messages of its `errors`, or
+/// `CheckFailed` when the body is not a GraphQL response at all (an HTML page, a proxy's
+/// error, another API's JSON); `None` for an answer with `data` and no errors.
+fn graphql_problem(headers: &HeaderMap, body: &[u8]) -> Option<(ErrorKind, String)> {
     #[derive(serde::Deserialize)]
     struct Answer {
         #[serde(default)]
         errors: Vec<Message>,
+        #[serde(default)]
+        data: Option<serde::de::IgnoredAny>,
     }
     #[derive(serde::Deserialize)]
     struct Message {
         #[serde(default)]
         message: String,
     }
-    let answer: Answer = serde_json::from_slice(body).ok()?;
-    if answer.errors.is_empty() {
+    let Ok(answer) = serde_json::from_slice::<Answer>(body) else {
+        return Some((
+            ErrorKind::CheckFailed,
+            format!(
+                "expected a GraphQL response (JSON with data or errors), got {}",
+                body_summary(headers, body).unwrap_or_else(|| "an empty body".to_owned())
+            ),
+        ));
+    };
+    if !answer.errors.is_empty() {
+        let messages: Vec<&str> = answer.errors.iter().map(|e| e.message.as_str()).collect();
+        return Some((
+            ErrorKind::Graphql,
+            format!("GraphQL error: {}", messages.join("; ")),
+        ));
+    }
+    if answer.data.is_none() {
+        return Some((
+            ErrorKind::CheckFailed,
+            format!(
+                "expected a GraphQL response (JSON with data or errors), got {}",
+                body_summary(headers, body).unwrap_or_default()
+            ),
+        ));
+    }
+    None
+}
+
+/// One line on a response body for an error message: an HTML page by its title, anything
+/// else as its first characters with line breaks folded.
+pub(crate) fn body_summary(headers: &HeaderMap, body: &[u8]) -> Option<String> {
+    let content_type = headers
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&body[..body.len().min(4 * BODY_EXCERPT)]);
+    let text = text.trim();
+    if text.is_empty() {
         return None;
     }
-    let messages: Vec<&str> = answer.errors.iter().map(|e| e.message.as_str()).collect();
-    Some(format!("GraphQL error: {}", messages.join("; ")))
+    let html = content_type.contains("html")
+        || text.get(..15).is_some_and(|start| {
+            let start = start.to_ascii_lowercase();
+            start.starts_with("<!doctype html") || start.starts_with("<html")
+        });
+    if html {
+        let lower = text.to_ascii_lowercase();
+        let title = ["<title>", "<h1>"].iter().find_map(|tag| {
+            let start = lower.find(tag)? + tag.len();
+            let end = start + lower[start..].find('<')?;
+            let title = text[start..end].trim();
+            (!title.is_empty()).then(|| title.to_owned())
+        });
+        let kind = if content_type.is_empty() {
+            String::new()
+        } else {
+            format!(" ({content_type})")
+        };
+        return Some(match title {
+            Some(title) => format!("an HTML page \"{title}\"{kind}"),
+            None => format!("an HTML page{kind}"),
+        });
+    }
+    let folded: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut cut = folded.len().min(BODY_EXCERPT);
+    while !folded.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let ellipsis = if cut < folded.len() { "…" } else { "" };
+    Some(format!("{}{ellipsis}", &folded[..cut]))
 }
 
 /// A transport error for people: its kind and its causes.
@@ -561,15 +647,18 @@ pub(crate) fn chain(error: &dyn std::error::Error) -> String {
     message
 }
 
-pub(crate) fn status_message(status: u16, expected: Option<u16>, body: &[u8]) -> String {
+pub(crate) fn status_message(
+    status: u16,
+    expected: Option<u16>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> String {
     let mut message = match expected {
         Some(expected) => format!("expected status {expected}, got {status}"),
         None => format!("unexpected status {status}"),
     };
-    let text = String::from_utf8_lossy(&body[..body.len().min(BODY_EXCERPT)]);
-    let text = text.trim();
-    if !text.is_empty() {
-        let _ = write!(message, ": {text}");
+    if let Some(summary) = body_summary(headers, body) {
+        let _ = write!(message, ": {summary}");
     }
     message
 }
@@ -929,14 +1018,43 @@ mod tests {
             "anonymous queries carry no name"
         );
         assert_eq!(operation_name("queryX { x }"), None);
+        let none = HeaderMap::new();
         let errors = br#"{"data":null,"errors":[{"message":"Unknown field 'cod'","locations":[]},{"message":"second"}]}"#;
         assert_eq!(
-            graphql_errors(errors).as_deref(),
-            Some("GraphQL error: Unknown field 'cod'; second")
+            graphql_problem(&none, errors),
+            Some((
+                ErrorKind::Graphql,
+                "GraphQL error: Unknown field 'cod'; second".to_owned()
+            ))
         );
-        assert_eq!(graphql_errors(br#"{"data":{"claims":[]}}"#), None);
-        assert_eq!(graphql_errors(br#"{"data":{},"errors":[]}"#), None);
-        assert_eq!(graphql_errors(b"not json"), None);
+        assert_eq!(graphql_problem(&none, br#"{"data":{"claims":[]}}"#), None);
+        assert_eq!(graphql_problem(&none, br#"{"data":{},"errors":[]}"#), None);
+        let mut html = HeaderMap::new();
+        html.insert(
+            reqwest::header::CONTENT_TYPE,
+            reqwest::header::HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        let page = b"<!doctype html>\n<html lang=\"en\">\n<head>\n  <title>Not Found</title>\n</head>\n<body>\n  <h1>Not Found</h1></body></html>";
+        assert_eq!(
+            graphql_problem(&html, page),
+            Some((
+                ErrorKind::CheckFailed,
+                "expected a GraphQL response (JSON with data or errors), got an HTML page \"Not Found\" (text/html; charset=utf-8)".to_owned()
+            ))
+        );
+        assert_eq!(
+            graphql_problem(&none, br#"{"detail":"Rate limit exceeded"}"#).map(|p| p.1),
+            Some("expected a GraphQL response (JSON with data or errors), got {\"detail\":\"Rate limit exceeded\"}".to_owned())
+        );
+        assert_eq!(
+            status_message(404, None, &html, page),
+            "unexpected status 404: an HTML page \"Not Found\" (text/html; charset=utf-8)"
+        );
+        assert_eq!(
+            status_message(500, Some(200), &none, b"line one\n  line two\n"),
+            "expected status 200, got 500: line one line two"
+        );
+        assert_eq!(body_summary(&none, b"  "), None);
     }
 
     #[test]

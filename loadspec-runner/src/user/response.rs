@@ -22,6 +22,9 @@ pub struct Response {
     label: LabelId,
     ctx: Rc<UserContext>,
     failed: Cell<bool>,
+    /// Why the request was recorded as failed when it was (an unexpected status, GraphQL
+    /// `errors`): what [`Response::expect_ok`] returns.
+    failure: Option<Box<Failure>>,
     /// Parsed on first use, then shared by every JSON check and extraction.
     json: OnceCell<Result<serde_json::Value, String>>,
 }
@@ -46,7 +49,7 @@ impl Response {
         elapsed: Duration,
         label: LabelId,
         ctx: Rc<UserContext>,
-        failed: bool,
+        failure: Option<Failure>,
     ) -> Self {
         Self {
             status,
@@ -55,7 +58,8 @@ impl Response {
             elapsed,
             label,
             ctx,
-            failed: Cell::new(failed),
+            failed: Cell::new(failure.is_some()),
+            failure: failure.map(Box::new),
             json: OnceCell::new(),
         }
     }
@@ -90,6 +94,28 @@ impl Response {
         self.failed.get()
     }
 
+    /// Fails with the request's own failure when it was recorded as failed — a status of
+    /// 400 or more (or outside `expected_statuses`), or for GraphQL requests an answer with
+    /// `errors` or no GraphQL answer at all — so that `?` ends the transaction with it.
+    pub fn expect_ok(mut self) -> Result<Self, Failure> {
+        match self.failure.take() {
+            Some(failure) => Err(*failure),
+            None => Ok(self),
+        }
+    }
+
+    /// The JSON value at `pointer` (RFC 6901, e.g. `/data/insurees/edges`) parsed into `T`;
+    /// a missing value or one of another shape fails the request.
+    pub fn json_at<T: DeserializeOwned>(&self, pointer: &str) -> Result<T, Failure> {
+        let value = self.json_at_value(pointer)?;
+        T::deserialize(value).map_err(|e| {
+            self.fail(Failure::check(format!(
+                "the JSON value at {pointer} is not the expected one ({e}): {}",
+                excerpt(value.to_string().as_bytes())
+            )))
+        })
+    }
+
     /// Fails (and records the request as failed) unless the status is `expected`.
     pub fn expect_status(self, expected: u16) -> Result<Self, Failure> {
         if self.status == expected {
@@ -102,7 +128,7 @@ impl Response {
         };
         let failure = Failure::new(
             kind,
-            status_message(self.status, Some(expected), &self.body),
+            status_message(self.status, Some(expected), &self.headers, &self.body),
         )
         .with_status(self.status);
         Err(self.fail(failure))
@@ -164,7 +190,7 @@ impl Response {
         expected: impl Into<serde_json::Value>,
     ) -> Result<Self, Failure> {
         let expected = expected.into();
-        let found = self.json_at(pointer)?;
+        let found = self.json_at_value(pointer)?;
         if *found == expected {
             return Ok(self);
         }
@@ -174,14 +200,14 @@ impl Response {
 
     /// Fails unless the JSON body has a value at `pointer`.
     pub fn expect_json_exists(self, pointer: &str) -> Result<Self, Failure> {
-        self.json_at(pointer)?;
+        self.json_at_value(pointer)?;
         Ok(self)
     }
 
     /// The value at `pointer` in the JSON body, as text (strings unquoted); a missing value
     /// fails the request.
     pub fn extract_json(&self, pointer: &str) -> Result<String, Failure> {
-        Ok(match self.json_at(pointer)? {
+        Ok(match self.json_at_value(pointer)? {
             serde_json::Value::String(text) => text.clone(),
             other => other.to_string(),
         })
@@ -288,7 +314,7 @@ impl Response {
         })
     }
 
-    fn json_at(&self, pointer: &str) -> Result<&serde_json::Value, Failure> {
+    fn json_at_value(&self, pointer: &str) -> Result<&serde_json::Value, Failure> {
         let value = self.parsed()?;
         value.pointer(pointer).ok_or_else(|| {
             self.fail(Failure::check(format!(
@@ -306,6 +332,12 @@ impl Response {
         } else {
             failure
         };
+        let name = self
+            .failure
+            .as_ref()
+            .and_then(|own| own.request_name())
+            .unwrap_or_else(|| self.ctx.recorder.borrow().label_name(self.label));
+        let failure = failure.in_request(name);
         if !self.failed.replace(true) {
             self.ctx.recorder.borrow_mut().record_late_failure(
                 self.label,

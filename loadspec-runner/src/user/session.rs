@@ -74,6 +74,16 @@ impl Session {
             .map(|c| c.value())
     }
 
+    /// Stores cookie `name=value` for `url`'s host, path `/`.
+    pub(crate) fn set_cookie(&mut self, url: &Url, name: &str, value: &str) -> Result<(), Failure> {
+        let text = format!("{name}={value}; Path=/");
+        let store = self.cookies.get_or_insert_with(Default::default);
+        store
+            .parse(&text, url)
+            .map(|_| ())
+            .map_err(|e| Failure::check(format!("cookie {name:?} cannot be stored: {e}")))
+    }
+
     fn set(&mut self, name: HeaderName, value: HeaderValue) {
         match self.headers.iter_mut().find(|(n, _)| *n == name) {
             Some(slot) => slot.1 = value,
@@ -175,5 +185,17 @@ mod tests {
         assert_eq!(headers[COOKIE], "sid=42");
         session.clear_cookies();
         assert_eq!(session.cookie("sid"), None);
+    }
+
+    #[test]
+    fn cookies_set_by_the_scenario_go_with_every_request_to_the_target() {
+        let mut session = Session::default();
+        let target = url("http://127.0.0.1:8000");
+        session.set_cookie(&target, "csrftoken", "abc123").unwrap();
+        let mut headers = HeaderMap::new();
+        session.apply(&url("http://127.0.0.1:8000/api/graphql"), &mut headers);
+        assert_eq!(headers[COOKIE], "csrftoken=abc123");
+        assert_eq!(session.cookie("csrftoken"), Some("abc123"));
+        assert!(session.set_cookie(&target, "", "x").is_err());
     }
 }

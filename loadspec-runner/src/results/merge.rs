@@ -678,14 +678,22 @@ fn step_severity(status: StepStatus) -> u8 {
     }
 }
 
-/// The worst generator of the step: bound if any was, the highest usage and lag.
+/// The worst generator of the step: bound if any was, the highest usage and lag; the cause
+/// and CPU split are those of the worst host (bound first, then by cause — the generator's own
+/// limit before a saturated machine — then by timer lag), so the mark names what held back
+/// the host that made the step unreliable.
 fn merged_generator(parts: &[(&Shard<'_>, &StepResult)]) -> Option<GeneratorHealth> {
     let all: Vec<(&Shard<'_>, &GeneratorHealth)> = parts
         .iter()
         .filter_map(|(s, st)| st.generator.as_ref().map(|g| (*s, g)))
         .collect();
-    let (_, first) = all.first()?;
-    let mut merged = (*first).clone();
+    let (_, worst) = all.iter().max_by(|(_, a), (_, b)| {
+        (a.bound, a.saturation())
+            .cmp(&(b.bound, b.saturation()))
+            .then(a.lag_p99_ms.total_cmp(&b.lag_p99_ms))
+    })?;
+    let mut merged = (*worst).clone();
+    merged.cause = worst.saturation();
     let max = |f: fn(&GeneratorHealth) -> f64| all.iter().map(|(_, g)| f(g)).fold(0.0, f64::max);
     merged.cpu_share_mean = max(|g| g.cpu_share_mean);
     merged.cpu_share_max = max(|g| g.cpu_share_max);
@@ -1304,6 +1312,82 @@ mod tests {
             "steps": []
         }))
         .unwrap()
+    }
+
+    #[test]
+    fn a_merged_step_keeps_the_cause_of_its_worst_host() {
+        use crate::results::model::SaturationCause;
+        let dummy = dummy_results();
+        let infos: Vec<ShardInfo> = (0..3)
+            .map(|index| ShardInfo {
+                index,
+                count: 3,
+                total_users: Vec::new(),
+                start_at: None,
+                late_by_s: None,
+                started_unix_s: 0.0,
+            })
+            .collect();
+        let shards: Vec<Shard<'_>> = infos
+            .iter()
+            .map(|info| Shard {
+                path: Path::new("x.json"),
+                results: &dummy,
+                info,
+                spec: ShardSpec::new(info.index, 3).unwrap(),
+                start: 0.0,
+            })
+            .collect();
+        let step = |cause: SaturationCause, lag: f64, rest: f64| {
+            let mut step: StepResult = serde_json::from_value(serde_json::json!({
+                "index": 0, "started_at": "2026-11-27T12:00:00Z", "offset_s": 0.0,
+                "duration_s": 1.0, "measured_from_s": 0.0, "measured_s": 1.0,
+                "status": "completed", "scenarios": []
+            }))
+            .unwrap();
+            step.generator = Some(GeneratorHealth {
+                bound: cause != SaturationCause::None,
+                cause,
+                lag_p99_ms: lag,
+                process_rest_cpu_mean: rest,
+                reasons: vec![format!("{} reason", cause.as_str())],
+                ..GeneratorHealth::default()
+            });
+            step
+        };
+        // A healthy host, one whose embedded target saturated it (the worst lag), one on a
+        // machine busy with other processes.
+        let steps = [
+            step(SaturationCause::None, 30.0, 0.0),
+            step(SaturationCause::SameProcess, 12.0, 141.0),
+            step(SaturationCause::OtherProcesses, 8.0, 5.0),
+        ];
+        let parts: Vec<(&Shard<'_>, &StepResult)> = shards.iter().zip(&steps).collect();
+        let merged = merged_generator(&parts).unwrap();
+        assert!(merged.bound);
+        assert_eq!(merged.cause, SaturationCause::SameProcess);
+        assert!((merged.process_rest_cpu_mean - 141.0).abs() < 1e-9);
+        assert!(
+            (merged.lag_p99_ms - 30.0).abs() < 1e-9,
+            "the worst lag of all"
+        );
+        assert!(
+            merged
+                .reasons
+                .iter()
+                .any(|r| r == "shard 1/3: same_process reason")
+        );
+        // A host whose workers were the limit outranks a saturated machine.
+        let steps = [
+            steps[1].clone(),
+            step(SaturationCause::Generator, 6.0, 0.0),
+            steps[2].clone(),
+        ];
+        let parts: Vec<(&Shard<'_>, &StepResult)> = shards.iter().zip(&steps).collect();
+        assert_eq!(
+            merged_generator(&parts).unwrap().cause,
+            SaturationCause::Generator
+        );
     }
 
     #[test]

@@ -14,7 +14,9 @@ use super::system;
 use super::totals::{Basis, StepTotals, step_totals};
 use crate::criteria::{CriteriaReport, Verdict};
 use crate::plan::Mode;
-use crate::results::model::{HealthReport, LabelSummary, RunResults, RunStatus, StepStatus};
+use crate::results::model::{
+    HealthReport, LabelSummary, RunResults, RunStatus, SaturationCause, StepStatus,
+};
 
 /// The whole report page (`templates/report.html`).
 #[derive(Template)]
@@ -107,6 +109,8 @@ struct PlanStep {
 #[derive(Debug)]
 struct Matrix {
     steps: Vec<String>,
+    /// What the steps' saturation marks mean (`* generator-bound step: …`).
+    footnotes: Vec<String>,
     rows: Vec<MatrixRow>,
     step_verdicts: Vec<MatrixCell>,
     capacity: String,
@@ -709,7 +713,12 @@ fn matrix(report: &CriteriaReport, multi: bool) -> Matrix {
         tip,
     };
     Matrix {
-        steps: report.steps.iter().map(|s| threads(s.users)).collect(),
+        steps: report
+            .steps
+            .iter()
+            .map(|s| format!("{}{}", threads(s.users), s.saturation().mark()))
+            .collect(),
+        footnotes: report.footnotes(),
         rows: report
             .rows
             .iter()
@@ -829,10 +838,22 @@ fn step_views(results: &RunResults) -> Vec<StepView> {
                 status,
                 health: step.health.as_ref().and_then(health_line),
                 generator: step.generator.as_ref().filter(|g| g.bound).map(|g| {
+                    let (who, effect) = match g.saturation() {
+                        SaturationCause::Generator => (
+                            "The load generator was the limit",
+                            "Response times of this step measure the generator too.",
+                        ),
+                        _ => (
+                            "The machine was saturated, not by the load generator",
+                            "Response times of this step include waiting for the CPU.",
+                        ),
+                    };
                     format!(
-                        "The load generator was the limit: {} (CPU mean {}, max {}; timer lag \
-                         p99 {}). Response times of this step measure the generator too.",
-                        g.reasons.join("; "),
+                        "{who} ({}{}): {} (loadspec's workers: CPU mean {}, max {} of their \
+                         cores; timer lag p99 {}). {effect}",
+                        g.saturation().flag().to_lowercase(),
+                        g.saturation().mark(),
+                        crate::monitor::guard::describe(g),
                         format::percent(g.cpu_share_mean),
                         format::percent(g.cpu_share_max),
                         format::time(g.lag_p99_ms)

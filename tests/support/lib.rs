@@ -44,6 +44,8 @@ pub fn run_silently(scenarios: &[Scenario], overrides: &Overrides) -> Result<Run
 pub struct Counters {
     /// Requests to `/fail-every/{n}`.
     pub fail_every: AtomicU64,
+    /// Requests to `/cold-start/{slow}/{ms}`.
+    pub cold_start: AtomicU64,
     /// Requests seen by any handler.
     pub requests: AtomicU64,
     /// Highest number of requests in flight at once.
@@ -56,6 +58,7 @@ impl Default for Counters {
     fn default() -> Self {
         Self {
             fail_every: AtomicU64::new(0),
+            cold_start: AtomicU64::new(0),
             requests: AtomicU64::new(0),
             max_in_flight: AtomicU64::new(0),
             in_flight: AtomicU64::new(0),
@@ -134,6 +137,8 @@ impl TestServer {
     /// - `GET /ok` → 200 `ok`
     /// - `GET /delay/{ms}` → 200 after `ms` milliseconds
     /// - `GET /fail-every/{n}` → 503 for every `n`-th request (deterministic), else 200
+    /// - `GET /cold-start/{slow}/{ms}` → 200; the server's first `slow` requests to it take
+    ///   [`COLD_START_MS`] (a target initialising lazily), the later ones `ms` milliseconds
     /// - `GET /status/{code}` → that status
     /// - `GET /echo-auth` → 200 with the `Authorization` header as body
     /// - `POST /login` → 200 `{"access":"token-123"}` and a `sid` cookie
@@ -166,6 +171,7 @@ fn router(counters: Arc<Counters>) -> Router {
         .route("/ok", get(|| async { "ok" }))
         .route("/delay/{ms}", get(delay))
         .route("/fail-every/{n}", get(fail_every))
+        .route("/cold-start/{slow}/{ms}", get(cold_start))
         .route("/status/{code}", get(status))
         .route("/echo-auth", get(echo_auth))
         .route("/login", post(login))
@@ -181,6 +187,23 @@ fn router(counters: Arc<Counters>) -> Router {
 async fn delay(State(c): State<Arc<Counters>>, Path(ms): Path<u64>) -> &'static str {
     c.requests.fetch_add(1, Ordering::Relaxed);
     tokio::time::sleep(Duration::from_millis(ms.min(60_000))).await;
+    "ok"
+}
+
+/// How long each of the first requests to `/cold-start/{slow}/{ms}` takes.
+pub const COLD_START_MS: u64 = 300;
+
+async fn cold_start(
+    State(c): State<Arc<Counters>>,
+    Path((slow, ms)): Path<(u64, u64)>,
+) -> &'static str {
+    let seen = c.cold_start.fetch_add(1, Ordering::SeqCst);
+    let wait = if seen < slow {
+        COLD_START_MS
+    } else {
+        ms.min(60_000)
+    };
+    tokio::time::sleep(Duration::from_millis(wait)).await;
     "ok"
 }
 

@@ -46,12 +46,17 @@ impl Observer for Console {
             (Mode::Smoke, _) => "smoke: 1 user, 1 iteration".to_owned(),
             (Mode::Full, Some(n)) => format!("{n} iterations per user"),
             (Mode::Full, None) => format!(
-                "{}{}hold {}",
+                "{}{}{}hold {}",
                 plan.profile.as_str(),
                 if step.ramp_up.is_zero() {
                     " · ".to_owned()
                 } else {
                     format!(" · ramp-up {} · ", human(step.ramp_up))
+                },
+                if step.warmup.is_zero() {
+                    String::new()
+                } else {
+                    format!("warm-up {} (not measured) · ", human(step.warmup))
                 },
                 human(step.hold)
             ),

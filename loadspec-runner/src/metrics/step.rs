@@ -11,10 +11,21 @@ use crate::results::model::{
     TimePoint, TransactionPoint,
 };
 
+/// The part of a step a tick fell in: only measured ticks count in the step's statistics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// Users are still starting.
+    RampUp,
+    /// Full load, but the target may still be warming up (lazy initialisation, caches).
+    Warmup,
+    /// The step's hold.
+    Measured,
+}
+
 /// Accumulates one step of one run.
 pub(crate) struct StepAccumulator {
     scenario_names: Vec<String>,
-    /// Statistics of the measured window (ramp-up excluded).
+    /// Statistics of the measured window (ramp-up and warm-up excluded).
     measured: HashMap<LabelKey, LabelStats>,
     /// First-appearance order of labels, so reports list transactions as the flow runs them.
     order: HashMap<LabelKey, usize>,
@@ -63,29 +74,23 @@ impl StepAccumulator {
         for (total, n) in self.interrupted.iter_mut().zip(&interval.interrupted) {
             *total += n;
         }
-        for ((total, tick), n) in self
-            .dropped
-            .iter_mut()
-            .zip(&mut self.tick_dropped)
-            .zip(&interval.dropped)
-        {
-            *total += n;
+        for (tick, n) in self.tick_dropped.iter_mut().zip(&interval.dropped) {
             *tick += n;
         }
     }
 
-    /// Closes the current tick: records its time point and, outside the ramp-up, adds it to
-    /// the step's statistics.
-    pub(crate) fn close_tick(&mut self, t_s: f64, width_s: f64, ramp_up: bool) {
+    /// Closes the current tick: records its time point and, when measured (not in the ramp-up
+    /// or the warm-up), adds it to the step's statistics.
+    pub(crate) fn close_tick(&mut self, t_s: f64, width_s: f64, phase: Phase) {
         for scenario in 0..self.scenario_names.len() {
-            let point = self.time_point(scenario, t_s, width_s, ramp_up);
+            let point = self.time_point(scenario, t_s, width_s, phase);
             self.time_series[scenario].push(point);
         }
         for (key, stats) in &mut self.tick {
             if stats.is_empty() {
                 continue;
             }
-            if !ramp_up {
+            if phase == Phase::Measured {
                 match self.measured.get_mut(key) {
                     Some(existing) => existing.merge(stats),
                     None => {
@@ -95,11 +100,18 @@ impl StepAccumulator {
             }
             stats.reset();
         }
+        // Dropped arrivals count like the iterations they would have been: measured ticks only,
+        // so the dropped share compares like with like.
+        if phase == Phase::Measured {
+            for (total, tick) in self.dropped.iter_mut().zip(&self.tick_dropped) {
+                *total += tick;
+            }
+        }
         self.tick_active.iter_mut().for_each(|a| *a = 0);
         self.tick_dropped.iter_mut().for_each(|d| *d = 0);
     }
 
-    fn time_point(&mut self, scenario: usize, t_s: f64, width_s: f64, ramp_up: bool) -> TimePoint {
+    fn time_point(&mut self, scenario: usize, t_s: f64, width_s: f64, phase: Phase) -> TimePoint {
         self.scratch.reset();
         let (mut requests, mut failures) = (0, 0);
         let mut transactions = BTreeMap::new();
@@ -130,7 +142,8 @@ impl StepAccumulator {
         TimePoint {
             t_s,
             width_s,
-            ramp_up,
+            ramp_up: phase == Phase::RampUp,
+            warmup: phase == Phase::Warmup,
             active_users: self.tick_active[scenario],
             dropped: self.tick_dropped[scenario],
             requests,

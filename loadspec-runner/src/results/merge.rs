@@ -941,6 +941,7 @@ struct Bucket<'a> {
     failures: u64,
     dropped: u64,
     ramp_up: bool,
+    warmup: bool,
     /// Per shard: the latest tick's end and its active users.
     active: BTreeMap<u32, (f64, u32)>,
     p50: Weighted,
@@ -985,6 +986,7 @@ fn merge_series(parts: &[(&Shard<'_>, &ScenarioStepResult)], merged_start: f64) 
             bucket.failures += point.failures;
             bucket.dropped += point.dropped;
             bucket.ramp_up |= point.ramp_up;
+            bucket.warmup |= point.warmup;
             let active = bucket.active.entry(shard.spec.index()).or_insert((end, 0));
             if end >= active.0 {
                 *active = (end, point.active_users);
@@ -1007,6 +1009,8 @@ fn merge_series(parts: &[(&Shard<'_>, &ScenarioStepResult)], merged_start: f64) 
             point.t_s = second as f64 - merged_start;
             point.width_s = 1.0;
             point.ramp_up = b.ramp_up;
+            // A second both shards' ramp-up and warm-up share is the ramp-up's.
+            point.warmup = b.warmup && !b.ramp_up;
             point.active_users = b.active.values().map(|(_, n)| n).sum();
             point.requests = b.requests;
             point.failures = b.failures;

@@ -182,7 +182,10 @@ pub struct PlannedStepInfo {
     pub users: BTreeMap<String, u32>,
     /// Ramp-up time.
     pub ramp_up_s: f64,
-    /// Hold time.
+    /// Warm-up time: full load after the ramp-up, not in the step's statistics.
+    #[serde(default)]
+    pub warmup_s: f64,
+    /// Hold time (after the ramp-up and the warm-up).
     pub hold_s: f64,
     /// Pause after the step.
     pub cooldown_s: f64,
@@ -204,7 +207,8 @@ pub struct StepResult {
     pub offset_s: f64,
     /// Wall time from the step's start until its last user stopped.
     pub duration_s: f64,
-    /// Seconds after the step's start from which statistics count (the end of the ramp-up).
+    /// Seconds after the step's start from which statistics count (the end of the ramp-up
+    /// and of the warm-up).
     pub measured_from_s: f64,
     /// Length of the window the statistics cover.
     pub measured_s: f64,
@@ -482,7 +486,7 @@ pub struct ScenarioStepResult {
     pub requests: Vec<LabelSummary>,
     /// All requests together (JMeter's "Total" row).
     pub total_requests: LabelSummary,
-    /// One point per tick (normally one second), ramp-up included.
+    /// One point per tick (normally one second), ramp-up and warm-up included.
     pub time_series: Vec<TimePoint>,
 }
 
@@ -585,6 +589,10 @@ pub struct TimePoint {
     pub width_s: f64,
     /// Whether the tick fell in the ramp-up (not in the step's statistics).
     pub ramp_up: bool,
+    /// Whether the tick fell in the warm-up after the ramp-up (not in the step's statistics
+    /// either).
+    #[serde(default)]
+    pub warmup: bool,
     /// Users running at the end of the tick.
     pub active_users: u32,
     /// Requests completed in the tick.

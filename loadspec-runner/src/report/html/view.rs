@@ -99,6 +99,7 @@ struct PlanStep {
     number: usize,
     users: String,
     ramp_up: String,
+    warmup: String,
     hold: String,
     cooldown: String,
     iterations: String,
@@ -549,6 +550,13 @@ fn step_timing(results: &RunResults) -> String {
             plural(u64::from(n), "iteration"),
             format::duration(s.cooldown_s)
         ),
+        None if s.warmup_s > 0.0 => format!(
+            "ramp-up {} · warm-up {} (not measured) · hold {} · cooldown {}",
+            format::duration(s.ramp_up_s),
+            format::duration(s.warmup_s),
+            format::duration(s.hold_s),
+            format::duration(s.cooldown_s)
+        ),
         None => format!(
             "ramp-up {} · hold {} · cooldown {}",
             format::duration(s.ramp_up_s),
@@ -672,6 +680,7 @@ fn plan_steps(results: &RunResults) -> Vec<PlanStep> {
                 number: p.index + 1,
                 users,
                 ramp_up: format::duration(p.ramp_up_s),
+                warmup: format::duration(p.warmup_s),
                 hold: if p.iterations.is_some() {
                     "—".to_owned()
                 } else {
@@ -688,8 +697,8 @@ fn plan_steps(results: &RunResults) -> Vec<PlanStep> {
 fn method(results: &RunResults, basis: Basis) -> Vec<String> {
     vec![
         format!(
-            "Each step's statistics cover its measured window: from the end of its ramp-up until \
-             its last user stopped. In-flight iterations got {} to finish at a step's stop; those \
+            "Each step's statistics cover its measured window: from the end of its ramp-up and \
+             warm-up until its last user stopped. In-flight iterations got {} to finish at a step's stop; those \
              still running were cut off and are not counted as failures.",
             format::duration(results.plan.graceful_stop_s)
         ),
@@ -701,7 +710,7 @@ fn method(results: &RunResults, basis: Basis) -> Vec<String> {
             basis.noun()
         ),
         "Time charts plot the per-tick time series (normally one tick per second), ramp-ups \
-         included."
+         and warm-ups included."
             .to_owned(),
     ]
 }
@@ -809,12 +818,20 @@ fn step_views(results: &RunResults) -> Vec<StepView> {
                     "{} per user",
                     plural(u64::from(p.iterations.unwrap_or_default()), "iteration")
                 ),
-                (_, Some(p)) if p.ramp_up_s > 0.0 => format!(
-                    "ramp-up {} · hold {}",
-                    format::duration(p.ramp_up_s),
-                    format::duration(p.hold_s)
-                ),
-                (_, Some(p)) => format!("hold {}", format::duration(p.hold_s)),
+                (_, Some(p)) => {
+                    let mut parts = Vec::new();
+                    if p.ramp_up_s > 0.0 {
+                        parts.push(format!("ramp-up {}", format::duration(p.ramp_up_s)));
+                    }
+                    if p.warmup_s > 0.0 {
+                        parts.push(format!(
+                            "warm-up {} (not measured)",
+                            format::duration(p.warmup_s)
+                        ));
+                    }
+                    parts.push(format!("hold {}", format::duration(p.hold_s)));
+                    parts.join(" · ")
+                }
                 (_, None) => String::new(),
             };
             let status = match step.status {

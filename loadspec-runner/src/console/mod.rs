@@ -162,6 +162,17 @@ pub fn step_table(step: &StepResult) -> String {
                 ));
             }
         }
+        for label in s.transactions.iter().chain(&s.requests) {
+            if let Some(lock) = &label.lockouts {
+                out.push_str(&format!(
+                    "    ! LOCKED OUT · {} · {} failures say an account was locked: {}\n",
+                    label.label, lock.count, lock.sample
+                ));
+            }
+        }
+    }
+    if let Some(line) = crate::report::html::step_rate_limit_line(step) {
+        out.push_str(&format!("  ! {line}\n"));
     }
     out.push_str(&machine_line(step));
     out

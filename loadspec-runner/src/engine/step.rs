@@ -63,7 +63,7 @@ pub(super) fn unavailable(
         generator: None,
         system: Vec::new(),
         target_metrics: Vec::new(),
-        scenarios: StepAccumulator::new(names).finish(&step.users, 0.0),
+        scenarios: StepAccumulator::new(names).finish(&step.users, 0.0, run_start.into_std()),
     }
 }
 
@@ -209,7 +209,7 @@ pub(super) async fn run_step(
         generator,
         system,
         target_metrics,
-        scenarios: acc.finish(&step.users, measured_s),
+        scenarios: acc.finish(&step.users, measured_s, cx.run_start.into_std()),
     })
 }
 

@@ -292,6 +292,10 @@ pub fn execute(plan: &RunPlan) -> Result<WrittenRun, RunError> {
     let outcome = engine::run(&plan, &mut observer, &stop);
     signals.clear();
     let mut results = outcome?;
+    // After the last step's table: findings that qualify every step's numbers.
+    for text in report::limit_findings(&results) {
+        println!("  ! {text}");
+    }
     let criteria = plan_criteria(&plan);
     if plan.mode == Mode::Full && criteria.iter().any(|(_, list)| !list.is_empty()) {
         let report = criteria::evaluate(&results, &criteria);

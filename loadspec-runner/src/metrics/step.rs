@@ -4,11 +4,11 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::histogram::{self, LatencyHistogram};
-use super::recorder::{Interval, LabelKey};
+use super::recorder::{Interval, LabelKey, RateLimitSeen};
 use super::stats::{LabelKind, LabelStats};
 use crate::results::model::{
-    CorrectedSummary, ErrorSummary, LabelSummary, ScenarioStepResult, ServerTimingSummary,
-    TimePoint, TransactionPoint,
+    CorrectedSummary, ErrorSummary, LabelSummary, LockoutSummary, RateLimitSample,
+    ScenarioStepResult, ServerTimingSummary, TimePoint, TransactionPoint,
 };
 
 /// The part of a step a tick fell in: only measured ticks count in the step's statistics.
@@ -37,6 +37,8 @@ pub(crate) struct StepAccumulator {
     interrupted: Vec<u64>,
     dropped: Vec<u64>,
     tick_dropped: Vec<u64>,
+    /// Per scenario: the step's first 429, whatever the phase.
+    rate_limits: Vec<Option<RateLimitSeen>>,
 }
 
 impl StepAccumulator {
@@ -53,6 +55,7 @@ impl StepAccumulator {
             interrupted: vec![0; n],
             dropped: vec![0; n],
             tick_dropped: vec![0; n],
+            rate_limits: vec![None; n],
         }
     }
 
@@ -76,6 +79,13 @@ impl StepAccumulator {
         }
         for (tick, n) in self.tick_dropped.iter_mut().zip(&interval.dropped) {
             *tick += n;
+        }
+        for (first, seen) in self.rate_limits.iter_mut().zip(interval.rate_limits) {
+            if let Some(seen) = seen
+                && first.as_ref().is_none_or(|f| seen.at < f.at)
+            {
+                *first = Some(seen);
+            }
         }
     }
 
@@ -113,7 +123,7 @@ impl StepAccumulator {
 
     fn time_point(&mut self, scenario: usize, t_s: f64, width_s: f64, phase: Phase) -> TimePoint {
         self.scratch.reset();
-        let (mut requests, mut failures) = (0, 0);
+        let (mut requests, mut failures, mut rate_limited) = (0, 0, 0);
         let mut transactions = BTreeMap::new();
         for (key, stats) in &self.tick {
             if key.scenario != scenario || stats.is_empty() {
@@ -123,6 +133,12 @@ impl StepAccumulator {
                 LabelKind::Request => {
                     requests += stats.count;
                     failures += stats.failures;
+                    rate_limited += stats
+                        .statuses
+                        .iter()
+                        .filter(|(status, _)| *status == 429)
+                        .map(|(_, n)| n)
+                        .sum::<u64>();
                     let _same_bounds = self.scratch.add(&stats.histogram);
                 }
                 LabelKind::Transaction => {
@@ -146,6 +162,7 @@ impl StepAccumulator {
             warmup: phase == Phase::Warmup,
             active_users: self.tick_active[scenario],
             dropped: self.tick_dropped[scenario],
+            rate_limited,
             requests,
             failures,
             p50_ms: quantile_ms(&self.scratch, 0.5),
@@ -167,8 +184,14 @@ impl StepAccumulator {
         self.tick_active.iter().sum()
     }
 
-    /// The step's results per scenario, with throughput over `measured_s` seconds.
-    pub(crate) fn finish(self, users: &[u32], measured_s: f64) -> Vec<ScenarioStepResult> {
+    /// The step's results per scenario, with throughput over `measured_s` seconds; times of
+    /// the first 429s count from `run_start`.
+    pub(crate) fn finish(
+        self,
+        users: &[u32],
+        measured_s: f64,
+        run_start: std::time::Instant,
+    ) -> Vec<ScenarioStepResult> {
         let Self {
             scenario_names,
             measured,
@@ -176,6 +199,7 @@ impl StepAccumulator {
             mut time_series,
             interrupted,
             dropped,
+            mut rate_limits,
             ..
         } = self;
         let mut labels: Vec<(LabelKey, LabelStats)> = measured.into_iter().collect();
@@ -210,6 +234,13 @@ impl StepAccumulator {
                     requests: of_kind(LabelKind::Request).collect(),
                     total_requests: summarize("Total", &total, measured_s),
                     time_series: std::mem::take(&mut time_series[scenario]),
+                    rate_limit: rate_limits[scenario].take().map(|seen| RateLimitSample {
+                        at_s: seen.at.saturating_duration_since(run_start).as_secs_f64(),
+                        label: seen.label.to_string(),
+                        message: seen.message,
+                        retry_after: seen.retry_after,
+                        headers: seen.headers,
+                    }),
                 }
             })
             .collect()
@@ -315,5 +346,13 @@ pub(crate) fn summarize(label: &str, stats: &LabelStats, measured_s: f64) -> Lab
             })
             .collect(),
         histogram: histogram::encode(h),
+        lockouts: stats
+            .lockout_sample
+            .as_ref()
+            .filter(|_| stats.lockouts > 0)
+            .map(|sample| LockoutSummary {
+                count: stats.lockouts,
+                sample: sample.clone(),
+            }),
     }
 }

@@ -70,6 +70,14 @@ pub fn markdown_summary(results: &RunResults, report: Option<&CriteriaReport>) -
         }
         out.push('\n');
     }
+    // The same sentences as the HTML report's findings and the console after a run.
+    let limits = super::limit_findings(results);
+    for text in &limits {
+        let _ = writeln!(out, "- ⚠️ {}", escape(text));
+    }
+    if !limits.is_empty() {
+        out.push('\n');
+    }
     let _ = writeln!(
         out,
         "| step | scenario | users | requests | req/s | failed | p50 ms | p95 ms | p99 ms |\n|---|---|---|---|---|---|---|---|---|"

@@ -21,8 +21,8 @@ use serde_json::Value;
 
 use super::model::{
     CorrectedSummary, Environment, ErrorSummary, GeneratorHealth, HostResults, HostStep,
-    LabelSummary, PlanInfo, RunResults, RunStatus, ScenarioStepResult, ServerTimingSummary,
-    ShardInfo, StepResult, StepStatus, TimePoint, TransactionPoint,
+    LabelSummary, LockoutSummary, PlanInfo, RunResults, RunStatus, ScenarioStepResult,
+    ServerTimingSummary, ShardInfo, StepResult, StepStatus, TimePoint, TransactionPoint,
 };
 use super::write::{LoadError, load, write_atomically, write_json};
 use super::{compact_timestamp, rfc3339};
@@ -754,6 +754,15 @@ fn merge_scenario(
         }
     }
     merged.time_series = merge_series(parts, merged_start);
+    // The first 429 of any shard, on the merged run's clock.
+    merged.rate_limit = parts
+        .iter()
+        .filter_map(|(shard, s)| {
+            let mut first = s.rate_limit.clone()?;
+            first.at_s = shard.start + first.at_s - merged_start;
+            Some(first)
+        })
+        .min_by(|a, b| a.at_s.total_cmp(&b.at_s));
     Ok(merged)
 }
 
@@ -890,6 +899,17 @@ fn merge_labels(
         })
         .collect();
     merged.corrected = merge_corrected(step, label, parts)?;
+    merged.lockouts = parts
+        .iter()
+        .find_map(|(_, l)| l.lockouts.as_ref())
+        .map(|first| LockoutSummary {
+            count: parts
+                .iter()
+                .filter_map(|(_, l)| l.lockouts.as_ref())
+                .map(|l| l.count)
+                .sum(),
+            sample: first.sample.clone(),
+        });
     Ok(merged)
 }
 
@@ -940,6 +960,7 @@ struct Bucket<'a> {
     requests: u64,
     failures: u64,
     dropped: u64,
+    rate_limited: u64,
     ramp_up: bool,
     warmup: bool,
     /// Per shard: the latest tick's end and its active users.
@@ -985,6 +1006,7 @@ fn merge_series(parts: &[(&Shard<'_>, &ScenarioStepResult)], merged_start: f64) 
             bucket.requests += point.requests;
             bucket.failures += point.failures;
             bucket.dropped += point.dropped;
+            bucket.rate_limited += point.rate_limited;
             bucket.ramp_up |= point.ramp_up;
             bucket.warmup |= point.warmup;
             let active = bucket.active.entry(shard.spec.index()).or_insert((end, 0));
@@ -1015,6 +1037,7 @@ fn merge_series(parts: &[(&Shard<'_>, &ScenarioStepResult)], merged_start: f64) 
             point.requests = b.requests;
             point.failures = b.failures;
             point.dropped = b.dropped;
+            point.rate_limited = b.rate_limited;
             point.p50_ms = b.p50.mean();
             point.p95_ms = b.p95.mean();
             point.transactions = b

@@ -488,6 +488,38 @@ pub struct ScenarioStepResult {
     pub total_requests: LabelSummary,
     /// One point per tick (normally one second), ramp-up and warm-up included.
     pub time_series: Vec<TimePoint>,
+    /// The first `429 Too Many Requests` answer of the step (ramp-up and warm-up included),
+    /// with the target's rate-limit headers.
+    #[serde(default)]
+    pub rate_limit: Option<RateLimitSample>,
+}
+
+/// The first `429 Too Many Requests` answer a scenario got in a step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RateLimitSample {
+    /// Seconds from the run's start to the answer.
+    pub at_s: f64,
+    /// The request's label.
+    pub label: String,
+    /// The answer as error samples show it (`unexpected status 429: <body>`), secrets masked.
+    pub message: String,
+    /// Its `Retry-After` header, as sent.
+    #[serde(default)]
+    pub retry_after: Option<String>,
+    /// Its rate-limit headers as sent, by lower-case name: `ratelimit-limit`,
+    /// `ratelimit-policy`, `ratelimit-remaining`, `ratelimit-reset`, `x-ratelimit-limit`, …
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+}
+
+/// Failures of a label whose message says an account was locked out ("too many failed
+/// attempts", "account locked", …).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LockoutSummary {
+    /// How many.
+    pub count: u64,
+    /// The first such message (at most 300 characters).
+    pub sample: String,
 }
 
 /// Statistics of one label over a step's measured window.
@@ -537,6 +569,10 @@ pub struct LabelSummary {
     /// due; closed model with `--expected-interval`: HdrHistogram's correction).
     #[serde(default)]
     pub corrected: Option<CorrectedSummary>,
+    /// Failures that say an account was locked out (counted whatever their kind's first
+    /// message in `errors` is).
+    #[serde(default)]
+    pub lockouts: Option<LockoutSummary>,
 }
 
 /// Percentiles of the latencies corrected for coordinated omission.
@@ -602,6 +638,9 @@ pub struct TimePoint {
     /// Open model: arrivals dropped in the tick.
     #[serde(default)]
     pub dropped: u64,
+    /// Requests answered `429 Too Many Requests` in the tick.
+    #[serde(default)]
+    pub rate_limited: u64,
     /// Median request time in the tick.
     pub p50_ms: f64,
     /// 95th percentile request time in the tick.

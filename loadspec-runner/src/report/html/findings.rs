@@ -58,6 +58,10 @@ pub(crate) fn findings(
     let mut out = Vec::new();
     outcome(results, &mut out);
     generator(results, &mut out);
+    // A throttled target or locked accounts explain the failures and latencies below.
+    for text in super::limits::limit_findings(results) {
+        out.push(finding(Tone::Bad, text));
+    }
     criteria(results, &mut out);
     scaling(totals, basis, knee, &mut out);
     slowest(results, totals, &mut out);

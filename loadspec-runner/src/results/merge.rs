@@ -1418,6 +1418,73 @@ mod tests {
     }
 
     #[test]
+    fn merged_scenarios_add_429s_keep_warm_up_ticks_and_the_earliest_429() {
+        let dummy = dummy_results();
+        let infos: Vec<ShardInfo> = (0..2)
+            .map(|index| ShardInfo {
+                index,
+                count: 2,
+                total_users: Vec::new(),
+                start_at: None,
+                late_by_s: None,
+                started_unix_s: 0.0,
+            })
+            .collect();
+        // Shard 1 started 2 s after shard 0.
+        let shards: Vec<Shard<'_>> = infos
+            .iter()
+            .map(|info| Shard {
+                path: Path::new("x.json"),
+                results: &dummy,
+                info,
+                spec: ShardSpec::new(info.index, 2).unwrap(),
+                start: 100.0 + 2.0 * f64::from(info.index),
+            })
+            .collect();
+        let scenario = |first_at: f64, warmup_ticks: usize| {
+            let empty = label("flow", &[], "200");
+            let series: Vec<serde_json::Value> = (1..=4)
+                .map(|t| {
+                    serde_json::json!({"t_s": f64::from(t), "width_s": 1.0, "ramp_up": false,
+                        "warmup": (t as usize) <= warmup_ticks, "active_users": 1,
+                        "requests": 10, "failures": 3, "rate_limited": 3, "p50_ms": 1.0,
+                        "p95_ms": 1.0, "transactions": {}})
+                })
+                .collect();
+            serde_json::from_value::<ScenarioStepResult>(serde_json::json!({
+                "scenario": "flow", "users": 1, "iterations": empty.clone(),
+                "interrupted_iterations": 0, "transactions": [], "requests": [],
+                "total_requests": empty, "time_series": series,
+                "rate_limit": {"at_s": first_at, "label": "GET /x", "message": "m",
+                    "retry_after": "30", "headers": {}}
+            }))
+            .unwrap()
+        };
+        // Shard 0's first 429 at 3.5 s (103.5 on the wall clock), shard 1's at 0.5 s (102.5).
+        let (a, b) = (scenario(3.5, 2), scenario(0.5, 1));
+        let parts = [(&shards[0], &a), (&shards[1], &b)];
+        let merged = merge_scenario(0, &parts, 4.0, 100.0).unwrap();
+        let limited: u64 = merged.time_series.iter().map(|p| p.rate_limited).sum();
+        assert_eq!(limited, 24, "every 429 of both shards");
+        let first = merged.rate_limit.unwrap();
+        assert!(
+            (first.at_s - 2.5).abs() < 1e-9,
+            "shard 1's, on the merged clock: {first:?}"
+        );
+        let warm: Vec<f64> = merged
+            .time_series
+            .iter()
+            .filter(|p| p.warmup)
+            .map(|p| p.t_s)
+            .collect();
+        assert_eq!(
+            warm,
+            [1.0, 2.0, 3.0],
+            "shard 0's ticks 1-2, shard 1's tick 1 (at 3 s)"
+        );
+    }
+
+    #[test]
     fn the_first_difference_is_named_with_its_path() {
         let a = serde_json::json!({"run": {"seed": 1}, "plan": {"steps": [{"hold_s": 5}]}});
         let b = serde_json::json!({"run": {"seed": 1}, "plan": {"steps": [{"hold_s": 3}]}});

@@ -416,7 +416,9 @@ fn write_errors_name_the_report() {
 
 #[test]
 fn merged_runs_show_every_generator_apart() {
-    use loadspec::results::model::{GeneratorHealth, HostResults, HostStep, ShardInfo};
+    use loadspec::results::model::{
+        GeneratorHealth, HostResults, HostStep, SaturationCause, ShardInfo,
+    };
 
     let mut results = synthetic(&[(10, 95.0, 150.0), (30, 260.0, 210.0)], 90);
     let healthy = GeneratorHealth {
@@ -424,8 +426,7 @@ fn merged_runs_show_every_generator_apart() {
         cpu_share_max: 0.4,
         lag_p99_ms: 0.8,
         lag_max_ms: 2.0,
-        bound: false,
-        reasons: Vec::new(),
+        ..GeneratorHealth::default()
     };
     // A merged run keeps each host's samples apart; its steps carry none.
     results.hosts = (0..2_u32)
@@ -455,6 +456,11 @@ fn merged_runs_show_every_generator_apart() {
                         // The second generator ran out of CPU in the second step.
                         generator: Some(GeneratorHealth {
                             bound: index == 1 && step.index == 1,
+                            cause: if index == 1 && step.index == 1 {
+                                SaturationCause::Generator
+                            } else {
+                                SaturationCause::None
+                            },
                             cpu_share_max: if index == 1 && step.index == 1 {
                                 0.97
                             } else {
@@ -476,7 +482,7 @@ fn merged_runs_show_every_generator_apart() {
     assert!(html.contains("<td>0/2</td>") && html.contains("<td>1/2</td>"));
     assert!(html.contains("loadgen-1 · 16 CPUs"));
     assert!(
-        html.contains("<strong class=\"fail\">step 2</strong>"),
+        html.contains("<strong class=\"fail\">step 2 (generator-bound*)</strong>"),
         "the saturated generator's step is named"
     );
     assert!(html.contains("id=\"chart-generators-cpu\""));

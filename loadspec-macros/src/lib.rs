@@ -32,6 +32,8 @@ use proc_macro::TokenStream;
 /// - `profile = "spike" | "ramp" | "stress"`: how users start within a step.
 /// - `ramp_up = "75s"`: time to start all users of a step; required by `"ramp"`, rejected
 ///   with `"spike"`.
+/// - `warmup = "5s"`: time at full load after the ramp-up whose requests are left out of the
+///   step's statistics (still in its time series); the hold is measured after it.
 /// - `hold = "60s"`: time at full load per step.
 /// - `cooldown = "10s"`: pause between steps.
 /// - `think_time = "500ms..2s"` or `"1s"`: pause between iterations, drawn from the range.

@@ -42,6 +42,8 @@ pub struct EntryOptions {
     pub profile: Option<ProfileKind>,
     /// Time to start all users of a ramp step.
     pub ramp_up: Option<Duration>,
+    /// Time at full load after the ramp-up, excluded from the step's statistics.
+    pub warmup: Option<Duration>,
     /// Time at full load per step.
     pub hold: Option<Duration>,
     /// Pause between steps.
@@ -95,6 +97,7 @@ impl EntryOptions {
             threads: None,
             profile: None,
             ramp_up: None,
+            warmup: None,
             hold: None,
             cooldown: None,
             think_time: None,
@@ -135,6 +138,12 @@ impl EntryOptions {
     /// Sets `ramp_up` from nanoseconds.
     pub const fn ramp_up_nanos(mut self, nanos: u64) -> Self {
         self.ramp_up = Some(Duration::from_nanos(nanos));
+        self
+    }
+
+    /// Sets `warmup` from nanoseconds.
+    pub const fn warmup_nanos(mut self, nanos: u64) -> Self {
+        self.warmup = Some(Duration::from_nanos(nanos));
         self
     }
 
@@ -277,6 +286,7 @@ impl PartialEq for EntryOptions {
         self.threads == other.threads
             && self.profile == other.profile
             && self.ramp_up == other.ramp_up
+            && self.warmup == other.warmup
             && self.hold == other.hold
             && self.cooldown == other.cooldown
             && self.think_time == other.think_time

@@ -292,6 +292,14 @@ impl ScenarioBuilder {
         self
     }
 
+    /// Time at full load after the ramp-up whose requests are left out of the step's
+    /// statistics (they stay in its time series), for targets slow on their first requests;
+    /// the hold is measured after it.
+    pub fn warmup(mut self, warmup: Duration) -> Self {
+        self.options.warmup = Some(warmup);
+        self
+    }
+
     /// Time at full load per step.
     pub fn hold(mut self, hold: Duration) -> Self {
         self.options.hold = Some(hold);

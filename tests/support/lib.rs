@@ -44,6 +44,17 @@ pub fn run_silently(scenarios: &[Scenario], overrides: &Overrides) -> Result<Run
 pub struct Counters {
     /// Requests to `/fail-every/{n}`.
     pub fail_every: AtomicU64,
+    /// Requests to `/cold-start/{slow}/{ms}`.
+    pub cold_start: AtomicU64,
+    /// `/limited/…` requests let through.
+    pub limited_accepted: AtomicU64,
+    /// `/limited/…` requests answered 429.
+    pub limited_rejected: AtomicU64,
+    /// `/limited/…` requests let through before the first 429.
+    pub limited_before_first_rejection: AtomicU64,
+    limiter: std::sync::Mutex<Limiter>,
+    /// `POST /graphql` login attempts.
+    pub logins: AtomicU64,
     /// Requests seen by any handler.
     pub requests: AtomicU64,
     /// Highest number of requests in flight at once.
@@ -56,6 +67,12 @@ impl Default for Counters {
     fn default() -> Self {
         Self {
             fail_every: AtomicU64::new(0),
+            cold_start: AtomicU64::new(0),
+            limited_accepted: AtomicU64::new(0),
+            limited_rejected: AtomicU64::new(0),
+            limited_before_first_rejection: AtomicU64::new(0),
+            limiter: std::sync::Mutex::new(Limiter::default()),
+            logins: AtomicU64::new(0),
             requests: AtomicU64::new(0),
             max_in_flight: AtomicU64::new(0),
             in_flight: AtomicU64::new(0),
@@ -134,6 +151,16 @@ impl TestServer {
     /// - `GET /ok` → 200 `ok`
     /// - `GET /delay/{ms}` → 200 after `ms` milliseconds
     /// - `GET /fail-every/{n}` → 503 for every `n`-th request (deterministic), else 200
+    /// - `GET /limited/{limit}/{window_ms}` → a fixed-window rate limiter like
+    ///   django-ratelimit's: windows of `window_ms` from the first request, `limit` requests
+    ///   let through (200) per window, the others answered 429 `{"detail":"Rate limit
+    ///   exceeded"}` with `Retry-After` (whole seconds to the window's end) and
+    ///   `X-RateLimit-Limit`; counted in [`Counters`]
+    /// - `POST /graphql` → a login mutation: the first [`LOCKOUT_AFTER`] attempts answer the
+    ///   GraphQL error "Invalid credentials", the later ones django-axes' "Too many failed
+    ///   attempts.Try again in 5 minutes." (always status 200)
+    /// - `GET /cold-start/{slow}/{ms}` → 200; the server's first `slow` requests to it take
+    ///   [`COLD_START_MS`] (a target initialising lazily), the later ones `ms` milliseconds
     /// - `GET /status/{code}` → that status
     /// - `GET /echo-auth` → 200 with the `Authorization` header as body
     /// - `POST /login` → 200 `{"access":"token-123"}` and a `sid` cookie
@@ -166,6 +193,9 @@ fn router(counters: Arc<Counters>) -> Router {
         .route("/ok", get(|| async { "ok" }))
         .route("/delay/{ms}", get(delay))
         .route("/fail-every/{n}", get(fail_every))
+        .route("/cold-start/{slow}/{ms}", get(cold_start))
+        .route("/limited/{limit}/{window_ms}", get(limited))
+        .route("/graphql", post(graphql_login))
         .route("/status/{code}", get(status))
         .route("/echo-auth", get(echo_auth))
         .route("/login", post(login))
@@ -181,6 +211,98 @@ fn router(counters: Arc<Counters>) -> Router {
 async fn delay(State(c): State<Arc<Counters>>, Path(ms): Path<u64>) -> &'static str {
     c.requests.fetch_add(1, Ordering::Relaxed);
     tokio::time::sleep(Duration::from_millis(ms.min(60_000))).await;
+    "ok"
+}
+
+/// The fixed windows of `/limited/…`: when the first began, and requests let through in the
+/// current one.
+#[derive(Debug, Default)]
+struct Limiter {
+    started: Option<std::time::Instant>,
+    window: u128,
+    used: u64,
+}
+
+async fn limited(
+    State(c): State<Arc<Counters>>,
+    Path((limit, window_ms)): Path<(u64, u64)>,
+) -> impl IntoResponse {
+    let window_ms = u128::from(window_ms.max(1));
+    let (allowed, retry_after) = {
+        let mut l = c
+            .limiter
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = std::time::Instant::now();
+        let started = *l.started.get_or_insert(now);
+        let elapsed = now.duration_since(started).as_millis();
+        let window = elapsed / window_ms;
+        if window != l.window {
+            l.window = window;
+            l.used = 0;
+        }
+        let allowed = l.used < limit;
+        if allowed {
+            l.used += 1;
+        }
+        // Counted under the lock, so the counts are in the order of the decisions.
+        if allowed {
+            let accepted = c.limited_accepted.fetch_add(1, Ordering::SeqCst) + 1;
+            if c.limited_rejected.load(Ordering::SeqCst) == 0 {
+                c.limited_before_first_rejection
+                    .store(accepted, Ordering::SeqCst);
+            }
+        } else {
+            c.limited_rejected.fetch_add(1, Ordering::SeqCst);
+        }
+        let left_ms = (window + 1) * window_ms - elapsed;
+        (
+            allowed,
+            u64::try_from(left_ms.div_ceil(1000)).unwrap_or(u64::MAX),
+        )
+    };
+    if allowed {
+        (StatusCode::OK, HeaderMap::new(), "ok").into_response()
+    } else {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::RETRY_AFTER, retry_after.into());
+        headers.insert("x-ratelimit-limit", limit.into());
+        (
+            StatusCode::TOO_MANY_REQUESTS,
+            headers,
+            "{\"detail\":\"Rate limit exceeded\"}",
+        )
+            .into_response()
+    }
+}
+
+/// Failed logins after which `POST /graphql` locks the account.
+pub const LOCKOUT_AFTER: u64 = 5;
+
+async fn graphql_login(State(c): State<Arc<Counters>>) -> impl IntoResponse {
+    let attempt = c.logins.fetch_add(1, Ordering::SeqCst) + 1;
+    let message = if attempt <= LOCKOUT_AFTER {
+        "Invalid credentials"
+    } else {
+        "Too many failed attempts.Try again in 5 minutes."
+    };
+    axum::Json(serde_json::json!({"errors": [{"message": message}], "data": null}))
+}
+
+/// How long each of the first requests to `/cold-start/{slow}/{ms}` takes.
+pub const COLD_START_MS: u64 = 300;
+
+async fn cold_start(
+    State(c): State<Arc<Counters>>,
+    Path((slow, ms)): Path<(u64, u64)>,
+) -> &'static str {
+    let seen = c.cold_start.fetch_add(1, Ordering::SeqCst);
+    let wait = if seen < slow {
+        COLD_START_MS
+    } else {
+        ms.min(60_000)
+    };
+    tokio::time::sleep(Duration::from_millis(wait)).await;
     "ok"
 }
 

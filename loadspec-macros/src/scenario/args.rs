@@ -23,6 +23,7 @@ pub(crate) struct ScenarioArgs {
     pub(crate) pre_allocated_users: Option<u32>,
     pub(crate) profile: Option<Given<Profile>>,
     pub(crate) ramp_up: Option<Given<u64>>,
+    pub(crate) warmup: Option<u64>,
     pub(crate) hold: Option<Given<u64>>,
     pub(crate) cooldown: Option<u64>,
     pub(crate) think_time: Option<(u64, u64)>,
@@ -148,6 +149,7 @@ impl ScenarioArgs {
                 self.ramp_up = cx.ok(duration(key, &value)).map(|v| Given::new(v, &tokens))
             }
             Key::Hold => self.hold = cx.ok(duration(key, &value)).map(|v| Given::new(v, &tokens)),
+            Key::Warmup => self.warmup = cx.ok(duration(key, &value)),
             Key::Cooldown => self.cooldown = cx.ok(duration(key, &value)),
             Key::ThinkTime => self.think_time = cx.ok(duration_range(key, &value)),
             Key::Iterations => self.iterations = cx.ok(iterations(&value)),

@@ -181,6 +181,7 @@ fn options(args: &ScenarioArgs, rows: &[Row], private: &TokenStream) -> TokenStr
         "ramp_up_nanos",
         args.ramp_up.as_ref().map(|g| g.value),
     ));
+    calls.extend(nanos("warmup_nanos", args.warmup));
     calls.extend(nanos("hold_nanos", args.hold.as_ref().map(|g| g.value)));
     calls.extend(nanos("cooldown_nanos", args.cooldown));
     if let Some((min, max)) = args.think_time {

@@ -9,6 +9,7 @@ pub(crate) enum Key {
     PreAllocatedUsers,
     Profile,
     RampUp,
+    Warmup,
     Hold,
     Cooldown,
     ThinkTime,
@@ -33,13 +34,14 @@ pub(crate) enum Key {
 
 impl Key {
     /// In the order the docs and the "expected one of" list present them.
-    pub(crate) const ALL: [Key; 26] = [
+    pub(crate) const ALL: [Key; 27] = [
         Key::Threads,
         Key::Rate,
         Key::MaxUsers,
         Key::PreAllocatedUsers,
         Key::Profile,
         Key::RampUp,
+        Key::Warmup,
         Key::Hold,
         Key::Cooldown,
         Key::ThinkTime,
@@ -70,6 +72,7 @@ impl Key {
             Key::PreAllocatedUsers => "pre_allocated_users",
             Key::Profile => "profile",
             Key::RampUp => "ramp_up",
+            Key::Warmup => "warmup",
             Key::Hold => "hold",
             Key::Cooldown => "cooldown",
             Key::ThinkTime => "think_time",
@@ -102,6 +105,7 @@ impl Key {
             Key::PreAllocatedUsers => "pre_allocated_users = 50",
             Key::Profile => "profile = \"ramp\"",
             Key::RampUp => "ramp_up = \"75s\"",
+            Key::Warmup => "warmup = \"5s\"",
             Key::Hold => "hold = \"60s\"",
             Key::Cooldown => "cooldown = \"10s\"",
             Key::ThinkTime => "think_time = \"500ms..2s\"",
@@ -133,6 +137,7 @@ impl Key {
             Key::MaxUsers | Key::PreAllocatedUsers => "a positive integer",
             Key::Profile => "\"spike\", \"ramp\" or \"stress\"",
             Key::RampUp
+            | Key::Warmup
             | Key::Hold
             | Key::Cooldown
             | Key::HungAfter
@@ -173,6 +178,7 @@ impl Key {
             "ignored" | "skip" => Some(Key::Ignore),
             "kind" | "mode" => Some(Key::Profile),
             "cooldownperiod" | "cooldowntime" => Some(Key::Cooldown),
+            "warm" | "warmuptime" | "warmupperiod" | "warming" => Some(Key::Warmup),
             "criteria" | "criteriacsv" | "criteriapath" | "criteriafiles" | "criteriatable"
             | "thresholdsfile" | "assertionsfile" | "slofile" => Some(Key::CriteriaFile),
             "abort" | "abortonfailure" | "stoponfail" | "stoponfailure" | "failfast"
@@ -221,6 +227,9 @@ mod tests {
             ("rampup", Key::RampUp),
             ("ramp", Key::RampUp),
             ("rampUp", Key::RampUp),
+            ("warm_up", Key::Warmup),
+            ("warmUp", Key::Warmup),
+            ("warmup_time", Key::Warmup),
             ("thread", Key::Threads),
             ("users", Key::Threads),
             ("vus", Key::Threads),

@@ -10,13 +10,8 @@ pub fn criteria_matrix(report: &CriteriaReport) -> String {
         "target".to_owned(),
         "threshold".to_owned(),
     ];
-    // A star marks steps where the generator was the limit: their verdicts are unreliable.
-    header.extend(
-        report
-            .steps
-            .iter()
-            .map(|s| format!("{} thr{}", s.users, if s.unreliable { "*" } else { "" })),
-    );
+    // Marks on steps whose verdicts are unreliable say who took the CPU (see the footnotes).
+    header.extend(report.steps.iter().map(CriteriaReport::step_heading));
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
     let mut table = Table::new(&header);
     for row in &report.rows {
@@ -36,11 +31,11 @@ pub fn criteria_matrix(report: &CriteriaReport) -> String {
     let mut verdicts = vec!["step verdict".to_owned(), String::new(), String::new()];
     verdicts.extend(report.steps.iter().map(|s| mark(s.verdict).to_owned()));
     table.row(verdicts);
-    let footnote = if report.steps.iter().any(|s| s.unreliable) {
-        "  * generator-bound step: loadspec itself was the limit, its verdicts are unreliable\n"
-    } else {
-        ""
-    };
+    let footnote: String = report
+        .footnotes()
+        .iter()
+        .map(|line| format!("  {line}\n"))
+        .collect();
     format!(
         "  criteria: {}\n{}{footnote}  capacity: {}\n",
         mark(report.verdict),

@@ -13,7 +13,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use self::table::Table;
 use crate::engine::{Observer, Progress};
 use crate::plan::{Mode, RunPlan, StepPlan};
-use crate::results::model::{LabelSummary, RunResults, StepResult};
+use crate::results::model::{LabelSummary, RunResults, SaturationCause, StepResult};
 
 /// Prints progress and per-step tables.
 #[derive(Debug, Default)]
@@ -46,12 +46,17 @@ impl Observer for Console {
             (Mode::Smoke, _) => "smoke: 1 user, 1 iteration".to_owned(),
             (Mode::Full, Some(n)) => format!("{n} iterations per user"),
             (Mode::Full, None) => format!(
-                "{}{}hold {}",
+                "{}{}{}hold {}",
                 plan.profile.as_str(),
                 if step.ramp_up.is_zero() {
                     " · ".to_owned()
                 } else {
                     format!(" · ramp-up {} · ", human(step.ramp_up))
+                },
+                if step.warmup.is_zero() {
+                    String::new()
+                } else {
+                    format!("warm-up {} (not measured) · ", human(step.warmup))
                 },
                 human(step.hold)
             ),
@@ -157,13 +162,25 @@ pub fn step_table(step: &StepResult) -> String {
                 ));
             }
         }
+        for label in s.transactions.iter().chain(&s.requests) {
+            if let Some(lock) = &label.lockouts {
+                out.push_str(&format!(
+                    "    ! LOCKED OUT · {} · {} failures say an account was locked: {}\n",
+                    label.label, lock.count, lock.sample
+                ));
+            }
+        }
+    }
+    if let Some(line) = crate::report::html::step_rate_limit_line(step) {
+        out.push_str(&format!("  ! {line}\n"));
     }
     out.push_str(&machine_line(step));
     out
 }
 
-/// One line on this machine and the generator during the step, with a warning when the
-/// generator was the limit.
+/// One line on this machine and who used its CPU during the step, with a warning when the
+/// step's numbers are unreliable saying whether loadspec itself or the rest of the machine was
+/// the limit.
 fn machine_line(step: &StepResult) -> String {
     let mut out = String::new();
     let samples = &step.system;
@@ -174,21 +191,51 @@ fn machine_line(step: &StepResult) -> String {
         let used =
             samples.iter().map(|s| s.mem_used).max().unwrap_or(0) as f64 / (1u64 << 30) as f64;
         out.push_str(&format!(
-            "  machine: cpu {:.0}% busy ({:.0}% iowait) · loadspec workers {:.0}% of a core · memory {used:.1} GiB used",
-            100.0 - mean(|s| s.cpu_idle),
+            "  machine: cpu {:.0}% busy ({:.0}% iowait) · loadspec workers {:.0}% of a core",
+            mean(|s| s.cpu_user + s.cpu_system),
             mean(|s| s.cpu_iowait),
             mean(|s| s.generator_cpu),
         ));
+        // Results written before the split was recorded have only the process's figure.
+        match step
+            .generator
+            .as_ref()
+            .filter(|g| g.machine_busy_mean > 0.0)
+        {
+            Some(g) => out.push_str(&format!(
+                " · rest of this process {:.0}% of a core · other processes {:.0}% of a core",
+                g.process_rest_cpu_mean, g.other_processes_cpu_mean
+            )),
+            None => out.push_str(&format!(
+                " · loadspec process {:.0}% of a core",
+                mean(|s| s.process_cpu)
+            )),
+        }
+        out.push_str(&format!(" · memory {used:.1} GiB used"));
         if let Some(g) = &step.generator {
             out.push_str(&format!(" · timer lag p99 {:.1} ms", g.lag_p99_ms));
         }
         out.push('\n');
     }
-    if let Some(g) = step.generator.as_ref().filter(|g| g.bound) {
-        out.push_str(&format!(
-            "  ! GENERATOR-BOUND: {}; this step measured loadspec as much as the target, its verdicts are unreliable\n",
-            g.reasons.join("; ")
-        ));
+    if let Some(g) = &step.generator {
+        let cause = g.saturation();
+        let consequence = match cause {
+            SaturationCause::None => None,
+            SaturationCause::Generator => Some(
+                "this step measured loadspec as much as the target, its verdicts are unreliable",
+            ),
+            SaturationCause::SameProcess | SaturationCause::OtherProcesses => Some(
+                "loadspec's workers competed with them for the CPU, so this step's times may include waiting for it; its verdicts are unreliable",
+            ),
+        };
+        if let Some(consequence) = consequence {
+            out.push_str(&format!(
+                "  ! {}{}: {}; {consequence}\n",
+                cause.flag(),
+                cause.mark(),
+                crate::monitor::guard::describe(g)
+            ));
+        }
     }
     out
 }
@@ -241,4 +288,59 @@ fn human(d: Duration) -> String {
 
 fn human_secs(d: Duration) -> String {
     format!("{:.0}s", d.as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::histogram::{new_histogram, record};
+
+    /// A step on a 2-core machine `busy` percent busy, the process at `process_cpu` and its
+    /// workers at `generator_cpu` (percent of one core), the timers `lag_ms` late.
+    fn step(busy: f64, process_cpu: f64, generator_cpu: f64, lag_ms: u64) -> StepResult {
+        let mut step: StepResult = serde_json::from_value(serde_json::json!({
+            "index": 0, "started_at": "2026-11-27T12:00:00Z", "offset_s": 0.0,
+            "duration_s": 1.0, "measured_from_s": 0.0, "measured_s": 1.0,
+            "status": "completed", "scenarios": [],
+            "system": [{"t_s": 1.0, "cpu_user": busy, "cpu_system": 0.0, "cpu_iowait": 0.0,
+                "cpu_idle": 100.0 - busy, "cpu_per_core": [busy, busy], "mem_used": 0,
+                "mem_available": 0, "swap_used": 0, "disk_read_bps": 0.0,
+                "disk_write_bps": 0.0, "net": [], "load": [0.0, 0.0, 0.0],
+                "process_cpu": process_cpu, "generator_cpu": generator_cpu,
+                "process_rss": 0}]
+        }))
+        .unwrap_or_else(|e| panic!("synthetic step: {e}"));
+        let mut lag = new_histogram();
+        record(&mut lag, lag_ms * 1000);
+        step.generator = Some(crate::monitor::guard::judge(&step.system, &lag, 2));
+        step
+    }
+
+    #[test]
+    fn the_flag_says_who_took_the_cpu() {
+        let embedded = step_table(&step(97.0, 172.0, 31.0, 12));
+        assert!(
+            embedded.contains(
+                "  machine: cpu 97% busy (0% iowait) · loadspec workers 31% of a core · rest of this process 141% of a core · other processes 22% of a core"
+            ),
+            "{embedded}"
+        );
+        assert!(
+            embedded.contains(
+                "  ! MACHINE-SATURATED†: the machine was saturated (CPU 97% busy) by the rest of this process"
+            ) && !embedded.contains("GENERATOR-BOUND"),
+            "{embedded}"
+        );
+        let others = step_table(&step(95.0, 35.0, 30.0, 1));
+        assert!(others.contains("  ! MACHINE-SATURATED‡: "), "{others}");
+        let busy = step_table(&step(97.0, 190.0, 188.0, 1));
+        assert!(
+            busy.contains(
+                "  ! GENERATOR-BOUND*: loadspec itself was the limit: the workers used 94%"
+            ),
+            "{busy}"
+        );
+        let calm = step_table(&step(30.0, 40.0, 35.0, 1));
+        assert!(!calm.contains("  ! "), "{calm}");
+    }
 }

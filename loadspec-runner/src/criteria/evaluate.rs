@@ -4,7 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::model::{Criterion, Metric, Scope, format_measured, format_value};
-use crate::results::model::{LabelSummary, RunResults, ScenarioStepResult, StepResult};
+use crate::results::model::{
+    GeneratorHealth, LabelSummary, RunResults, SaturationCause, ScenarioStepResult, StepResult,
+};
 use crate::user::ErrorKind;
 
 /// The verdict of one criterion at one step, or of a whole run (the worst of its cells).
@@ -104,9 +106,39 @@ pub struct StepVerdict {
     pub users: u32,
     /// The worst verdict of its cells.
     pub verdict: Verdict,
-    /// The generator was the limit during the step: its verdicts are unreliable.
+    /// The generator or its machine was the limit during the step: its verdicts are
+    /// unreliable.
     #[serde(default)]
     pub unreliable: bool,
+    /// Who took the CPU when `unreliable` (`none` in reports written before causes were told
+    /// apart: read it with [`saturation`](Self::saturation)).
+    #[serde(default)]
+    pub cause: SaturationCause,
+}
+
+impl StepVerdict {
+    /// Why the step's verdicts are unreliable; an unreliable step without a recorded cause
+    /// was generator-bound (what every mark meant before).
+    pub fn saturation(&self) -> SaturationCause {
+        match (self.unreliable, self.cause) {
+            (false, _) => SaturationCause::None,
+            (true, SaturationCause::None) => SaturationCause::Generator,
+            (true, cause) => cause,
+        }
+    }
+}
+
+impl CriteriaReport {
+    /// The column heading of a step, with its saturation mark: `5 thr`, `10 thr*`, `30 thr†`.
+    pub fn step_heading(step: &StepVerdict) -> String {
+        format!("{} thr{}", step.users, step.saturation().mark())
+    }
+
+    /// What the marks of the step headings mean, one line per mark used (`* generator-bound
+    /// step: …`); the console and Markdown print them under the matrix.
+    pub fn footnotes(&self) -> Vec<String> {
+        SaturationCause::footnotes(self.steps.iter().map(StepVerdict::saturation))
+    }
 }
 
 /// Where the system stops meeting its criteria, walking the steps by increasing load.
@@ -187,6 +219,10 @@ pub fn evaluate_steps(
                 .max()
                 .unwrap_or(Verdict::Pass),
             unreliable: step.generator.as_ref().is_some_and(|g| g.bound),
+            cause: step
+                .generator
+                .as_ref()
+                .map_or(SaturationCause::None, GeneratorHealth::saturation),
         })
         .collect();
     let capacity = capacity(&step_verdicts, &rows);

@@ -302,20 +302,20 @@ async fn flush(workers: &[Worker]) -> Result<Vec<Interval>, RunError> {
         .collect()
 }
 
-/// The next tick after `now`: whole seconds from the step's start, plus the end of the
-/// ramp-up so no tick straddles it.
-fn next_boundary(start: Instant, now: Instant, measure_from: Instant) -> Instant {
+/// The next tick after `now`: whole seconds from the step's start, plus the ends of the
+/// ramp-up and the warm-up (`phase_ends`) so no tick straddles one.
+fn next_boundary(start: Instant, now: Instant, phase_ends: &[Instant]) -> Instant {
     let elapsed = now.saturating_duration_since(start);
     let whole = start
         + TICK
             * (u32::try_from(elapsed.as_secs())
                 .unwrap_or(u32::MAX)
                 .saturating_add(1));
-    if measure_from > now && measure_from < whole {
-        measure_from
-    } else {
-        whole
-    }
+    phase_ends
+        .iter()
+        .copied()
+        .filter(|&end| end > now)
+        .fold(whole, Instant::min)
 }
 
 fn secs(duration: Duration) -> f64 {
@@ -327,13 +327,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ticks_are_whole_seconds_with_the_ramp_end_inserted() {
+    fn ticks_are_whole_seconds_with_the_phase_ends_inserted() {
         let start = Instant::now();
         let ms = Duration::from_millis;
         let ramp_end = start + ms(2500);
-        assert_eq!(next_boundary(start, start, ramp_end), start + ms(1000));
-        assert_eq!(next_boundary(start, start + ms(2000), ramp_end), ramp_end);
-        assert_eq!(next_boundary(start, ramp_end, ramp_end), start + ms(3000));
-        assert_eq!(next_boundary(start, start, start), start + ms(1000));
+        let ends = [ramp_end, ramp_end];
+        assert_eq!(next_boundary(start, start, &ends), start + ms(1000));
+        assert_eq!(next_boundary(start, start + ms(2000), &ends), ramp_end);
+        assert_eq!(next_boundary(start, ramp_end, &ends), start + ms(3000));
+        assert_eq!(
+            next_boundary(start, start, &[start, start]),
+            start + ms(1000)
+        );
+        // A ramp-up ending at 1.2 s and a warm-up at 1.7 s: both become tick ends.
+        let ends = [start + ms(1200), start + ms(1700)];
+        assert_eq!(next_boundary(start, start + ms(1000), &ends), ends[0]);
+        assert_eq!(next_boundary(start, ends[0], &ends), ends[1]);
+        assert_eq!(next_boundary(start, ends[1], &ends), start + ms(2000));
     }
 }

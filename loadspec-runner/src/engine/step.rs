@@ -16,7 +16,7 @@ use crate::error::RunError;
 use crate::metrics::histogram::{self, LatencyHistogram};
 use crate::metrics::recorder::Interval;
 use crate::metrics::samples::JtlWriter;
-use crate::metrics::step::StepAccumulator;
+use crate::metrics::step::{Phase, StepAccumulator};
 use crate::monitor::Monitor;
 use crate::plan::{ProfileKind, RunPlan, StepPlan, user_start_offset};
 use crate::results::model::{HealthReport, StepResult, StepStatus};
@@ -63,7 +63,7 @@ pub(super) fn unavailable(
         generator: None,
         system: Vec::new(),
         target_metrics: Vec::new(),
-        scenarios: StepAccumulator::new(names).finish(&step.users, 0.0),
+        scenarios: StepAccumulator::new(names).finish(&step.users, 0.0, run_start.into_std()),
     }
 }
 
@@ -106,8 +106,19 @@ pub(super) async fn run_step(
         ProfileKind::Spike => Duration::ZERO,
         ProfileKind::Ramp | ProfileKind::Stress => step.ramp_up,
     };
-    let measure_from = start + ramp_up;
-    let in_ramp = |at: Instant| at <= measure_from && ramp_up > Duration::ZERO;
+    // The warm-up follows the ramp-up at full load; both stay out of the statistics.
+    let ramp_end = start + ramp_up;
+    let measure_from = start + step.measured_from(plan.profile);
+    let phase_ends = [ramp_end, measure_from];
+    let phase = |at: Instant| {
+        if at <= ramp_end && ramp_up > Duration::ZERO {
+            Phase::RampUp
+        } else if at <= measure_from && step.warmup > Duration::ZERO {
+            Phase::Warmup
+        } else {
+            Phase::Measured
+        }
+    };
     let names = plan
         .scenarios
         .iter()
@@ -115,7 +126,7 @@ pub(super) async fn run_step(
         .collect();
     let mut acc = StepAccumulator::new(names);
     let mut tick_start = start;
-    let mut next_tick = next_boundary(start, start, measure_from);
+    let mut next_tick = next_boundary(start, start, &phase_ends);
     let (mut requests, mut failures) = (0, 0);
     let mut system = Vec::new();
     let mut target_metrics = Vec::new();
@@ -147,15 +158,17 @@ pub(super) async fn run_step(
                 observer.tick(&Progress {
                     step: step.index,
                     elapsed: next_tick.saturating_duration_since(start),
-                    planned: step.stop_at.min(step.ramp_up + step.hold.max(Duration::from_secs(1))),
+                    planned: step.stop_at.min(
+                        step.ramp_up + step.warmup + step.hold.max(Duration::from_secs(1)),
+                    ),
                     active_users: acc.tick_active_users(),
                     requests_per_s: tick_requests as f64 / width.as_secs_f64().max(1e-9),
                     requests,
                     failures,
                 });
-                acc.close_tick(secs(next_tick - cx.run_start), width.as_secs_f64(), in_ramp(next_tick));
+                acc.close_tick(secs(next_tick - cx.run_start), width.as_secs_f64(), phase(next_tick));
                 tick_start = next_tick;
-                next_tick = next_boundary(start, next_tick, measure_from);
+                next_tick = next_boundary(start, next_tick, &phase_ends);
             }
         }
     };
@@ -172,7 +185,7 @@ pub(super) async fn run_step(
         acc.close_tick(
             secs(end - cx.run_start),
             (end - tick_start).as_secs_f64(),
-            in_ramp(end),
+            phase(end),
         );
     }
     let measured_from = measure_from.min(end);
@@ -196,7 +209,7 @@ pub(super) async fn run_step(
         generator,
         system,
         target_metrics,
-        scenarios: acc.finish(&step.users, measured_s),
+        scenarios: acc.finish(&step.users, measured_s, cx.run_start.into_std()),
     })
 }
 

@@ -44,6 +44,11 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "DURATION", value_parser = duration)]
     pub(crate) ramp_up: Option<Duration>,
 
+    /// Time at full load after the ramp-up whose requests are left out of the step's
+    /// statistics (a slow first phase of the target), e.g. 5s
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub(crate) warmup: Option<Duration>,
+
     /// Time at full load per step, e.g. 60s
     #[arg(long, value_name = "DURATION", value_parser = duration)]
     pub(crate) hold: Option<Duration>,
@@ -221,6 +226,7 @@ impl Cli {
             threads: self.threads.as_ref().map(|t| t.0.clone()),
             profile: self.profile,
             ramp_up: self.ramp_up,
+            warmup: self.warmup,
             hold: self.hold,
             cooldown: self.cooldown,
             think_time: self.think_time,
@@ -271,6 +277,8 @@ mod tests {
             "1,5",
             "--hold",
             "2s",
+            "--warmup",
+            "1500ms",
             "--seed",
             "9",
         ])
@@ -280,6 +288,7 @@ mod tests {
         let o = cli.overrides();
         assert_eq!(o.threads, Some(vec![1, 5]));
         assert_eq!(o.hold, Some(Duration::from_secs(2)));
+        assert_eq!(o.warmup, Some(Duration::from_millis(1500)));
         assert_eq!(o.seed, Some(9));
         assert!(
             parse(&["--list", "--format", "terse"])
@@ -293,6 +302,8 @@ mod tests {
     fn bad_values_name_the_value_and_what_was_expected() {
         let e = parse(&["--hold", "forever"]).unwrap_err().to_string();
         assert!(e.contains("forever") && e.contains("--hold"), "{e}");
+        let e = parse(&["--warmup", "soon"]).unwrap_err().to_string();
+        assert!(e.contains("soon") && e.contains("--warmup"), "{e}");
         let e = parse(&["--threads", "1,0"]).unwrap_err().to_string();
         assert!(e.contains("0 users"), "{e}");
         let e = parse(&["--profile", "soak"]).unwrap_err().to_string();

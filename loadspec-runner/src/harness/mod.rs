@@ -292,6 +292,10 @@ pub fn execute(plan: &RunPlan) -> Result<WrittenRun, RunError> {
     let outcome = engine::run(&plan, &mut observer, &stop);
     signals.clear();
     let mut results = outcome?;
+    // After the last step's table: findings that qualify every step's numbers.
+    for text in report::limit_findings(&results) {
+        println!("  ! {text}");
+    }
     let criteria = plan_criteria(&plan);
     if plan.mode == Mode::Full && criteria.iter().any(|(_, list)| !list.is_empty()) {
         let report = criteria::evaluate(&results, &criteria);
@@ -478,22 +482,42 @@ fn verdict(results: &RunResults, policy: Policy) -> (Outcome, Result<(), Failed>
         }
         return (Outcome::Passed, Ok(()));
     }
-    let bound: Vec<String> = results
+    let bound: Vec<(String, crate::results::model::SaturationCause)> = results
         .steps
         .iter()
-        .filter(|s| s.generator.as_ref().is_some_and(|g| g.bound))
-        .map(|s| {
-            format!(
-                "step {} ({} users)",
-                s.index + 1,
-                s.scenarios.iter().map(|x| x.users).sum::<u32>()
-            )
+        .filter_map(|s| {
+            let cause = s.generator.as_ref()?.saturation();
+            (cause != crate::results::model::SaturationCause::None).then(|| {
+                let users = s.scenarios.iter().map(|x| x.users).sum::<u32>();
+                let who = match cause {
+                    crate::results::model::SaturationCause::Generator => {
+                        "loadspec itself was the limit"
+                    }
+                    crate::results::model::SaturationCause::SameProcess => {
+                        "the machine was saturated by the rest of this process (e.g. an embedded target)"
+                    }
+                    _ => "the machine was saturated by other processes",
+                };
+                (
+                    format!("step {} ({users} users, {}: {who})", s.index + 1, cause.flag()),
+                    cause,
+                )
+            })
         })
         .collect();
     if policy.fail_on_saturation && !bound.is_empty() {
+        let mut causes: Vec<_> = bound.iter().map(|(_, c)| *c).collect();
+        causes.sort_by(|a, b| b.cmp(a));
+        causes.dedup();
+        let remedies: Vec<&str> = causes
+            .into_iter()
+            .map(crate::monitor::guard::remedy)
+            .collect();
+        let steps: Vec<&str> = bound.iter().map(|(s, _)| s.as_str()).collect();
         let message = format!(
-            "the generator was the limit in {}: rerun with more workers or machines",
-            bound.join(", ")
+            "the numbers of {} are unreliable (--fail-on-saturation): rerun with {}",
+            steps.join(", "),
+            remedies.join("; or ")
         );
         return (Outcome::Failed, Err(Failed::from(message)));
     }

@@ -37,6 +37,19 @@ pub(crate) struct Interval {
     pub(crate) lag: Option<super::histogram::LatencyHistogram>,
     /// Open model, per scenario: arrivals that found no free user.
     pub(crate) dropped: Vec<u64>,
+    /// Per scenario: the interval's first `429 Too Many Requests`, if any.
+    pub(crate) rate_limits: Vec<Option<RateLimitSeen>>,
+}
+
+/// A `429 Too Many Requests` answer: when, to which request, and what the target said.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RateLimitSeen {
+    pub(crate) at: std::time::Instant,
+    pub(crate) label: Arc<str>,
+    pub(crate) message: String,
+    pub(crate) retry_after: Option<String>,
+    /// Rate-limit headers by lower-case name.
+    pub(crate) headers: std::collections::BTreeMap<String, String>,
 }
 
 /// A fast, non-cryptographic hasher for short keys chosen by the scenario author (label names,
@@ -113,6 +126,8 @@ pub(crate) struct Recorder {
     interrupted: Vec<u64>,
     consecutive_unreachable: Vec<u32>,
     dropped: Vec<u64>,
+    /// Per scenario: the first 429 of the current interval.
+    rate_limits: Vec<Option<RateLimitSeen>>,
     expected_interval: Option<u64>,
     /// Created on the first lag measurement: recorders in tests never need one.
     lag: Option<super::histogram::LatencyHistogram>,
@@ -136,6 +151,7 @@ impl Recorder {
             interrupted: vec![0; scenarios],
             consecutive_unreachable: vec![0; scenarios],
             dropped: vec![0; scenarios],
+            rate_limits: vec![None; scenarios],
             expected_interval: None,
             lag: None,
             samples: sampling.then(Vec::new),
@@ -243,6 +259,19 @@ impl Recorder {
         self.expected_interval = interval_micros;
     }
 
+    /// Whether a 429 of `scenario` should be described: only the interval's first is kept, so
+    /// later ones cost nothing.
+    pub(crate) fn wants_rate_limit(&self, scenario: usize) -> bool {
+        self.rate_limits.get(scenario).is_some_and(Option::is_none)
+    }
+
+    /// Keeps the interval's first 429 of `scenario`.
+    pub(crate) fn rate_limited(&mut self, scenario: usize, seen: RateLimitSeen) {
+        if let Some(slot) = self.rate_limits.get_mut(scenario) {
+            slot.get_or_insert(seen);
+        }
+    }
+
     /// Counts an open-model arrival that found no free user.
     pub(crate) fn dropped(&mut self, scenario: usize) {
         self.dropped[scenario] += 1;
@@ -326,6 +355,7 @@ impl Recorder {
             samples,
             consecutive_unreachable: self.consecutive_unreachable.clone(),
             dropped: self.dropped.iter_mut().map(std::mem::take).collect(),
+            rate_limits: self.rate_limits.iter_mut().map(Option::take).collect(),
             lag: self
                 .lag
                 .as_mut()

@@ -65,6 +65,9 @@ pub(crate) struct LabelStats {
     pub(crate) server_timing: Vec<ServerTiming>,
     /// Latencies corrected for coordinated omission; only in runs that correct.
     pub(crate) corrected: Option<LatencyHistogram>,
+    /// Failures whose message says an account was locked out, and the first such message.
+    pub(crate) lockouts: u64,
+    pub(crate) lockout_sample: Option<String>,
 }
 
 impl LabelStats {
@@ -87,6 +90,8 @@ impl LabelStats {
             errors: Vec::new(),
             server_timing: Vec::new(),
             corrected: None,
+            lockouts: 0,
+            lockout_sample: None,
         }
     }
 
@@ -108,6 +113,7 @@ impl LabelStats {
         if let Some((kind, message)) = sample.error {
             self.failures += 1;
             self.add_error(kind, 1, message);
+            self.check_lockout(kind, message);
         }
         for &(name, ms) in sample.server_timing {
             self.add_server_timing(name, ms, 1);
@@ -132,6 +138,19 @@ impl LabelStats {
     pub(crate) fn record_late_failure(&mut self, kind: ErrorKind, message: &str) {
         self.failures += 1;
         self.add_error(kind, 1, message);
+        self.check_lockout(kind, message);
+    }
+
+    /// Counts a failure that says an account was locked out: the error summary keeps only the
+    /// first message per kind, and a lockout usually follows other failed logins of the same
+    /// kind.
+    fn check_lockout(&mut self, kind: ErrorKind, message: &str) {
+        if crate::user::is_lockout(kind, message) {
+            self.lockouts += 1;
+            if self.lockout_sample.is_none() {
+                self.lockout_sample = Some(truncate(message));
+            }
+        }
     }
 
     pub(crate) fn merge(&mut self, other: &LabelStats) {
@@ -162,6 +181,10 @@ impl LabelStats {
             // Same bounds on both sides: `add` cannot fail.
             let _ = corrected.add(other_corrected);
         }
+        self.lockouts += other.lockouts;
+        if self.lockout_sample.is_none() {
+            self.lockout_sample.clone_from(&other.lockout_sample);
+        }
     }
 
     /// Moves the accumulated stats out, leaving empty stats behind.
@@ -186,6 +209,8 @@ impl LabelStats {
         if let Some(corrected) = &mut self.corrected {
             corrected.reset();
         }
+        self.lockouts = 0;
+        self.lockout_sample = None;
     }
 
     fn add_status(&mut self, status: u16, count: u64) {
@@ -293,5 +318,30 @@ mod tests {
         let taken = stats.take();
         assert!(stats.is_empty());
         assert_eq!(taken.failures, 3);
+    }
+
+    #[test]
+    fn lockouts_are_counted_though_their_kind_s_first_message_is_another() {
+        let mut a = LabelStats::new();
+        let failed = |message| Sample {
+            error: Some((ErrorKind::Graphql, message)),
+            ..ok(5, 200)
+        };
+        a.record(&failed("GraphQL error: Invalid credentials"));
+        a.record(&failed(
+            "GraphQL error: Too many failed attempts.Try again in 5 minutes.",
+        ));
+        let mut b = LabelStats::new();
+        b.record(&failed("GraphQL error: too many failed attempts"));
+        b.record_late_failure(ErrorKind::CheckFailed, "login: account locked");
+        a.merge(&b);
+        assert_eq!(a.errors[0].sample, "GraphQL error: Invalid credentials");
+        assert_eq!(a.lockouts, 3);
+        assert_eq!(
+            a.lockout_sample.as_deref(),
+            Some("GraphQL error: Too many failed attempts.Try again in 5 minutes.")
+        );
+        a.reset();
+        assert_eq!((a.lockouts, a.lockout_sample.as_deref()), (0, None));
     }
 }

@@ -4,17 +4,28 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::histogram::{self, LatencyHistogram};
-use super::recorder::{Interval, LabelKey};
+use super::recorder::{Interval, LabelKey, RateLimitSeen};
 use super::stats::{LabelKind, LabelStats};
 use crate::results::model::{
-    CorrectedSummary, ErrorSummary, LabelSummary, ScenarioStepResult, ServerTimingSummary,
-    TimePoint, TransactionPoint,
+    CorrectedSummary, ErrorSummary, LabelSummary, LockoutSummary, RateLimitSample,
+    ScenarioStepResult, ServerTimingSummary, TimePoint, TransactionPoint,
 };
+
+/// The part of a step a tick fell in: only measured ticks count in the step's statistics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// Users are still starting.
+    RampUp,
+    /// Full load, but the target may still be warming up (lazy initialisation, caches).
+    Warmup,
+    /// The step's hold.
+    Measured,
+}
 
 /// Accumulates one step of one run.
 pub(crate) struct StepAccumulator {
     scenario_names: Vec<String>,
-    /// Statistics of the measured window (ramp-up excluded).
+    /// Statistics of the measured window (ramp-up and warm-up excluded).
     measured: HashMap<LabelKey, LabelStats>,
     /// First-appearance order of labels, so reports list transactions as the flow runs them.
     order: HashMap<LabelKey, usize>,
@@ -26,6 +37,8 @@ pub(crate) struct StepAccumulator {
     interrupted: Vec<u64>,
     dropped: Vec<u64>,
     tick_dropped: Vec<u64>,
+    /// Per scenario: the step's first 429, whatever the phase.
+    rate_limits: Vec<Option<RateLimitSeen>>,
 }
 
 impl StepAccumulator {
@@ -42,6 +55,7 @@ impl StepAccumulator {
             interrupted: vec![0; n],
             dropped: vec![0; n],
             tick_dropped: vec![0; n],
+            rate_limits: vec![None; n],
         }
     }
 
@@ -63,29 +77,30 @@ impl StepAccumulator {
         for (total, n) in self.interrupted.iter_mut().zip(&interval.interrupted) {
             *total += n;
         }
-        for ((total, tick), n) in self
-            .dropped
-            .iter_mut()
-            .zip(&mut self.tick_dropped)
-            .zip(&interval.dropped)
-        {
-            *total += n;
+        for (tick, n) in self.tick_dropped.iter_mut().zip(&interval.dropped) {
             *tick += n;
+        }
+        for (first, seen) in self.rate_limits.iter_mut().zip(interval.rate_limits) {
+            if let Some(seen) = seen
+                && first.as_ref().is_none_or(|f| seen.at < f.at)
+            {
+                *first = Some(seen);
+            }
         }
     }
 
-    /// Closes the current tick: records its time point and, outside the ramp-up, adds it to
-    /// the step's statistics.
-    pub(crate) fn close_tick(&mut self, t_s: f64, width_s: f64, ramp_up: bool) {
+    /// Closes the current tick: records its time point and, when measured (not in the ramp-up
+    /// or the warm-up), adds it to the step's statistics.
+    pub(crate) fn close_tick(&mut self, t_s: f64, width_s: f64, phase: Phase) {
         for scenario in 0..self.scenario_names.len() {
-            let point = self.time_point(scenario, t_s, width_s, ramp_up);
+            let point = self.time_point(scenario, t_s, width_s, phase);
             self.time_series[scenario].push(point);
         }
         for (key, stats) in &mut self.tick {
             if stats.is_empty() {
                 continue;
             }
-            if !ramp_up {
+            if phase == Phase::Measured {
                 match self.measured.get_mut(key) {
                     Some(existing) => existing.merge(stats),
                     None => {
@@ -95,13 +110,20 @@ impl StepAccumulator {
             }
             stats.reset();
         }
+        // Dropped arrivals count like the iterations they would have been: measured ticks only,
+        // so the dropped share compares like with like.
+        if phase == Phase::Measured {
+            for (total, tick) in self.dropped.iter_mut().zip(&self.tick_dropped) {
+                *total += tick;
+            }
+        }
         self.tick_active.iter_mut().for_each(|a| *a = 0);
         self.tick_dropped.iter_mut().for_each(|d| *d = 0);
     }
 
-    fn time_point(&mut self, scenario: usize, t_s: f64, width_s: f64, ramp_up: bool) -> TimePoint {
+    fn time_point(&mut self, scenario: usize, t_s: f64, width_s: f64, phase: Phase) -> TimePoint {
         self.scratch.reset();
-        let (mut requests, mut failures) = (0, 0);
+        let (mut requests, mut failures, mut rate_limited) = (0, 0, 0);
         let mut transactions = BTreeMap::new();
         for (key, stats) in &self.tick {
             if key.scenario != scenario || stats.is_empty() {
@@ -111,6 +133,12 @@ impl StepAccumulator {
                 LabelKind::Request => {
                     requests += stats.count;
                     failures += stats.failures;
+                    rate_limited += stats
+                        .statuses
+                        .iter()
+                        .filter(|(status, _)| *status == 429)
+                        .map(|(_, n)| n)
+                        .sum::<u64>();
                     let _same_bounds = self.scratch.add(&stats.histogram);
                 }
                 LabelKind::Transaction => {
@@ -130,9 +158,11 @@ impl StepAccumulator {
         TimePoint {
             t_s,
             width_s,
-            ramp_up,
+            ramp_up: phase == Phase::RampUp,
+            warmup: phase == Phase::Warmup,
             active_users: self.tick_active[scenario],
             dropped: self.tick_dropped[scenario],
+            rate_limited,
             requests,
             failures,
             p50_ms: quantile_ms(&self.scratch, 0.5),
@@ -154,8 +184,14 @@ impl StepAccumulator {
         self.tick_active.iter().sum()
     }
 
-    /// The step's results per scenario, with throughput over `measured_s` seconds.
-    pub(crate) fn finish(self, users: &[u32], measured_s: f64) -> Vec<ScenarioStepResult> {
+    /// The step's results per scenario, with throughput over `measured_s` seconds; times of
+    /// the first 429s count from `run_start`.
+    pub(crate) fn finish(
+        self,
+        users: &[u32],
+        measured_s: f64,
+        run_start: std::time::Instant,
+    ) -> Vec<ScenarioStepResult> {
         let Self {
             scenario_names,
             measured,
@@ -163,6 +199,7 @@ impl StepAccumulator {
             mut time_series,
             interrupted,
             dropped,
+            mut rate_limits,
             ..
         } = self;
         let mut labels: Vec<(LabelKey, LabelStats)> = measured.into_iter().collect();
@@ -197,6 +234,13 @@ impl StepAccumulator {
                     requests: of_kind(LabelKind::Request).collect(),
                     total_requests: summarize("Total", &total, measured_s),
                     time_series: std::mem::take(&mut time_series[scenario]),
+                    rate_limit: rate_limits[scenario].take().map(|seen| RateLimitSample {
+                        at_s: seen.at.saturating_duration_since(run_start).as_secs_f64(),
+                        label: seen.label.to_string(),
+                        message: seen.message,
+                        retry_after: seen.retry_after,
+                        headers: seen.headers,
+                    }),
                 }
             })
             .collect()
@@ -302,5 +346,13 @@ pub(crate) fn summarize(label: &str, stats: &LabelStats, measured_s: f64) -> Lab
             })
             .collect(),
         histogram: histogram::encode(h),
+        lockouts: stats
+            .lockout_sample
+            .as_ref()
+            .filter(|_| stats.lockouts > 0)
+            .map(|sample| LockoutSummary {
+                count: stats.lockouts,
+                sample: sample.clone(),
+            }),
     }
 }

@@ -198,7 +198,10 @@ pub struct StepPlan {
     pub users: Vec<u32>,
     /// Time to start all users (zero: all at once).
     pub ramp_up: Duration,
-    /// Time at full load after the ramp-up.
+    /// Time at full load after the ramp-up whose requests are not in the step's statistics
+    /// (zero: none); the hold follows it.
+    pub warmup: Duration,
+    /// Time at full load after the ramp-up and the warm-up.
     pub hold: Duration,
     /// Pause after this step.
     pub cooldown: Duration,
@@ -217,5 +220,15 @@ impl StepPlan {
     /// All users of the step, every scenario together.
     pub fn total_users(&self) -> u32 {
         self.users.iter().sum()
+    }
+
+    /// Time after the step's start from which its statistics count: the end of the ramp-up
+    /// (under profiles that ramp) and of the warm-up.
+    pub fn measured_from(&self, profile: ProfileKind) -> Duration {
+        let ramp_up = match profile {
+            ProfileKind::Spike => Duration::ZERO,
+            ProfileKind::Ramp | ProfileKind::Stress => self.ramp_up,
+        };
+        ramp_up + self.warmup
     }
 }

@@ -21,6 +21,8 @@ pub struct Overrides {
     pub profile: Option<ProfileKind>,
     /// Ramp-up per step.
     pub ramp_up: Option<Duration>,
+    /// Warm-up per step: full load after the ramp-up, excluded from the statistics.
+    pub warmup: Option<Duration>,
     /// Hold per step.
     pub hold: Option<Duration>,
     /// Pause between steps.
@@ -83,6 +85,10 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("LOADSPEC_THREADS", "users per step, e.g. 1,5,10"),
     ("LOADSPEC_PROFILE", "spike, ramp or stress"),
     ("LOADSPEC_RAMP_UP", "ramp-up per step, e.g. 75s"),
+    (
+        "LOADSPEC_WARMUP",
+        "full load after the ramp-up, not in the statistics, e.g. 5s",
+    ),
     ("LOADSPEC_HOLD", "time at full load per step, e.g. 60s"),
     ("LOADSPEC_COOLDOWN", "pause between steps, e.g. 10s"),
     (
@@ -148,6 +154,7 @@ impl Overrides {
             );
         }
         o.ramp_up = env_duration(&get, "LOADSPEC_RAMP_UP")?;
+        o.warmup = env_duration(&get, "LOADSPEC_WARMUP")?;
         o.hold = env_duration(&get, "LOADSPEC_HOLD")?;
         o.cooldown = env_duration(&get, "LOADSPEC_COOLDOWN")?;
         if let Some((name, v)) = get("LOADSPEC_THINK_TIME") {
@@ -238,6 +245,7 @@ impl Overrides {
             threads: higher.threads.or(self.threads),
             profile: higher.profile.or(self.profile),
             ramp_up: higher.ramp_up.or(self.ramp_up),
+            warmup: higher.warmup.or(self.warmup),
             hold: higher.hold.or(self.hold),
             cooldown: higher.cooldown.or(self.cooldown),
             think_time: higher.think_time.or(self.think_time),
@@ -388,6 +396,7 @@ mod tests {
             ("LOADSPEC_THREADS", "1, 5,10"),
             ("LOADSPEC_PROFILE", "ramp"),
             ("LOADSPEC_RAMP_UP", "75s"),
+            ("LOADSPEC_WARMUP", "5s"),
             ("LOADSPEC_HOLD", "1m"),
             ("LOADSPEC_COOLDOWN", "0s"),
             ("LOADSPEC_THINK_TIME", "1s..2s"),
@@ -399,6 +408,7 @@ mod tests {
         assert_eq!(o.threads, Some(vec![1, 5, 10]));
         assert_eq!(o.profile, Some(ProfileKind::Ramp));
         assert_eq!(o.ramp_up, Some(Duration::from_secs(75)));
+        assert_eq!(o.warmup, Some(Duration::from_secs(5)));
         assert_eq!(o.hold, Some(Duration::from_secs(60)));
         assert_eq!(o.mode, Some(Mode::Full));
         assert_eq!(o.seed, Some(42));
@@ -414,6 +424,8 @@ mod tests {
             e.contains("LOADSPEC_HOLD") && e.contains("\"forever\""),
             "{e}"
         );
+        let e = env(&[("LOADSPEC_WARMUP", "5")]).unwrap_err().to_string();
+        assert!(e.contains("LOADSPEC_WARMUP") && e.contains("\"5\""), "{e}");
         let e = env(&[("LOADSPEC_THREADS", "1,0")]).unwrap_err().to_string();
         assert!(
             e.contains("LOADSPEC_THREADS") && e.contains("0 users"),

@@ -108,6 +108,14 @@ pub fn resolve(scenarios: &[Scenario], overrides: &Overrides) -> Result<RunPlan,
             "the ramp profile needs a ramp-up longer than 0 (ramp_up = \"75s\", --ramp-up or LOADSPEC_RAMP_UP)",
         ));
     }
+    // Smoke runs one iteration: there is nothing to warm up before it.
+    let warmup = match mode {
+        Mode::Smoke => Duration::ZERO,
+        Mode::Full => overrides
+            .warmup
+            .or_else(|| longest(|o| o.warmup))
+            .unwrap_or(Duration::ZERO),
+    };
     let explicit_hold = overrides.hold.or_else(|| longest(|o| o.hold));
     let hold = explicit_hold.unwrap_or(defaults::HOLD);
     let cooldown = overrides
@@ -129,6 +137,7 @@ pub fn resolve(scenarios: &[Scenario], overrides: &Overrides) -> Result<RunPlan,
             index: 0,
             users: vec![1; planned.len()],
             ramp_up: Duration::ZERO,
+            warmup: Duration::ZERO,
             hold: Duration::ZERO,
             cooldown: Duration::ZERO,
             iterations: Some(1),
@@ -144,8 +153,8 @@ pub fn resolve(scenarios: &[Scenario], overrides: &Overrides) -> Result<RunPlan,
                 .max()
                 .unwrap_or(1);
             let stop_at = match (iterations, explicit_hold) {
-                (Some(_), None) => ramp_up + defaults::ITERATIONS_MAX_DURATION,
-                _ => ramp_up + hold,
+                (Some(_), None) => ramp_up + warmup + defaults::ITERATIONS_MAX_DURATION,
+                _ => ramp_up + warmup + hold,
             };
             (0..count)
                 .map(|index| StepPlan {
@@ -177,6 +186,7 @@ pub fn resolve(scenarios: &[Scenario], overrides: &Overrides) -> Result<RunPlan,
                         })
                         .collect(),
                     ramp_up,
+                    warmup,
                     hold,
                     cooldown: if index + 1 == count {
                         Duration::ZERO
@@ -616,6 +626,56 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("stress"), "{e}");
+    }
+
+    #[test]
+    fn warmup_lengthens_every_full_step_and_is_layered_like_the_other_durations() {
+        let s = || {
+            Scenario::builder("a")
+                .threads([1, 2])
+                .warmup(Duration::from_secs(2))
+                .hold(Duration::from_secs(3))
+                .build(noop)
+        };
+        let plan = resolve(&[s()], &target()).unwrap();
+        for step in &plan.steps {
+            assert_eq!(step.warmup, Duration::from_secs(2));
+            assert_eq!(step.stop_at, Duration::from_secs(5), "warm-up + hold");
+            assert_eq!(
+                step.measured_from(ProfileKind::Spike),
+                Duration::from_secs(2)
+            );
+        }
+        let ramp = Scenario::builder("r")
+            .profile(ProfileKind::Ramp)
+            .ramp_up(Duration::from_secs(4))
+            .warmup(Duration::from_secs(1))
+            .hold(Duration::from_secs(3))
+            .build(noop);
+        let plan = resolve(&[ramp], &target()).unwrap();
+        assert_eq!(plan.steps[0].stop_at, Duration::from_secs(8));
+        assert_eq!(
+            plan.steps[0].measured_from(plan.profile),
+            Duration::from_secs(5),
+            "after the ramp-up and the warm-up"
+        );
+        let o = Overrides {
+            warmup: Some(Duration::from_millis(500)),
+            ..target()
+        };
+        assert_eq!(
+            resolve(&[s()], &o).unwrap().steps[0].warmup,
+            Duration::from_millis(500),
+            "the environment or CLI beats the attribute"
+        );
+        let smoke = Overrides {
+            mode: Some(Mode::Smoke),
+            ..target()
+        };
+        let plan = resolve(&[s()], &smoke).unwrap();
+        assert_eq!(plan.steps[0].warmup, Duration::ZERO, "smoke ignores it");
+        let none = resolve(&[Scenario::builder("n").build(noop)], &target()).unwrap();
+        assert_eq!(none.steps[0].warmup, Duration::ZERO, "off by default");
     }
 
     #[test]

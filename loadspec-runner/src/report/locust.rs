@@ -86,6 +86,7 @@ pub fn history_csv(results: &RunResults) -> Result<String, csv::Error> {
         "Time (s)",
         "Step",
         "Ramp-up",
+        "Warm-up",
         "Scenario",
         "User Count",
         "Type",
@@ -111,6 +112,7 @@ pub fn history_csv(results: &RunResults) -> Result<String, csv::Error> {
                     format!("{:.3}", p.t_s),
                     (step.index + 1).to_string(),
                     p.ramp_up.to_string(),
+                    p.warmup.to_string(),
                     s.scenario.clone(),
                     p.active_users.to_string(),
                 ];

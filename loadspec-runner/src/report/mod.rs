@@ -7,7 +7,7 @@ mod locust;
 mod markdown;
 mod system_csv;
 
-pub use self::html::{ReportError, render_html, write_html};
+pub use self::html::{ReportError, limit_findings, render_html, write_html};
 pub use self::junit::junit_xml;
 pub use self::locust::{history_csv, stats_csv};
 pub use self::markdown::markdown_summary;

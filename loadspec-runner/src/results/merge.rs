@@ -21,8 +21,8 @@ use serde_json::Value;
 
 use super::model::{
     CorrectedSummary, Environment, ErrorSummary, GeneratorHealth, HostResults, HostStep,
-    LabelSummary, PlanInfo, RunResults, RunStatus, ScenarioStepResult, ServerTimingSummary,
-    ShardInfo, StepResult, StepStatus, TimePoint, TransactionPoint,
+    LabelSummary, LockoutSummary, PlanInfo, RunResults, RunStatus, ScenarioStepResult,
+    ServerTimingSummary, ShardInfo, StepResult, StepStatus, TimePoint, TransactionPoint,
 };
 use super::write::{LoadError, load, write_atomically, write_json};
 use super::{compact_timestamp, rfc3339};
@@ -678,14 +678,22 @@ fn step_severity(status: StepStatus) -> u8 {
     }
 }
 
-/// The worst generator of the step: bound if any was, the highest usage and lag.
+/// The worst generator of the step: bound if any was, the highest usage and lag; the cause
+/// and CPU split are those of the worst host (bound first, then by cause — the generator's own
+/// limit before a saturated machine — then by timer lag), so the mark names what held back
+/// the host that made the step unreliable.
 fn merged_generator(parts: &[(&Shard<'_>, &StepResult)]) -> Option<GeneratorHealth> {
     let all: Vec<(&Shard<'_>, &GeneratorHealth)> = parts
         .iter()
         .filter_map(|(s, st)| st.generator.as_ref().map(|g| (*s, g)))
         .collect();
-    let (_, first) = all.first()?;
-    let mut merged = (*first).clone();
+    let (_, worst) = all.iter().max_by(|(_, a), (_, b)| {
+        (a.bound, a.saturation())
+            .cmp(&(b.bound, b.saturation()))
+            .then(a.lag_p99_ms.total_cmp(&b.lag_p99_ms))
+    })?;
+    let mut merged = (*worst).clone();
+    merged.cause = worst.saturation();
     let max = |f: fn(&GeneratorHealth) -> f64| all.iter().map(|(_, g)| f(g)).fold(0.0, f64::max);
     merged.cpu_share_mean = max(|g| g.cpu_share_mean);
     merged.cpu_share_max = max(|g| g.cpu_share_max);
@@ -746,6 +754,15 @@ fn merge_scenario(
         }
     }
     merged.time_series = merge_series(parts, merged_start);
+    // The first 429 of any shard, on the merged run's clock.
+    merged.rate_limit = parts
+        .iter()
+        .filter_map(|(shard, s)| {
+            let mut first = s.rate_limit.clone()?;
+            first.at_s = shard.start + first.at_s - merged_start;
+            Some(first)
+        })
+        .min_by(|a, b| a.at_s.total_cmp(&b.at_s));
     Ok(merged)
 }
 
@@ -882,6 +899,17 @@ fn merge_labels(
         })
         .collect();
     merged.corrected = merge_corrected(step, label, parts)?;
+    merged.lockouts = parts
+        .iter()
+        .find_map(|(_, l)| l.lockouts.as_ref())
+        .map(|first| LockoutSummary {
+            count: parts
+                .iter()
+                .filter_map(|(_, l)| l.lockouts.as_ref())
+                .map(|l| l.count)
+                .sum(),
+            sample: first.sample.clone(),
+        });
     Ok(merged)
 }
 
@@ -932,7 +960,9 @@ struct Bucket<'a> {
     requests: u64,
     failures: u64,
     dropped: u64,
+    rate_limited: u64,
     ramp_up: bool,
+    warmup: bool,
     /// Per shard: the latest tick's end and its active users.
     active: BTreeMap<u32, (f64, u32)>,
     p50: Weighted,
@@ -976,7 +1006,9 @@ fn merge_series(parts: &[(&Shard<'_>, &ScenarioStepResult)], merged_start: f64) 
             bucket.requests += point.requests;
             bucket.failures += point.failures;
             bucket.dropped += point.dropped;
+            bucket.rate_limited += point.rate_limited;
             bucket.ramp_up |= point.ramp_up;
+            bucket.warmup |= point.warmup;
             let active = bucket.active.entry(shard.spec.index()).or_insert((end, 0));
             if end >= active.0 {
                 *active = (end, point.active_users);
@@ -999,10 +1031,13 @@ fn merge_series(parts: &[(&Shard<'_>, &ScenarioStepResult)], merged_start: f64) 
             point.t_s = second as f64 - merged_start;
             point.width_s = 1.0;
             point.ramp_up = b.ramp_up;
+            // A second both shards' ramp-up and warm-up share is the ramp-up's.
+            point.warmup = b.warmup && !b.ramp_up;
             point.active_users = b.active.values().map(|(_, n)| n).sum();
             point.requests = b.requests;
             point.failures = b.failures;
             point.dropped = b.dropped;
+            point.rate_limited = b.rate_limited;
             point.p50_ms = b.p50.mean();
             point.p95_ms = b.p95.mean();
             point.transactions = b
@@ -1304,6 +1339,149 @@ mod tests {
             "steps": []
         }))
         .unwrap()
+    }
+
+    #[test]
+    fn a_merged_step_keeps_the_cause_of_its_worst_host() {
+        use crate::results::model::SaturationCause;
+        let dummy = dummy_results();
+        let infos: Vec<ShardInfo> = (0..3)
+            .map(|index| ShardInfo {
+                index,
+                count: 3,
+                total_users: Vec::new(),
+                start_at: None,
+                late_by_s: None,
+                started_unix_s: 0.0,
+            })
+            .collect();
+        let shards: Vec<Shard<'_>> = infos
+            .iter()
+            .map(|info| Shard {
+                path: Path::new("x.json"),
+                results: &dummy,
+                info,
+                spec: ShardSpec::new(info.index, 3).unwrap(),
+                start: 0.0,
+            })
+            .collect();
+        let step = |cause: SaturationCause, lag: f64, rest: f64| {
+            let mut step: StepResult = serde_json::from_value(serde_json::json!({
+                "index": 0, "started_at": "2026-11-27T12:00:00Z", "offset_s": 0.0,
+                "duration_s": 1.0, "measured_from_s": 0.0, "measured_s": 1.0,
+                "status": "completed", "scenarios": []
+            }))
+            .unwrap();
+            step.generator = Some(GeneratorHealth {
+                bound: cause != SaturationCause::None,
+                cause,
+                lag_p99_ms: lag,
+                process_rest_cpu_mean: rest,
+                reasons: vec![format!("{} reason", cause.as_str())],
+                ..GeneratorHealth::default()
+            });
+            step
+        };
+        // A healthy host, one whose embedded target saturated it (the worst lag), one on a
+        // machine busy with other processes.
+        let steps = [
+            step(SaturationCause::None, 30.0, 0.0),
+            step(SaturationCause::SameProcess, 12.0, 141.0),
+            step(SaturationCause::OtherProcesses, 8.0, 5.0),
+        ];
+        let parts: Vec<(&Shard<'_>, &StepResult)> = shards.iter().zip(&steps).collect();
+        let merged = merged_generator(&parts).unwrap();
+        assert!(merged.bound);
+        assert_eq!(merged.cause, SaturationCause::SameProcess);
+        assert!((merged.process_rest_cpu_mean - 141.0).abs() < 1e-9);
+        assert!(
+            (merged.lag_p99_ms - 30.0).abs() < 1e-9,
+            "the worst lag of all"
+        );
+        assert!(
+            merged
+                .reasons
+                .iter()
+                .any(|r| r == "shard 1/3: same_process reason")
+        );
+        // A host whose workers were the limit outranks a saturated machine.
+        let steps = [
+            steps[1].clone(),
+            step(SaturationCause::Generator, 6.0, 0.0),
+            steps[2].clone(),
+        ];
+        let parts: Vec<(&Shard<'_>, &StepResult)> = shards.iter().zip(&steps).collect();
+        assert_eq!(
+            merged_generator(&parts).unwrap().cause,
+            SaturationCause::Generator
+        );
+    }
+
+    #[test]
+    fn merged_scenarios_add_429s_keep_warm_up_ticks_and_the_earliest_429() {
+        let dummy = dummy_results();
+        let infos: Vec<ShardInfo> = (0..2)
+            .map(|index| ShardInfo {
+                index,
+                count: 2,
+                total_users: Vec::new(),
+                start_at: None,
+                late_by_s: None,
+                started_unix_s: 0.0,
+            })
+            .collect();
+        // Shard 1 started 2 s after shard 0.
+        let shards: Vec<Shard<'_>> = infos
+            .iter()
+            .map(|info| Shard {
+                path: Path::new("x.json"),
+                results: &dummy,
+                info,
+                spec: ShardSpec::new(info.index, 2).unwrap(),
+                start: 100.0 + 2.0 * f64::from(info.index),
+            })
+            .collect();
+        let scenario = |first_at: f64, warmup_ticks: usize| {
+            let empty = label("flow", &[], "200");
+            let series: Vec<serde_json::Value> = (1..=4)
+                .map(|t| {
+                    serde_json::json!({"t_s": f64::from(t), "width_s": 1.0, "ramp_up": false,
+                        "warmup": (t as usize) <= warmup_ticks, "active_users": 1,
+                        "requests": 10, "failures": 3, "rate_limited": 3, "p50_ms": 1.0,
+                        "p95_ms": 1.0, "transactions": {}})
+                })
+                .collect();
+            serde_json::from_value::<ScenarioStepResult>(serde_json::json!({
+                "scenario": "flow", "users": 1, "iterations": empty.clone(),
+                "interrupted_iterations": 0, "transactions": [], "requests": [],
+                "total_requests": empty, "time_series": series,
+                "rate_limit": {"at_s": first_at, "label": "GET /x", "message": "m",
+                    "retry_after": "30", "headers": {}}
+            }))
+            .unwrap()
+        };
+        // Shard 0's first 429 at 3.5 s (103.5 on the wall clock), shard 1's at 0.5 s (102.5).
+        let (a, b) = (scenario(3.5, 2), scenario(0.5, 1));
+        let parts = [(&shards[0], &a), (&shards[1], &b)];
+        let merged = merge_scenario(0, &parts, 4.0, 100.0).unwrap();
+        let limited: u64 = merged.time_series.iter().map(|p| p.rate_limited).sum();
+        assert_eq!(limited, 24, "every 429 of both shards");
+        let first = merged.rate_limit.unwrap();
+        assert!(
+            (first.at_s - 2.5).abs() < 1e-9,
+            "shard 1's, on the merged clock: {first:?}"
+        );
+        let warm: Vec<f64> = merged
+            .time_series
+            .iter()
+            .filter(|p| p.warmup)
+            .map(|p| p.t_s)
+            .collect();
+        assert_eq!(
+            warm,
+            [1.0, 2.0, 3.0],
+            "shard 0's ticks 1-2, shard 1's tick 1 (at 3 s)"
+        );
     }
 
     #[test]

@@ -87,6 +87,7 @@ fn plan_info(plan: &RunPlan) -> PlanInfo {
                     .map(|(p, n)| (p.scenario.name().to_owned(), *n))
                     .collect::<BTreeMap<_, _>>(),
                 ramp_up_s: secs(s.ramp_up),
+                warmup_s: secs(s.warmup),
                 hold_s: secs(s.hold),
                 cooldown_s: secs(s.cooldown),
                 iterations: s.iterations,

@@ -182,7 +182,10 @@ pub struct PlannedStepInfo {
     pub users: BTreeMap<String, u32>,
     /// Ramp-up time.
     pub ramp_up_s: f64,
-    /// Hold time.
+    /// Warm-up time: full load after the ramp-up, not in the step's statistics.
+    #[serde(default)]
+    pub warmup_s: f64,
+    /// Hold time (after the ramp-up and the warm-up).
     pub hold_s: f64,
     /// Pause after the step.
     pub cooldown_s: f64,
@@ -204,7 +207,8 @@ pub struct StepResult {
     pub offset_s: f64,
     /// Wall time from the step's start until its last user stopped.
     pub duration_s: f64,
-    /// Seconds after the step's start from which statistics count (the end of the ramp-up).
+    /// Seconds after the step's start from which statistics count (the end of the ramp-up
+    /// and of the warm-up).
     pub measured_from_s: f64,
     /// Length of the window the statistics cover.
     pub measured_s: f64,
@@ -229,11 +233,13 @@ pub struct StepResult {
     pub scenarios: Vec<ScenarioStepResult>,
 }
 
-/// Whether the load generator could keep up during a step. A generator-bound step measured the
-/// generator as much as the target: its verdicts are unreliable.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Whether the load generator could keep up during a step, and if not, who took the CPU. A
+/// step marked `bound` measured the generator (or its machine) as much as the target: its
+/// verdicts are unreliable, whatever the [`cause`](Self::cause).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GeneratorHealth {
-    /// The loadspec process's CPU time as a share of the cores it may use, mean over the step.
+    /// loadspec's worker threads' CPU time as a share of the cores they may use, mean over the
+    /// step.
     pub cpu_share_mean: f64,
     /// The same, highest sample.
     pub cpu_share_max: f64,
@@ -241,10 +247,117 @@ pub struct GeneratorHealth {
     pub lag_p99_ms: f64,
     /// Latest timer.
     pub lag_max_ms: f64,
-    /// Whether a limit was exceeded.
+    /// Whether a limit was exceeded: the step's numbers are unreliable.
     pub bound: bool,
     /// Which limits, for people.
     pub reasons: Vec<String>,
+    /// Who took the CPU when `bound` (results written before the cause was recorded say
+    /// `none`; read them with [`saturation`](Self::saturation)).
+    #[serde(default)]
+    pub cause: SaturationCause,
+    /// loadspec's worker threads, percent of one core, mean over the step.
+    #[serde(default)]
+    pub generator_cpu_mean: f64,
+    /// The rest of the loadspec process (its other threads, e.g. a target embedded in it),
+    /// percent of one core, mean over the step.
+    #[serde(default)]
+    pub process_rest_cpu_mean: f64,
+    /// Every other process on the machine, percent of one core, mean over the step.
+    #[serde(default)]
+    pub other_processes_cpu_mean: f64,
+    /// The machine's CPU busy (user and system time, iowait not included), percent of all its
+    /// cores, mean over the step.
+    #[serde(default)]
+    pub machine_busy_mean: f64,
+}
+
+impl GeneratorHealth {
+    /// Why the step is unreliable, `None` when it is not. A bound step without a recorded
+    /// cause comes from results written before causes were told apart, when every mark meant
+    /// the generator.
+    pub fn saturation(&self) -> SaturationCause {
+        match (self.bound, self.cause) {
+            (false, _) => SaturationCause::None,
+            (true, SaturationCause::None) => SaturationCause::Generator,
+            (true, cause) => cause,
+        }
+    }
+}
+
+/// Who took the CPU during a step whose numbers are unreliable.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SaturationCause {
+    /// No limit was exceeded.
+    #[default]
+    None,
+    /// Other processes on the machine: loadspec shared a saturated CPU with them.
+    OtherProcesses,
+    /// The rest of the loadspec process (threads besides its workers, such as a target
+    /// embedded in it): loadspec shared a saturated CPU with them.
+    SameProcess,
+    /// loadspec's workers themselves: they used up their cores or could not keep time.
+    Generator,
+}
+
+impl SaturationCause {
+    /// The name in results.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::OtherProcesses => "other_processes",
+            Self::SameProcess => "same_process",
+            Self::Generator => "generator",
+        }
+    }
+
+    /// The mark a step gets in criteria matrices (console, Markdown, HTML); empty for none.
+    pub fn mark(self) -> &'static str {
+        match self {
+            Self::None => "",
+            Self::Generator => "*",
+            Self::SameProcess => "†",
+            Self::OtherProcesses => "‡",
+        }
+    }
+
+    /// What the mark means, for the footnote under a matrix.
+    pub fn footnote(self) -> Option<&'static str> {
+        match self {
+            Self::None => None,
+            Self::Generator => Some(
+                "generator-bound step: loadspec itself was the limit, its verdicts are unreliable",
+            ),
+            Self::SameProcess => Some(
+                "machine-saturated step: the rest of this process (e.g. a target embedded in it), \
+                 not loadspec's workers, took the CPU; its verdicts are unreliable",
+            ),
+            Self::OtherProcesses => Some(
+                "machine-saturated step: other processes on this machine, not loadspec's \
+                 workers, took the CPU; its verdicts are unreliable",
+            ),
+        }
+    }
+
+    /// The flag on the console and in messages: `GENERATOR-BOUND` or `MACHINE-SATURATED`.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Self::None => "",
+            Self::Generator => "GENERATOR-BOUND",
+            Self::SameProcess | Self::OtherProcesses => "MACHINE-SATURATED",
+        }
+    }
+
+    /// The footnotes of these causes, one per cause present, `*` first: `* generator-bound …`.
+    pub fn footnotes(causes: impl IntoIterator<Item = SaturationCause>) -> Vec<String> {
+        let mut present: Vec<SaturationCause> = causes.into_iter().collect();
+        present.sort_by(|a, b| b.cmp(a));
+        present.dedup();
+        present
+            .into_iter()
+            .filter_map(|c| c.footnote().map(|text| format!("{} {text}", c.mark())))
+            .collect()
+    }
 }
 
 /// This machine at one moment of a step (rates over the interval before it).
@@ -373,8 +486,40 @@ pub struct ScenarioStepResult {
     pub requests: Vec<LabelSummary>,
     /// All requests together (JMeter's "Total" row).
     pub total_requests: LabelSummary,
-    /// One point per tick (normally one second), ramp-up included.
+    /// One point per tick (normally one second), ramp-up and warm-up included.
     pub time_series: Vec<TimePoint>,
+    /// The first `429 Too Many Requests` answer of the step (ramp-up and warm-up included),
+    /// with the target's rate-limit headers.
+    #[serde(default)]
+    pub rate_limit: Option<RateLimitSample>,
+}
+
+/// The first `429 Too Many Requests` answer a scenario got in a step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RateLimitSample {
+    /// Seconds from the run's start to the answer.
+    pub at_s: f64,
+    /// The request's label.
+    pub label: String,
+    /// The answer as error samples show it (`unexpected status 429: <body>`), secrets masked.
+    pub message: String,
+    /// Its `Retry-After` header, as sent.
+    #[serde(default)]
+    pub retry_after: Option<String>,
+    /// Its rate-limit headers as sent, by lower-case name: `ratelimit-limit`,
+    /// `ratelimit-policy`, `ratelimit-remaining`, `ratelimit-reset`, `x-ratelimit-limit`, …
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+}
+
+/// Failures of a label whose message says an account was locked out ("too many failed
+/// attempts", "account locked", …).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LockoutSummary {
+    /// How many.
+    pub count: u64,
+    /// The first such message (at most 300 characters).
+    pub sample: String,
 }
 
 /// Statistics of one label over a step's measured window.
@@ -424,6 +569,10 @@ pub struct LabelSummary {
     /// due; closed model with `--expected-interval`: HdrHistogram's correction).
     #[serde(default)]
     pub corrected: Option<CorrectedSummary>,
+    /// Failures that say an account was locked out (counted whatever their kind's first
+    /// message in `errors` is).
+    #[serde(default)]
+    pub lockouts: Option<LockoutSummary>,
 }
 
 /// Percentiles of the latencies corrected for coordinated omission.
@@ -476,6 +625,10 @@ pub struct TimePoint {
     pub width_s: f64,
     /// Whether the tick fell in the ramp-up (not in the step's statistics).
     pub ramp_up: bool,
+    /// Whether the tick fell in the warm-up after the ramp-up (not in the step's statistics
+    /// either).
+    #[serde(default)]
+    pub warmup: bool,
     /// Users running at the end of the tick.
     pub active_users: u32,
     /// Requests completed in the tick.
@@ -485,6 +638,9 @@ pub struct TimePoint {
     /// Open model: arrivals dropped in the tick.
     #[serde(default)]
     pub dropped: u64,
+    /// Requests answered `429 Too Many Requests` in the tick.
+    #[serde(default)]
+    pub rate_limited: u64,
     /// Median request time in the tick.
     pub p50_ms: f64,
     /// 95th percentile request time in the tick.

@@ -95,6 +95,50 @@ impl fmt::Display for ErrorKind {
     }
 }
 
+/// Phrases (lower case) with which targets say an account is locked after failed logins:
+/// django-axes ("Too many failed attempts"), Django, Keycloak, Spring, ASP.NET Identity.
+pub const LOCKOUT_PHRASES: &[&str] = &[
+    "too many failed attempts",
+    "too many failed login",
+    "too many login attempts",
+    "account locked",
+    "account is locked",
+    "account has been locked",
+    "locked out",
+    "account is temporarily disabled",
+    "account temporarily disabled",
+];
+
+/// Whether a failure of `kind` with `message` says an account was locked out. Transport
+/// failures, hung transactions and panics carry no answer of the target, so they never do.
+pub(crate) fn is_lockout(kind: ErrorKind, message: &str) -> bool {
+    if matches!(
+        kind,
+        ErrorKind::Connect
+            | ErrorKind::Dns
+            | ErrorKind::Tls
+            | ErrorKind::Reset
+            | ErrorKind::Timeout
+            | ErrorKind::Io
+            | ErrorKind::Hung
+            | ErrorKind::Panic
+    ) {
+        return false;
+    }
+    lockout_phrase(message).is_some()
+}
+
+/// The lockout phrase `message` contains, ignoring case (without allocating: this runs on
+/// failures while a load is on).
+pub fn lockout_phrase(message: &str) -> Option<&'static str> {
+    let bytes = message.as_bytes();
+    LOCKOUT_PHRASES.iter().copied().find(|phrase| {
+        bytes
+            .windows(phrase.len())
+            .any(|w| w.eq_ignore_ascii_case(phrase.as_bytes()))
+    })
+}
+
 /// The error type of scenarios: a classified failure with a readable message.
 ///
 /// Any `std::error::Error` converts into a `Failure` of kind [`ErrorKind::Scenario`], so `?`
@@ -217,6 +261,29 @@ mod tests {
         let failure: Failure = parse.unwrap_err().into();
         assert_eq!(failure.kind(), ErrorKind::Scenario);
         assert!(failure.message().contains("invalid digit"));
+    }
+
+    #[test]
+    fn lockout_messages_are_recognised_whatever_their_case() {
+        let axes = "GraphQL error: Too many failed attempts.Try again in 5 minutes.";
+        assert!(is_lockout(ErrorKind::Graphql, axes));
+        assert_eq!(lockout_phrase(axes), Some("too many failed attempts"));
+        assert!(is_lockout(
+            ErrorKind::Http4xx,
+            "unexpected status 403: {\"detail\":\"Account LOCKED: too many login attempts\"}"
+        ));
+        assert!(is_lockout(
+            ErrorKind::CheckFailed,
+            "You have been locked out"
+        ));
+        assert!(!is_lockout(
+            ErrorKind::Graphql,
+            "GraphQL error: Invalid credentials"
+        ));
+        assert!(
+            !is_lockout(ErrorKind::Timeout, "account locked"),
+            "a timeout carries no answer"
+        );
     }
 
     #[test]

@@ -18,7 +18,8 @@ use futures::FutureExt as _;
 use rand::SeedableRng as _;
 
 pub(crate) use self::connection::Timeouts;
-pub use self::failure::{ErrorKind, Failure};
+pub(crate) use self::failure::is_lockout;
+pub use self::failure::{ErrorKind, Failure, LOCKOUT_PHRASES, lockout_phrase};
 pub(crate) use self::label::{route_part, write_request_label};
 pub use self::redact::{MASK, redact};
 pub use self::request::RequestBuilder;

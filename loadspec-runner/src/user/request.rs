@@ -308,6 +308,9 @@ impl InFlight<'_> {
             }
         };
         let failure = failure.map(|f| f.in_request(self.request_name()));
+        if status == TOO_MANY_REQUESTS {
+            self.note_rate_limit(&headers, failure.as_ref(), &body);
+        }
         let timing = ServerTiming::parse(&headers);
         // The response's elapsed time is the request's: one clock read serves both.
         self.exchange.micros = elapsed.as_micros() as u64;
@@ -328,6 +331,60 @@ impl InFlight<'_> {
             Rc::clone(&ctx),
             failure,
         ))
+    }
+}
+
+/// `429 Too Many Requests`.
+const TOO_MANY_REQUESTS: u16 = 429;
+
+/// The headers a rate limiter may explain itself with (IETF RateLimit drafts, the common
+/// `X-RateLimit-*`), kept with the first 429 of an interval.
+const RATE_LIMIT_HEADERS: &[&str] = &[
+    "ratelimit",
+    "ratelimit-policy",
+    "ratelimit-limit",
+    "ratelimit-remaining",
+    "ratelimit-reset",
+    "x-ratelimit-limit",
+    "x-ratelimit-remaining",
+    "x-ratelimit-reset",
+];
+
+impl InFlight<'_> {
+    /// Keeps what a 429 said, once per worker and tick: the counts come from the status codes.
+    #[cold]
+    fn note_rate_limit(&self, headers: &HeaderMap, failure: Option<&Failure>, body: &[u8]) {
+        let ctx = &self.ctx;
+        let mut recorder = ctx.recorder.borrow_mut();
+        if !recorder.wants_rate_limit(ctx.scenario) {
+            return;
+        }
+        let text = |name: &str| {
+            let values: Vec<&str> = headers
+                .get_all(name)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect();
+            (!values.is_empty()).then(|| values.join(", "))
+        };
+        let message = match failure {
+            Some(f) if f.status() == Some(TOO_MANY_REQUESTS) => f.message().to_owned(),
+            _ => masked(
+                ctx.redact,
+                status_message(TOO_MANY_REQUESTS, None, headers, body),
+            ),
+        };
+        let seen = crate::metrics::recorder::RateLimitSeen {
+            at: Instant::now(),
+            label: recorder.label_name(self.exchange.label),
+            message,
+            retry_after: text("retry-after"),
+            headers: RATE_LIMIT_HEADERS
+                .iter()
+                .filter_map(|name| Some(((*name).to_owned(), text(name)?)))
+                .collect(),
+        };
+        recorder.rate_limited(ctx.scenario, seen);
     }
 }
 

@@ -4,6 +4,7 @@ use loadspec::prelude::*;
     threads = [1, 5, 10, 30, 50, 100, 150, 300],
     profile = "ramp",
     ramp_up = "75s",
+    warmup = "5s",
     hold = "1m 30s",
     cooldown = "10s",
     think_time = "500ms..2s",
@@ -48,6 +49,7 @@ fn main() {
     assert_eq!(o.threads, Some(&[1, 5, 10, 30, 50, 100, 150, 300][..]));
     assert_eq!(o.profile, Some(ProfileKind::Ramp));
     assert_eq!(o.ramp_up, Some(Duration::from_secs(75)));
+    assert_eq!(o.warmup, Some(Duration::from_secs(5)));
     assert_eq!(o.hold, Some(Duration::from_secs(90)));
     assert_eq!(o.cooldown, Some(Duration::from_secs(10)));
     assert_eq!(
@@ -61,7 +63,7 @@ fn main() {
     assert_eq!(o.request_timeout, Some(Duration::from_secs(10)));
     assert_eq!(flow.module_path, module_path!());
     assert!(flow.file.ends_with("all_options.rs"), "{}", flow.file);
-    assert_eq!(flow.line, 18);
+    assert_eq!(flow.line, 19);
 
     let spike = find("spike");
     assert_eq!(spike.options.profile, Some(ProfileKind::Spike));
@@ -71,12 +73,13 @@ fn main() {
     );
     assert_eq!(spike.options.threads, Some(&[7][..]));
     assert!(spike.options.ignore);
-    assert_eq!(spike.line, 24);
+    assert_eq!(spike.line, 25);
 
     let stress = find("stress");
     assert_eq!(stress.options.profile, Some(ProfileKind::Stress));
     assert_eq!(stress.options.ramp_up, Some(Duration::ZERO));
     assert_eq!(stress.options.hold, Some(Duration::ZERO));
+    assert_eq!(stress.options.warmup, None, "not written, not set");
     assert_eq!(stress.options.iterations, Some(1));
     assert!(!stress.options.ignore);
     assert_eq!(stress.options.tags, [] as [&str; 0]);

@@ -95,14 +95,27 @@ impl TimeAxis {
                 x0: step.offset_s,
                 x1: step.offset_s + step.duration_s,
                 label: Some(threads(users)),
+                label_inside: false,
                 class: if i % 2 == 0 { "band-step" } else { "band-alt" },
             });
-            if step.measured_from_s > 0.0 {
+            let measured_from = step.measured_from_s.min(step.duration_s);
+            let warmup = warmup_s(results, step).min(measured_from);
+            if measured_from - warmup > 0.0 {
                 bands.push(Band {
                     x0: step.offset_s,
-                    x1: step.offset_s + step.measured_from_s.min(step.duration_s),
+                    x1: step.offset_s + measured_from - warmup,
                     label: None,
+                    label_inside: false,
                     class: "band-ramp",
+                });
+            }
+            if warmup > 0.0 {
+                bands.push(Band {
+                    x0: step.offset_s + measured_from - warmup,
+                    x1: step.offset_s + measured_from,
+                    label: Some("warm-up".to_owned()),
+                    label_inside: true,
+                    class: "band-warmup",
                 });
             }
         }
@@ -185,17 +198,33 @@ fn time_heading(results: &RunResults, start: Option<SystemTime>, t: f64) -> Stri
     {
         Some(step) => {
             let users: u32 = step.scenarios.iter().map(|s| s.users).sum();
-            let ramp = t < step.offset_s + step.measured_from_s;
+            let measured_from = step.offset_s + step.measured_from_s;
+            let phase = if t >= measured_from {
+                ""
+            } else if t >= measured_from - warmup_s(results, step) {
+                " (warm-up)"
+            } else {
+                " (ramp-up)"
+            };
             heading.push_str(&format!(
-                " · step {}, {}{}",
+                " · step {}, {}{phase}",
                 step.index + 1,
                 threads(users),
-                if ramp { " (ramp-up)" } else { "" }
             ));
         }
         None => heading.push_str(" · between steps"),
     }
     heading
+}
+
+/// The planned warm-up of a step (its measured window starts after it), 0 without one.
+fn warmup_s(results: &RunResults, step: &crate::results::model::StepResult) -> f64 {
+    results
+        .plan
+        .steps
+        .iter()
+        .find(|p| p.index == step.index)
+        .map_or(0.0, |p| p.warmup_s)
 }
 
 /// `1 thread`, `50 threads`.
@@ -331,7 +360,7 @@ fn response_times(results: &RunResults, time: &TimeAxis) -> Option<Chart> {
     }
     let mut caption = format!(
         "95th percentile (solid) and median (dashed) per {what}, per tick of the time series. \
-         Shaded columns are the steps (darker: ramp-up, not counted in the step's statistics)."
+         Shaded columns are the steps (darker: ramp-up; amber: warm-up — neither is counted in the step's statistics)."
     );
     if all > MAX_TRANSACTIONS {
         caption.push_str(&format!(

@@ -7,7 +7,7 @@ use super::format;
 use super::knee::Knee;
 use super::totals::{Basis, StepTotals};
 use crate::criteria::Verdict;
-use crate::results::model::{LabelSummary, RunResults, RunStatus, StepStatus};
+use crate::results::model::{LabelSummary, RunResults, RunStatus, SaturationCause, StepStatus};
 use crate::user::ErrorKind;
 
 /// How a finding reads: colours its marker.
@@ -58,6 +58,10 @@ pub(crate) fn findings(
     let mut out = Vec::new();
     outcome(results, &mut out);
     generator(results, &mut out);
+    // A throttled target or locked accounts explain the failures and latencies below.
+    for text in super::limits::limit_findings(results) {
+        out.push(finding(Tone::Bad, text));
+    }
     criteria(results, &mut out);
     scaling(totals, basis, knee, &mut out);
     slowest(results, totals, &mut out);
@@ -108,22 +112,33 @@ fn outcome(results: &RunResults, out: &mut Vec<Finding>) {
     }
 }
 
-/// Steps where the load generator was the limit come first after the outcome: they qualify
-/// every other number of those steps.
+/// Steps where the load generator or its machine was the limit come first after the outcome:
+/// they qualify every other number of those steps. Each says who took the CPU.
 fn generator(results: &RunResults, out: &mut Vec<Finding>) {
     for step in &results.steps {
-        if let Some(g) = step.generator.as_ref().filter(|g| g.bound) {
-            let users: u32 = step.scenarios.iter().map(|s| s.users).sum();
-            out.push(finding(
-                Tone::Bad,
-                format!(
-                    "Step {} ({}) measured the load generator as much as the target: {}.",
-                    step.index + 1,
-                    threads(users),
-                    g.reasons.join("; ")
-                ),
-            ));
-        }
+        let Some(g) = step.generator.as_ref() else {
+            continue;
+        };
+        let cause = g.saturation();
+        let users: u32 = step.scenarios.iter().map(|s| s.users).sum();
+        let what = match cause {
+            SaturationCause::None => continue,
+            SaturationCause::Generator => "measured the load generator as much as the target",
+            SaturationCause::SameProcess | SaturationCause::OtherProcesses => {
+                "ran on a saturated machine: its times include waiting for the CPU"
+            }
+        };
+        out.push(finding(
+            Tone::Bad,
+            format!(
+                "Step {} ({}) {what} ({}{}): {}.",
+                step.index + 1,
+                threads(users),
+                cause.flag().to_lowercase(),
+                cause.mark(),
+                crate::monitor::guard::describe(g)
+            ),
+        ));
     }
 }
 

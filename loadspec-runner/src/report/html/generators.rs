@@ -18,7 +18,8 @@ pub(crate) struct GeneratorRow {
     pub(crate) users: String,
     pub(crate) cpu: String,
     pub(crate) lag: String,
-    /// Steps this generator could not keep up with, e.g. "steps 3, 4"; empty when none.
+    /// Steps whose numbers this generator made unreliable, with who took its CPU, e.g.
+    /// "step 3 (generator-bound*), step 4 (machine-saturated‡)"; empty when none.
     pub(crate) bound: String,
 }
 
@@ -46,7 +47,15 @@ fn row(host: &HostResults) -> GeneratorRow {
     let bound: Vec<String> = health
         .iter()
         .filter(|(_, g)| g.bound)
-        .map(|(i, _)| (i + 1).to_string())
+        .map(|(i, g)| {
+            let cause = g.saturation();
+            format!(
+                "step {} ({}{})",
+                i + 1,
+                cause.flag().to_lowercase(),
+                cause.mark()
+            )
+        })
         .collect();
     GeneratorRow {
         shard: format!("{}/{}", host.shard.index, host.shard.count),
@@ -73,11 +82,7 @@ fn row(host: &HostResults) -> GeneratorRow {
             .join(" · "),
         cpu: worst(|g| g.cpu_share_max).map_or_else(|| "—".to_owned(), format::percent),
         lag: worst(|g| g.lag_p99_ms).map_or_else(|| "—".to_owned(), format::ms),
-        bound: match bound.len() {
-            0 => String::new(),
-            1 => format!("step {}", bound[0]),
-            _ => format!("steps {}", bound.join(", ")),
-        },
+        bound: bound.join(", "),
     }
 }
 

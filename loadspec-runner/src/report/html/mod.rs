@@ -17,11 +17,15 @@ mod findings;
 mod format;
 mod generators;
 mod knee;
+mod limits;
 mod server_timing;
 mod svg;
 mod system;
 mod totals;
 mod view;
+
+pub use self::limits::limit_findings;
+pub(crate) use self::limits::step_rate_limit_line;
 
 use std::path::{Path, PathBuf};
 

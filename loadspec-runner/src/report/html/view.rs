@@ -14,7 +14,9 @@ use super::system;
 use super::totals::{Basis, StepTotals, step_totals};
 use crate::criteria::{CriteriaReport, Verdict};
 use crate::plan::Mode;
-use crate::results::model::{HealthReport, LabelSummary, RunResults, RunStatus, StepStatus};
+use crate::results::model::{
+    HealthReport, LabelSummary, RunResults, RunStatus, SaturationCause, StepStatus,
+};
 
 /// The whole report page (`templates/report.html`).
 #[derive(Template)]
@@ -97,6 +99,7 @@ struct PlanStep {
     number: usize,
     users: String,
     ramp_up: String,
+    warmup: String,
     hold: String,
     cooldown: String,
     iterations: String,
@@ -107,6 +110,8 @@ struct PlanStep {
 #[derive(Debug)]
 struct Matrix {
     steps: Vec<String>,
+    /// What the steps' saturation marks mean (`* generator-bound step: …`).
+    footnotes: Vec<String>,
     rows: Vec<MatrixRow>,
     step_verdicts: Vec<MatrixCell>,
     capacity: String,
@@ -545,6 +550,13 @@ fn step_timing(results: &RunResults) -> String {
             plural(u64::from(n), "iteration"),
             format::duration(s.cooldown_s)
         ),
+        None if s.warmup_s > 0.0 => format!(
+            "ramp-up {} · warm-up {} (not measured) · hold {} · cooldown {}",
+            format::duration(s.ramp_up_s),
+            format::duration(s.warmup_s),
+            format::duration(s.hold_s),
+            format::duration(s.cooldown_s)
+        ),
         None => format!(
             "ramp-up {} · hold {} · cooldown {}",
             format::duration(s.ramp_up_s),
@@ -668,6 +680,7 @@ fn plan_steps(results: &RunResults) -> Vec<PlanStep> {
                 number: p.index + 1,
                 users,
                 ramp_up: format::duration(p.ramp_up_s),
+                warmup: format::duration(p.warmup_s),
                 hold: if p.iterations.is_some() {
                     "—".to_owned()
                 } else {
@@ -684,8 +697,8 @@ fn plan_steps(results: &RunResults) -> Vec<PlanStep> {
 fn method(results: &RunResults, basis: Basis) -> Vec<String> {
     vec![
         format!(
-            "Each step's statistics cover its measured window: from the end of its ramp-up until \
-             its last user stopped. In-flight iterations got {} to finish at a step's stop; those \
+            "Each step's statistics cover its measured window: from the end of its ramp-up and \
+             warm-up until its last user stopped. In-flight iterations got {} to finish at a step's stop; those \
              still running were cut off and are not counted as failures.",
             format::duration(results.plan.graceful_stop_s)
         ),
@@ -697,7 +710,7 @@ fn method(results: &RunResults, basis: Basis) -> Vec<String> {
             basis.noun()
         ),
         "Time charts plot the per-tick time series (normally one tick per second), ramp-ups \
-         included."
+         and warm-ups included."
             .to_owned(),
     ]
 }
@@ -709,7 +722,12 @@ fn matrix(report: &CriteriaReport, multi: bool) -> Matrix {
         tip,
     };
     Matrix {
-        steps: report.steps.iter().map(|s| threads(s.users)).collect(),
+        steps: report
+            .steps
+            .iter()
+            .map(|s| format!("{}{}", threads(s.users), s.saturation().mark()))
+            .collect(),
+        footnotes: report.footnotes(),
         rows: report
             .rows
             .iter()
@@ -800,12 +818,20 @@ fn step_views(results: &RunResults) -> Vec<StepView> {
                     "{} per user",
                     plural(u64::from(p.iterations.unwrap_or_default()), "iteration")
                 ),
-                (_, Some(p)) if p.ramp_up_s > 0.0 => format!(
-                    "ramp-up {} · hold {}",
-                    format::duration(p.ramp_up_s),
-                    format::duration(p.hold_s)
-                ),
-                (_, Some(p)) => format!("hold {}", format::duration(p.hold_s)),
+                (_, Some(p)) => {
+                    let mut parts = Vec::new();
+                    if p.ramp_up_s > 0.0 {
+                        parts.push(format!("ramp-up {}", format::duration(p.ramp_up_s)));
+                    }
+                    if p.warmup_s > 0.0 {
+                        parts.push(format!(
+                            "warm-up {} (not measured)",
+                            format::duration(p.warmup_s)
+                        ));
+                    }
+                    parts.push(format!("hold {}", format::duration(p.hold_s)));
+                    parts.join(" · ")
+                }
                 (_, None) => String::new(),
             };
             let status = match step.status {
@@ -829,10 +855,22 @@ fn step_views(results: &RunResults) -> Vec<StepView> {
                 status,
                 health: step.health.as_ref().and_then(health_line),
                 generator: step.generator.as_ref().filter(|g| g.bound).map(|g| {
+                    let (who, effect) = match g.saturation() {
+                        SaturationCause::Generator => (
+                            "The load generator was the limit",
+                            "Response times of this step measure the generator too.",
+                        ),
+                        _ => (
+                            "The machine was saturated, not by the load generator",
+                            "Response times of this step include waiting for the CPU.",
+                        ),
+                    };
                     format!(
-                        "The load generator was the limit: {} (CPU mean {}, max {}; timer lag \
-                         p99 {}). Response times of this step measure the generator too.",
-                        g.reasons.join("; "),
+                        "{who} ({}{}): {} (loadspec's workers: CPU mean {}, max {} of their \
+                         cores; timer lag p99 {}). {effect}",
+                        g.saturation().flag().to_lowercase(),
+                        g.saturation().mark(),
+                        crate::monitor::guard::describe(g),
                         format::percent(g.cpu_share_mean),
                         format::percent(g.cpu_share_max),
                         format::time(g.lag_p99_ms)

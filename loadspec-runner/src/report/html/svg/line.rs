@@ -1,5 +1,5 @@
 //! The line chart: several series over a shared x axis (elapsed time, steps or percentiles),
-//! with shaded bands (steps, ramp-ups), vertical markers (the knee) and hover columns.
+//! with shaded bands (steps, ramp-ups, warm-ups), vertical markers (the knee) and hover columns.
 
 use std::fmt::Write as _;
 
@@ -43,7 +43,10 @@ pub(crate) struct Band {
     pub(crate) x1: f64,
     /// Written at the top of the band when it fits.
     pub(crate) label: Option<String>,
-    /// CSS class: `band-step`, `band-alt` or `band-ramp`.
+    /// Writes the label just inside the plot's top edge rather than above it (a band within
+    /// a labelled step band, whose label is above).
+    pub(crate) label_inside: bool,
+    /// CSS class: `band-step`, `band-alt`, `band-ramp` or `band-warmup`.
     pub(crate) class: &'static str,
 }
 
@@ -203,7 +206,11 @@ impl LineChart {
             {
                 svg.text(
                     (a + b) / 2.0,
-                    y0 - 3.0,
+                    if band.label_inside {
+                        y0 + 11.0
+                    } else {
+                        y0 - 3.0
+                    },
                     &[("text-anchor", "middle"), ("class", "band-label")],
                     label,
                 );

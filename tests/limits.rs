@@ -138,7 +138,11 @@ fn a_login_lockout_is_named_though_the_first_failures_said_something_else() {
     let s = &results.steps[0].scenarios[0];
     let tx = &s.transactions[0];
     assert_eq!(tx.failures, 8);
-    assert_eq!(tx.errors[0].sample, "GraphQL error: Invalid credentials");
+    // A transaction's error names the request that failed it.
+    assert_eq!(
+        tx.errors[0].sample,
+        "GraphQL Login (POST /graphql): GraphQL error: Invalid credentials"
+    );
     assert_eq!(tx.lockouts.as_ref().map(|l| l.count), Some(locked));
     assert_eq!(
         s.requests[0].lockouts.as_ref().map(|l| l.count),

@@ -17,8 +17,10 @@
 //! both targets. Users log in with the accounts of `examples/insuree_flow/users.csv`
 //! (`Admin` / `admin123`, openIMIS' demo administrator) or of the CSV file
 //! `INSUREE_FLOW_USERS` names; the names to search for and the families to add members to
-//! are read from the target once, before the first step. Every other loadspec flag works
-//! too (`--help`); `INSUREE_FLOW_FULL_DURATIONS=1` is the same as `--full-durations`.
+//! are read from the target once, before the first step. Against an external target every
+//! step starts with a 2 s warm-up at full load that the statistics leave out (`--warmup 0s`
+//! turns it off). Every other loadspec flag works too (`--help`);
+//! `INSUREE_FLOW_FULL_DURATIONS=1` is the same as `--full-durations`.
 
 mod data;
 mod flows;
@@ -94,6 +96,11 @@ fn main() -> ExitCode {
             .map(str::to_owned)
             .to_vec(),
         );
+    }
+    if demo.is_none() {
+        // A real backend's workers answer their first requests slowly (openIMIS' gunicorn
+        // workers initialise lazily): each step's first 2 s run at full load unmeasured.
+        defaults.warmup = Some(Duration::from_secs(2));
     }
     if full_durations {
         defaults.profile = Some(ProfileKind::Ramp);

@@ -268,10 +268,16 @@ fn steps_phrase(indexes: &[usize]) -> String {
 /// `None` when the answer said nothing.
 pub(crate) fn reason(message: &str) -> Option<String> {
     let mut text = message.trim();
-    if let Some(rest) = text.strip_prefix("GraphQL error:") {
-        text = rest.trim();
-    } else if text.starts_with("unexpected status ") || text.starts_with("expected status ") {
-        text = text.split_once(": ").map_or("", |(_, body)| body.trim());
+    // Iteration and transaction errors start with the failed request's name.
+    let status_at = text
+        .find("unexpected status ")
+        .or_else(|| text.find("expected status "));
+    if let Some(at) = text.find("GraphQL error:") {
+        text = text[at + "GraphQL error:".len()..].trim();
+    } else if let Some(at) = status_at {
+        text = text[at..]
+            .split_once(": ")
+            .map_or("", |(_, body)| body.trim());
     }
     let from_json = serde_json::from_str::<serde_json::Value>(text)
         .ok()
@@ -598,6 +604,16 @@ mod tests {
         assert_eq!(
             reason("GraphQL error: Too many failed attempts.").as_deref(),
             Some("Too many failed attempts.")
+        );
+        assert_eq!(
+            reason("GraphQL Login (POST /api/graphql): GraphQL error: Too many failed attempts.")
+                .as_deref(),
+            Some("Too many failed attempts.")
+        );
+        assert_eq!(
+            reason("GraphQL Claims (POST /api/graphql): unexpected status 429: {\"detail\":\"Rate limit exceeded\"}")
+                .as_deref(),
+            Some("Rate limit exceeded")
         );
         assert_eq!(reason("unexpected status 429").as_deref(), None);
         assert_eq!(

@@ -142,3 +142,79 @@ fn a_target_that_is_not_openimis_fails_the_setup_with_one_clear_line() {
         assert!(!error.contains('\n'));
     }
 }
+
+/// A Prometheus counter of the demo's `/metrics`, read with a plain HTTP/1.0 GET.
+fn demo_counter(base: &str, series: &str) -> u64 {
+    use std::io::{Read as _, Write as _};
+    let addr = base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(stream, "GET /metrics HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {series} in {text}"))
+}
+
+#[test]
+fn a_rate_limited_target_is_named_with_the_numbers_its_limiter_counted() {
+    // openIMIS' MODE=PROD limiter, with a window longer than the run: 40 requests, then 429s.
+    let demo = loadspec_demo::start_in_background(loadspec_demo::DemoConfig {
+        rate_limit: Some(loadspec_demo::RateLimit {
+            requests: 40,
+            window: std::time::Duration::from_secs(3600),
+        }),
+        ..loadspec_demo::DemoConfig::small()
+    })
+    .unwrap();
+    let out = std::env::temp_dir().join(format!("loadspec-example-limit-{}", std::process::id()));
+    let runs = std::sync::Arc::new(std::sync::Mutex::new(Vec::<RunResults>::new()));
+    let sink = std::sync::Arc::clone(&runs);
+    let args = [
+        "example",
+        "insuree_essential",
+        "--full",
+        "--threads",
+        "2",
+        "--hold",
+        "3s",
+        "--cooldown",
+        "0s",
+        "--out-dir",
+        out.to_str().unwrap(),
+    ];
+    Harness::new()
+        .target(demo.base_url())
+        .on_results(move |r| sink.lock().unwrap().push(r.clone()))
+        .run_with_args(args.map(str::to_owned));
+    let _ = std::fs::remove_dir_all(&out);
+    let runs = runs.lock().unwrap();
+    let results = &runs[0];
+    let accepted = demo_counter(
+        &demo.base_url(),
+        "demo_rate_limit_requests_total{outcome=\"accepted\"}",
+    );
+    let rejected = demo_counter(
+        &demo.base_url(),
+        "demo_rate_limit_requests_total{outcome=\"rejected\"}",
+    );
+    assert_eq!(accepted, 40);
+    let s = &results.steps[0].scenarios[0];
+    assert_eq!(
+        s.total_requests.status_codes.get("429").copied(),
+        Some(rejected)
+    );
+    let findings = loadspec::report::limit_findings(results);
+    let finding = findings
+        .iter()
+        .find(|f| f.starts_with("The target rate-limited this load generator"))
+        .unwrap_or_else(|| panic!("{findings:?}"));
+    assert!(finding.contains(&format!("{rejected} of ")), "{finding}");
+    // The setup's 3 requests (login and two queries) came before the step's.
+    assert!(
+        finding.contains(&format!("{} requests got through", accepted - 3)),
+        "{finding}"
+    );
+    assert!(finding.contains("\"Rate limit exceeded\""), "{finding}");
+    assert!(finding.contains("The setup hook's requests"), "{finding}");
+}

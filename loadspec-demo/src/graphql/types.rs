@@ -390,19 +390,8 @@ pub(crate) fn insuree_page(
     filter: rows::Filter,
     order: &str,
 ) -> GqlResult<InsureeConnection> {
-    let window = args.window(connection_name)?;
-    let wants_total = ctx.look_ahead().field("totalCount").exists();
-    let order = order.to_owned();
-    let (fetched, total) = sql(ctx, move |conn| {
-        let fetched: Vec<InsureeRow> = filter.rows(conn, &order, window.limit + 1, window.start)?;
-        let total = if wants_total {
-            Some(filter.count::<InsureeRow>(conn)?)
-        } else {
-            None
-        };
-        Ok((fetched, total))
-    })?;
-    let page = window.page(fetched.into_iter().map(Insuree).collect());
+    let (page, total) =
+        page_of::<InsureeRow, _>(ctx, connection_name, args, filter, order, Insuree)?;
     Ok(InsureeConnection::new(page, total))
 }
 

@@ -168,6 +168,14 @@ fn rate_limit(results: &RunResults) -> Option<String> {
             format::duration(first_at)
         ));
     }
+    // The setup hook sends requests of its own before the first step, which no step counts
+    // but a limiter does.
+    if results.lifecycle.iter().any(|h| h.hook == "setup") {
+        text.push_str(
+            " The setup hook's requests, sent before the first step, are not in these counts; \
+             the target's limiter counted them too.",
+        );
+    }
     match first {
         Some(f) if f.retry_after.is_some() || !f.headers.is_empty() => {
             text.push_str(&format!(" Its answer carried{}.", header_list(f)));

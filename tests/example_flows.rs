@@ -158,10 +158,10 @@ fn demo_counter(base: &str, series: &str) -> u64 {
 
 #[test]
 fn a_rate_limited_target_is_named_with_the_numbers_its_limiter_counted() {
-    // openIMIS' MODE=PROD limiter, with a window longer than the run: 40 requests, then 429s.
+    // openIMIS' MODE=PROD limiter, with a window longer than the run: 20 requests, then 429s.
     let demo = loadspec_demo::start_in_background(loadspec_demo::DemoConfig {
         rate_limit: Some(loadspec_demo::RateLimit {
-            requests: 40,
+            requests: 20,
             window: std::time::Duration::from_secs(3600),
         }),
         ..loadspec_demo::DemoConfig::small()
@@ -198,7 +198,7 @@ fn a_rate_limited_target_is_named_with_the_numbers_its_limiter_counted() {
         &demo.base_url(),
         "demo_rate_limit_requests_total{outcome=\"rejected\"}",
     );
-    assert_eq!(accepted, 40);
+    assert_eq!(accepted, 20);
     let s = &results.steps[0].scenarios[0];
     assert_eq!(
         s.total_requests.status_codes.get("429").copied(),

@@ -9,7 +9,7 @@
 //!   cargo run --example shard_probe -- --full --target http://127.0.0.1:8000 --seed 7 \
 //!     --shard $i/3 --start-at "$at" --out-dir shards/$i &
 //! done; wait
-//! cargo run -p loadspec-runner --bin loadspec -- merge shards -o merged
+//! cargo run -p loadspec-cli --bin loadspec -- merge shards -o merged
 //! ```
 //!
 //! With `SHARD_PROBE_LOG=<file>`, each user appends `step index first-random-number` to the

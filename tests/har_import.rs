@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use loadspec::har::{
+use loadspec_cli::har::{
     DropReason, GeneratedScenario, Grouping, HarError, ImportOptions, import, import_file, run_cli,
 };
 use serde_json::{Value, json};

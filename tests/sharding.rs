@@ -150,7 +150,7 @@ fn probe() -> PathBuf {
 
 fn loadspec_cli() -> PathBuf {
     binary(
-        &["-p", "loadspec-runner", "--bin", "loadspec"],
+        &["-p", "loadspec-cli", "--bin", "loadspec"],
         &profile_dir().join("loadspec"),
     )
 }

@@ -12,7 +12,6 @@ pub mod criteria;
 pub mod engine;
 pub mod error;
 pub mod feeder;
-pub mod har;
 pub mod harness;
 pub mod lifecycle;
 pub mod metrics;

@@ -2,7 +2,7 @@
 //! into a readable, compiling `#[scenario]` file — `loadspec import-har recording.har`.
 //!
 //! ```no_run
-//! use loadspec_runner::har::{ImportOptions, import_file};
+//! use loadspec_cli::har::{ImportOptions, import_file};
 //!
 //! let options = ImportOptions::default().name("insuree_flow");
 //! let generated = import_file("recording.har".as_ref(), &options)?;

@@ -131,7 +131,7 @@ fn main() -> ExitCode {
             fail_on,
             notes,
         } => merge(&inputs, &output, fail_on == "warn", &notes),
-        Command::ImportHar { args } => loadspec_runner::har::run_cli(args),
+        Command::ImportHar { args } => loadspec_cli::har::run_cli(args),
         Command::Compare {
             baseline,
             current,

@@ -1,6 +1,6 @@
 //! `loadspec import-har recording.har [--name insuree_flow] [--host-filter ...] [-o file.rs]`.
 
-use crate::error::one_line;
+use loadspec_runner::error::one_line;
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,7 +11,7 @@ use clap::{Parser, ValueEnum};
 use super::{
     DEFAULT_MAX_ENTRIES, GeneratedScenario, Grouping, ImportOptions, dropped_summary, import_file,
 };
-use crate::exit_code;
+use loadspec_runner::exit_code;
 
 /// Turns a browser recording (HAR 1.2) into a `#[scenario]` file.
 #[derive(Debug, Parser)]

@@ -13,11 +13,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use loadspec_runner::compare::{CompareOptions, Comparison, compare};
-use loadspec_runner::criteria::{Metric, Verdict};
+use loadspec_cli::compare::{CompareOptions, Comparison, compare};
+use loadspec_report::write_html;
+use loadspec_results::criteria::{Metric, Verdict};
 use loadspec_runner::exit_code;
-use loadspec_runner::report::write_html;
-use loadspec_runner::results;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -140,7 +139,7 @@ fn main() -> ExitCode {
             error_tolerance,
             json,
         } => {
-            let load = |path: &PathBuf| results::load(path);
+            let load = |path: &PathBuf| loadspec_results::load(path);
             let (baseline, current) = match (load(&baseline), load(&current)) {
                 (Ok(b), Ok(c)) => (b, c),
                 (Err(e), _) | (_, Err(e)) => {
@@ -177,7 +176,7 @@ fn main() -> ExitCode {
 }
 
 fn report(path: &Path, output: Option<PathBuf>, notes: &[String]) -> ExitCode {
-    let results = match results::load(path) {
+    let results = match loadspec_results::load(path) {
         Ok(results) => results,
         Err(e) => {
             eprintln!("error: {}", one_line(&e));
@@ -278,7 +277,7 @@ fn render(c: &Comparison, options: &CompareOptions) -> String {
 /// `loadspec merge`: loads and checks the shards, merges them, writes the outputs, prints the
 /// steps and the criteria matrix.
 fn merge(inputs: &[PathBuf], output: &Path, fail_on_warn: bool, notes: &[String]) -> ExitCode {
-    use loadspec_runner::results::merge as m;
+    use loadspec_cli::merge as m;
     let fail = |e: m::MergeError| {
         eprintln!("error: {}", one_line(&e));
         ExitCode::from(if e.is_input_error() {
@@ -301,9 +300,9 @@ fn merge(inputs: &[PathBuf], output: &Path, fail_on_warn: bool, notes: &[String]
         merged.hosts.len(),
         merged.environment.hostname.split(", ").count()
     ));
-    let written = match m::write_outputs(&merged, output, &notes) {
+    let written = match loadspec_report::write_outputs(&merged, output, &notes) {
         Ok(written) => written,
-        Err(e) => return fail(e),
+        Err(e) => return fail(e.into()),
     };
     println!(
         "merged {} shards of {} (seed {}):",
@@ -329,10 +328,14 @@ fn merge(inputs: &[PathBuf], output: &Path, fail_on_warn: bool, notes: &[String]
         print!("{}", loadspec_runner::console::step_table(step));
     }
     if let Some(report) = &merged.criteria {
-        print!("{}", loadspec_runner::console::criteria_matrix(report));
+        print!("{}", loadspec_report::text::criteria_matrix(report));
     }
-    for path in &written {
+    for path in &written.files {
         println!("wrote {}", path.display());
+    }
+    // The merged results.json is on disk: `loadspec report` can render it again.
+    if let Some(e) = &written.report_error {
+        eprintln!("warning: {}", one_line(e));
     }
     let failed = merged.criteria.as_ref().is_some_and(|r| {
         r.verdict == Verdict::Fail || (fail_on_warn && r.verdict == Verdict::Warn)

@@ -74,7 +74,7 @@ pub enum ConfigError {
     },
     /// A criteria file that cannot be used.
     #[error(transparent)]
-    CriteriaFile(#[from] crate::criteria::CriteriaFileError),
+    CriteriaFile(#[from] loadspec_results::criteria::CriteriaFileError),
 }
 
 impl ConfigError {
@@ -132,6 +132,31 @@ pub enum RunError {
         #[source]
         source: io::Error,
     },
+}
+
+impl From<loadspec_results::WriteError> for RunError {
+    fn from(e: loadspec_results::WriteError) -> Self {
+        Self::Write {
+            path: e.path,
+            source: e.source,
+        }
+    }
+}
+
+impl From<loadspec_report::OutputError> for RunError {
+    fn from(e: loadspec_report::OutputError) -> Self {
+        match e {
+            loadspec_report::OutputError::Write(e) => e.into(),
+            loadspec_report::OutputError::Csv { path, source } => Self::Write {
+                path,
+                source: io::Error::other(source),
+            },
+            other => Self::Write {
+                path: PathBuf::new(),
+                source: io::Error::other(other.to_string()),
+            },
+        }
+    }
 }
 
 /// Process exit codes of the harness and the `loadspec` binary.

@@ -6,9 +6,9 @@
 //! are merged into per-step metrics → the results model is written as JSON (and shown on the
 //! console).
 
-pub mod compare;
+mod assemble;
 pub mod console;
-pub mod criteria;
+pub use loadspec_results::criteria;
 pub mod engine;
 pub mod error;
 pub mod feeder;
@@ -18,8 +18,8 @@ pub mod metrics;
 pub mod monitor;
 pub mod plan;
 pub mod registry;
-pub mod report;
-pub mod results;
+pub use loadspec_report as report;
+pub use loadspec_results as results;
 pub mod scenario;
 mod seed;
 pub mod shard;

@@ -6,9 +6,9 @@
 
 use std::time::Duration;
 
-use crate::criteria::CriterionSpec;
 use crate::plan::ProfileKind;
 use crate::scenario::{Scenario, ScenarioFn};
+use loadspec_results::criteria::CriterionSpec;
 
 /// One `#[scenario]` as the macro registers it. Not built by hand: use [`Scenario::builder`].
 #[doc(hidden)]

@@ -7,11 +7,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::criteria::Criterion;
 use crate::lifecycle::{AsyncHook, AsyncSetup, Hooks};
 use crate::plan::ProfileKind;
 use crate::registry::{EntryOptions, ScenarioEntry};
 use crate::user::{Failure, User};
+use loadspec_results::criteria::Criterion;
 
 /// The future of one iteration of a scenario.
 ///

@@ -19,13 +19,13 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use crate::engine::StopHandle;
 use crate::error::ConfigError;
 use crate::plan::{RunPlan, StepPlan};
-use crate::results::model::{ShardInfo, StepResult};
-use crate::results::rfc3339;
+use loadspec_results::model::{ShardInfo, StepResult};
+use loadspec_results::{rfc3339, unix_seconds};
 
 /// Environment variable holding `i/n` (0-based), like `--shard`.
 pub const ENV_SHARD: &str = "LOADSPEC_SHARD";
@@ -445,14 +445,6 @@ pub(crate) fn shard_info(
         late_by_s,
         started_unix_s,
     })
-}
-
-/// Seconds since the Unix epoch (negative before it).
-pub(crate) fn unix_seconds(time: SystemTime) -> f64 {
-    match time.duration_since(UNIX_EPOCH) {
-        Ok(d) => d.as_secs_f64(),
-        Err(e) => -e.duration().as_secs_f64(),
-    }
 }
 
 #[cfg(test)]

@@ -10,8 +10,8 @@ pub use loadspec_runner::{
 };
 pub use loadspec_runner::{Harness, main, rand};
 pub use loadspec_runner::{
-    compare, console, criteria, engine, feeder, harness, metrics, monitor, plan, registry, report,
-    results, shard,
+    console, criteria, engine, feeder, harness, metrics, monitor, plan, registry, report, results,
+    shard,
 };
 
 /// The names a scenario file needs: `use loadspec::prelude::*;`.

@@ -1,19 +1,16 @@
 //! The console: a live progress bar per step (hidden when stderr is not a terminal) and an
 //! end-of-step table on stdout.
 
-mod matrix;
-mod table;
-
-pub use self::matrix::criteria_matrix;
+pub use loadspec_report::text::criteria_matrix;
 
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use self::table::Table;
 use crate::engine::{Observer, Progress};
 use crate::plan::{Mode, RunPlan, StepPlan};
-use crate::results::model::{LabelSummary, RunResults, SaturationCause, StepResult};
+use loadspec_report::text::Table;
+use loadspec_results::model::{LabelSummary, RunResults, SaturationCause, StepResult};
 
 /// Prints progress and per-step tables.
 #[derive(Debug, Default)]
@@ -94,7 +91,7 @@ impl Observer for Console {
         }
     }
 
-    fn lifecycle(&mut self, report: &crate::results::model::LifecycleReport) {
+    fn lifecycle(&mut self, report: &loadspec_results::model::LifecycleReport) {
         match &report.error {
             None => println!(
                 "{} · {} · ok in {:.2} s",
@@ -171,7 +168,7 @@ pub fn step_table(step: &StepResult) -> String {
             }
         }
     }
-    if let Some(line) = crate::report::html::step_rate_limit_line(step) {
+    if let Some(line) = loadspec_report::html::step_rate_limit_line(step) {
         out.push_str(&format!("  ! {line}\n"));
     }
     out.push_str(&machine_line(step));
@@ -185,7 +182,7 @@ fn machine_line(step: &StepResult) -> String {
     let mut out = String::new();
     let samples = &step.system;
     if !samples.is_empty() {
-        let mean = |f: fn(&crate::results::model::SystemSample) -> f64| {
+        let mean = |f: fn(&loadspec_results::model::SystemSample) -> f64| {
             samples.iter().map(f).sum::<f64>() / samples.len() as f64
         };
         let used =
@@ -233,7 +230,7 @@ fn machine_line(step: &StepResult) -> String {
                 "  ! {}{}: {}; {consequence}\n",
                 cause.flag(),
                 cause.mark(),
-                crate::monitor::guard::describe(g)
+                g.describe()
             ));
         }
     }
@@ -293,7 +290,7 @@ fn human_secs(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::histogram::{new_histogram, record};
+    use loadspec_results::histogram::{new_histogram, record};
 
     /// A step on a 2-core machine `busy` percent busy, the process at `process_cpu` and its
     /// workers at `generator_cpu` (percent of one core), the timers `lag_ms` late.

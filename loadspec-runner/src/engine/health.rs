@@ -9,7 +9,7 @@ use tokio::time::Instant;
 
 use super::StopHandle;
 use crate::plan::HealthGate;
-use crate::results::model::{HealthReport, RecoveryReport};
+use loadspec_results::model::{HealthReport, RecoveryReport};
 
 /// First wait between two failed checks; it doubles up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);

@@ -12,8 +12,8 @@ use futures::FutureExt as _;
 use crate::lifecycle::Hooks;
 use crate::metrics::recorder::Recorder;
 use crate::plan::RunPlan;
-use crate::results::model::LifecycleReport;
 use crate::user::{Failure, SharedData, User, UserContext, panic_message};
+use loadspec_results::model::LifecycleReport;
 
 /// The user `setup` and `teardown` run as.
 fn lifecycle_user(

@@ -19,13 +19,13 @@ use tokio::time::Instant;
 
 use self::step::StepContext;
 use self::worker::{Command, Worker};
+use crate::assemble;
 use crate::error::RunError;
 use crate::metrics::recorder::Interval;
 use crate::metrics::samples::JtlWriter;
 use crate::monitor::Monitor;
 use crate::plan::{RunPlan, StepPlan};
-use crate::results;
-use crate::results::model::{LifecycleReport, RunResults, RunStatus, StepResult};
+use loadspec_results::model::{LifecycleReport, RunResults, RunStatus, StepResult};
 
 /// The resolution of time series: one point per second.
 const TICK: Duration = Duration::from_secs(1);
@@ -234,7 +234,7 @@ async fn coordinate(
         };
         observer.step_finished(plan, &result);
         steps.push(result);
-        let partial = results::assemble(
+        let partial = assemble::assemble(
             plan,
             started_wall,
             run_start.elapsed(),
@@ -274,7 +274,7 @@ async fn coordinate(
             monitor.scrape_failures()
         ));
     }
-    let mut results = results::assemble(
+    let mut results = assemble::assemble(
         plan,
         started_wall,
         run_start.elapsed(),

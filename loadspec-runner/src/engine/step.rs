@@ -13,14 +13,14 @@ use super::vu::{StepTiming, UserOrder};
 use super::worker::{Command, Worker};
 use super::{Observer, Progress, START_LEAD, StopHandle, flush, next_boundary, secs};
 use crate::error::RunError;
-use crate::metrics::histogram::{self, LatencyHistogram};
 use crate::metrics::recorder::Interval;
 use crate::metrics::samples::JtlWriter;
 use crate::metrics::step::{Phase, StepAccumulator};
 use crate::monitor::Monitor;
 use crate::plan::{ProfileKind, RunPlan, StepPlan, user_start_offset};
-use crate::results::model::{HealthReport, StepResult, StepStatus};
-use crate::results::rfc3339;
+use loadspec_results::histogram::{self, LatencyHistogram};
+use loadspec_results::model::{HealthReport, StepResult, StepStatus};
+use loadspec_results::rfc3339;
 
 /// What a step needs from the run.
 pub(super) struct StepContext<'a> {

@@ -21,13 +21,14 @@ use libtest_mimic::{Failed, Trial};
 
 use self::cli::Cli;
 use crate::console::{Console, criteria_matrix, run_summary};
-use crate::criteria::{self, Verdict};
 use crate::engine::{self, StopHandle};
 use crate::error::{RunError, exit_code};
-use crate::plan::{self, Mode, Overrides, RunPlan};
-use crate::report;
-use crate::results::{self, model::RunResults, model::RunStatus};
+use crate::plan::{self, Overrides, RunPlan};
 use crate::scenario::Scenario;
+use loadspec_report;
+use loadspec_results::Mode;
+use loadspec_results::criteria::{self, Verdict};
+use loadspec_results::model::{self, RunResults, RunStatus};
 
 /// The `--help` epilogue: every environment variable, from the one list the parser reads.
 fn env_help() -> String {
@@ -267,13 +268,14 @@ pub struct WrittenRun {
     pub json: PathBuf,
 }
 
-/// Runs a plan with the console attached, judges its criteria (full runs), and writes
-/// `results.json`, `summary.md` and, with criteria, `junit.xml` into a fresh run directory.
+/// Runs a plan with the console attached, judges its criteria (full runs), and writes every
+/// output file ([`loadspec_report::write_outputs`]) into a fresh run directory.
 pub fn execute(plan: &RunPlan) -> Result<WrittenRun, RunError> {
     // The directory comes first: the sample log streams into it during the run, and an
     // unwritable output directory is reported before any load is sent.
-    let timestamp = results::compact_timestamp(&results::rfc3339(SystemTime::now()));
-    let dir = results::write::create_run_dir(&plan.out_dir, &plan.name, &timestamp)?;
+    let timestamp =
+        loadspec_results::compact_timestamp(&loadspec_results::rfc3339(SystemTime::now()));
+    let dir = loadspec_results::create_run_dir(&plan.out_dir, &plan.name, &timestamp)?;
     let mut plan = plan.clone();
     if let Some(log) = plan.sample_log.as_mut().filter(|log| log.is_relative()) {
         *log = dir.join(&*log);
@@ -293,7 +295,7 @@ pub fn execute(plan: &RunPlan) -> Result<WrittenRun, RunError> {
     signals.clear();
     let mut results = outcome?;
     // After the last step's table: findings that qualify every step's numbers.
-    for text in report::limit_findings(&results) {
+    for text in loadspec_report::limit_findings(&results) {
         println!("  ! {text}");
     }
     let criteria = plan_criteria(&plan);
@@ -305,35 +307,11 @@ pub fn execute(plan: &RunPlan) -> Result<WrittenRun, RunError> {
     for warning in &results.run.warnings {
         eprintln!("warning: {warning}");
     }
-    results::write_json(&json, &results)?;
-    let write =
-        |name: &str, text: &str| results::write::write_atomically(&dir.join(name), text.as_bytes());
-    write(
-        "summary.md",
-        &report::markdown_summary(&results, results.criteria.as_ref()),
-    )?;
-    let csv_error = |e: csv::Error| RunError::Write {
-        path: dir.join("stats.csv"),
-        source: std::io::Error::other(e),
-    };
-    write(
-        "stats.csv",
-        &report::stats_csv(&results).map_err(csv_error)?,
-    )?;
-    write(
-        "stats_history.csv",
-        &report::history_csv(&results).map_err(csv_error)?,
-    )?;
-    for (name, text) in report::system_csvs(&results).map_err(csv_error)? {
-        write(&name, &text)?;
-    }
-    if let Some(judged) = &results.criteria {
-        write("junit.xml", &report::junit_xml(&results, judged, false))?;
-    }
+    let written = loadspec_report::write_outputs(&results, &dir, &[])?;
     // results.json is already on disk: a report that cannot be written is a warning, and
     // `loadspec report` can render it again.
-    if let Err(e) = report::write_html(&results, &dir.join("report.html"), &[]) {
-        eprintln!("warning: {}", one_line(&e));
+    if let Some(e) = &written.report_error {
+        eprintln!("warning: {}", one_line(e));
     }
     Ok(WrittenRun { results, dir, json })
 }
@@ -371,7 +349,7 @@ fn abort_criteria(plan: &RunPlan) -> Vec<(String, Vec<criteria::Criterion>)> {
 struct Judge {
     console: Console,
     criteria: Vec<(String, Vec<criteria::Criterion>)>,
-    steps: Vec<results::model::StepResult>,
+    steps: Vec<model::StepResult>,
     stop: StopHandle,
     /// Where checkpoints go; `None` after a checkpoint failed (reported once).
     checkpoint: Option<PathBuf>,
@@ -386,20 +364,20 @@ impl engine::Observer for Judge {
         self.console.tick(progress);
     }
 
-    fn lifecycle(&mut self, report: &results::model::LifecycleReport) {
+    fn lifecycle(&mut self, report: &model::LifecycleReport) {
         self.console.lifecycle(report);
     }
 
     fn checkpoint(&mut self, partial: &RunResults) {
         if let Some(path) = &self.checkpoint
-            && let Err(e) = results::write_json(path, partial)
+            && let Err(e) = loadspec_results::write_json(path, partial)
         {
             eprintln!("warning: {}; no more checkpoints", one_line(&e));
             self.checkpoint = None;
         }
     }
 
-    fn step_finished(&mut self, plan: &RunPlan, step: &results::model::StepResult) {
+    fn step_finished(&mut self, plan: &RunPlan, step: &model::StepResult) {
         self.console.step_finished(plan, step);
         if self.criteria.is_empty() {
             return;
@@ -482,18 +460,18 @@ fn verdict(results: &RunResults, policy: Policy) -> (Outcome, Result<(), Failed>
         }
         return (Outcome::Passed, Ok(()));
     }
-    let bound: Vec<(String, crate::results::model::SaturationCause)> = results
+    let bound: Vec<(String, model::SaturationCause)> = results
         .steps
         .iter()
         .filter_map(|s| {
             let cause = s.generator.as_ref()?.saturation();
-            (cause != crate::results::model::SaturationCause::None).then(|| {
+            (cause != model::SaturationCause::None).then(|| {
                 let users = s.scenarios.iter().map(|x| x.users).sum::<u32>();
                 let who = match cause {
-                    crate::results::model::SaturationCause::Generator => {
+                    model::SaturationCause::Generator => {
                         "loadspec itself was the limit"
                     }
-                    crate::results::model::SaturationCause::SameProcess => {
+                    model::SaturationCause::SameProcess => {
                         "the machine was saturated by the rest of this process (e.g. an embedded target)"
                     }
                     _ => "the machine was saturated by other processes",

@@ -1,7 +1,7 @@
 //! Measurements: histograms, per-label statistics, the per-worker recorder, and the merged
 //! per-step aggregates and time series.
 
-pub mod histogram;
+pub use loadspec_results::histogram;
 pub(crate) mod recorder;
 pub(crate) mod stats;
 

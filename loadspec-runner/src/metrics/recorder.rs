@@ -34,7 +34,7 @@ pub(crate) struct Interval {
     /// Per scenario: requests in a row, up to now, that could not reach the target.
     pub(crate) consecutive_unreachable: Vec<u32>,
     /// How late the worker's probe timer fired (µs): scheduling lag.
-    pub(crate) lag: Option<super::histogram::LatencyHistogram>,
+    pub(crate) lag: Option<loadspec_results::histogram::LatencyHistogram>,
     /// Open model, per scenario: arrivals that found no free user.
     pub(crate) dropped: Vec<u64>,
     /// Per scenario: the interval's first `429 Too Many Requests`, if any.
@@ -130,7 +130,7 @@ pub(crate) struct Recorder {
     rate_limits: Vec<Option<RateLimitSeen>>,
     expected_interval: Option<u64>,
     /// Created on the first lag measurement: recorders in tests never need one.
-    lag: Option<super::histogram::LatencyHistogram>,
+    lag: Option<loadspec_results::histogram::LatencyHistogram>,
     /// `Some` when the per-sample log is on.
     samples: Option<Vec<SampleRow>>,
     /// Reused buffer for request-label templating.
@@ -300,8 +300,10 @@ impl Recorder {
 
     /// Records how late the worker's probe timer fired.
     pub(crate) fn record_lag(&mut self, micros: u64) {
-        let lag = self.lag.get_or_insert_with(super::histogram::new_histogram);
-        super::histogram::record(lag, micros);
+        let lag = self
+            .lag
+            .get_or_insert_with(loadspec_results::histogram::new_histogram);
+        loadspec_results::histogram::record(lag, micros);
     }
 
     /// Counts a request that could not reach the target, or resets the count on any answer.

@@ -3,8 +3,8 @@
 
 use hdrhistogram::Histogram;
 
-use super::histogram::{self, LatencyHistogram};
 use crate::user::ErrorKind;
+use loadspec_results::histogram::{self, LatencyHistogram};
 
 /// What kind of thing a label names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

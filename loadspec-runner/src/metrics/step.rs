@@ -3,10 +3,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::histogram::{self, LatencyHistogram};
 use super::recorder::{Interval, LabelKey, RateLimitSeen};
 use super::stats::{LabelKind, LabelStats};
-use crate::results::model::{
+use loadspec_results::histogram::{self, LatencyHistogram};
+use loadspec_results::model::{
     CorrectedSummary, ErrorSummary, LabelSummary, LockoutSummary, RateLimitSample,
     ScenarioStepResult, ServerTimingSummary, TimePoint, TransactionPoint,
 };

@@ -4,8 +4,8 @@
 //! processes on the machine — on a small machine running its own target, the target's threads
 //! make the workers' timers late while the workers use little.
 
-use crate::metrics::histogram::LatencyHistogram;
-use crate::results::model::{GeneratorHealth, SaturationCause, SystemSample};
+use loadspec_results::histogram::LatencyHistogram;
+use loadspec_results::model::{GeneratorHealth, SaturationCause, SystemSample};
 
 /// Above this share of the cores the workers may use, the generator is saturated.
 pub const CPU_SHARE_LIMIT: f64 = 0.90;
@@ -152,22 +152,6 @@ pub fn judge(samples: &[SystemSample], lag: &LatencyHistogram, cores: usize) -> 
     }
 }
 
-/// One sentence on an unreliable step for people, without its flag: who was the limit and
-/// what was measured, e.g. "loadspec itself was the limit: the workers used 95% of …". Empty
-/// for a step that is not marked.
-pub fn describe(health: &GeneratorHealth) -> String {
-    let reasons = if health.reasons.is_empty() {
-        "a limit was exceeded".to_owned()
-    } else {
-        health.reasons.join("; ")
-    };
-    match health.saturation() {
-        SaturationCause::None => String::new(),
-        SaturationCause::Generator => format!("loadspec itself was the limit: {reasons}"),
-        SaturationCause::SameProcess | SaturationCause::OtherProcesses => reasons,
-    }
-}
-
 /// What to do about a step with this cause.
 pub fn remedy(cause: SaturationCause) -> &'static str {
     match cause {
@@ -185,7 +169,7 @@ pub fn remedy(cause: SaturationCause) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::histogram::{new_histogram, record};
+    use loadspec_results::histogram::{new_histogram, record};
 
     /// A 2-core machine: `busy` percent of it in user time, the process at `process_cpu`, its
     /// workers at `generator_cpu` (percent of one core).
@@ -228,7 +212,7 @@ mod tests {
         assert!(!healthy.bound, "{healthy:?}");
         assert_eq!(healthy.cause, SaturationCause::None);
         assert!((healthy.cpu_share_mean - 0.3).abs() < 1e-9);
-        assert!(describe(&healthy).is_empty());
+        assert!(healthy.describe().is_empty());
         assert!(!judge(&[], &new_histogram(), 1).bound);
     }
 
@@ -242,7 +226,10 @@ mod tests {
         assert!(busy.bound, "{busy:?}");
         assert_eq!(busy.cause, SaturationCause::Generator);
         assert!(busy.reasons[0].contains("of the 2 core"), "{busy:?}");
-        assert!(describe(&busy).starts_with("loadspec itself was the limit: "));
+        assert!(
+            busy.describe()
+                .starts_with("loadspec itself was the limit: ")
+        );
         // Late timers while nothing else ran: the workers blocked themselves.
         let blocked = judge(&[sample(20.0, 40.0, 38.0)], &late(20), 2);
         assert_eq!(blocked.cause, SaturationCause::Generator, "{blocked:?}");
@@ -262,7 +249,7 @@ mod tests {
         assert!((health.process_rest_cpu_mean - 141.0).abs() < 1e-9);
         assert!((health.other_processes_cpu_mean - 22.0).abs() < 1e-9);
         assert!((health.generator_cpu_mean - 31.0).abs() < 1e-9);
-        let text = describe(&health);
+        let text = health.describe();
         assert!(
             text.starts_with(
                 "the machine was saturated (CPU 97% busy) by the rest of this process"
@@ -276,7 +263,11 @@ mod tests {
         // Late timers alone, the machine not full, the rest of the process the biggest user.
         let lagging = judge(&[sample(70.0, 120.0, 20.0)], &late(9), 2);
         assert_eq!(lagging.cause, SaturationCause::SameProcess, "{lagging:?}");
-        assert!(describe(&lagging).starts_with("the CPU (70% busy) went mostly to the rest"));
+        assert!(
+            lagging
+                .describe()
+                .starts_with("the CPU (70% busy) went mostly to the rest")
+        );
     }
 
     #[test]
@@ -288,7 +279,7 @@ mod tests {
         );
         assert_eq!(health.cause, SaturationCause::OtherProcesses);
         assert!((health.other_processes_cpu_mean - 155.0).abs() < 1e-9);
-        let text = describe(&health);
+        let text = health.describe();
         assert!(
             text.starts_with(
                 "the machine was saturated (CPU 95% busy) by other processes on the machine (155% of a core)"

@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 pub use self::system::{MonitorUnavailable, SystemSampler};
-use crate::results::model::{SystemSample, TargetSample};
+use loadspec_results::model::{SystemSample, TargetSample};
 
 /// What to monitor; part of the [`RunPlan`](crate::plan::RunPlan).
 #[derive(Debug, Clone, PartialEq)]

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use crate::results::model::SystemSample;
+use loadspec_results::model::SystemSample;
 
 /// Why this machine cannot be sampled.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -86,7 +86,7 @@ impl SystemSampler {
             .iter()
             .filter_map(|(name, rx, tx)| {
                 let (_, rx0, tx0) = self.last.net.iter().find(|(n, _, _)| n == name)?;
-                Some(crate::results::model::NetSample {
+                Some(loadspec_results::model::NetSample {
                     interface: name.clone(),
                     rx_bps: per_second(*rx, *rx0),
                     tx_bps: per_second(*tx, *tx0),

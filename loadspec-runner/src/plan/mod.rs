@@ -15,9 +15,10 @@ pub use self::arrivals::Arrivals;
 pub use self::overrides::{ENV_VARS, Overrides};
 pub use self::profile::{ProfileKind, user_start_offset, users_started_at};
 pub use self::resolve::{SAMPLE_LOG, resolve};
-use crate::criteria::Criterion;
 use crate::scenario::Scenario;
 pub use crate::shard::{PlanShard, ShardSpec};
+pub use loadspec_results::Mode;
+use loadspec_results::criteria::Criterion;
 
 /// Defaults for options no layer sets; documented in `docs/configuration.md`.
 pub mod defaults {
@@ -56,27 +57,6 @@ pub mod defaults {
     pub const MAX_USERS: u32 = 1000;
     /// Time in-flight requests get to finish after Ctrl-C.
     pub const INTERRUPT_GRACE: Duration = Duration::from_secs(2);
-}
-
-/// Whether a run is a functional check or the full load plan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Mode {
-    /// One user, one iteration, no think times: "does the scenario work at all" (the default
-    /// under `cargo test`).
-    Smoke,
-    /// Every step of the plan.
-    Full,
-}
-
-impl Mode {
-    /// The name used in the environment and results.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Smoke => "smoke",
-            Self::Full => "full",
-        }
-    }
 }
 
 /// Which HTTP client the users send their requests with.

@@ -2,41 +2,7 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
-/// How users start and stop within the load steps (the case study's three test kinds).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum ProfileKind {
-    /// Per step, all users start at once, run for `hold`, stop; `cooldown`; next step.
-    Spike,
-    /// Per step, users start one by one, evenly over `ramp_up`, then run for `hold`.
-    Ramp,
-    /// Every selected scenario runs at the same time, their thread counts stepping together.
-    Stress,
-}
-
-impl ProfileKind {
-    /// The name used in attributes, the CLI and results.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Spike => "spike",
-            Self::Ramp => "ramp",
-            Self::Stress => "stress",
-        }
-    }
-
-    /// Parses `spike`, `ramp` or `stress`.
-    pub fn parse(text: &str) -> Option<Self> {
-        match text.trim() {
-            "spike" => Some(Self::Spike),
-            "ramp" => Some(Self::Ramp),
-            "stress" => Some(Self::Stress),
-            _ => None,
-        }
-    }
-}
+pub use loadspec_results::ProfileKind;
 
 /// When the `index`-th of `users` users starts, after its step started.
 ///

@@ -7,9 +7,9 @@ use super::{
     Arrivals, HealthGate, Mode, Overrides, PlannedScenario, ProfileKind, RunPlan, StepPlan,
     defaults,
 };
-use crate::criteria::{Criterion, Metric};
 use crate::error::ConfigError;
 use crate::scenario::Scenario;
+use loadspec_results::criteria::{Criterion, Metric};
 
 /// The sample log's file name; the harness puts it in the run's directory.
 pub const SAMPLE_LOG: &str = "samples.jtl";
@@ -210,7 +210,7 @@ pub fn resolve(scenarios: &[Scenario], overrides: &Overrides) -> Result<RunPlan,
         .map(|spec| crate::shard::PlanShard::apply(spec, &mut steps));
     if let Some(at) = overrides.start_at {
         crate::shard::check_start_at(at, SystemTime::now()).map_err(|e| {
-            ConfigError::invalid("start time", &crate::results::rfc3339(at), &e.expected())
+            ConfigError::invalid("start time", &loadspec_results::rfc3339(at), &e.expected())
         })?;
     }
     Ok(RunPlan {
@@ -402,7 +402,7 @@ fn scenario_criteria(
         .into_iter()
         .chain(run_file)
     {
-        for row in crate::criteria::load_file(file)? {
+        for row in loadspec_results::criteria::load_file(file)? {
             if row.scenario.as_deref().is_none_or(|s| s == scenario.name()) {
                 criteria.push(row.criterion);
             }

@@ -1,0 +1,468 @@
+//! Judging criteria at every load step: the verdict matrix (criteria × steps) and the capacity
+//! line. Works on stored results only, so a loaded or merged run is judged the same way.
+
+use serde::{Deserialize, Serialize};
+
+use super::model::{Criterion, Metric, Scope, format_measured, format_value};
+use crate::error_kind::ErrorKind;
+use crate::model::{
+    GeneratorHealth, LabelSummary, RunResults, SaturationCause, ScenarioStepResult, StepResult,
+};
+
+/// The verdict of one criterion at one step, or of a whole run (the worst of its cells).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The measured value meets the target.
+    Pass,
+    /// It misses the target but stays within the threshold.
+    Warn,
+    /// It is beyond the threshold, or there was nothing to measure.
+    Fail,
+}
+
+impl Verdict {
+    /// `pass`, `warn` or `fail`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pass => "pass",
+            Self::Warn => "warn",
+            Self::Fail => "fail",
+        }
+    }
+}
+
+/// Judges one measured value: exactly at the target passes, exactly at the threshold warns.
+pub fn judge(higher_is_better: bool, measured: f64, target: f64, threshold: f64) -> Verdict {
+    let within = |bound: f64| {
+        if higher_is_better {
+            measured >= bound
+        } else {
+            measured <= bound
+        }
+    };
+    if within(target) {
+        Verdict::Pass
+    } else if within(threshold) {
+        Verdict::Warn
+    } else {
+        Verdict::Fail
+    }
+}
+
+/// Criteria judged over a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CriteriaReport {
+    /// One row per criterion (a `peak_failures` criterion gives one row per `failures` one).
+    pub rows: Vec<CriterionRow>,
+    /// The worst verdict of each step.
+    pub steps: Vec<StepVerdict>,
+    /// The highest loads that pass / do not fail.
+    pub capacity: Capacity,
+    /// The worst verdict of the run.
+    pub verdict: Verdict,
+}
+
+/// One criterion across the steps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CriterionRow {
+    /// The scenario the criterion belongs to.
+    pub scenario: String,
+    /// e.g. `login p95` or the criterion's display name.
+    pub title: String,
+    /// The criterion as judged (for `peak_failures`: the failure rate bounds at the peak).
+    pub criterion: Criterion,
+    /// The target, for people.
+    pub target_display: String,
+    /// The threshold, for people.
+    pub threshold_display: String,
+    /// One cell per judged step (`peak_failures`: only the peak step).
+    pub cells: Vec<Cell>,
+    /// The worst cell.
+    pub verdict: Verdict,
+}
+
+/// One criterion at one step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cell {
+    /// Step index.
+    pub step: usize,
+    /// Users of the step (all scenarios together).
+    pub users: u32,
+    /// The measured value; `None` when there was nothing to measure (a fail).
+    pub measured: Option<f64>,
+    /// The measured value for people.
+    pub display: String,
+    /// The verdict.
+    pub verdict: Verdict,
+}
+
+/// The worst verdict of one step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepVerdict {
+    /// Step index.
+    pub step: usize,
+    /// Users of the step (all scenarios together).
+    pub users: u32,
+    /// The worst verdict of its cells.
+    pub verdict: Verdict,
+    /// The generator or its machine was the limit during the step: its verdicts are
+    /// unreliable.
+    #[serde(default)]
+    pub unreliable: bool,
+    /// Who took the CPU when `unreliable` (`none` in reports written before causes were told
+    /// apart: read it with [`saturation`](Self::saturation)).
+    #[serde(default)]
+    pub cause: SaturationCause,
+}
+
+impl StepVerdict {
+    /// Why the step's verdicts are unreliable; an unreliable step without a recorded cause
+    /// was generator-bound (what every mark meant before).
+    pub fn saturation(&self) -> SaturationCause {
+        match (self.unreliable, self.cause) {
+            (false, _) => SaturationCause::None,
+            (true, SaturationCause::None) => SaturationCause::Generator,
+            (true, cause) => cause,
+        }
+    }
+}
+
+impl CriteriaReport {
+    /// The column heading of a step, with its saturation mark: `5 thr`, `10 thr*`, `30 thr†`.
+    pub fn step_heading(step: &StepVerdict) -> String {
+        format!("{} thr{}", step.users, step.saturation().mark())
+    }
+
+    /// What the marks of the step headings mean, one line per mark used (`* generator-bound
+    /// step: …`); the console and Markdown print them under the matrix.
+    pub fn footnotes(&self) -> Vec<String> {
+        SaturationCause::footnotes(self.steps.iter().map(StepVerdict::saturation))
+    }
+}
+
+/// Where the system stops meeting its criteria, walking the steps by increasing load.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Capacity {
+    /// The highest load up to which every criterion passes at every step.
+    pub all_pass_up_to: Option<u32>,
+    /// The highest load up to which no criterion fails at any step.
+    pub none_fail_up_to: Option<u32>,
+    /// e.g. "all criteria pass up to 50 threads; login p95 fails from 150".
+    pub summary: String,
+}
+
+/// Judges `criteria` (per scenario name) against `results`.
+pub fn evaluate(results: &RunResults, criteria: &[(String, Vec<Criterion>)]) -> CriteriaReport {
+    evaluate_steps(&results.steps, criteria)
+}
+
+/// Judges `criteria` against the steps run so far (used between steps by `abort_on_fail`).
+pub fn evaluate_steps(
+    steps: &[StepResult],
+    criteria: &[(String, Vec<Criterion>)],
+) -> CriteriaReport {
+    let users_of =
+        |step: &crate::model::StepResult| step.scenarios.iter().map(|s| s.users).sum::<u32>();
+    let peak = steps
+        .iter()
+        .enumerate()
+        .max_by_key(|(i, s)| (users_of(s), *i))
+        .map(|(i, _)| i);
+    let mut rows = Vec::new();
+    for (scenario, list) in criteria {
+        for criterion in list {
+            if criterion.metric == Metric::PeakFailures {
+                for failures in list
+                    .iter()
+                    .filter(|c| c.metric == Metric::Failures && covers(&criterion.scope, &c.scope))
+                {
+                    let bounds = Criterion {
+                        name: Some(format!("peak failures: {}", failures.title())),
+                        scope: failures.scope.clone(),
+                        metric: Metric::PeakFailures,
+                        target: failures.target * criterion.target,
+                        threshold: failures.target * criterion.threshold,
+                    };
+                    let mut row = judge_row(steps, scenario, &bounds, peak.into_iter());
+                    row.target_display = format!(
+                        "{} ({} × {})",
+                        format_value(Metric::Failures, bounds.target),
+                        format_value(Metric::PeakFailures, criterion.target),
+                        format_value(Metric::Failures, failures.target)
+                    );
+                    row.threshold_display = format!(
+                        "{} ({} × {})",
+                        format_value(Metric::Failures, bounds.threshold),
+                        format_value(Metric::PeakFailures, criterion.threshold),
+                        format_value(Metric::Failures, failures.target)
+                    );
+                    rows.push(row);
+                }
+            } else {
+                rows.push(judge_row(steps, scenario, criterion, 0..steps.len()));
+            }
+        }
+    }
+    let step_verdicts: Vec<StepVerdict> = steps
+        .iter()
+        .enumerate()
+        .map(|(i, step)| StepVerdict {
+            step: step.index,
+            users: users_of(step),
+            verdict: rows
+                .iter()
+                .flat_map(|r| &r.cells)
+                .filter(|c| c.step == i)
+                .map(|c| c.verdict)
+                .max()
+                .unwrap_or(Verdict::Pass),
+            unreliable: step.generator.as_ref().is_some_and(|g| g.bound),
+            cause: step
+                .generator
+                .as_ref()
+                .map_or(SaturationCause::None, GeneratorHealth::saturation),
+        })
+        .collect();
+    let capacity = capacity(&step_verdicts, &rows);
+    let verdict = rows
+        .iter()
+        .map(|r| r.verdict)
+        .max()
+        .unwrap_or(Verdict::Pass);
+    CriteriaReport {
+        rows,
+        steps: step_verdicts,
+        capacity,
+        verdict,
+    }
+}
+
+/// Whether a `peak_failures` scope covers a `failures` criterion's scope.
+fn covers(peak: &Scope, failures: &Scope) -> bool {
+    *peak == Scope::All || peak == failures
+}
+
+fn judge_row(
+    all_steps: &[StepResult],
+    scenario: &str,
+    criterion: &Criterion,
+    steps: impl Iterator<Item = usize>,
+) -> CriterionRow {
+    let cells: Vec<Cell> = steps
+        .filter_map(|i| {
+            let step = all_steps.get(i)?;
+            let users = step.scenarios.iter().map(|s| s.users).sum();
+            let measured = step
+                .scenarios
+                .iter()
+                .find(|s| s.scenario == scenario)
+                .and_then(|s| measure(criterion, s));
+            let (verdict, display) = match measured {
+                Some(v) => (
+                    judge(
+                        criterion.metric.higher_is_better(),
+                        v,
+                        criterion.target,
+                        criterion.threshold,
+                    ),
+                    format_measured(criterion.metric, v),
+                ),
+                None => (Verdict::Fail, "no data".to_owned()),
+            };
+            Some(Cell {
+                step: step.index,
+                users,
+                measured,
+                display,
+                verdict,
+            })
+        })
+        .collect();
+    CriterionRow {
+        scenario: scenario.to_owned(),
+        title: criterion.title(),
+        target_display: format_value(criterion.metric, criterion.target),
+        threshold_display: format_value(criterion.metric, criterion.threshold),
+        verdict: cells
+            .iter()
+            .map(|c| c.verdict)
+            .max()
+            .unwrap_or(Verdict::Pass),
+        criterion: criterion.clone(),
+        cells,
+    }
+}
+
+/// The value a criterion looks at in one scenario's step; `None` if nothing was measured.
+pub fn measure(criterion: &Criterion, step: &ScenarioStepResult) -> Option<f64> {
+    let find = |list: &[LabelSummary], name: &str| list.iter().find(|l| l.label == name).cloned();
+    let summary = match &criterion.scope {
+        Scope::All => Some(step.total_requests.clone()),
+        Scope::Transaction(name) => find(&step.transactions, name),
+        Scope::Request(label) => find(&step.requests, label),
+    };
+    let metric = criterion.metric;
+    if metric == Metric::Deadlocks {
+        let pool: Vec<&LabelSummary> = match &criterion.scope {
+            Scope::All if !step.transactions.is_empty() => step.transactions.iter().collect(),
+            Scope::All => vec![&step.iterations],
+            Scope::Transaction(name) => step
+                .transactions
+                .iter()
+                .filter(|t| &t.label == name)
+                .collect(),
+            Scope::Request(label) => step.requests.iter().filter(|r| &r.label == label).collect(),
+        };
+        let count: u64 = pool.iter().map(|l| l.count).sum();
+        let stuck: u64 = pool
+            .iter()
+            .flat_map(|l| &l.errors)
+            .filter(|e| matches!(e.kind, ErrorKind::Hung | ErrorKind::Deadlock))
+            .map(|e| e.count)
+            .sum();
+        return (count > 0).then(|| stuck as f64 / count as f64);
+    }
+    if metric == Metric::Dropped {
+        let arrivals = step.iterations.count + step.dropped_iterations;
+        return (arrivals > 0).then(|| step.dropped_iterations as f64 / arrivals as f64);
+    }
+    let s = summary?;
+    if metric == Metric::Throughput {
+        return Some(s.throughput_per_s);
+    }
+    if s.count == 0 {
+        return None;
+    }
+    // With a coordinated-omission correction, percentiles are judged on the corrected
+    // latencies: they are what users waited.
+    let (p50, p90, p95, p99, p999, max) = match &s.corrected {
+        Some(c) => (c.p50_ms, c.p90_ms, c.p95_ms, c.p99_ms, c.p999_ms, c.max_ms),
+        None => (s.p50_ms, s.p90_ms, s.p95_ms, s.p99_ms, s.p999_ms, s.max_ms),
+    };
+    Some(match metric {
+        Metric::Mean => s.mean_ms,
+        Metric::P50 => p50,
+        Metric::P90 => p90,
+        Metric::P95 => p95,
+        Metric::P99 => p99,
+        Metric::P999 => p999,
+        Metric::Max => max,
+        Metric::Failures | Metric::PeakFailures => s.error_rate,
+        Metric::Http4xx | Metric::Http5xx => {
+            let class = if metric == Metric::Http4xx { 4 } else { 5 };
+            let responses: u64 = s.status_codes.values().sum();
+            if responses == 0 {
+                return None;
+            }
+            let in_class: u64 = s
+                .status_codes
+                .iter()
+                .filter(|(code, _)| code.parse::<u16>().is_ok_and(|c| c / 100 == class))
+                .map(|(_, n)| n)
+                .sum();
+            in_class as f64 / responses as f64
+        }
+        Metric::Deadlocks | Metric::Throughput | Metric::Dropped => return None,
+    })
+}
+
+fn capacity(steps: &[StepVerdict], rows: &[CriterionRow]) -> Capacity {
+    let mut by_load: Vec<&StepVerdict> = steps.iter().collect();
+    by_load.sort_by_key(|s| s.users);
+    let up_to = |ok: fn(Verdict) -> bool| {
+        by_load
+            .iter()
+            .take_while(|s| ok(s.verdict))
+            .last()
+            .map(|s| s.users)
+    };
+    let all_pass_up_to = up_to(|v| v == Verdict::Pass);
+    let none_fail_up_to = up_to(|v| v != Verdict::Fail);
+    let mut parts = Vec::new();
+    match (all_pass_up_to, by_load.last()) {
+        _ if rows.is_empty() => parts.push("no criteria".to_owned()),
+        (Some(up), Some(last))
+            if up == last.users && by_load.iter().all(|s| s.verdict == Verdict::Pass) =>
+        {
+            parts.push(format!(
+                "all criteria pass at every step (up to {up} threads)"
+            ));
+        }
+        (Some(up), _) => parts.push(format!("all criteria pass up to {up} threads")),
+        (None, _) => parts.push("no step passes every criterion".to_owned()),
+    }
+    let mut failing: Vec<(u32, &str)> = rows
+        .iter()
+        .filter_map(|r| {
+            r.cells
+                .iter()
+                .filter(|c| c.verdict == Verdict::Fail)
+                .map(|c| c.users)
+                .min()
+                .map(|u| (u, r.title.as_str()))
+        })
+        .collect();
+    failing.sort();
+    for (users, title) in failing.iter().take(3) {
+        parts.push(format!("{title} fails from {users}"));
+    }
+    if failing.len() > 3 {
+        parts.push(format!("{} more criteria fail", failing.len() - 3));
+    }
+    Capacity {
+        all_pass_up_to,
+        none_fail_up_to,
+        summary: parts.join("; "),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn boundaries_exactly_at_target_pass_and_exactly_at_threshold_warn() {
+        let cases = [
+            // (higher_is_better, measured, target, threshold, verdict)
+            (false, 1999.0, 2000.0, 5000.0, Verdict::Pass),
+            (false, 2000.0, 2000.0, 5000.0, Verdict::Pass),
+            (false, 2000.001, 2000.0, 5000.0, Verdict::Warn),
+            (false, 5000.0, 2000.0, 5000.0, Verdict::Warn),
+            (false, 5000.001, 2000.0, 5000.0, Verdict::Fail),
+            (false, 0.0, 0.0, 0.0, Verdict::Pass),
+            (false, 0.0001, 0.0, 0.0, Verdict::Fail),
+            (false, 0.005, 0.005, 0.01, Verdict::Pass),
+            (false, 0.01, 0.005, 0.01, Verdict::Warn),
+            (true, 100.0, 100.0, 80.0, Verdict::Pass),
+            (true, 99.0, 100.0, 80.0, Verdict::Warn),
+            (true, 80.0, 100.0, 80.0, Verdict::Warn),
+            (true, 79.9, 100.0, 80.0, Verdict::Fail),
+        ];
+        for (higher, measured, target, threshold, expected) in cases {
+            assert_eq!(
+                judge(higher, measured, target, threshold),
+                expected,
+                "{measured} vs {target}/{threshold}"
+            );
+        }
+    }
+
+    #[test]
+    fn rates_computed_from_counts_meet_percent_targets_exactly() {
+        // 5 failures in 1000 against "0.5%": the same division on both sides.
+        let measured = 5.0 / 1000.0;
+        let target = loadspec_units::percent("0.5%").unwrap();
+        assert_eq!(judge(false, measured, target, 0.01), Verdict::Pass);
+    }
+
+    #[test]
+    fn verdicts_are_monotonic_in_the_measured_value() {
+        let mut last = Verdict::Pass;
+        for i in 0..10_000 {
+            let v = judge(false, f64::from(i), 2000.0, 5000.0);
+            assert!(v >= last);
+            last = v;
+        }
+    }
+}

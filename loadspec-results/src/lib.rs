@@ -1,0 +1,36 @@
+//! The loadspec results schema: what a run writes and every tool reads back.
+//!
+//! A run's `results.json` ([`RunResults`], schema [`SCHEMA_NAME`] version [`SCHEMA_VERSION`],
+//! documented in `docs/results-schema.md`) holds the plan, every step's per-label statistics
+//! with their HDR histograms, the machine's samples and the criteria verdicts. This crate owns
+//! the model, the criteria (their model, CSV files and the verdict matrix), the histogram
+//! codec, and reading and writing the file, so reports, merges and comparisons work on stored
+//! runs without the engine. It changes only with the schema.
+//!
+//! ```no_run
+//! use loadspec_results::criteria::{evaluate, load_file};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let results = loadspec_results::load("target/loadspec/checkout/20261127T115331Z/results.json".as_ref())?;
+//! // Judge the stored run against another criteria table than the one it ran with.
+//! let criteria = load_file("load/criteria.csv".as_ref())?;
+//! let table = criteria.into_iter().map(|c| c.criterion).collect();
+//! let report = evaluate(&results, &[(results.run.name.clone(), table)]);
+//! println!("{} steps judged, verdict {:?}", report.steps.len(), report.verdict);
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod criteria;
+mod error_kind;
+pub mod histogram;
+mod io;
+mod mode;
+pub mod model;
+mod time;
+
+pub use self::error_kind::{ErrorKind, LOCKOUT_PHRASES, lockout_phrase};
+pub use self::io::{LoadError, WriteError, create_run_dir, load, write_atomically, write_json};
+pub use self::mode::{Mode, ProfileKind};
+pub use self::model::{RunResults, SCHEMA_NAME, SCHEMA_VERSION};
+pub use self::time::{compact_timestamp, parse_unix_seconds, rfc3339, unix_seconds};

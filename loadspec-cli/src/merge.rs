@@ -27,7 +27,7 @@ use loadspec_results::model::{
     ServerTimingSummary, ShardInfo, StepResult, StepStatus, TimePoint, TransactionPoint,
 };
 use loadspec_results::{LoadError, Mode, compact_timestamp, load, rfc3339};
-use loadspec_runner::shard::{LATE_WARNING, ShardSpec};
+use loadspec_runner::plan::shard::{LATE_WARNING, ShardSpec};
 
 /// Results that cannot be merged, or a merged run that cannot be written.
 #[derive(Debug, thiserror::Error)]

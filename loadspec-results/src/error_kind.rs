@@ -120,3 +120,65 @@ pub fn lockout_phrase(message: &str) -> Option<&'static str> {
             .any(|w| w.eq_ignore_ascii_case(phrase.as_bytes()))
     })
 }
+
+/// Whether a failure of `kind` with `message` says an account was locked out. Transport
+/// failures, hung transactions and panics carry no answer of the target, so they never do.
+pub fn is_lockout(kind: ErrorKind, message: &str) -> bool {
+    if matches!(
+        kind,
+        ErrorKind::Connect
+            | ErrorKind::Dns
+            | ErrorKind::Tls
+            | ErrorKind::Reset
+            | ErrorKind::Timeout
+            | ErrorKind::Io
+            | ErrorKind::Hung
+            | ErrorKind::Panic
+    ) {
+        return false;
+    }
+    lockout_phrase(message).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lockout_messages_are_recognised_whatever_their_case() {
+        let axes = "GraphQL error: Too many failed attempts.Try again in 5 minutes.";
+        assert!(is_lockout(ErrorKind::Graphql, axes));
+        assert_eq!(lockout_phrase(axes), Some("too many failed attempts"));
+        assert!(is_lockout(
+            ErrorKind::Http4xx,
+            "unexpected status 403: {\"detail\":\"Account LOCKED: too many login attempts\"}"
+        ));
+        assert!(is_lockout(
+            ErrorKind::CheckFailed,
+            "You have been locked out"
+        ));
+        assert!(!is_lockout(
+            ErrorKind::Graphql,
+            "GraphQL error: Invalid credentials"
+        ));
+        assert!(
+            !is_lockout(ErrorKind::Timeout, "account locked"),
+            "a timeout carries no answer"
+        );
+    }
+
+    #[test]
+    fn kinds_serialize_as_their_names() {
+        for kind in [
+            ErrorKind::Http4xx,
+            ErrorKind::Http5xx,
+            ErrorKind::Scenario,
+            ErrorKind::Hung,
+        ] {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{}\"", kind.as_str()));
+        }
+        assert_eq!(ErrorKind::of_status(503), ErrorKind::Http5xx);
+        assert_eq!(ErrorKind::of_status(404), ErrorKind::Http4xx);
+    }
+}

@@ -29,7 +29,7 @@ mod mode;
 pub mod model;
 mod time;
 
-pub use self::error_kind::{ErrorKind, LOCKOUT_PHRASES, lockout_phrase};
+pub use self::error_kind::{ErrorKind, LOCKOUT_PHRASES, is_lockout, lockout_phrase};
 pub use self::io::{LoadError, WriteError, create_run_dir, load, write_atomically, write_json};
 pub use self::mode::{Mode, ProfileKind};
 pub use self::model::{RunResults, SCHEMA_NAME, SCHEMA_VERSION};

@@ -1,7 +1,7 @@
 //! The loadspec engine. Users depend on the `loadspec` facade, which re-exports what they need.
 //!
 //! Data flow: `#[scenario]` registers a [`ScenarioEntry`](registry::ScenarioEntry) →
-//! [`registry::registered`] lists them sorted → [`plan::resolve`] layers attribute < env < CLI
+//! [`scenario::registered`] lists them sorted → [`plan::resolve`] layers attribute < env < CLI
 //! into a validated [`RunPlan`] → the engine runs it on worker threads → per-worker recorders
 //! are merged into per-step metrics → the results model is written as JSON (and shown on the
 //! console).
@@ -12,6 +12,7 @@ pub use loadspec_results::criteria;
 pub mod engine;
 pub mod error;
 pub mod feeder;
+mod func;
 pub mod harness;
 pub mod lifecycle;
 pub mod metrics;
@@ -22,7 +23,7 @@ pub use loadspec_report as report;
 pub use loadspec_results as results;
 pub mod scenario;
 mod seed;
-pub mod shard;
+
 #[cfg(test)]
 mod test_rng;
 pub mod user;
@@ -33,7 +34,9 @@ pub use harness::{Harness, main};
 pub use plan::{Mode, Overrides, ProfileKind, RunPlan};
 /// The random-number traits a scenario needs for [`User::rng`].
 pub use rand;
-pub use scenario::{IntoIterationResult, Scenario, ScenarioBuilder, ScenarioFn, ScenarioFuture};
+pub use scenario::{
+    IntoIterationResult, Scenario, ScenarioBuilder, ScenarioFn, ScenarioFuture, registered,
+};
 pub use user::{
     ErrorKind, Failure, Method, RequestBuilder, Response, Session, Transaction, User, UserRng,
 };

@@ -6,8 +6,11 @@
 
 use std::time::Duration;
 
-use crate::plan::ProfileKind;
-use crate::scenario::{Scenario, ScenarioFn};
+use loadspec_results::ProfileKind;
+use std::sync::Arc;
+
+use crate::func::{ScenarioFn, SetupFn};
+use crate::lifecycle::{Hook, Hooks, RunHooks, SetupHook};
 use loadspec_results::criteria::CriterionSpec;
 
 /// One `#[scenario]` as the macro registers it. Not built by hand: use [`Scenario::builder`].
@@ -81,13 +84,13 @@ pub struct EntryOptions {
     /// Stop the sweep after the first step where a criterion fails.
     pub abort_on_fail: bool,
     /// Runs once before the first step; its value is shared with every user.
-    pub setup: Option<crate::lifecycle::SetupFn>,
+    pub setup: Option<SetupFn>,
     /// Runs once after the last step, even after failures.
-    pub teardown: Option<crate::scenario::ScenarioFn>,
+    pub teardown: Option<ScenarioFn>,
     /// Runs once per user before its first iteration.
-    pub on_start: Option<crate::scenario::ScenarioFn>,
+    pub on_start: Option<ScenarioFn>,
     /// Runs once per user after its last iteration.
-    pub on_stop: Option<crate::scenario::ScenarioFn>,
+    pub on_stop: Option<ScenarioFn>,
 }
 
 impl EntryOptions {
@@ -250,25 +253,25 @@ impl EntryOptions {
     }
 
     /// Sets `setup`.
-    pub const fn setup(mut self, setup: crate::lifecycle::SetupFn) -> Self {
+    pub const fn setup(mut self, setup: SetupFn) -> Self {
         self.setup = Some(setup);
         self
     }
 
     /// Sets `teardown`.
-    pub const fn teardown(mut self, teardown: crate::scenario::ScenarioFn) -> Self {
+    pub const fn teardown(mut self, teardown: ScenarioFn) -> Self {
         self.teardown = Some(teardown);
         self
     }
 
     /// Sets `on_start`.
-    pub const fn on_start(mut self, hook: crate::scenario::ScenarioFn) -> Self {
+    pub const fn on_start(mut self, hook: ScenarioFn) -> Self {
         self.on_start = Some(hook);
         self
     }
 
     /// Sets `on_stop`.
-    pub const fn on_stop(mut self, hook: crate::scenario::ScenarioFn) -> Self {
+    pub const fn on_stop(mut self, hook: ScenarioFn) -> Self {
         self.on_stop = Some(hook);
         self
     }
@@ -336,38 +339,121 @@ pub struct RunHookEntry {
 #[derive(Debug, Clone, Copy)]
 pub enum RunHook {
     /// `#[setup]`: runs once before the first step; its value is shared with every user.
-    Setup(crate::lifecycle::SetupFn),
+    Setup(SetupFn),
     /// `#[teardown]`: runs once after the last step, even after failures.
     Teardown(ScenarioFn),
 }
 
 inventory::collect!(RunHookEntry);
 
-/// Every registered scenario, sorted by (module path, name): inventory's order is unspecified.
-///
-/// A scenario without its own `setup` / `teardown` gets the binary's `#[setup]` /
-/// `#[teardown]`, the same hook for all: a run of several scenarios calls it once.
-///
-/// # Errors
-/// A binary with more than one `#[setup]` (or `#[teardown]`): which one applies would be
-/// a guess.
-pub fn registered() -> Result<Vec<Scenario>, crate::ConfigError> {
-    let mut entries: Vec<&'static ScenarioEntry> = inventory::iter::<ScenarioEntry>().collect();
-    entries.sort_by_key(|e| (e.module_path, e.name));
-    let hooks = run_hooks()?;
-    Ok(entries
-        .into_iter()
-        .map(|entry| Scenario::from_entry(entry).with_run_hooks(hooks))
-        .collect())
-}
-
 /// The binary's hooks, picked once: every `registered()` hands out the same `Arc`s, which is
 /// how a run recognises one hook shared by several scenarios.
-fn run_hooks() -> Result<&'static crate::lifecycle::RunHooks, crate::ConfigError> {
-    static HOOKS: std::sync::OnceLock<crate::lifecycle::RunHooks> = std::sync::OnceLock::new();
+pub(crate) fn run_hooks() -> Result<&'static RunHooks, crate::ConfigError> {
+    static HOOKS: std::sync::OnceLock<RunHooks> = std::sync::OnceLock::new();
     if let Some(hooks) = HOOKS.get() {
         return Ok(hooks);
     }
-    let hooks = crate::lifecycle::RunHooks::pick(inventory::iter::<RunHookEntry>())?;
+    let hooks = pick_run_hooks(inventory::iter::<RunHookEntry>())?;
     Ok(HOOKS.get_or_init(|| hooks))
+}
+impl EntryOptions {
+    /// The scenario's own lifecycle hooks.
+    pub(crate) fn hooks(&self) -> Hooks {
+        let options = self;
+        Hooks {
+            setup: options.setup.map(|f| Arc::new(f) as Arc<dyn SetupHook>),
+            teardown: options.teardown.map(|f| Arc::new(f) as Arc<dyn Hook>),
+            on_start: options.on_start.map(|f| Arc::new(f) as Arc<dyn Hook>),
+            on_stop: options.on_stop.map(|f| Arc::new(f) as Arc<dyn Hook>),
+        }
+    }
+}
+
+/// The one `#[setup]` and the one `#[teardown]` among `entries`.
+fn pick_run_hooks<'a>(
+    entries: impl IntoIterator<Item = &'a RunHookEntry>,
+) -> Result<RunHooks, crate::ConfigError> {
+    let mut setups = Vec::new();
+    let mut teardowns = Vec::new();
+    for entry in entries {
+        match entry.hook {
+            RunHook::Setup(f) => setups.push((entry, f)),
+            RunHook::Teardown(f) => teardowns.push((entry, f)),
+        }
+    }
+    let one = |kind: &'static str, found: &[&RunHookEntry]| {
+        if found.len() <= 1 {
+            return Ok(());
+        }
+        let mut names: Vec<String> = found
+            .iter()
+            .map(|e| format!("{}::{}", e.module_path, e.name))
+            .collect();
+        names.sort();
+        Err(crate::ConfigError::DuplicateRunHook {
+            kind,
+            functions: names.join(", "),
+        })
+    };
+    one("setup", &setups.iter().map(|s| s.0).collect::<Vec<_>>())?;
+    one(
+        "teardown",
+        &teardowns.iter().map(|t| t.0).collect::<Vec<_>>(),
+    )?;
+    Ok(RunHooks {
+        setup: setups
+            .first()
+            .map(|(_, f)| Arc::new(*f) as Arc<dyn SetupHook>),
+        teardown: teardowns
+            .first()
+            .map(|(_, f)| Arc::new(*f) as Arc<dyn Hook>),
+    })
+}
+
+#[cfg(test)]
+mod run_hook_tests {
+    use super::*;
+    use crate::func::{ScenarioFuture, SetupFuture, into_shared};
+    use crate::user::{Failure, User};
+
+    fn seed(_user: &mut User) -> SetupFuture<'_> {
+        Box::pin(async { into_shared(Ok::<u32, Failure>(1)) })
+    }
+
+    fn clean(_user: &mut User) -> ScenarioFuture<'_> {
+        Box::pin(async { Ok(()) })
+    }
+
+    fn entry(name: &'static str, hook: RunHook) -> RunHookEntry {
+        RunHookEntry {
+            name,
+            module_path: "suite::load",
+            hook,
+        }
+    }
+
+    #[test]
+    fn one_hook_of_each_kind_is_picked_and_two_are_refused_by_name() {
+        let picked = pick_run_hooks(&[
+            entry("seed", RunHook::Setup(seed)),
+            entry("clean", RunHook::Teardown(clean)),
+        ])
+        .unwrap();
+        assert!(picked.setup.is_some() && picked.teardown.is_some());
+        assert!(pick_run_hooks(&[]).unwrap().setup.is_none());
+
+        let error = pick_run_hooks(&[
+            entry("seed_b", RunHook::Setup(seed)),
+            entry("clean", RunHook::Teardown(clean)),
+            entry("seed_a", RunHook::Setup(seed)),
+        ])
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(
+            error.contains("more than one #[setup]")
+                && error.contains("suite::load::seed_a, suite::load::seed_b"),
+            "{error}"
+        );
+    }
 }

@@ -2,47 +2,15 @@
 //! from [`Scenario::builder`].
 
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use crate::func::{IntoIterationResult, ScenarioFn, ScenarioFuture};
 use crate::lifecycle::{AsyncHook, AsyncSetup, Hooks};
-use crate::plan::ProfileKind;
 use crate::registry::{EntryOptions, ScenarioEntry};
 use crate::user::{Failure, User};
+use loadspec_results::ProfileKind;
 use loadspec_results::criteria::Criterion;
-
-/// The future of one iteration of a scenario.
-///
-/// Not `Send`: each worker thread drives its own users, so scenarios may hold `Rc` and other
-/// thread-local values across awaits.
-pub type ScenarioFuture<'u> = Pin<Box<dyn Future<Output = Result<(), Failure>> + 'u>>;
-
-/// The function pointer the macro registers.
-pub type ScenarioFn = for<'u> fn(&'u mut User) -> ScenarioFuture<'u>;
-
-/// What a scenario function may return: `()` or `Result<(), Failure>`.
-#[diagnostic::on_unimplemented(
-    message = "`#[scenario]` functions must return `()` or `Result<(), E>` with `E: Into<Failure>`, not `{Self}`",
-    label = "this return type is not `()` or `Result<(), E>`"
-)]
-pub trait IntoIterationResult {
-    /// Converts the function's output into the iteration's outcome.
-    fn into_iteration_result(self) -> Result<(), Failure>;
-}
-
-impl IntoIterationResult for () {
-    fn into_iteration_result(self) -> Result<(), Failure> {
-        Ok(())
-    }
-}
-
-impl<E: Into<Failure>> IntoIterationResult for Result<(), E> {
-    fn into_iteration_result(self) -> Result<(), Failure> {
-        self.map_err(Into::into)
-    }
-}
 
 trait Body: Send + Sync {
     fn call<'u>(&self, user: &'u mut User) -> ScenarioFuture<'u>;
@@ -142,7 +110,7 @@ impl Scenario {
             owned_criteria: Arc::from(Vec::new()),
             owned_criteria_file: None,
             owned_health: None,
-            hooks: Hooks::from_entry(&entry.options),
+            hooks: entry.options.hooks(),
             body: Arc::new(entry.body),
         }
     }
@@ -455,4 +423,21 @@ impl ScenarioBuilder {
             body: Arc::new(AsyncFnBody(Arc::new(body))),
         }
     }
+}
+/// Every registered scenario, sorted by (module path, name): inventory's order is unspecified.
+///
+/// A scenario without its own `setup` / `teardown` gets the binary's `#[setup]` /
+/// `#[teardown]`, the same hook for all: a run of several scenarios calls it once.
+///
+/// # Errors
+/// A binary with more than one `#[setup]` (or `#[teardown]`): which one applies would be
+/// a guess.
+pub fn registered() -> Result<Vec<Scenario>, crate::ConfigError> {
+    let mut entries: Vec<&'static ScenarioEntry> = inventory::iter::<ScenarioEntry>().collect();
+    entries.sort_by_key(|e| (e.module_path, e.name));
+    let hooks = crate::registry::run_hooks()?;
+    Ok(entries
+        .into_iter()
+        .map(|entry| Scenario::from_entry(entry).with_run_hooks(hooks))
+        .collect())
 }

@@ -3,6 +3,7 @@
 pub use loadspec_macros::assertion;
 pub use loadspec_macros::scenario;
 pub use loadspec_macros::{setup, teardown};
+pub use loadspec_runner::plan::shard;
 pub use loadspec_runner::{
     ConfigError, ErrorKind, Failure, Method, Mode, Overrides, ProfileKind, RequestBuilder,
     Response, RunError, RunPlan, Scenario, ScenarioBuilder, Session, Transaction, User, UserRng,
@@ -10,9 +11,14 @@ pub use loadspec_runner::{
 };
 pub use loadspec_runner::{Harness, main, rand};
 pub use loadspec_runner::{
-    console, criteria, engine, feeder, harness, metrics, monitor, plan, registry, report, results,
-    shard,
+    console, criteria, engine, feeder, harness, metrics, monitor, plan, report, results,
 };
+
+/// The registered scenarios and hooks.
+pub mod registry {
+    pub use loadspec_runner::registered;
+    pub use loadspec_runner::registry::*;
+}
 
 /// The names a scenario file needs: `use loadspec::prelude::*;`.
 pub mod prelude {

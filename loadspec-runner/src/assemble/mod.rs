@@ -9,8 +9,9 @@ pub(crate) use self::environment::environment;
 use crate::plan::RunPlan;
 use loadspec_results::model::{
     PlanInfo, PlannedScenarioInfo, PlannedStepInfo, RunInfo, RunResults, RunStatus, SCHEMA_NAME,
-    SCHEMA_VERSION, StepResult,
+    SCHEMA_VERSION, ShardInfo, StepResult,
 };
+use loadspec_results::{rfc3339, unix_seconds};
 
 /// Builds the results document of a finished (or stopped) run.
 pub(crate) fn assemble(
@@ -41,7 +42,7 @@ pub(crate) fn assemble(
             status,
             status_reason,
             warnings: Vec::new(),
-            shard: crate::shard::shard_info(plan, started, &steps),
+            shard: shard_info(plan, started, &steps),
         },
         environment: environment(plan.workers),
         plan: plan_info(plan),
@@ -108,4 +109,37 @@ fn plan_info(plan: &RunPlan) -> PlanInfo {
         },
         http_client: plan.http_client.as_str().to_owned(),
     }
+}
+
+/// What a sharded run records about its shard in `run.shard`: its place, the whole plan's
+/// users, and when it started against the aligned start time.
+fn shard_info(plan: &RunPlan, started: SystemTime, steps: &[StepResult]) -> Option<ShardInfo> {
+    let shard = plan.shard.as_ref()?;
+    let names: Vec<&str> = plan.scenarios.iter().map(|p| p.scenario.name()).collect();
+    let total_users = shard
+        .total_users
+        .iter()
+        .map(|users| {
+            names
+                .iter()
+                .zip(users)
+                .map(|(name, &n)| ((*name).to_owned(), n))
+                .collect::<BTreeMap<_, _>>()
+        })
+        .collect();
+    let started_unix_s = unix_seconds(started);
+    // The load's start: the first step's clock, from the precise run start.
+    let first_step = steps.first().map(|s| started_unix_s + s.offset_s);
+    let late_by_s = plan.start_at.and_then(|at| {
+        let at = unix_seconds(at);
+        first_step.map(|first| first - at)
+    });
+    Some(ShardInfo {
+        index: shard.spec.index(),
+        count: shard.spec.count(),
+        total_users,
+        start_at: plan.start_at.map(rfc3339),
+        late_by_s,
+        started_unix_s,
+    })
 }

@@ -1,13 +1,12 @@
 //! The engine: runs a [`RunPlan`] step by step on worker threads and assembles the results.
 
+mod align;
 mod health;
 mod lifecycle;
 mod open;
 mod step;
 mod vu;
 mod worker;
-
-pub use self::worker::WORKER_THREAD_PREFIX;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -223,7 +222,7 @@ async fn coordinate(
             None => None,
         };
         // Aligned start (`--start-at`): shards begin each step together; late ones say so.
-        warnings.extend(crate::shard::wait_for_step(plan, step, stop).await);
+        warnings.extend(self::align::wait_for_step(plan, step, stop).await);
         if stop.is_stopped() {
             break;
         }

@@ -17,9 +17,7 @@ use crate::metrics::recorder::{Interval, Recorder};
 use crate::plan::RunPlan;
 use crate::user::UserContext;
 
-/// Names of the worker threads: `loadspec-worker-<n>`.
-pub const WORKER_THREAD_PREFIX: &str = "loadspec-worker-";
-const THREAD_PREFIX: &str = WORKER_THREAD_PREFIX;
+const THREAD_PREFIX: &str = crate::monitor::WORKER_THREAD_PREFIX;
 
 /// What the coordinator asks of a worker.
 pub(crate) enum Command {

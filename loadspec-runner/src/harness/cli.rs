@@ -150,7 +150,7 @@ pub(crate) struct Cli {
     /// Run only shard I of N of the plan (0-based, like JOB_COMPLETION_INDEX): each step's
     /// users are split over the shards; `loadspec merge` adds their results up
     #[arg(long, value_name = "I/N", value_parser = shard)]
-    pub(crate) shard: Option<crate::shard::ShardSpec>,
+    pub(crate) shard: Option<crate::plan::shard::ShardSpec>,
 
     /// Start the first step at this RFC 3339 time, e.g. 2026-11-27T12:00:00Z (aligns shards)
     #[arg(long, value_name = "TIME", value_parser = start_at)]
@@ -179,12 +179,12 @@ fn threads(text: &str) -> Result<ThreadList, String> {
         .map_err(|reason| format!("{reason}; expected {THREADS_EXPECTED}"))
 }
 
-fn shard(text: &str) -> Result<crate::shard::ShardSpec, String> {
-    crate::shard::ShardSpec::parse(text).map_err(|e| format!("expected {}", e.expected()))
+fn shard(text: &str) -> Result<crate::plan::shard::ShardSpec, String> {
+    crate::plan::shard::ShardSpec::parse(text).map_err(|e| format!("expected {}", e.expected()))
 }
 
 fn start_at(text: &str) -> Result<std::time::SystemTime, String> {
-    crate::shard::parse_start_at(text).map_err(|e| format!("expected {}", e.expected()))
+    crate::plan::shard::parse_start_at(text).map_err(|e| format!("expected {}", e.expected()))
 }
 
 fn http_client(text: &str) -> Result<crate::plan::HttpClient, String> {

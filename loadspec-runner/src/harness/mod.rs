@@ -165,7 +165,7 @@ impl Harness {
         };
         let scenarios = match self.scenarios.clone() {
             Some(scenarios) => scenarios,
-            None => match crate::registry::registered() {
+            None => match crate::scenario::registered() {
                 Ok(scenarios) => scenarios,
                 Err(e) => return config_error(&e),
             },

@@ -2,6 +2,7 @@
 //! per-step aggregates and time series.
 
 pub use loadspec_results::histogram;
+pub(crate) mod label;
 pub(crate) mod recorder;
 pub(crate) mod stats;
 

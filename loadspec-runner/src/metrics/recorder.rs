@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::samples::SampleRow;
 use super::stats::{LabelKind, LabelStats, Sample};
-use crate::user::ErrorKind;
+use loadspec_results::ErrorKind;
 
 /// Index of a label in one worker's recorder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -206,7 +206,7 @@ impl Recorder {
     /// request to request and are templated each time, like routes that find their slot taken.
     pub(crate) fn request_label(&mut self, scenario: usize, method: &str, path: &str) -> LabelId {
         // The query and fragment never reach the label.
-        let route = crate::user::route_part(path);
+        let route = super::label::route_part(path);
         let slot = {
             let mut hasher = FxHasher::default();
             hasher.write_usize(scenario);
@@ -223,7 +223,7 @@ impl Recorder {
             return known.label;
         }
         let mut scratch = std::mem::take(&mut self.scratch);
-        let templated = crate::user::write_request_label(&mut scratch, method, path);
+        let templated = super::label::write_request_label(&mut scratch, method, path);
         let id = self.label(scenario, LabelKind::Request, &scratch);
         self.scratch = scratch;
         if !templated {

@@ -14,7 +14,7 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use crate::user::ErrorKind;
+use loadspec_results::ErrorKind;
 
 /// JMeter's default CSV header (JMeter 5.x/6.x `jmeter.save.saveservice.*` defaults).
 pub const JTL_HEADER: &str = "timeStamp,elapsed,label,responseCode,responseMessage,threadName,dataType,success,failureMessage,bytes,sentBytes,grpThreads,allThreads,URL,Latency,IdleTime,Connect";

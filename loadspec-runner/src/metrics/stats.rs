@@ -3,7 +3,7 @@
 
 use hdrhistogram::Histogram;
 
-use crate::user::ErrorKind;
+use loadspec_results::ErrorKind;
 use loadspec_results::histogram::{self, LatencyHistogram};
 
 /// What kind of thing a label names.
@@ -145,7 +145,7 @@ impl LabelStats {
     /// first message per kind, and a lockout usually follows other failed logins of the same
     /// kind.
     fn check_lockout(&mut self, kind: ErrorKind, message: &str) {
-        if crate::user::is_lockout(kind, message) {
+        if loadspec_results::is_lockout(kind, message) {
             self.lockouts += 1;
             if self.lockout_sample.is_none() {
                 self.lockout_sample = Some(truncate(message));

@@ -12,9 +12,13 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 pub use self::system::{MonitorUnavailable, SystemSampler};
+
+/// Names of the engine's worker threads (`loadspec-worker-<n>`): the sampler tells their CPU
+/// time from the rest of the process by it.
+pub const WORKER_THREAD_PREFIX: &str = "loadspec-worker-";
 use loadspec_results::model::{SystemSample, TargetSample};
 
-/// What to monitor; part of the [`RunPlan`](crate::plan::RunPlan).
+/// What to monitor; part of the run plan.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MonitorConfig {
     /// How often this machine is sampled during steps (`None`: not at all).

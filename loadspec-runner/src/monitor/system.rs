@@ -191,7 +191,7 @@ mod platform {
             .map(|s| s.utime + s.stime)
             .map_err(|e| unavailable("/proc/self/stat", e))?;
         // Thread names are cut to 15 bytes in /proc: "loadspec-worker-3" reads "loadspec-worke".
-        let prefix = &crate::engine::WORKER_THREAD_PREFIX[..14];
+        let prefix = &crate::monitor::WORKER_THREAD_PREFIX[..14];
         let worker_ticks = myself
             .tasks()
             .map(|tasks| {

@@ -5,6 +5,7 @@ mod arrivals;
 pub(crate) mod overrides;
 mod profile;
 pub(crate) mod resolve;
+pub mod shard;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -15,8 +16,8 @@ pub use self::arrivals::Arrivals;
 pub use self::overrides::{ENV_VARS, Overrides};
 pub use self::profile::{ProfileKind, user_start_offset, users_started_at};
 pub use self::resolve::{SAMPLE_LOG, resolve};
+pub use self::shard::{PlanShard, ShardSpec};
 use crate::scenario::Scenario;
-pub use crate::shard::{PlanShard, ShardSpec};
 pub use loadspec_results::Mode;
 use loadspec_results::criteria::Criterion;
 
@@ -116,7 +117,7 @@ pub struct RunPlan {
     pub monitor: crate::monitor::MonitorConfig,
     /// The shard this process runs (`--shard i/n`, full runs only): the steps' users are its
     /// share; the whole plan's users are in it.
-    pub shard: Option<crate::shard::PlanShard>,
+    pub shard: Option<crate::plan::shard::PlanShard>,
     /// When the first step starts (`--start-at`), to align shards.
     pub start_at: Option<std::time::SystemTime>,
     /// Closed model: also record latencies corrected for coordinated omission with HdrHistogram's

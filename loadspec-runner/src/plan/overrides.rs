@@ -70,7 +70,7 @@ pub struct Overrides {
     /// The HTTP client users send with (`direct` unless set).
     pub http_client: Option<HttpClient>,
     /// Run only this shard of the plan (`--shard i/n`, 0-based).
-    pub shard: Option<crate::shard::ShardSpec>,
+    pub shard: Option<crate::plan::shard::ShardSpec>,
     /// Start the first step at this time, to align shards (`--start-at`).
     pub start_at: Option<std::time::SystemTime>,
 }
@@ -222,9 +222,9 @@ impl Overrides {
                 Some(parse_positive(&v).map_err(|e| ConfigError::invalid(name, &v, e))?);
         }
         o.expected_interval = env_duration(&get, "LOADSPEC_EXPECTED_INTERVAL")?;
-        o.shard = crate::shard::ShardSpec::from_env(&lookup)?;
-        if let Some((name, v)) = get(crate::shard::ENV_START_AT) {
-            let at = crate::shard::parse_start_at(&v);
+        o.shard = crate::plan::shard::ShardSpec::from_env(&lookup)?;
+        if let Some((name, v)) = get(crate::plan::shard::ENV_START_AT) {
+            let at = crate::plan::shard::parse_start_at(&v);
             o.start_at = Some(at.map_err(|e| ConfigError::invalid(name, &v, &e.expected()))?);
         }
         if let Some((_, v)) = get("LOADSPEC_CRITERIA") {

@@ -207,9 +207,9 @@ pub fn resolve(scenarios: &[Scenario], overrides: &Overrides) -> Result<RunPlan,
     let shard = overrides
         .shard
         .filter(|_| mode == Mode::Full)
-        .map(|spec| crate::shard::PlanShard::apply(spec, &mut steps));
+        .map(|spec| crate::plan::shard::PlanShard::apply(spec, &mut steps));
     if let Some(at) = overrides.start_at {
-        crate::shard::check_start_at(at, SystemTime::now()).map_err(|e| {
+        crate::plan::shard::check_start_at(at, SystemTime::now()).map_err(|e| {
             ConfigError::invalid("start time", &loadspec_results::rfc3339(at), &e.expected())
         })?;
     }

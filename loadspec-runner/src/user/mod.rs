@@ -2,7 +2,6 @@
 
 mod connection;
 mod failure;
-mod label;
 mod redact;
 mod request;
 mod response;
@@ -18,9 +17,8 @@ use futures::FutureExt as _;
 use rand::SeedableRng as _;
 
 pub(crate) use self::connection::Timeouts;
-pub(crate) use self::failure::is_lockout;
 pub use self::failure::{ErrorKind, Failure, LOCKOUT_PHRASES, lockout_phrase};
-pub(crate) use self::label::{route_part, write_request_label};
+
 pub use self::redact::{MASK, redact};
 pub use self::request::RequestBuilder;
 pub(crate) use self::request::describe;

@@ -17,15 +17,12 @@
 //! first step, and, for timed steps, each next step starts on a fixed schedule
 //! ([`step_start_at`]); a shard that starts late says so and records by how much.
 
-use std::collections::BTreeMap;
+use loadspec_results::rfc3339;
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use crate::engine::StopHandle;
+use super::{RunPlan, StepPlan};
 use crate::error::ConfigError;
-use crate::plan::{RunPlan, StepPlan};
-use loadspec_results::model::{ShardInfo, StepResult};
-use loadspec_results::{rfc3339, unix_seconds};
 
 /// Environment variable holding `i/n` (0-based), like `--shard`.
 pub const ENV_SHARD: &str = "LOADSPEC_SHARD";
@@ -372,79 +369,6 @@ pub fn step_start_at(plan: &RunPlan, index: usize) -> Option<SystemTime> {
         .map(|s| s.stop_at + plan.graceful_stop + s.cooldown)
         .sum();
     start.checked_add(before)
-}
-
-/// Waits until `step`'s aligned start ([`step_start_at`]), or until `stop` is triggered.
-/// Returns a warning when the step starts more than [`LATE_WARNING`] late.
-pub(crate) async fn wait_for_step(
-    plan: &RunPlan,
-    step: &StepPlan,
-    stop: &StopHandle,
-) -> Option<String> {
-    let at = step_start_at(plan, step.index)?;
-    loop {
-        if stop.is_stopped() {
-            return None;
-        }
-        match at.duration_since(SystemTime::now()) {
-            Ok(left) if !left.is_zero() => {
-                tokio::time::sleep(left.min(Duration::from_millis(100))).await;
-            }
-            Ok(_) => return None,
-            Err(late) if late.duration() > LATE_WARNING => {
-                let who = plan
-                    .shard
-                    .as_ref()
-                    .map_or_else(|| "this run".to_owned(), |s| format!("shard {}", s.spec));
-                let message = format!(
-                    "{who} started step {} {:.1} s after its aligned time {} (--start-at): it lagged the other shards by as much",
-                    step.index + 1,
-                    late.duration().as_secs_f64(),
-                    rfc3339(at)
-                );
-                eprintln!("warning: {message}");
-                return Some(message);
-            }
-            Err(_) => return None,
-        }
-    }
-}
-
-/// What a sharded run records about its shard in `run.shard`: its place, the whole plan's
-/// users, and when it started against the aligned start time.
-pub(crate) fn shard_info(
-    plan: &RunPlan,
-    started: SystemTime,
-    steps: &[StepResult],
-) -> Option<ShardInfo> {
-    let shard = plan.shard.as_ref()?;
-    let names: Vec<&str> = plan.scenarios.iter().map(|p| p.scenario.name()).collect();
-    let total_users = shard
-        .total_users
-        .iter()
-        .map(|users| {
-            names
-                .iter()
-                .zip(users)
-                .map(|(name, &n)| ((*name).to_owned(), n))
-                .collect::<BTreeMap<_, _>>()
-        })
-        .collect();
-    let started_unix_s = unix_seconds(started);
-    // The load's start: the first step's clock, from the precise run start.
-    let first_step = steps.first().map(|s| started_unix_s + s.offset_s);
-    let late_by_s = plan.start_at.and_then(|at| {
-        let at = unix_seconds(at);
-        first_step.map(|first| first - at)
-    });
-    Some(ShardInfo {
-        index: shard.spec.index(),
-        count: shard.spec.count(),
-        total_users,
-        start_at: plan.start_at.map(rfc3339),
-        late_by_s,
-        started_unix_s,
-    })
 }
 
 #[cfg(test)]

@@ -6,13 +6,18 @@
 //! exactly the same text.
 //!
 //! ```
-//! use std::time::Duration;
-//! assert_eq!(loadspec_units::duration("1m 15s").unwrap(), Duration::from_secs(75));
+//! //! assert_eq!(loadspec_units::duration("1m 15s").unwrap(), Duration::from_secs(75));
 //! assert_eq!(loadspec_units::percent("0.5%").unwrap(), 0.005);
 //! assert_eq!(loadspec_units::rate("200/s").unwrap(), 200.0);
 //! ```
+//!
+//! [`Metric`] is the one list of what criteria measure, with how their values are written.
+
+mod metric;
 
 use std::time::Duration;
+
+pub use self::metric::{Metric, Notation, Unit};
 
 /// A unit string that could not be parsed; the message names the value and what was expected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -10,7 +10,7 @@ use syn::ext::IdentExt as _;
 use syn::parse::{ParseStream, Parser};
 use syn::{Attribute, Expr, LitStr, MacroDelimiter, Meta, Token};
 
-use super::keys::{self, Key, Metric, Unit};
+use super::keys::{self, Key, Metric, MetricText as _, Unit, UnitText as _};
 use crate::ctxt::Ctxt;
 use crate::{lit, units};
 
@@ -330,7 +330,7 @@ fn convert(metric: Metric, role: Role, expr: &Expr) -> syn::Result<Value> {
         Role::Target => format!("`#[assertion]`: `{}`", metric.key()),
         Role::Threshold => "`#[assertion]`: `threshold`".to_owned(),
     };
-    let unit = metric.unit();
+    let unit = metric.notation();
     let parsed = match unit {
         Unit::Duration => units::duration_millis(text, &context),
         Unit::Percent => units::percent(text, &context),

@@ -5,6 +5,7 @@ use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::quote;
 
 use super::args::{Row, Scope};
+use super::keys::MetricText as _;
 
 /// `.criteria(&[...])` with one `CriterionSpec` per row in source order, or nothing without
 /// rows. Only called when no error was reported, so every row is complete; a row that is not
@@ -27,7 +28,7 @@ fn spec(row: &Row, private: &TokenStream) -> Option<TokenStream> {
         Scope::Transaction(name) => quote!(#private::ScopeSpec::Transaction(#name)),
         Scope::Request(label) => quote!(#private::ScopeSpec::Request(#label)),
     };
-    let variant = Ident::new(metric.variant(), Span::call_site());
+    let variant = Ident::new(&metric.variant(), Span::call_site());
     Some(quote! {
         #private::CriterionSpec {
             name: #name,

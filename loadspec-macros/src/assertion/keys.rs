@@ -1,42 +1,20 @@
 //! The keys `#[assertion]` accepts — one metric, `threshold`, a scope and `name` — the unit of
 //! each metric, and hints for names it does not accept.
 
-/// A metric key: what a criterion measures. Mirrors the runner's `Metric` (whose variant names
-/// the expansion writes); the runner is not a dependency of this crate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Metric {
-    Mean,
-    P50,
-    P90,
-    P95,
-    P99,
-    P999,
-    Max,
-    Http4xx,
-    Http5xx,
-    Failures,
-    Deadlocks,
-    Throughput,
-    Dropped,
-    PeakFailures,
-}
+/// What a criterion measures, and how its values are written: one enum for the macros, the
+/// runner, criteria files and results.
+pub(crate) use loadspec_units::{Metric, Notation as Unit};
 
-/// How a metric's target and threshold are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Unit {
-    /// `"2s"`, emitted in milliseconds.
-    Duration,
-    /// `"0.5%"`, emitted as a fraction.
-    Percent,
-    /// `"50/s"`, emitted per second.
-    Rate,
-    /// `"2x"`, emitted as the factor.
-    Multiplier,
-}
-
-impl Unit {
+/// How messages name a notation, and which notation a value is written in.
+pub(crate) trait UnitText: Sized {
     /// "a duration", for messages.
-    pub(crate) fn noun(self) -> &'static str {
+    fn noun(self) -> &'static str;
+    /// The notation `text` is written in, if it is a valid value of any.
+    fn of(text: &str) -> Option<Self>;
+}
+
+impl UnitText for Unit {
+    fn noun(self) -> &'static str {
         match self {
             Unit::Duration => "a duration",
             Unit::Percent => "a percentage",
@@ -45,8 +23,7 @@ impl Unit {
         }
     }
 
-    /// The unit `text` is written in, if it is a valid value of any unit.
-    pub(crate) fn of(text: &str) -> Option<Unit> {
+    fn of(text: &str) -> Option<Unit> {
         if loadspec_units::percent(text).is_ok() {
             Some(Unit::Percent)
         } else if loadspec_units::multiplier(text).is_ok() {
@@ -61,93 +38,23 @@ impl Unit {
     }
 }
 
-impl Metric {
-    /// In the order the docs and the "expected one of" list present them.
-    pub(crate) const ALL: [Metric; 14] = [
-        Metric::Mean,
-        Metric::P50,
-        Metric::P90,
-        Metric::P95,
-        Metric::P99,
-        Metric::P999,
-        Metric::Max,
-        Metric::Http4xx,
-        Metric::Http5xx,
-        Metric::Failures,
-        Metric::Deadlocks,
-        Metric::Throughput,
-        Metric::Dropped,
-        Metric::PeakFailures,
-    ];
-
-    /// The key, as in criteria files.
-    pub(crate) fn key(self) -> &'static str {
-        match self {
-            Metric::Mean => "mean",
-            Metric::P50 => "p50",
-            Metric::P90 => "p90",
-            Metric::P95 => "p95",
-            Metric::P99 => "p99",
-            Metric::P999 => "p999",
-            Metric::Max => "max",
-            Metric::Http4xx => "http_4xx",
-            Metric::Http5xx => "http_5xx",
-            Metric::Failures => "failures",
-            Metric::Deadlocks => "deadlocks",
-            Metric::Throughput => "throughput",
-            Metric::Dropped => "dropped",
-            Metric::PeakFailures => "peak_failures",
-        }
-    }
-
-    /// The runner's `Metric` variant the expansion names.
-    pub(crate) fn variant(self) -> &'static str {
-        match self {
-            Metric::Mean => "Mean",
-            Metric::P50 => "P50",
-            Metric::P90 => "P90",
-            Metric::P95 => "P95",
-            Metric::P99 => "P99",
-            Metric::P999 => "P999",
-            Metric::Max => "Max",
-            Metric::Http4xx => "Http4xx",
-            Metric::Http5xx => "Http5xx",
-            Metric::Failures => "Failures",
-            Metric::Deadlocks => "Deadlocks",
-            Metric::Throughput => "Throughput",
-            Metric::Dropped => "Dropped",
-            Metric::PeakFailures => "PeakFailures",
-        }
-    }
-
-    pub(crate) fn unit(self) -> Unit {
-        match self {
-            Metric::Mean
-            | Metric::P50
-            | Metric::P90
-            | Metric::P95
-            | Metric::P99
-            | Metric::P999
-            | Metric::Max => Unit::Duration,
-            Metric::Http4xx
-            | Metric::Http5xx
-            | Metric::Failures
-            | Metric::Deadlocks
-            | Metric::Dropped => Unit::Percent,
-            Metric::Throughput => Unit::Rate,
-            Metric::PeakFailures => Unit::Multiplier,
-        }
-    }
-
-    /// Whether bigger values are better (only throughput): the threshold is then below the
-    /// target instead of above it.
-    pub(crate) fn higher_is_better(self) -> bool {
-        self == Metric::Throughput
-    }
-
+/// What the macros say about a metric.
+pub(crate) trait MetricText {
+    /// The `Metric` variant the expansion names.
+    fn variant(self) -> String;
     /// A typical target and threshold, for messages.
-    pub(crate) fn examples(self) -> (&'static str, &'static str) {
-        match self.unit() {
+    fn examples(self) -> (&'static str, &'static str);
+    /// What a value of this metric must be, completing "`p95` must be …".
+    fn expected(self) -> &'static str;
+}
+
+impl MetricText for Metric {
+    fn variant(self) -> String {
+        format!("{self:?}")
+    }
+
+    fn examples(self) -> (&'static str, &'static str) {
+        match self.notation() {
             _ if self == Metric::Deadlocks => ("0%", "0.1%"),
             Unit::Duration => ("2s", "5s"),
             Unit::Percent => ("0.5%", "1%"),
@@ -156,19 +63,14 @@ impl Metric {
         }
     }
 
-    /// What a value of this metric must be, completing "`p95` must be …".
-    pub(crate) fn expected(self) -> &'static str {
-        match self.unit() {
+    fn expected(self) -> &'static str {
+        match self.notation() {
             _ if self == Metric::Deadlocks => "0 or a percentage string",
             Unit::Duration => "a duration string",
             Unit::Percent => "a percentage string",
             Unit::Rate => "a rate string",
             Unit::Multiplier => "a multiplier string",
         }
-    }
-
-    fn from_key(key: &str) -> Option<Metric> {
-        Metric::ALL.into_iter().find(|metric| metric.key() == key)
     }
 }
 
@@ -209,7 +111,7 @@ impl Key {
     }
 
     pub(crate) fn from_name(name: &str) -> Option<Key> {
-        Metric::from_key(name)
+        Metric::parse(name)
             .map(Key::Metric)
             .or_else(|| Key::OPTIONS.into_iter().find(|key| key.name() == name))
     }

@@ -170,14 +170,10 @@ fn parse_scope(text: &str) -> Option<Scope> {
 /// Parses a target or threshold in the unit of `metric`: durations for times (into
 /// milliseconds), percentages for rates, `N/s` for throughput, `Nx` for peak failures.
 pub fn parse_value(metric: Metric, text: &str) -> Result<f64, String> {
-    let result = match metric {
-        Metric::PeakFailures => loadspec_units::multiplier(text),
-        Metric::Throughput => loadspec_units::rate(text),
-        Metric::Deadlocks if text.trim() == "0" => Ok(0.0),
-        m if m.is_time() => loadspec_units::duration(text).map(|d| d.as_secs_f64() * 1000.0),
-        _ => loadspec_units::percent(text),
-    };
-    result.map_err(|e| e.to_string())
+    if metric == Metric::Deadlocks && text.trim() == "0" {
+        return Ok(0.0);
+    }
+    metric.parse_value(text).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -1,0 +1,165 @@
+//! The metrics criteria judge: one vocabulary for `#[assertion]` keys (checked at compile
+//! time by the macros), criteria files and results.
+
+use std::fmt;
+
+/// What a criterion measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum Metric {
+    /// Mean time.
+    Mean,
+    /// Median time.
+    P50,
+    /// 90th percentile time.
+    P90,
+    /// 95th percentile time.
+    P95,
+    /// 99th percentile time.
+    P99,
+    /// 99.9th percentile time.
+    P999,
+    /// Slowest time.
+    Max,
+    /// Share of responses with a 4xx status.
+    #[cfg_attr(feature = "serde", serde(rename = "http_4xx"))]
+    Http4xx,
+    /// Share of responses with a 5xx status.
+    #[cfg_attr(feature = "serde", serde(rename = "http_5xx"))]
+    Http5xx,
+    /// Share of failed samples (transactions, requests).
+    Failures,
+    /// Share of transactions that hung (past `hung_after`) or were classified as deadlocks.
+    Deadlocks,
+    /// Samples per second: a lower bound.
+    Throughput,
+    /// Open model: share of arrivals dropped because no user was free.
+    Dropped,
+    /// Failure rates at the peak step, as a multiple of the `failures` targets.
+    PeakFailures,
+}
+
+/// How a metric's values read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// Milliseconds.
+    Millis,
+    /// A fraction (shown as a percentage).
+    Ratio,
+    /// Per second.
+    PerSecond,
+}
+
+impl Metric {
+    /// Every metric, for listings and error messages.
+    pub const ALL: [Metric; 14] = [
+        Self::Mean,
+        Self::P50,
+        Self::P90,
+        Self::P95,
+        Self::P99,
+        Self::P999,
+        Self::Max,
+        Self::Http4xx,
+        Self::Http5xx,
+        Self::Failures,
+        Self::Deadlocks,
+        Self::Throughput,
+        Self::Dropped,
+        Self::PeakFailures,
+    ];
+
+    /// The key used in attributes and criteria files.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Mean => "mean",
+            Self::P50 => "p50",
+            Self::P90 => "p90",
+            Self::P95 => "p95",
+            Self::P99 => "p99",
+            Self::P999 => "p999",
+            Self::Max => "max",
+            Self::Http4xx => "http_4xx",
+            Self::Http5xx => "http_5xx",
+            Self::Failures => "failures",
+            Self::Deadlocks => "deadlocks",
+            Self::Throughput => "throughput",
+            Self::Dropped => "dropped",
+            Self::PeakFailures => "peak_failures",
+        }
+    }
+
+    /// The metric of a key.
+    pub fn parse(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.key() == key)
+    }
+
+    /// Whether the metric is a time statistic.
+    pub fn is_time(self) -> bool {
+        matches!(
+            self,
+            Self::Mean | Self::P50 | Self::P90 | Self::P95 | Self::P99 | Self::P999 | Self::Max
+        )
+    }
+
+    /// The unit of measured values (peak failures are judged on failure rates).
+    pub fn unit(self) -> Unit {
+        match self {
+            m if m.is_time() => Unit::Millis,
+            Self::Throughput => Unit::PerSecond,
+            _ => Unit::Ratio,
+        }
+    }
+
+    /// Whether bigger measured values are better (only throughput).
+    pub fn higher_is_better(self) -> bool {
+        self == Self::Throughput
+    }
+}
+
+impl fmt::Display for Metric {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+/// How a metric's target and threshold are written in attributes and criteria files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notation {
+    /// `"2s"`, read in milliseconds.
+    Duration,
+    /// `"0.5%"`, read as a fraction.
+    Percent,
+    /// `"50/s"`, read per second.
+    Rate,
+    /// `"2x"`, read as the factor.
+    Multiplier,
+}
+
+impl Metric {
+    /// How targets and thresholds of this metric are written.
+    pub fn notation(self) -> Notation {
+        match self {
+            Self::Mean | Self::P50 | Self::P90 | Self::P95 | Self::P99 | Self::P999 | Self::Max => {
+                Notation::Duration
+            }
+            Self::Http4xx | Self::Http5xx | Self::Failures | Self::Deadlocks | Self::Dropped => {
+                Notation::Percent
+            }
+            Self::Throughput => Notation::Rate,
+            Self::PeakFailures => Notation::Multiplier,
+        }
+    }
+
+    /// Parses a target or threshold of this metric written in its [`Notation`]: milliseconds
+    /// for times, a fraction for shares, per second for throughput, the factor for peaks.
+    pub fn parse_value(self, text: &str) -> Result<f64, crate::UnitError> {
+        match self.notation() {
+            Notation::Duration => crate::duration(text).map(|d| d.as_secs_f64() * 1000.0),
+            Notation::Percent => crate::percent(text),
+            Notation::Rate => crate::rate(text),
+            Notation::Multiplier => crate::multiplier(text),
+        }
+    }
+}

@@ -11,9 +11,11 @@
 //! assert_eq!(loadspec_units::rate("200/s").unwrap(), 200.0);
 //! ```
 //!
-//! [`Metric`] is the one list of what criteria measure, with how their values are written.
+//! [`Metric`] is the one list of what criteria measure, with how their values are written;
+//! [`options::OPTIONS`] the one list of a run's options.
 
 mod metric;
+pub mod options;
 
 use std::time::Duration;
 

@@ -215,6 +215,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_keys_are_the_documented_ones() {
+        let mut documented: Vec<&str> = loadspec_units::options::OPTIONS
+            .iter()
+            .flat_map(|o| o.attribute_keys())
+            .collect();
+        let mut accepted: Vec<&str> = Key::ALL.iter().map(|k| k.name()).collect();
+        documented.sort_unstable();
+        accepted.sort_unstable();
+        assert_eq!(
+            accepted, documented,
+            "#[scenario]'s keys differ from loadspec-units' options table"
+        );
+    }
+
+    #[test]
     fn names_round_trip() {
         for key in Key::ALL {
             assert_eq!(Key::from_name(key.name()), Some(key));

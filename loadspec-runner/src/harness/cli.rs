@@ -311,4 +311,31 @@ mod tests {
         assert!(parse(&["--full", "--smoke"]).is_err());
         assert!(parse(&["--iterations", "0"]).is_err());
     }
+
+    #[test]
+    fn the_flags_are_the_documented_ones() {
+        use clap::CommandFactory as _;
+        use std::collections::BTreeSet;
+        let longs = |command: clap::Command| -> BTreeSet<String> {
+            command
+                .get_arguments()
+                .filter_map(|a| a.get_long().map(str::to_owned))
+                .collect()
+        };
+        let libtest = longs(libtest_mimic::Arguments::command());
+        let ours: BTreeSet<String> = longs(Cli::command())
+            .difference(&libtest)
+            .cloned()
+            .collect();
+        let documented: BTreeSet<String> = loadspec_units::options::OPTIONS
+            .iter()
+            .flat_map(|o| o.flags())
+            .map(str::to_owned)
+            .filter(|flag| !libtest.contains(flag))
+            .collect();
+        assert_eq!(
+            ours, documented,
+            "the harness's flags differ from loadspec-units' options table"
+        );
+    }
 }

@@ -33,7 +33,7 @@ use loadspec_results::model::{self, RunResults, RunStatus};
 /// The `--help` epilogue: every environment variable, from the one list the parser reads.
 fn env_help() -> String {
     let mut help = String::from("Environment variables (the flags above win over them):\n");
-    for (name, what) in plan::ENV_VARS {
+    for (name, what) in plan::env_vars() {
         help.push_str(&format!("  {name:<22} {what}\n"));
     }
     help.push_str("Load tests never run concurrently: --test-threads is always 1.");

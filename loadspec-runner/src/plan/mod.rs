@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use self::arrivals::Arrivals;
-pub use self::overrides::{ENV_VARS, Overrides};
+pub use self::overrides::{Overrides, env_vars};
 pub use self::profile::{ProfileKind, user_start_offset, users_started_at};
 pub use self::resolve::{SAMPLE_LOG, resolve};
 pub use self::shard::{PlanShard, ShardSpec};

@@ -75,57 +75,14 @@ pub struct Overrides {
     pub start_at: Option<std::time::SystemTime>,
 }
 
-/// Every environment variable loadspec reads, with what it sets.
-pub const ENV_VARS: &[(&str, &str)] = &[
-    (
-        "LOADSPEC_TARGET",
-        "base URL of the target, e.g. http://127.0.0.1:8000",
-    ),
-    ("LOADSPEC_MODE", "smoke or full"),
-    ("LOADSPEC_THREADS", "users per step, e.g. 1,5,10"),
-    ("LOADSPEC_PROFILE", "spike, ramp or stress"),
-    ("LOADSPEC_RAMP_UP", "ramp-up per step, e.g. 75s"),
-    (
-        "LOADSPEC_WARMUP",
-        "full load after the ramp-up, not in the statistics, e.g. 5s",
-    ),
-    ("LOADSPEC_HOLD", "time at full load per step, e.g. 60s"),
-    ("LOADSPEC_COOLDOWN", "pause between steps, e.g. 10s"),
-    (
-        "LOADSPEC_THINK_TIME",
-        "pause between iterations, e.g. 500ms..2s",
-    ),
-    (
-        "LOADSPEC_ITERATIONS",
-        "iterations per user instead of a timed hold",
-    ),
-    ("LOADSPEC_SEED", "seed of the users' random streams"),
-    (
-        "LOADSPEC_OUT_DIR",
-        "directory for results (default target/loadspec)",
-    ),
-    ("LOADSPEC_WORKERS", "worker threads (default: one per core)"),
-    (
-        "LOADSPEC_HTTP_CLIENT",
-        "direct (each user's own HTTP/1.1 connection, the default) or reqwest",
-    ),
-    (
-        "LOADSPEC_CRITERIA",
-        "a criteria CSV file applied to every scenario",
-    ),
-    (
-        "LOADSPEC_SHARD",
-        "run only shard i/n of the plan, 0-based, e.g. 0/3",
-    ),
-    (
-        "LOADSPEC_SHARD_COUNT",
-        "shards, with the index from JOB_COMPLETION_INDEX (Kubernetes)",
-    ),
-    (
-        "LOADSPEC_START_AT",
-        "RFC 3339 time at which the first step starts (aligns shards)",
-    ),
-];
+/// Every environment variable loadspec reads, with what it sets, from the one list of
+/// options ([`loadspec_units::options::OPTIONS`]).
+pub fn env_vars() -> Vec<(&'static str, String)> {
+    loadspec_units::options::OPTIONS
+        .iter()
+        .flat_map(|o| o.env_vars().into_iter().map(|var| (var, o.plain_meaning())))
+        .collect()
+}
 
 impl Overrides {
     /// Reads the `LOADSPEC_*` variables through `lookup` (pass `|k| std::env::var(k).ok()`).
@@ -455,5 +412,31 @@ mod tests {
         let merged = env.overlay(cli);
         assert_eq!(merged.hold, Some(Duration::from_secs(1)));
         assert_eq!(merged.seed, Some(2));
+    }
+
+    #[test]
+    fn the_environment_read_is_the_documented_one() {
+        use std::cell::RefCell;
+        use std::collections::BTreeSet;
+        let asked = RefCell::new(BTreeSet::new());
+        // A Kubernetes index and count: the shard's variables are then all asked for.
+        let lookup = |name: &str| {
+            asked.borrow_mut().insert(name.to_owned());
+            match name {
+                "JOB_COMPLETION_INDEX" => Some("0".to_owned()),
+                "LOADSPEC_SHARD_COUNT" => Some("2".to_owned()),
+                _ => None,
+            }
+        };
+        let _ = Overrides::from_env(lookup);
+        let documented: BTreeSet<String> = env_vars()
+            .into_iter()
+            .map(|(var, _)| var.to_owned())
+            .collect();
+        assert_eq!(
+            *asked.borrow(),
+            documented,
+            "the variables Overrides::from_env reads differ from loadspec-units' options table"
+        );
     }
 }

@@ -31,7 +31,7 @@ pub mod user;
 pub use error::{ConfigError, RunError, exit_code};
 pub use feeder::Feeder;
 pub use harness::{Harness, main};
-pub use plan::{Mode, Overrides, ProfileKind, RunPlan};
+pub use plan::{HttpClient, Mode, Overrides, ProfileKind, RunPlan, ShardSpec};
 /// The random-number traits a scenario needs for [`User::rng`].
 pub use rand;
 pub use scenario::{

@@ -8,8 +8,7 @@
     reason = "tests fail loudly on setup errors"
 )]
 
-#[path = "browser/fixture.rs"]
-mod fixture;
+use crate::report_fixture as fixture;
 
 use std::time::Duration;
 
@@ -18,6 +17,7 @@ use loadspec::report::{ReportError, render_html, write_html};
 use loadspec::results::model::RunResults;
 use serde_json::{Value, json};
 
+use crate::support::serial;
 use fixture::{BOLD_CRITERION, SCRIPT_BODY, SCRIPT_LABEL, SCRIPT_NOTE, TAG_TRANSACTION};
 
 /// The report with askama's numeric entities (`&#60;`) written as named ones (`&lt;`), so
@@ -290,6 +290,7 @@ fn synthetic(steps: &[(u32, f64, f64)], ticks: usize) -> RunResults {
 
 #[test]
 fn an_hour_per_step_over_eight_steps_stays_under_3_mb() {
+    let _serial = serial();
     let steps = [
         (1, 10.0, 120.0),
         (5, 48.0, 130.0),

@@ -14,6 +14,7 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::support::serial;
 use loadspec::criteria::{CriteriaReport, Verdict};
 use loadspec::metrics::histogram;
 use loadspec::plan::ShardSpec;
@@ -248,6 +249,8 @@ struct Fixture {
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
+        // Taken here, not by the tests that read the fixture: whichever comes first runs it.
+        let _serial = serial();
         let exe = probe();
         let cli = loadspec_cli();
         let server = TestServer::start().unwrap();
@@ -675,6 +678,7 @@ fn merging_refuses_other_plans_missing_or_duplicate_shards_and_other_versions() 
 
 #[test]
 fn timed_steps_start_together_even_on_a_shard_without_users() {
+    let _serial = serial();
     use loadspec::engine::{self, Silent, StopHandle};
     let server = TestServer::start().unwrap();
     let scenario = loadspec::Scenario::builder("timed")

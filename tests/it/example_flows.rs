@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+use crate::support::serial;
 use loadspec::results::model::RunResults;
 
 /// The example's binary, built once per test process (a no-op when `cargo test` built it).
@@ -199,6 +200,7 @@ fn demo_counter(base: &str, series: &str) -> u64 {
 
 #[test]
 fn a_rate_limited_target_is_named_with_the_numbers_its_limiter_counted() {
+    let _serial = serial();
     // openIMIS' MODE=PROD limiter, with a window longer than the run: 20 requests, then 429s.
     let demo = loadspec_demo::start_in_background(loadspec_demo::DemoConfig {
         rate_limit: Some(loadspec_demo::RateLimit {

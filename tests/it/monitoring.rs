@@ -15,15 +15,7 @@ use loadspec::results::model::RunResults;
 use loadspec::{Failure, Harness, Scenario, User};
 use loadspec_suite::{TestServer, full_run, run_silently};
 
-/// Held by every test here: the starved generator must not run beside the light run that
-/// checks it is not flagged, nor the others beside it.
-static MACHINE: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn machine() -> std::sync::MutexGuard<'static, ()> {
-    MACHINE
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
+use crate::support::serial;
 
 fn run(scenario: Scenario, overrides: Overrides) -> RunResults {
     run_silently(&[scenario], &overrides).unwrap()
@@ -35,7 +27,9 @@ fn full(server: &TestServer) -> Overrides {
 
 #[test]
 fn every_step_records_plausible_system_samples_and_a_dstat_like_csv() {
-    let _machine = machine();
+    // Every test here takes it: the starved generator must not run beside the light run that
+    // checks it is not flagged.
+    let _serial = serial();
     let server = TestServer::start().unwrap();
     let out = std::env::temp_dir().join(format!("loadspec-monitoring-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
@@ -122,7 +116,7 @@ fn every_step_records_plausible_system_samples_and_a_dstat_like_csv() {
 
 #[test]
 fn a_starved_generator_marks_its_step_and_can_fail_the_run() {
-    let _machine = machine();
+    let _serial = serial();
     let server = TestServer::start().unwrap();
     // Synchronous work inside the scenario blocks its worker: the generator is the limit.
     let starving = || {
@@ -179,7 +173,7 @@ fn a_starved_generator_marks_its_step_and_can_fail_the_run() {
 
 #[test]
 fn server_timing_is_aggregated_per_request_label_and_per_transaction() {
-    let _machine = machine();
+    let _serial = serial();
     let server = TestServer::start().unwrap();
     let scenario =
         Scenario::builder("timed")
@@ -218,7 +212,7 @@ fn server_timing_is_aggregated_per_request_label_and_per_transaction() {
 
 #[test]
 fn the_targets_prometheus_series_are_scraped_during_steps() {
-    let _machine = machine();
+    let _serial = serial();
     let server = TestServer::start().unwrap();
     let scenario = Scenario::builder("scraped")
         .threads([2])

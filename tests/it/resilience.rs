@@ -11,6 +11,7 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use crate::support::serial;
 use loadspec::plan::{self, Mode, Overrides};
 use loadspec::results::model::{RunResults, StepStatus};
 use loadspec::{ErrorKind, Failure, Harness, Scenario, User};
@@ -47,6 +48,7 @@ fn error_kinds(results: &RunResults, step: usize) -> Vec<(ErrorKind, u64)> {
 
 #[test]
 fn resets_stalls_slow_bodies_and_storms_get_their_own_kinds() {
+    let _serial = serial();
     let server = FaultServer::start().unwrap();
     let target = server.base_url();
     let cases = [
@@ -95,6 +97,7 @@ fn an_unresolvable_host_is_a_dns_error() {
 
 #[test]
 fn a_target_that_dies_mid_step_is_waited_for_and_recovered_before_the_next_step() {
+    let _serial = serial();
     let mut server = FaultServer::start().unwrap();
     let dir = std::env::temp_dir().join(format!("loadspec-recovery-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -154,6 +157,7 @@ fn a_target_that_dies_mid_step_is_waited_for_and_recovered_before_the_next_step(
 
 #[test]
 fn a_step_whose_target_stays_down_is_marked_unavailable_and_skipped() {
+    let _serial = serial();
     let mut server = FaultServer::start().unwrap();
     let target = server.base_url();
     server.kill();
@@ -189,6 +193,7 @@ fn a_step_whose_target_stays_down_is_marked_unavailable_and_skipped() {
 
 #[test]
 fn a_step_that_only_produces_connection_errors_stops_early() {
+    let _serial = serial();
     let mut server = FaultServer::start().unwrap();
     let target = server.base_url();
     server.kill();

@@ -9,6 +9,7 @@
 
 use std::time::Duration;
 
+use crate::support::serial;
 use loadspec::plan::{Mode, Overrides};
 use loadspec::results::model::{RunResults, RunStatus, ScenarioStepResult};
 use loadspec::{ErrorKind, Failure, ProfileKind, Scenario, User};
@@ -40,6 +41,7 @@ fn hold(secs: f64) -> Overrides {
 
 #[test]
 fn a_50ms_handler_reports_a_p50_between_50_and_60_ms() {
+    let _serial = serial();
     let server = TestServer::start().unwrap();
     let s = Scenario::builder("slow")
         .threads([4])
@@ -167,6 +169,7 @@ fn a_panicking_scenario_is_counted_and_the_run_completes() {
 
 #[test]
 fn each_step_runs_its_own_number_of_users() {
+    let _serial = serial();
     let server = TestServer::start().unwrap();
     let s = Scenario::builder("steps")
         .threads([1, 4, 8])
@@ -203,6 +206,7 @@ fn each_step_runs_its_own_number_of_users() {
 
 #[test]
 fn ramp_up_starts_users_gradually_and_is_excluded_from_the_statistics() {
+    let _serial = serial();
     let server = TestServer::start().unwrap();
     let s = Scenario::builder("ramp")
         .threads([3])
@@ -274,6 +278,7 @@ fn sessions_keep_bearer_tokens_and_cookies_per_user() {
 
 #[test]
 fn a_transaction_past_hung_after_is_cancelled_and_counted_as_hung() {
+    let _serial = serial();
     let server = TestServer::start().unwrap();
     let s = Scenario::builder("hang")
         .threads([1])

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use crate::support::serial;
 use loadspec::criteria::{Criterion, Metric, Scope, Verdict};
 use loadspec::results::model::RunResults;
 use loadspec::{Failure, Harness, Scenario, User};
@@ -237,6 +238,7 @@ fn peak_failures_judge_only_the_top_step() {
 
 #[test]
 fn hung_transactions_fail_the_deadlock_criterion_in_time() {
+    let _serial = serial();
     let server = TestServer::start().unwrap();
     let scenario = Scenario::builder("stuck")
         .threads([1])

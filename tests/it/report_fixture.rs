@@ -1,6 +1,6 @@
 //! A real run for the report tests (`report_html`, `report_browser`): a tiny target whose
 //! error bodies, request labels, transaction names and criterion names carry markup, run
-//! through `loadspec::Harness` in full mode. Included with `#[path]` by both test files.
+//! through `loadspec::Harness` in full mode.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

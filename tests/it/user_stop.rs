@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::support::serial;
 use loadspec::feeder::{Feeder, FeederError};
 use loadspec::plan::Overrides;
 use loadspec::results::model::RunResults;
@@ -82,6 +83,7 @@ fn users_stop_when_the_sequential_feeder_runs_dry() {
 
 #[test]
 fn stopped_users_leave_the_open_model_pool_and_later_arrivals_are_dropped() {
+    let _serial = serial();
     let server = TestServer::start().unwrap();
     let stops = Arc::new(AtomicU64::new(0));
     let scenario = counting_on_stop(

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::serial;
 use loadspec::results::model::{RunStatus, StepStatus};
 
 /// The example's binary, built by `cargo test` (or built here when this file runs alone).
@@ -112,6 +113,7 @@ fn out_dir(name: &str) -> PathBuf {
 
 #[test]
 fn ctrl_c_stops_gracefully_and_writes_every_file() {
+    let _serial = serial();
     let out = out_dir("sigint");
     let mut child = start(&out, &["--threads", "3", "--hold", "30s"]);
     wait_for("samples", Duration::from_secs(60), || {
@@ -143,6 +145,7 @@ fn ctrl_c_stops_gracefully_and_writes_every_file() {
 
 #[test]
 fn a_second_ctrl_c_exits_at_once_and_kill_9_leaves_the_last_checkpoint() {
+    let _serial = serial();
     for (name, signals) in [("double", &["INT", "INT"][..]), ("kill9", &["KILL"][..])] {
         let out = out_dir(name);
         let mut child = start(&out, &["--threads", "1,2", "--hold", "2s"]);

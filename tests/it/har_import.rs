@@ -4,7 +4,7 @@
 //! recordings are clear errors; grouping, filtering and correlation rules hold on synthetic
 //! recordings.
 //!
-//! Regenerate the golden file with `LOADSPEC_BLESS=1 cargo test --test har_import`, then read
+//! Regenerate the golden file with `LOADSPEC_BLESS=1 cargo test --test it har_import`, then read
 //! the diff: it is what users get.
 
 #![allow(
@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use crate::support::serial;
 use loadspec_cli::har::{
     DropReason, GeneratedScenario, Grouping, HarError, ImportOptions, import, import_file, run_cli,
 };
@@ -181,6 +182,7 @@ fn the_generated_code_is_rustfmt_clean() {
 /// target and runs the scenario once (smoke mode): trybuild `pass` cases run their `main`.
 #[test]
 fn the_generated_scenario_runs_green_against_the_demo() {
+    let _serial = serial();
     let generated = fixture();
     let dir = scratch("run");
     std::fs::write(dir.join("insuree_flow.rs"), &generated.code).unwrap();
@@ -690,6 +692,7 @@ fn large_json(i: usize) -> String {
 
 #[test]
 fn a_synthetic_10000_entry_recording_imports_quickly() {
+    let _serial = serial();
     let har = synthetic(10_000);
     let started = Instant::now();
     let generated = import(&har, &ImportOptions::default().name("synthetic")).unwrap();

@@ -9,11 +9,12 @@
 
 use std::time::Duration;
 
-use crate::support::serial;
 use loadspec::plan::{Mode, Overrides};
 use loadspec::results::model::{RunResults, RunStatus, ScenarioStepResult};
 use loadspec::{ErrorKind, Failure, ProfileKind, Scenario, User};
 use loadspec_suite::{TestServer, run_silently};
+
+use crate::support::serial;
 
 fn run(scenario: Scenario, server: &TestServer, overrides: Overrides) -> RunResults {
     let overrides = Overrides {

@@ -12,36 +12,16 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
-use crate::support::serial;
 use loadspec::results::model::RunResults;
 
-/// The example's binary, built once per test process (a no-op when `cargo test` built it).
-fn example() -> &'static Path {
-    static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| {
-        let exe = std::env::current_exe().unwrap();
-        let profile_dir = exe.parent().and_then(Path::parent).unwrap();
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let build = Command::new(cargo)
-            .args(["build", "-p", "loadspec-suite", "--example", "insuree_flow"])
-            .output()
-            .unwrap();
-        assert!(
-            build.status.success(),
-            "building the example failed:\n{}",
-            String::from_utf8_lossy(&build.stderr)
-        );
-        profile_dir.join("examples").join("insuree_flow")
-    })
-}
+use crate::support::{insuree_flow, serial, shown};
 
 /// Runs the example against `target` with `args` into a fresh `out`; returns its output and
 /// every scenario's results, by scenario name.
 fn run_example(target: &str, out: &Path, args: &[&str]) -> (Output, Vec<RunResults>) {
     let _ = std::fs::remove_dir_all(out);
-    let mut command = Command::new(example());
+    let mut command = Command::new(insuree_flow());
     command.args(args).arg("--out-dir").arg(out);
     // Only the target comes from here: the runner's and the example's own settings of the
     // environment would change the plan.
@@ -75,16 +55,6 @@ fn results_files(dir: &Path) -> Vec<PathBuf> {
         }
     }
     found
-}
-
-/// The child's stdout and stderr, for an assertion's message.
-fn shown(output: &Output) -> String {
-    format!(
-        "{}\nstdout:\n{}\nstderr:\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 #[test]

@@ -17,11 +17,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use crate::support::serial;
 use loadspec_cli::har::{
     DropReason, GeneratedScenario, Grouping, HarError, ImportOptions, import, import_file, run_cli,
 };
 use serde_json::{Value, json};
+
+use crate::support::serial;
 
 const FIXTURE: &str = "tests/fixtures/insuree_ui.har";
 const GOLDEN: &str = "tests/fixtures/insuree_flow.expected.rs";
@@ -195,7 +196,36 @@ mod insuree_flow;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
+/// Set in the child that runs the scenario.
+const CHILD: &str = "RUN_INSUREE_FLOW_CHILD";
+
+/// trybuild prints everything a passing case writes: the run happens in a child of this
+/// program whose output is shown only when it fails.
 fn main() -> ExitCode {
+    if std::env::var_os(CHILD).is_some() {
+        return run();
+    }
+    let output = std::env::current_exe()
+        .and_then(|exe| std::process::Command::new(exe).env(CHILD, "1").output());
+    match output {
+        Ok(output) if output.status.success() => ExitCode::SUCCESS,
+        Ok(output) => {
+            eprintln!(
+                "{}\nstdout:\n{}\nstderr:\n{}",
+                output.status,
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("the run did not start: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> ExitCode {
     let demo = match loadspec_demo::start_in_background(loadspec_demo::DemoConfig::small()) {
         Ok(demo) => demo,
         Err(e) => {

@@ -11,10 +11,11 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use crate::support::serial;
 use loadspec::plan::Overrides;
 use loadspec::{Failure, Scenario, User};
 use loadspec_suite::{LOCKOUT_AFTER, TestServer, full_run, run_silently};
+
+use crate::support::serial;
 
 #[test]
 fn a_fixed_window_limit_is_named_with_the_numbers_the_server_counted() {

@@ -15,7 +15,7 @@ use loadspec::results::model::RunResults;
 use loadspec::{Failure, Harness, Scenario, User};
 use loadspec_suite::{TestServer, full_run, run_silently};
 
-use crate::support::serial;
+use crate::support::{run_harness, serial};
 
 fn run(scenario: Scenario, overrides: Overrides) -> RunResults {
     run_silently(&[scenario], &overrides).unwrap()
@@ -52,11 +52,11 @@ fn every_step_records_plausible_system_samples_and_a_dstat_like_csv() {
         "--cooldown",
         "0s",
     ];
-    let code = Harness::new()
+    let harness = Harness::new()
         .scenarios([scenario])
-        .on_results(move |r| *sink.lock().unwrap() = Some(r.clone()))
-        .run_with_args(args.map(str::to_owned));
-    assert_eq!(code, ExitCode::SUCCESS);
+        .on_results(move |r| *sink.lock().unwrap() = Some(r.clone()));
+    let (code, log) = run_harness(harness, &args);
+    assert_eq!(code, ExitCode::SUCCESS, "{log}");
     let results = results.lock().unwrap().take().unwrap();
     for step in &results.steps {
         assert!(
@@ -165,10 +165,8 @@ fn a_starved_generator_marks_its_step_and_can_fail_the_run() {
         "--target",
         &server.base_url(),
     ];
-    let code = Harness::new()
-        .scenarios([starving()])
-        .run_with_args(args.map(str::to_owned));
-    assert_eq!(code, ExitCode::from(3));
+    let (code, log) = run_harness(Harness::new().scenarios([starving()]), &args);
+    assert_eq!(code, ExitCode::from(3), "{log}");
 }
 
 #[test]

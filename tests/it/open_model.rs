@@ -10,12 +10,13 @@
 
 use std::time::Duration;
 
-use crate::support::serial;
 use loadspec::criteria::{Criterion, Metric, Scope, Verdict};
 use loadspec::plan::{Mode, Overrides};
 use loadspec::results::model::RunResults;
 use loadspec::{Failure, Scenario, User};
 use loadspec_suite::{TestServer, run_silently};
+
+use crate::support::serial;
 
 fn run(scenario: Scenario, target: &str, extra: Overrides) -> RunResults {
     let overrides = Overrides {

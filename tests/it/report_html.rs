@@ -17,8 +17,9 @@ use loadspec::report::{ReportError, render_html, write_html};
 use loadspec::results::model::RunResults;
 use serde_json::{Value, json};
 
-use crate::support::serial;
 use fixture::{BOLD_CRITERION, SCRIPT_BODY, SCRIPT_LABEL, SCRIPT_NOTE, TAG_TRANSACTION};
+
+use crate::support::serial;
 
 /// The report with askama's numeric entities (`&#60;`) written as named ones (`&lt;`), so
 /// one expectation covers text escaped by the template and by the SVG builders.

@@ -11,11 +11,12 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use crate::support::serial;
 use loadspec::plan::{self, Mode, Overrides};
 use loadspec::results::model::{RunResults, StepStatus};
 use loadspec::{ErrorKind, Failure, Harness, Scenario, User};
 use loadspec_suite::{Fault, FaultServer, run_silently};
+
+use crate::support::{run_harness, serial};
 
 fn overrides(target: &str) -> Overrides {
     Overrides {
@@ -313,10 +314,8 @@ fn an_unwritable_output_directory_is_one_clear_error_before_any_load() {
         "--out-dir",
         file.to_str().unwrap(),
     ];
-    let code = Harness::new()
-        .scenarios([scenario])
-        .run_with_args(args.map(str::to_owned));
-    assert_eq!(code, ExitCode::from(4));
+    let (code, log) = run_harness(Harness::new().scenarios([scenario]), &args);
+    assert_eq!(code, ExitCode::from(4), "{log}");
     assert_eq!(server.requests(), 0);
     std::fs::remove_file(&file).unwrap();
 }

@@ -10,11 +10,10 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::support::serial;
 use loadspec::criteria::{CriteriaReport, Verdict};
 use loadspec::metrics::histogram;
 use loadspec::plan::ShardSpec;
@@ -23,6 +22,8 @@ use loadspec::results::model::{LabelSummary, RunResults};
 use loadspec_suite::TestServer;
 use proptest::prelude::*;
 use serde_json::Value;
+
+use crate::support::{cargo_build, profile_dir, serial};
 
 // ---------------------------------------------------------------------------------------------
 // Share splitting
@@ -122,22 +123,9 @@ fn bad_shards_are_refused_on_one_line_naming_the_value() {
 // ---------------------------------------------------------------------------------------------
 // One process and three shard processes against one server
 
-/// The target dir's profile directory (`target/debug`) of this test binary.
-fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().and_then(Path::parent).unwrap().to_owned()
-}
-
 /// Builds (if needed) and returns a binary of the workspace.
 fn binary(args: &[&str], path: &Path) -> PathBuf {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .arg("build")
-        .args(args)
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success(), "cargo build {args:?} failed");
+    cargo_build(args);
     assert!(path.exists(), "{} was not built", path.display());
     path.to_owned()
 }

@@ -12,28 +12,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::serial;
 use loadspec::results::model::{RunStatus, StepStatus};
 
-/// The example's binary, built by `cargo test` (or built here when this file runs alone).
-fn example() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(Path::parent).unwrap();
-    let binary = profile_dir.join("examples").join("insuree_flow");
-    if !binary.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "--example", "insuree_flow"])
-            .status()
-            .unwrap();
-        assert!(status.success(), "building the example failed");
-    }
-    binary
-}
+use crate::support::{insuree_flow, serial, shown};
 
 fn start(out: &Path, args: &[&str]) -> Child {
     let _ = std::fs::remove_dir_all(out);
-    Command::new(example())
+    Command::new(insuree_flow())
         .args([
             "claims_search",
             "--out-dir",
@@ -65,11 +50,11 @@ fn wait_for(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
 }
 
 fn signal(child: &Child, name: &str) {
-    let status = Command::new("kill")
+    let output = Command::new("kill")
         .args([&format!("-{name}"), &child.id().to_string()])
-        .status()
+        .output()
         .unwrap();
-    assert!(status.success());
+    assert!(output.status.success(), "{}", shown(&output));
 }
 
 fn wait_exit(child: &mut Child, timeout: Duration) -> Option<i32> {

@@ -13,12 +13,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::support::serial;
 use loadspec::feeder::{Feeder, FeederError};
 use loadspec::plan::Overrides;
 use loadspec::results::model::RunResults;
 use loadspec::{Failure, Scenario, ScenarioBuilder, User};
 use loadspec_suite::{TestServer, full_run, run_silently};
+
+use crate::support::serial;
 
 const CSV: &str = "tests/fixtures/insurees.csv";
 const ROWS: u64 = 20;

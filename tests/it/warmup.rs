@@ -11,11 +11,12 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use crate::support::serial;
 use loadspec::plan::Overrides;
 use loadspec::results::model::{RunResults, StepResult};
 use loadspec::{Failure, Scenario, User};
 use loadspec_suite::{COLD_START_MS, TestServer, full_run, run_silently};
+
+use crate::support::serial;
 
 /// The first 6 requests take 300 ms; later ones 20 ms, so 300 ms is well above the p99 of a
 /// measured window without the slow ones and shows up at p99 when they are in it.

@@ -1,8 +1,8 @@
-//! The insuree_flow example's scenarios, run by the example's own binary in smoke mode against
-//! the embedded demo target: the main demo keeps working as the code changes.
+//! The insuree_flow example, run as its own binary (mostly in smoke mode) against a demo target
+//! this test starts: the main demo keeps working as the code changes.
 //!
-//! The example is a binary of its own (not compiled into this test) because its `#[setup]` is
-//! binary-wide: in a test binary it would be the setup of every other file's scenarios too.
+//! Its flows are not compiled into this test binary because the example's `#[setup]` is
+//! binary-wide: here it would be the setup of every other module's scenarios too.
 
 #![allow(
     clippy::unwrap_used,

@@ -722,7 +722,6 @@ fn large_json(i: usize) -> String {
 
 #[test]
 fn a_synthetic_10000_entry_recording_imports_quickly() {
-    let _serial = serial();
     let har = synthetic(10_000);
     let started = Instant::now();
     let generated = import(&har, &ImportOptions::default().name("synthetic")).unwrap();

@@ -14,8 +14,6 @@ use loadspec::plan::{user_start_offset, users_started_at};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 
-use crate::support::serial;
-
 /// Proptest's defaults, without writing `proptest-regressions/` files next to the tests: a
 /// failure prints its minimal input, which belongs in a named regression test.
 fn config(cases: u32) -> Config {
@@ -80,8 +78,6 @@ proptest! {
         through_storage in any::<bool>(),
         q in 0.0..=1.0f64,
     ) {
-        // Per case: seconds of histogram work in all.
-        let _serial = serial();
         let mut parts: Vec<LatencyHistogram> = (0..5).map(|_| new_histogram()).collect();
         let mut single = new_histogram();
         for &(micros, part) in &samples {
@@ -110,8 +106,6 @@ proptest! {
     fn histograms_round_trip_through_encode_and_decode(
         samples in prop::collection::vec(latency(), 0..300),
     ) {
-        // Per case: seconds of histogram work in all.
-        let _serial = serial();
         let mut h = new_histogram();
         for &micros in &samples {
             record(&mut h, micros);

@@ -19,8 +19,6 @@ use serde_json::{Value, json};
 
 use fixture::{BOLD_CRITERION, SCRIPT_BODY, SCRIPT_LABEL, SCRIPT_NOTE, TAG_TRANSACTION};
 
-use crate::support::serial;
-
 /// The report with askama's numeric entities (`&#60;`) written as named ones (`&lt;`), so
 /// one expectation covers text escaped by the template and by the SVG builders.
 fn normalized(html: &str) -> String {
@@ -291,7 +289,6 @@ fn synthetic(steps: &[(u32, f64, f64)], ticks: usize) -> RunResults {
 
 #[test]
 fn an_hour_per_step_over_eight_steps_stays_under_3_mb() {
-    let _serial = serial();
     let steps = [
         (1, 10.0, 120.0),
         (5, 48.0, 130.0),

@@ -1,4 +1,4 @@
-//! A tiny suite for trying sharding (and for `tests/sharding.rs`): one transaction that calls
+//! A tiny suite for trying sharding (and for `tests/it/sharding.rs`): one transaction that calls
 //! `GET /delay/20` on the target given with `--target`, 3 then 6 users, 10 iterations each.
 //!
 //! ```sh

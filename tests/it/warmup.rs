@@ -16,6 +16,8 @@ use loadspec::results::model::{RunResults, StepResult};
 use loadspec::{Failure, Scenario, User};
 use loadspec_suite::{COLD_START_MS, TestServer, full_run, run_silently};
 
+use crate::support::serial;
+
 /// The first 6 requests take 300 ms; later ones 20 ms, so 300 ms is well above the p99 of a
 /// measured window without the slow ones and shows up at p99 when they are in it.
 const ROUTE: &str = "/cold-start/6/20";
@@ -54,6 +56,7 @@ fn series_requests(step: &StepResult) -> (u64, u64) {
 
 #[test]
 fn a_warmup_keeps_the_slow_first_requests_out_of_the_statistics_but_in_the_series() {
+    let _serial = serial();
     let server = TestServer::start().unwrap();
     // 2 users × 3 slow requests each: the slow phase lasts about 0.9 s, the warm-up 1.5 s.
     let results = run(
@@ -111,6 +114,7 @@ fn a_warmup_keeps_the_slow_first_requests_out_of_the_statistics_but_in_the_serie
 
 #[test]
 fn without_a_warmup_the_slow_first_requests_show_up() {
+    let _serial = serial();
     let server = TestServer::start().unwrap();
     let results = run(closed(2), &server, Duration::ZERO, Duration::from_secs(3));
     let step = &results.steps[0];
@@ -126,6 +130,7 @@ fn without_a_warmup_the_slow_first_requests_show_up() {
 
 #[test]
 fn open_model_steps_leave_their_warmup_out_too() {
+    let _serial = serial();
     let server = TestServer::start().unwrap();
     let scenario = Scenario::builder("cold_open")
         .rates([20.0])

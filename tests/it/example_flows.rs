@@ -1,5 +1,8 @@
-//! The insuree_flow example's scenarios, compiled into this test and run in smoke mode against
-//! the embedded demo target: the main demo keeps working as the code changes.
+//! The insuree_flow example, run as its own binary (mostly in smoke mode) against a demo target
+//! this test starts: the main demo keeps working as the code changes.
+//!
+//! Its flows are not compiled into this test binary because the example's `#[setup]` is
+//! binary-wide: here it would be the setup of every other module's scenarios too.
 
 #![allow(
     clippy::unwrap_used,
@@ -7,39 +10,58 @@
     reason = "tests fail loudly on setup errors"
 )]
 
-#[path = "../examples/insuree_flow/data.rs"]
-mod data;
-#[path = "../examples/insuree_flow/flows.rs"]
-mod flows;
-#[path = "../examples/insuree_flow/openimis.rs"]
-mod openimis;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
-use loadspec::prelude::*;
+use loadspec::results::model::RunResults;
 
-/// The example's setup, as its `main.rs` declares it.
-#[setup]
-async fn reference(user: &mut User) -> Result<data::Reference, Failure> {
-    data::reference(user).await
+use crate::support::{insuree_flow, serial, shown};
+
+/// Runs the example against `target` with `args` into a fresh `out`; returns its output and
+/// every scenario's results, by scenario name.
+fn run_example(target: &str, out: &Path, args: &[&str]) -> (Output, Vec<RunResults>) {
+    let _ = std::fs::remove_dir_all(out);
+    let mut command = Command::new(insuree_flow());
+    command.args(args).arg("--out-dir").arg(out);
+    // Only the target comes from here: the runner's and the example's own settings of the
+    // environment would change the plan.
+    for (name, _) in std::env::vars() {
+        if name.starts_with("LOADSPEC_") || name.starts_with("INSUREE_FLOW_") {
+            command.env_remove(name);
+        }
+    }
+    let output = command.env("LOADSPEC_TARGET", target).output().unwrap();
+    let mut runs: Vec<RunResults> = results_files(out)
+        .iter()
+        .map(|path| loadspec::results::load(path).unwrap())
+        .collect();
+    runs.sort_by(|a, b| a.run.name.cmp(&b.run.name));
+    let _ = std::fs::remove_dir_all(out);
+    (output, runs)
 }
 
-use std::process::ExitCode;
-
-use loadspec::Harness;
-use loadspec::results::model::RunResults;
+/// Every `results.json` under `dir`.
+fn results_files(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.file_name().is_some_and(|n| n == "results.json") {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
 
 #[test]
 fn every_flow_of_the_example_passes_its_smoke_run_against_the_demo() {
     let demo = loadspec_demo::start_in_background(loadspec_demo::DemoConfig::small()).unwrap();
-    let out = std::env::temp_dir().join(format!("loadspec-example-{}", std::process::id()));
-    let runs = std::sync::Arc::new(std::sync::Mutex::new(Vec::<RunResults>::new()));
-    let sink = std::sync::Arc::clone(&runs);
-    let args = ["example", "--smoke", "--out-dir", out.to_str().unwrap()];
-    let code = Harness::new()
-        .target(demo.base_url())
-        .on_results(move |r| sink.lock().unwrap().push(r.clone()))
-        .run_with_args(args.map(str::to_owned));
-    assert_eq!(code, ExitCode::SUCCESS);
-    let runs = runs.lock().unwrap();
+    let (output, runs) = smoke(&demo.base_url(), "every");
+    assert!(output.status.success(), "{}", shown(&output));
     let names: Vec<&str> = runs.iter().map(|r| r.run.name.as_str()).collect();
     assert_eq!(
         names,
@@ -71,23 +93,13 @@ fn every_flow_of_the_example_passes_its_smoke_run_against_the_demo() {
         );
         assert_eq!(s.total_requests.failures, 0, "{}", run.run.name);
     }
-    let _ = std::fs::remove_dir_all(&out);
 }
 
-/// Runs the example's flows in smoke mode against `target`, returning the exit code and
-/// every scenario's results.
-fn smoke(target: &str, tag: &str) -> (ExitCode, Vec<RunResults>) {
+/// Runs the example's flows in smoke mode against `target`, returning its output and every
+/// scenario's results.
+fn smoke(target: &str, tag: &str) -> (Output, Vec<RunResults>) {
     let out = std::env::temp_dir().join(format!("loadspec-example-{tag}-{}", std::process::id()));
-    let runs = std::sync::Arc::new(std::sync::Mutex::new(Vec::<RunResults>::new()));
-    let sink = std::sync::Arc::clone(&runs);
-    let args = ["example", "--smoke", "--out-dir", out.to_str().unwrap()];
-    let code = Harness::new()
-        .target(target)
-        .on_results(move |r| sink.lock().unwrap().push(r.clone()))
-        .run_with_args(args.map(str::to_owned));
-    let _ = std::fs::remove_dir_all(&out);
-    let runs = runs.lock().unwrap().clone();
-    (code, runs)
+    run_example(target, &out, &["--smoke"])
 }
 
 #[test]
@@ -98,8 +110,8 @@ fn the_flows_wait_for_mutations_a_worker_runs_later() {
         ..loadspec_demo::DemoConfig::small()
     })
     .unwrap();
-    let (code, runs) = smoke(&demo.base_url(), "async");
-    assert_eq!(code, ExitCode::SUCCESS);
+    let (output, runs) = smoke(&demo.base_url(), "async");
+    assert!(output.status.success(), "{}", shown(&output));
     let essential = runs
         .iter()
         .find(|r| r.run.name == "insuree_essential")
@@ -128,9 +140,9 @@ fn a_target_that_is_not_openimis_fails_the_setup_with_one_clear_line() {
         )
     });
     let server = loadspec_suite::ServedRouter::start("not-openimis", html_404).unwrap();
-    let (code, runs) = smoke(&server.base_url(), "foreign");
-    assert_ne!(code, ExitCode::SUCCESS);
-    assert_eq!(runs.len(), 3);
+    let (output, runs) = smoke(&server.base_url(), "foreign");
+    assert!(!output.status.success(), "{}", shown(&output));
+    assert_eq!(runs.len(), 3, "{}", shown(&output));
     for run in &runs {
         assert!(run.steps.is_empty(), "no load after a failed setup");
         let setup = run.lifecycle.iter().find(|h| h.hook == "setup").unwrap();
@@ -158,6 +170,7 @@ fn demo_counter(base: &str, series: &str) -> u64 {
 
 #[test]
 fn a_rate_limited_target_is_named_with_the_numbers_its_limiter_counted() {
+    let _serial = serial();
     // openIMIS' MODE=PROD limiter, with a window longer than the run: 20 requests, then 429s.
     let demo = loadspec_demo::start_in_background(loadspec_demo::DemoConfig {
         rate_limit: Some(loadspec_demo::RateLimit {
@@ -168,28 +181,24 @@ fn a_rate_limited_target_is_named_with_the_numbers_its_limiter_counted() {
     })
     .unwrap();
     let out = std::env::temp_dir().join(format!("loadspec-example-limit-{}", std::process::id()));
-    let runs = std::sync::Arc::new(std::sync::Mutex::new(Vec::<RunResults>::new()));
-    let sink = std::sync::Arc::clone(&runs);
+    // The example warms up for 2 s against a target it did not start; the finding's numbers
+    // are checked here for a run measured from its first request.
     let args = [
-        "example",
         "insuree_essential",
         "--full",
         "--threads",
         "2",
         "--hold",
         "3s",
+        "--warmup",
+        "0s",
         "--cooldown",
         "0s",
-        "--out-dir",
-        out.to_str().unwrap(),
     ];
-    Harness::new()
-        .target(demo.base_url())
-        .on_results(move |r| sink.lock().unwrap().push(r.clone()))
-        .run_with_args(args.map(str::to_owned));
-    let _ = std::fs::remove_dir_all(&out);
-    let runs = runs.lock().unwrap();
-    let results = &runs[0];
+    let (output, runs) = run_example(&demo.base_url(), &out, &args);
+    let [results] = runs.as_slice() else {
+        panic!("one run expected, got {}: {}", runs.len(), shown(&output));
+    };
     let accepted = demo_counter(
         &demo.base_url(),
         "demo_rate_limit_requests_total{outcome=\"accepted\"}",

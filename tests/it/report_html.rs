@@ -8,8 +8,7 @@
     reason = "tests fail loudly on setup errors"
 )]
 
-#[path = "browser/fixture.rs"]
-mod fixture;
+use crate::report_fixture as fixture;
 
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 //! recordings are clear errors; grouping, filtering and correlation rules hold on synthetic
 //! recordings.
 //!
-//! Regenerate the golden file with `LOADSPEC_BLESS=1 cargo test --test har_import`, then read
+//! Regenerate the golden file with `LOADSPEC_BLESS=1 cargo test --test it har_import`, then read
 //! the diff: it is what users get.
 
 #![allow(
@@ -21,6 +21,8 @@ use loadspec_cli::har::{
     DropReason, GeneratedScenario, Grouping, HarError, ImportOptions, import, import_file, run_cli,
 };
 use serde_json::{Value, json};
+
+use crate::support::serial;
 
 const FIXTURE: &str = "tests/fixtures/insuree_ui.har";
 const GOLDEN: &str = "tests/fixtures/insuree_flow.expected.rs";
@@ -181,6 +183,7 @@ fn the_generated_code_is_rustfmt_clean() {
 /// target and runs the scenario once (smoke mode): trybuild `pass` cases run their `main`.
 #[test]
 fn the_generated_scenario_runs_green_against_the_demo() {
+    let _serial = serial();
     let generated = fixture();
     let dir = scratch("run");
     std::fs::write(dir.join("insuree_flow.rs"), &generated.code).unwrap();
@@ -193,7 +196,36 @@ mod insuree_flow;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
+/// Set in the child that runs the scenario.
+const CHILD: &str = "RUN_INSUREE_FLOW_CHILD";
+
+/// trybuild prints everything a passing case writes: the run happens in a child of this
+/// program whose output is shown only when it fails.
 fn main() -> ExitCode {
+    if std::env::var_os(CHILD).is_some() {
+        return run();
+    }
+    let output = std::env::current_exe()
+        .and_then(|exe| std::process::Command::new(exe).env(CHILD, "1").output());
+    match output {
+        Ok(output) if output.status.success() => ExitCode::SUCCESS,
+        Ok(output) => {
+            eprintln!(
+                "{}\nstdout:\n{}\nstderr:\n{}",
+                output.status,
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("the run did not start: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> ExitCode {
     let demo = match loadspec_demo::start_in_background(loadspec_demo::DemoConfig::small()) {
         Ok(demo) => demo,
         Err(e) => {

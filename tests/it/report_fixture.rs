@@ -1,6 +1,6 @@
 //! A real run for the report tests (`report_html`, `report_browser`): a tiny target whose
 //! error bodies, request labels, transaction names and criterion names carry markup, run
-//! through `loadspec::Harness` in full mode. Included with `#[path]` by both test files.
+//! through `loadspec::Harness` in full mode.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -15,6 +15,8 @@ use loadspec::criteria::{Criterion, Metric, Scope};
 use loadspec::results::model::RunResults;
 use loadspec::{Failure, Harness, Scenario, User};
 use loadspec_suite::ServedRouter;
+
+use crate::support::run_harness;
 
 /// The body of every failing response.
 pub(crate) const SCRIPT_BODY: &str = "<script>alert(1)</script>";
@@ -136,19 +138,18 @@ pub(crate) fn run(
         "--out-dir".to_owned(),
         out.display().to_string(),
     ];
-    let _ = Harness::new()
-        .scenarios([scenario])
-        .on_results(move |r| {
-            if let Ok(mut slot) = sink.lock() {
-                *slot = Some(r.clone());
-            }
-        })
-        .run_with_args(args);
+    let harness = Harness::new().scenarios([scenario]).on_results(move |r| {
+        if let Ok(mut slot) = sink.lock() {
+            *slot = Some(r.clone());
+        }
+    });
+    // Its exit code is the failing criterion's, on purpose: the tests read the results.
+    let (_code, log) = run_harness(harness, &args);
     let results = captured
         .lock()
         .ok()
         .and_then(|mut slot| slot.take())
-        .unwrap_or_else(|| panic!("the run under {} produced no results", out.display()));
+        .unwrap_or_else(|| panic!("the run under {} produced no results: {log}", out.display()));
     let json = find(out, "results.json")
         .unwrap_or_else(|| panic!("no results.json under {}", out.display()));
     (results, json)

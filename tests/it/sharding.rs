@@ -10,7 +10,7 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -22,6 +22,8 @@ use loadspec_cli::merge::{self, MergeError, ShardResults};
 use loadspec_suite::TestServer;
 use proptest::prelude::*;
 use serde_json::Value;
+
+use crate::support::{cargo_build, profile_dir, serial};
 
 // ---------------------------------------------------------------------------------------------
 // Share splitting
@@ -121,22 +123,9 @@ fn bad_shards_are_refused_on_one_line_naming_the_value() {
 // ---------------------------------------------------------------------------------------------
 // One process and three shard processes against one server
 
-/// The target dir's profile directory (`target/debug`) of this test binary.
-fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().and_then(Path::parent).unwrap().to_owned()
-}
-
 /// Builds (if needed) and returns a binary of the workspace.
 fn binary(args: &[&str], path: &Path) -> PathBuf {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .arg("build")
-        .args(args)
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success(), "cargo build {args:?} failed");
+    cargo_build(args);
     assert!(path.exists(), "{} was not built", path.display());
     path.to_owned()
 }
@@ -248,6 +237,8 @@ struct Fixture {
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
+        // Taken here, not by the tests that read the fixture: whichever comes first runs it.
+        let _serial = serial();
         let exe = probe();
         let cli = loadspec_cli();
         let server = TestServer::start().unwrap();
@@ -675,6 +666,7 @@ fn merging_refuses_other_plans_missing_or_duplicate_shards_and_other_versions() 
 
 #[test]
 fn timed_steps_start_together_even_on_a_shard_without_users() {
+    let _serial = serial();
     use loadspec::engine::{self, Silent, StopHandle};
     let server = TestServer::start().unwrap();
     let scenario = loadspec::Scenario::builder("timed")

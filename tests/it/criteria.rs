@@ -16,19 +16,22 @@ use loadspec::results::model::RunResults;
 use loadspec::{Failure, Harness, Scenario, User};
 use loadspec_suite::TestServer;
 
+use crate::support::{run_harness, serial};
+
 fn out_dir(test: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("loadspec-criteria-{test}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }
 
-/// Runs `scenario` through the harness in full mode; returns the exit code and the results.
+/// Runs `scenario` through the harness in full mode; returns the exit code, the results and
+/// the harness's libtest report (for assertion messages).
 fn run_full(
     scenario: Scenario,
     server: &TestServer,
     out: &Path,
     extra: &[&str],
-) -> (ExitCode, RunResults) {
+) -> (ExitCode, RunResults, String) {
     let captured = std::sync::Arc::new(std::sync::Mutex::new(None));
     let sink = std::sync::Arc::clone(&captured);
     let mut args = vec![
@@ -48,16 +51,16 @@ fn run_full(
     let out_text = out.display().to_string();
     args.push(&out_text);
     args.extend_from_slice(extra);
-    let code = Harness::new()
+    let harness = Harness::new()
         .scenarios([scenario])
-        .on_results(move |r| *sink.lock().unwrap() = Some(r.clone()))
-        .run_with_args(args.into_iter().map(str::to_owned));
+        .on_results(move |r| *sink.lock().unwrap() = Some(r.clone()));
+    let (code, log) = run_harness(harness, &args);
     let results = captured
         .lock()
         .unwrap()
         .take()
-        .expect("the run produced results");
-    (code, results)
+        .unwrap_or_else(|| panic!("the run produced no results: {log}"));
+    (code, results, log)
 }
 
 fn find_file(dir: &Path, name: &str) -> PathBuf {
@@ -114,8 +117,12 @@ fn one_criterion_passes_one_warns_one_fails() {
                 .named("search p50"),
         )
         .build(login_then_search);
-    let (code, results) = run_full(scenario, &server, &out, &[]);
-    assert_eq!(code, ExitCode::from(3), "a failed criterion exits with 3");
+    let (code, results, log) = run_full(scenario, &server, &out, &[]);
+    assert_eq!(
+        code,
+        ExitCode::from(3),
+        "a failed criterion exits with 3: {log}"
+    );
     let report = results.criteria.expect("criteria judged");
     let verdicts: Vec<(String, Vec<Verdict>)> = report
         .rows
@@ -171,16 +178,16 @@ fn warnings_pass_unless_fail_on_warn() {
             )
             .build(login_then_search)
     };
-    let (code, results) = run_full(scenario(), &server, &out_dir("warn"), &[]);
+    let (code, results, log) = run_full(scenario(), &server, &out_dir("warn"), &[]);
     assert_eq!(results.criteria.unwrap().verdict, Verdict::Warn);
-    assert_eq!(code, ExitCode::SUCCESS);
-    let (code, _) = run_full(
+    assert_eq!(code, ExitCode::SUCCESS, "{log}");
+    let (code, _, log) = run_full(
         scenario(),
         &server,
         &out_dir("fail-on-warn"),
         &["--fail-on", "warn"],
     );
-    assert_eq!(code, ExitCode::from(3));
+    assert_eq!(code, ExitCode::from(3), "{log}");
 }
 
 #[test]
@@ -205,7 +212,7 @@ fn peak_failures_judge_only_the_top_step() {
             })
             .await
         });
-    let (code, results) = run_full(scenario, &server, &out_dir("peak"), &[]);
+    let (code, results, log) = run_full(scenario, &server, &out_dir("peak"), &[]);
     let report = results.criteria.unwrap();
     let failures = &report.rows[0];
     assert_eq!(
@@ -232,11 +239,12 @@ fn peak_failures_judge_only_the_top_step() {
         "{}",
         report.capacity.summary
     );
-    assert_eq!(code, ExitCode::from(3));
+    assert_eq!(code, ExitCode::from(3), "{log}");
 }
 
 #[test]
 fn hung_transactions_fail_the_deadlock_criterion_in_time() {
+    let _serial = serial();
     let server = TestServer::start().unwrap();
     let scenario = Scenario::builder("stuck")
         .threads([1])
@@ -251,7 +259,7 @@ fn hung_transactions_fail_the_deadlock_criterion_in_time() {
             .await
         });
     let started = std::time::Instant::now();
-    let (code, results) = run_full(scenario, &server, &out_dir("hung"), &[]);
+    let (code, results, log) = run_full(scenario, &server, &out_dir("hung"), &[]);
     assert!(
         started.elapsed() < Duration::from_secs(3),
         "{:?}",
@@ -260,7 +268,7 @@ fn hung_transactions_fail_the_deadlock_criterion_in_time() {
     let report = results.criteria.unwrap();
     assert_eq!(report.rows[0].cells[0].measured, Some(1.0));
     assert_eq!(report.rows[0].verdict, Verdict::Fail);
-    assert_eq!(code, ExitCode::from(3));
+    assert_eq!(code, ExitCode::from(3), "{log}");
 }
 
 #[test]
@@ -282,7 +290,7 @@ fn abort_on_fail_stops_the_sweep_and_says_why() {
             })
             .await
         });
-    let (code, results) = run_full(scenario, &server, &out_dir("abort"), &[]);
+    let (code, results, log) = run_full(scenario, &server, &out_dir("abort"), &[]);
     assert_eq!(results.steps.len(), 1);
     assert_eq!(
         results.run.status,
@@ -290,7 +298,7 @@ fn abort_on_fail_stops_the_sweep_and_says_why() {
     );
     let reason = results.run.status_reason.unwrap();
     assert!(reason.contains("t p50 failed at 1 threads"), "{reason}");
-    assert_eq!(code, ExitCode::from(3));
+    assert_eq!(code, ExitCode::from(3), "{log}");
 }
 
 #[test]
@@ -310,27 +318,27 @@ fn a_criteria_file_is_loaded_and_a_bad_one_is_a_config_error() {
             .hold(Duration::from_millis(500))
             .build(login_then_search)
     };
-    let (code, results) = run_full(
+    let (code, results, log) = run_full(
         scenario(),
         &server,
         &dir,
         &["--criteria", good.to_str().unwrap()],
     );
-    assert_eq!(code, ExitCode::SUCCESS);
+    assert_eq!(code, ExitCode::SUCCESS, "{log}");
     assert_eq!(results.criteria.unwrap().rows[0].title, "Login");
 
     let bad = dir.join("bad.csv");
     std::fs::write(&bad, "metric,target\np95,2\n").unwrap();
-    let code = Harness::new().scenarios([scenario()]).run_with_args(
-        [
+    let (code, log) = run_harness(
+        Harness::new().scenarios([scenario()]),
+        &[
             "load",
             "--full",
             "--target",
             &server.base_url(),
             "--criteria",
             bad.to_str().unwrap(),
-        ]
-        .map(str::to_owned),
+        ],
     );
-    assert_eq!(code, ExitCode::from(2));
+    assert_eq!(code, ExitCode::from(2), "{log}");
 }

@@ -1,7 +1,7 @@
 //! The binary-wide `#[setup]` and `#[teardown]` (k6's `setup()` / `teardown()`): every
 //! scenario of this test binary without hooks of its own gets them; several such scenarios
 //! run together call each once and share the setup's value; a scenario's own `setup = ...`
-//! wins.
+//! wins. They are the only binary-wide hooks of the `it` binary (see main.rs).
 
 #![allow(
     clippy::unwrap_used,
@@ -82,11 +82,12 @@ async fn with_its_own_setup(user: &mut User) -> Result<(), Failure> {
     }
 }
 
+/// This module's scenario `name`: the test binary registers other modules' scenarios too.
 fn registered(name: &str) -> Scenario {
     loadspec::registry::registered()
         .unwrap()
         .into_iter()
-        .find(|s| s.name() == name)
+        .find(|s| s.module_path() == module_path!() && s.name() == name)
         .unwrap()
 }
 

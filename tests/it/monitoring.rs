@@ -15,15 +15,7 @@ use loadspec::results::model::RunResults;
 use loadspec::{Failure, Harness, Scenario, User};
 use loadspec_suite::{TestServer, full_run, run_silently};
 
-/// Held by every test here: the starved generator must not run beside the light run that
-/// checks it is not flagged, nor the others beside it.
-static MACHINE: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn machine() -> std::sync::MutexGuard<'static, ()> {
-    MACHINE
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
+use crate::support::{run_harness, serial};
 
 fn run(scenario: Scenario, overrides: Overrides) -> RunResults {
     run_silently(&[scenario], &overrides).unwrap()
@@ -35,7 +27,9 @@ fn full(server: &TestServer) -> Overrides {
 
 #[test]
 fn every_step_records_plausible_system_samples_and_a_dstat_like_csv() {
-    let _machine = machine();
+    // Every test here takes it: the starved generator must not run beside the light run that
+    // checks it is not flagged.
+    let _serial = serial();
     let server = TestServer::start().unwrap();
     let out = std::env::temp_dir().join(format!("loadspec-monitoring-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
@@ -58,11 +52,11 @@ fn every_step_records_plausible_system_samples_and_a_dstat_like_csv() {
         "--cooldown",
         "0s",
     ];
-    let code = Harness::new()
+    let harness = Harness::new()
         .scenarios([scenario])
-        .on_results(move |r| *sink.lock().unwrap() = Some(r.clone()))
-        .run_with_args(args.map(str::to_owned));
-    assert_eq!(code, ExitCode::SUCCESS);
+        .on_results(move |r| *sink.lock().unwrap() = Some(r.clone()));
+    let (code, log) = run_harness(harness, &args);
+    assert_eq!(code, ExitCode::SUCCESS, "{log}");
     let results = results.lock().unwrap().take().unwrap();
     for step in &results.steps {
         assert!(
@@ -122,7 +116,7 @@ fn every_step_records_plausible_system_samples_and_a_dstat_like_csv() {
 
 #[test]
 fn a_starved_generator_marks_its_step_and_can_fail_the_run() {
-    let _machine = machine();
+    let _serial = serial();
     let server = TestServer::start().unwrap();
     // Synchronous work inside the scenario blocks its worker: the generator is the limit.
     let starving = || {
@@ -171,15 +165,13 @@ fn a_starved_generator_marks_its_step_and_can_fail_the_run() {
         "--target",
         &server.base_url(),
     ];
-    let code = Harness::new()
-        .scenarios([starving()])
-        .run_with_args(args.map(str::to_owned));
-    assert_eq!(code, ExitCode::from(3));
+    let (code, log) = run_harness(Harness::new().scenarios([starving()]), &args);
+    assert_eq!(code, ExitCode::from(3), "{log}");
 }
 
 #[test]
 fn server_timing_is_aggregated_per_request_label_and_per_transaction() {
-    let _machine = machine();
+    let _serial = serial();
     let server = TestServer::start().unwrap();
     let scenario =
         Scenario::builder("timed")
@@ -218,7 +210,7 @@ fn server_timing_is_aggregated_per_request_label_and_per_transaction() {
 
 #[test]
 fn the_targets_prometheus_series_are_scraped_during_steps() {
-    let _machine = machine();
+    let _serial = serial();
     let server = TestServer::start().unwrap();
     let scenario = Scenario::builder("scraped")
         .threads([2])

@@ -185,10 +185,11 @@ async fn with_macro_hooks(user: &mut User) -> Result<(), Failure> {
 #[test]
 fn macro_hooks_are_registered_and_run() {
     let server = TestServer::start().unwrap();
+    // This module's: the test binary registers other modules' scenarios too.
     let scenario = loadspec::registry::registered()
         .unwrap()
         .into_iter()
-        .find(|s| s.name() == "with_macro_hooks")
+        .find(|s| s.module_path() == module_path!() && s.name() == "with_macro_hooks")
         .unwrap();
     let results = run(scenario, &server);
     let s = &results.steps[0].scenarios[0];

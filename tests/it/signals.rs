@@ -14,25 +14,11 @@ use std::time::{Duration, Instant};
 
 use loadspec::results::model::{RunStatus, StepStatus};
 
-/// The example's binary, built by `cargo test` (or built here when this file runs alone).
-fn example() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(Path::parent).unwrap();
-    let binary = profile_dir.join("examples").join("insuree_flow");
-    if !binary.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "--example", "insuree_flow"])
-            .status()
-            .unwrap();
-        assert!(status.success(), "building the example failed");
-    }
-    binary
-}
+use crate::support::{insuree_flow, serial, shown};
 
 fn start(out: &Path, args: &[&str]) -> Child {
     let _ = std::fs::remove_dir_all(out);
-    Command::new(example())
+    Command::new(insuree_flow())
         .args([
             "claims_search",
             "--out-dir",
@@ -64,11 +50,11 @@ fn wait_for(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
 }
 
 fn signal(child: &Child, name: &str) {
-    let status = Command::new("kill")
+    let output = Command::new("kill")
         .args([&format!("-{name}"), &child.id().to_string()])
-        .status()
+        .output()
         .unwrap();
-    assert!(status.success());
+    assert!(output.status.success(), "{}", shown(&output));
 }
 
 fn wait_exit(child: &mut Child, timeout: Duration) -> Option<i32> {
@@ -112,6 +98,7 @@ fn out_dir(name: &str) -> PathBuf {
 
 #[test]
 fn ctrl_c_stops_gracefully_and_writes_every_file() {
+    let _serial = serial();
     let out = out_dir("sigint");
     let mut child = start(&out, &["--threads", "3", "--hold", "30s"]);
     wait_for("samples", Duration::from_secs(60), || {
@@ -143,6 +130,7 @@ fn ctrl_c_stops_gracefully_and_writes_every_file() {
 
 #[test]
 fn a_second_ctrl_c_exits_at_once_and_kill_9_leaves_the_last_checkpoint() {
+    let _serial = serial();
     for (name, signals) in [("double", &["INT", "INT"][..]), ("kill9", &["KILL"][..])] {
         let out = out_dir(name);
         let mut child = start(&out, &["--threads", "1,2", "--hold", "2s"]);

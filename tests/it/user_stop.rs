@@ -19,6 +19,8 @@ use loadspec::results::model::RunResults;
 use loadspec::{Failure, Scenario, ScenarioBuilder, User};
 use loadspec_suite::{TestServer, full_run, run_silently};
 
+use crate::support::serial;
+
 const CSV: &str = "tests/fixtures/insurees.csv";
 const ROWS: u64 = 20;
 
@@ -82,6 +84,7 @@ fn users_stop_when_the_sequential_feeder_runs_dry() {
 
 #[test]
 fn stopped_users_leave_the_open_model_pool_and_later_arrivals_are_dropped() {
+    let _serial = serial();
     let server = TestServer::start().unwrap();
     let stops = Arc::new(AtomicU64::new(0));
     let scenario = counting_on_stop(

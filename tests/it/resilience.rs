@@ -16,6 +16,8 @@ use loadspec::results::model::{RunResults, StepStatus};
 use loadspec::{ErrorKind, Failure, Harness, Scenario, User};
 use loadspec_suite::{Fault, FaultServer, run_silently};
 
+use crate::support::{run_harness, serial};
+
 fn overrides(target: &str) -> Overrides {
     Overrides {
         target: Some(target.to_owned()),
@@ -47,6 +49,7 @@ fn error_kinds(results: &RunResults, step: usize) -> Vec<(ErrorKind, u64)> {
 
 #[test]
 fn resets_stalls_slow_bodies_and_storms_get_their_own_kinds() {
+    let _serial = serial();
     let server = FaultServer::start().unwrap();
     let target = server.base_url();
     let cases = [
@@ -95,6 +98,7 @@ fn an_unresolvable_host_is_a_dns_error() {
 
 #[test]
 fn a_target_that_dies_mid_step_is_waited_for_and_recovered_before_the_next_step() {
+    let _serial = serial();
     let mut server = FaultServer::start().unwrap();
     let dir = std::env::temp_dir().join(format!("loadspec-recovery-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -154,6 +158,7 @@ fn a_target_that_dies_mid_step_is_waited_for_and_recovered_before_the_next_step(
 
 #[test]
 fn a_step_whose_target_stays_down_is_marked_unavailable_and_skipped() {
+    let _serial = serial();
     let mut server = FaultServer::start().unwrap();
     let target = server.base_url();
     server.kill();
@@ -189,6 +194,7 @@ fn a_step_whose_target_stays_down_is_marked_unavailable_and_skipped() {
 
 #[test]
 fn a_step_that_only_produces_connection_errors_stops_early() {
+    let _serial = serial();
     let mut server = FaultServer::start().unwrap();
     let target = server.base_url();
     server.kill();
@@ -308,10 +314,8 @@ fn an_unwritable_output_directory_is_one_clear_error_before_any_load() {
         "--out-dir",
         file.to_str().unwrap(),
     ];
-    let code = Harness::new()
-        .scenarios([scenario])
-        .run_with_args(args.map(str::to_owned));
-    assert_eq!(code, ExitCode::from(4));
+    let (code, log) = run_harness(Harness::new().scenarios([scenario]), &args);
+    assert_eq!(code, ExitCode::from(4), "{log}");
     assert_eq!(server.requests(), 0);
     std::fs::remove_file(&file).unwrap();
 }

@@ -15,8 +15,11 @@ use loadspec::plan::Overrides;
 use loadspec::{Failure, Scenario, User};
 use loadspec_suite::{LOCKOUT_AFTER, TestServer, full_run, run_silently};
 
+use crate::support::serial;
+
 #[test]
 fn a_fixed_window_limit_is_named_with_the_numbers_the_server_counted() {
+    let _serial = serial();
     let server = TestServer::start().unwrap();
     // 30 requests per 3 s window, from the first request; about 130 requests a second offered
     // over 4 s: the first window's 30 get through, then 429s until the second window's 30.

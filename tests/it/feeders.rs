@@ -20,6 +20,8 @@ use loadspec::results::model::RunResults;
 use loadspec::{Harness, Mode, Scenario, UserRng};
 use loadspec_suite::TestServer;
 
+use crate::support::run_harness;
+
 const CSV: &str = "tests/fixtures/insurees.csv";
 const JSONL: &str = "tests/fixtures/insurees.jsonl";
 const ROWS: usize = 20;
@@ -304,14 +306,16 @@ fn every_row_is_used_once_in_a_real_run() {
     let runs = Arc::new(Mutex::new(Vec::<RunResults>::new()));
     let sink = Arc::clone(&runs);
     let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("feeders-run");
-    let args = ["feeders", "--full", "--out-dir", out.to_str().unwrap()].map(str::to_owned);
-    let code = Harness::new()
+    let harness = Harness::new()
         .scenarios([scenario])
         .target(server.base_url())
         .default_mode(Mode::Full)
-        .on_results(move |r| sink.lock().unwrap().push(r.clone()))
-        .run_with_args(args);
-    assert_eq!(code, ExitCode::SUCCESS);
+        .on_results(move |r| sink.lock().unwrap().push(r.clone()));
+    let (code, log) = run_harness(
+        harness,
+        &["feeders", "--full", "--out-dir", out.to_str().unwrap()],
+    );
+    assert_eq!(code, ExitCode::SUCCESS, "{log}");
     let runs = runs.lock().unwrap();
     let scenario = &runs[0].steps[0].scenarios[0];
     let per_label: BTreeMap<&str, u64> = scenario

@@ -13,6 +13,8 @@ use std::process::ExitCode;
 use loadspec::{Failure, Harness, Scenario, User};
 use loadspec_suite::TestServer;
 
+use crate::support::run_harness;
+
 fn run_dir(out: &std::path::Path) -> PathBuf {
     let scenario_dir = std::fs::read_dir(out)
         .unwrap()
@@ -57,10 +59,8 @@ fn a_run_with_samples_writes_a_jtl_jmeter_can_read_and_locust_style_csvs() {
         "--out-dir",
         out.to_str().unwrap(),
     ];
-    let code = Harness::new()
-        .scenarios([scenario])
-        .run_with_args(args.map(str::to_owned));
-    assert_eq!(code, ExitCode::SUCCESS);
+    let (code, log) = run_harness(Harness::new().scenarios([scenario]), &args);
+    assert_eq!(code, ExitCode::SUCCESS, "{log}");
     let dir = run_dir(&out);
 
     let jtl = std::fs::read_to_string(dir.join("samples.jtl")).unwrap();

@@ -14,6 +14,8 @@ use loadspec::results::model::{RunResults, RunStatus, ScenarioStepResult};
 use loadspec::{ErrorKind, Failure, ProfileKind, Scenario, User};
 use loadspec_suite::{TestServer, run_silently};
 
+use crate::support::serial;
+
 fn run(scenario: Scenario, server: &TestServer, overrides: Overrides) -> RunResults {
     let overrides = Overrides {
         target: Some(server.base_url()),
@@ -40,6 +42,7 @@ fn hold(secs: f64) -> Overrides {
 
 #[test]
 fn a_50ms_handler_reports_a_p50_between_50_and_60_ms() {
+    let _serial = serial();
     let server = TestServer::start().unwrap();
     let s = Scenario::builder("slow")
         .threads([4])
@@ -167,6 +170,7 @@ fn a_panicking_scenario_is_counted_and_the_run_completes() {
 
 #[test]
 fn each_step_runs_its_own_number_of_users() {
+    let _serial = serial();
     let server = TestServer::start().unwrap();
     let s = Scenario::builder("steps")
         .threads([1, 4, 8])
@@ -203,6 +207,7 @@ fn each_step_runs_its_own_number_of_users() {
 
 #[test]
 fn ramp_up_starts_users_gradually_and_is_excluded_from_the_statistics() {
+    let _serial = serial();
     let server = TestServer::start().unwrap();
     let s = Scenario::builder("ramp")
         .threads([3])
@@ -274,6 +279,7 @@ fn sessions_keep_bearer_tokens_and_cookies_per_user() {
 
 #[test]
 fn a_transaction_past_hung_after_is_cancelled_and_counted_as_hung() {
+    let _serial = serial();
     let server = TestServer::start().unwrap();
     let s = Scenario::builder("hang")
         .threads([1])

@@ -16,6 +16,8 @@ use loadspec::results::model::RunResults;
 use loadspec::{Failure, Scenario, User};
 use loadspec_suite::{TestServer, run_silently};
 
+use crate::support::serial;
+
 fn run(scenario: Scenario, target: &str, extra: Overrides) -> RunResults {
     let overrides = Overrides {
         target: Some(target.to_owned()),
@@ -35,6 +37,7 @@ async fn stall(user: &mut User) -> Result<(), Failure> {
 
 #[test]
 fn the_achieved_start_rate_is_within_one_percent_of_5000_per_second() {
+    let _serial = serial();
     let server = TestServer::start().unwrap();
     let scenario = Scenario::builder("rate")
         .rates([5000.0])
@@ -63,6 +66,7 @@ fn the_achieved_start_rate_is_within_one_percent_of_5000_per_second() {
 
 #[test]
 fn a_stalling_target_shows_in_open_model_percentiles_and_not_in_a_closed_loop() {
+    let _serial = serial();
     let server = TestServer::start().unwrap();
     // Constant arrivals: requests that arrive during the 1 s freeze all wait it out.
     let open = Scenario::builder("open")
@@ -120,6 +124,7 @@ fn a_stalling_target_shows_in_open_model_percentiles_and_not_in_a_closed_loop() 
 
 #[test]
 fn arrivals_without_a_free_user_are_dropped_counted_and_judged() {
+    let _serial = serial();
     let server = TestServer::start().unwrap();
     // 2 users of 100 ms iterations can start 20 iterations a second, not 100.
     let scenario = Scenario::builder("dropping")
@@ -161,6 +166,7 @@ fn arrivals_without_a_free_user_are_dropped_counted_and_judged() {
 
 #[test]
 fn open_steps_ramp_between_rates() {
+    let _serial = serial();
     let server = TestServer::start().unwrap();
     let scenario = Scenario::builder("ramping")
         .rates([50.0, 150.0])
@@ -200,6 +206,7 @@ fn open_steps_ramp_between_rates() {
 
 #[test]
 fn shards_of_an_open_model_run_start_exactly_the_whole_runs_arrivals() {
+    let _serial = serial();
     use std::collections::BTreeSet;
     use std::sync::{Arc, Mutex};
 

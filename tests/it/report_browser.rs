@@ -10,7 +10,7 @@
 //!
 //! ```text
 //! apt-get install -y chromium
-//! cargo test --test report_browser -- --include-ignored
+//! cargo test --test it report_browser -- --include-ignored
 //! ```
 //!
 //! Once included, a missing browser fails the test with that hint — it never passes
@@ -22,8 +22,7 @@
     reason = "tests fail loudly on setup errors"
 )]
 
-#[path = "browser/fixture.rs"]
-mod fixture;
+use crate::report_fixture as fixture;
 
 use std::io::ErrorKind;
 use std::net::TcpStream;
@@ -36,7 +35,7 @@ use serde_json::{Value, json};
 use tungstenite::{Message, WebSocket};
 
 const HINT: &str = "needs chromium: apt-get install -y chromium, then \
-                    cargo test --test report_browser -- --include-ignored";
+                    cargo test --test it report_browser -- --include-ignored";
 
 /// Every chart the fixture's run must produce.
 const CHARTS: [&str; 8] = [
@@ -51,7 +50,7 @@ const CHARTS: [&str; 8] = [
 ];
 
 #[test]
-#[ignore = "needs chromium: apt-get install -y chromium, then cargo test --test report_browser -- --include-ignored"]
+#[ignore = "needs chromium: apt-get install -y chromium, then cargo test --test it report_browser -- --include-ignored"]
 fn the_report_renders_offline_in_chromium() {
     let chromium = find_chromium().unwrap_or_else(|| panic!("no Chromium found; {HINT}"));
     let server = fixture::XssServer::start().unwrap();

@@ -15,10 +15,10 @@
 
 use std::time::Duration;
 
-use loadspec::engine::{self, Silent, StopHandle};
-use loadspec::plan::{self, HttpClient, Mode, Overrides};
 use loadspec::results::model::RunResults;
 use loadspec::{Failure, Scenario, User};
+use loadspec_runner::engine::{self, Silent, StopHandle};
+use loadspec_runner::plan::{self, HttpClient, Mode, Overrides};
 use loadspec_suite::TestServer;
 
 async fn fixed_label(user: &mut User) -> Result<(), Failure> {

@@ -12,7 +12,7 @@
 //! counts, which is why reports take the same time for a 10-second and a 10-hour run.
 
 use divan::{Bencher, black_box};
-use loadspec::metrics::histogram::{self, LatencyHistogram};
+use loadspec_runner::metrics::histogram::{self, LatencyHistogram};
 
 fn main() {
     divan::main();

@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use loadspec::monitor::SystemSampler;
+use loadspec_runner::monitor::SystemSampler;
 
 fn main() -> anyhow::Result<()> {
     let mut sampler = SystemSampler::new()?;

@@ -1,24 +1,32 @@
 #![doc = include_str!("../../README.md")]
+//!
+//! # The API
+//!
+//! - **Writing scenarios**: [`scenario`], [`assertion`], [`setup`] and [`teardown`] (attributes);
+//!   [`User`] (requests, transactions, data), [`Transaction`], [`RequestBuilder`],
+//!   [`Response`], [`Session`], [`Failure`] and [`ErrorKind`]; test data from
+//!   [`feeder::Feeder`]; [`prelude`] imports what a scenario file needs.
+//! - **Without macros**: [`Scenario::builder`] gives the same scenarios the attributes do.
+//! - **Running**: [`main`] (what `harness = false` test targets call) and [`Harness`] (its
+//!   scenarios, default target, mode and [`Overrides`], a hook on each run's results);
+//!   [`exit_code`] documents the process's exit codes.
+//! - **Results**: [`results`] is the results file's schema ([`results::RunResults`],
+//!   [`results::load`]), [`criteria`] the criteria and their verdicts, [`report`] renders
+//!   stored results again (HTML, JUnit, Markdown, CSV).
+//!
+//! The engine itself (plans, workers, metrics, the monitor) is `loadspec-runner`; nothing of
+//! it is public here beyond the items above.
 
-pub use loadspec_macros::assertion;
-pub use loadspec_macros::scenario;
-pub use loadspec_macros::{setup, teardown};
-pub use loadspec_runner::plan::shard;
+pub use loadspec_macros::{assertion, scenario, setup, teardown};
+pub use loadspec_report as report;
+pub use loadspec_results as results;
+pub use loadspec_results::criteria;
+pub use loadspec_runner::feeder;
 pub use loadspec_runner::{
-    ConfigError, ErrorKind, Failure, Method, Mode, Overrides, ProfileKind, RequestBuilder,
-    Response, RunError, RunPlan, Scenario, ScenarioBuilder, Session, Transaction, User, UserRng,
-    exit_code,
+    ConfigError, ErrorKind, Failure, Harness, HttpClient, Method, Mode, Overrides, ProfileKind,
+    RequestBuilder, Response, RunError, Scenario, ScenarioBuilder, Session, ShardSpec, Transaction,
+    User, UserRng, exit_code, main, rand, registered,
 };
-pub use loadspec_runner::{Harness, main, rand};
-pub use loadspec_runner::{
-    console, criteria, engine, feeder, harness, metrics, monitor, plan, report, results,
-};
-
-/// The registered scenarios and hooks.
-pub mod registry {
-    pub use loadspec_runner::registered;
-    pub use loadspec_runner::registry::*;
-}
 
 /// The names a scenario file needs: `use loadspec::prelude::*;`.
 pub mod prelude {
@@ -33,7 +41,7 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use ::inventory;
-    pub use ::loadspec_runner::criteria::{CriterionSpec, Metric, ScopeSpec};
+    pub use ::loadspec_results::criteria::{CriterionSpec, Metric, ScopeSpec};
     pub use ::loadspec_runner::lifecycle::{SetupFuture, into_shared};
     pub use ::loadspec_runner::registry::{EntryOptions, RunHook, RunHookEntry, ScenarioEntry};
     pub use ::loadspec_runner::{Failure, IntoIterationResult, ProfileKind, ScenarioFuture, User};

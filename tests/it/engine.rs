@@ -9,9 +9,9 @@
 
 use std::time::Duration;
 
-use loadspec::plan::{Mode, Overrides};
 use loadspec::results::model::{RunResults, RunStatus, ScenarioStepResult};
 use loadspec::{ErrorKind, Failure, ProfileKind, Scenario, User};
+use loadspec_runner::plan::{Mode, Overrides};
 use loadspec_suite::{TestServer, run_silently};
 
 use crate::support::serial;

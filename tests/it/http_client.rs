@@ -17,10 +17,10 @@ use axum::extract::Query;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{any, get, post};
-use loadspec::plan::{HttpClient, Overrides};
 use loadspec::prelude::*;
 use loadspec::results::model::RunResults;
 use loadspec::{ErrorKind, Scenario};
+use loadspec_runner::plan::{HttpClient, Overrides};
 use loadspec_suite::{ServedRouter, full_run, run_silently};
 
 fn target() -> ServedRouter {

@@ -186,7 +186,7 @@ async fn with_macro_hooks(user: &mut User) -> Result<(), Failure> {
 fn macro_hooks_are_registered_and_run() {
     let server = TestServer::start().unwrap();
     // This module's: the test binary registers other modules' scenarios too.
-    let scenario = loadspec::registry::registered()
+    let scenario = loadspec::registered()
         .unwrap()
         .into_iter()
         .find(|s| s.module_path() == module_path!() && s.name() == "with_macro_hooks")

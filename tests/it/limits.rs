@@ -11,8 +11,8 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use loadspec::plan::Overrides;
 use loadspec::{Failure, Scenario, User};
+use loadspec_runner::plan::Overrides;
 use loadspec_suite::{LOCKOUT_AFTER, TestServer, full_run, run_silently};
 
 use crate::support::serial;
@@ -108,7 +108,7 @@ fn a_fixed_window_limit_is_named_with_the_numbers_the_server_counted() {
             && html.contains(&format!("{before_first} requests got through")),
         "the report's findings"
     );
-    let table = loadspec::console::step_table(step);
+    let table = loadspec_runner::console::step_table(step);
     assert!(
         table.contains(&format!(
             "  ! RATE-LIMITED: {rejected} of {total} requests of this step"
@@ -163,7 +163,7 @@ fn a_login_lockout_is_named_though_the_first_failures_said_something_else() {
              reset."
         )]
     );
-    let table = loadspec::console::step_table(&results.steps[0]);
+    let table = loadspec_runner::console::step_table(&results.steps[0]);
     assert!(
         table.contains(&format!(
             "! LOCKED OUT · login · {locked} failures say an account was locked"

@@ -10,9 +10,9 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use loadspec::plan::Overrides;
 use loadspec::results::model::RunResults;
 use loadspec::{Failure, Harness, Scenario, User};
+use loadspec_runner::plan::Overrides;
 use loadspec_suite::{TestServer, full_run, run_silently};
 
 use crate::support::{run_harness, serial};
@@ -149,7 +149,7 @@ fn a_starved_generator_marks_its_step_and_can_fail_the_run() {
         loadspec::results::model::SaturationCause::Generator,
         "{generator:?}"
     );
-    let table = loadspec::console::step_table(&results.steps[0]);
+    let table = loadspec_runner::console::step_table(&results.steps[0]);
     assert!(
         table.contains("! GENERATOR-BOUND*: loadspec itself was the limit"),
         "{table}"

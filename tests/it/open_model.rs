@@ -11,9 +11,9 @@
 use std::time::Duration;
 
 use loadspec::criteria::{Criterion, Metric, Scope, Verdict};
-use loadspec::plan::{Mode, Overrides};
 use loadspec::results::model::RunResults;
 use loadspec::{Failure, Scenario, User};
+use loadspec_runner::plan::{Mode, Overrides};
 use loadspec_suite::{TestServer, run_silently};
 
 use crate::support::serial;
@@ -238,7 +238,7 @@ fn shards_of_an_open_model_run_start_exactly_the_whole_runs_arrivals() {
     let mut shard_counts = Vec::new();
     let mut shard_users: Vec<BTreeSet<u64>> = Vec::new();
     for index in 0..3 {
-        let shard = loadspec::shard::ShardSpec::new(index, 3).unwrap();
+        let shard = loadspec::ShardSpec::new(index, 3).unwrap();
         let indexes = Arc::new(Mutex::new(Vec::new()));
         let results = run(
             scenario(Arc::clone(&indexes)),

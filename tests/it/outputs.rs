@@ -71,7 +71,10 @@ fn a_run_with_samples_writes_a_jtl_jmeter_can_read_and_locust_style_csvs() {
         .iter()
         .map(str::to_owned)
         .collect();
-    assert_eq!(header.join(","), loadspec::metrics::samples::JTL_HEADER);
+    assert_eq!(
+        header.join(","),
+        loadspec_runner::metrics::samples::JTL_HEADER
+    );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     // 10 iterations × (2 requests + 1 transaction + 1 request outside it).
     assert_eq!(rows.len(), 40);

@@ -7,10 +7,10 @@
 use std::time::Duration;
 
 use loadspec::criteria::{Verdict, judge};
-use loadspec::metrics::histogram::{
+use loadspec_runner::metrics::histogram::{
     HIGHEST_MICROS, LatencyHistogram, decode, encode, new_histogram, record,
 };
-use loadspec::plan::{user_start_offset, users_started_at};
+use loadspec_runner::plan::{user_start_offset, users_started_at};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 

@@ -3,7 +3,7 @@
 //! to valid run-time `Criterion`s equal to the ones a criteria file would give.
 //!
 //! The facade does not re-export the runner's `registry` module, so the entries are read from
-//! `inventory` the way `registry::registered()` reads them (and sorted the same way).
+//! `inventory` the way `loadspec::registered()` reads them (and sorted the same way).
 
 use loadspec::__private::{CriterionSpec, ScenarioEntry, inventory};
 use loadspec::criteria::{Criterion, Metric, Scope, parse_value};
@@ -41,7 +41,7 @@ async fn alpha_browse(_user: &mut User) {}
 #[scenario]
 async fn middle_plain(_user: &mut User) {}
 
-/// This file's entries, sorted like `registry::registered()`.
+/// This file's entries, sorted like `loadspec::registered()`.
 fn registered() -> Vec<&'static ScenarioEntry> {
     let mut entries: Vec<&'static ScenarioEntry> = inventory::iter::<ScenarioEntry>
         .into_iter()

@@ -11,9 +11,9 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use loadspec::plan::{self, Mode, Overrides};
 use loadspec::results::model::{RunResults, StepStatus};
 use loadspec::{ErrorKind, Failure, Harness, Scenario, User};
+use loadspec_runner::plan::{self, Mode, Overrides};
 use loadspec_suite::{Fault, FaultServer, run_silently};
 
 use crate::support::{run_harness, serial};

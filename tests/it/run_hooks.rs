@@ -13,9 +13,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use loadspec::Scenario;
-use loadspec::plan::Overrides;
 use loadspec::prelude::*;
 use loadspec::results::model::RunResults;
+use loadspec_runner::plan::Overrides;
 use loadspec_suite::{TestServer, full_run, run_silently};
 
 static LOG: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
@@ -84,7 +84,7 @@ async fn with_its_own_setup(user: &mut User) -> Result<(), Failure> {
 
 /// This module's scenario `name`: the test binary registers other modules' scenarios too.
 fn registered(name: &str) -> Scenario {
-    loadspec::registry::registered()
+    loadspec::registered()
         .unwrap()
         .into_iter()
         .find(|s| s.module_path() == module_path!() && s.name() == name)

@@ -15,10 +15,10 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime};
 
 use loadspec::criteria::{CriteriaReport, Verdict};
-use loadspec::metrics::histogram;
-use loadspec::plan::ShardSpec;
 use loadspec::results::model::{LabelSummary, RunResults};
 use loadspec_cli::merge::{self, MergeError, ShardResults};
+use loadspec_runner::metrics::histogram;
+use loadspec_runner::plan::ShardSpec;
 use loadspec_suite::TestServer;
 use proptest::prelude::*;
 use serde_json::Value;
@@ -667,7 +667,7 @@ fn merging_refuses_other_plans_missing_or_duplicate_shards_and_other_versions() 
 #[test]
 fn timed_steps_start_together_even_on_a_shard_without_users() {
     let _serial = serial();
-    use loadspec::engine::{self, Silent, StopHandle};
+    use loadspec_runner::engine::{self, Silent, StopHandle};
     let server = TestServer::start().unwrap();
     let scenario = loadspec::Scenario::builder("timed")
         .threads([1, 2])
@@ -690,7 +690,7 @@ fn timed_steps_start_together_even_on_a_shard_without_users() {
                 workers: Some(1),
                 ..Default::default()
             };
-            loadspec::plan::resolve(std::slice::from_ref(&scenario), &overrides).unwrap()
+            loadspec_runner::plan::resolve(std::slice::from_ref(&scenario), &overrides).unwrap()
         })
         .collect();
     // Step 1 has one user: shard 1 has none and finishes its step at once.
@@ -830,7 +830,9 @@ fn the_indexed_job_carries_what_the_docs_rely_on() {
     for (name, _) in &env {
         if name.starts_with("LOADSPEC_SHARD") || name == "LOADSPEC_START_AT" {
             assert!(
-                loadspec::plan::env_vars().iter().any(|(n, _)| n == name),
+                loadspec_runner::plan::env_vars()
+                    .iter()
+                    .any(|(n, _)| n == name),
                 "{name} undocumented"
             );
         }

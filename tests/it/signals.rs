@@ -74,7 +74,9 @@ fn wait_exit(child: &mut Child, timeout: Duration) -> Option<i32> {
 fn jtl_lines_are_valid(path: &Path, allow_cut_last: bool) -> usize {
     let text = std::fs::read_to_string(path).unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    let columns = loadspec::metrics::samples::JTL_HEADER.split(',').count();
+    let columns = loadspec_runner::metrics::samples::JTL_HEADER
+        .split(',')
+        .count();
     let complete = if allow_cut_last && !text.ends_with('\n') {
         lines.len() - 1
     } else {

@@ -14,9 +14,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use loadspec::feeder::{Feeder, FeederError};
-use loadspec::plan::Overrides;
 use loadspec::results::model::RunResults;
 use loadspec::{Failure, Scenario, ScenarioBuilder, User};
+use loadspec_runner::plan::Overrides;
 use loadspec_suite::{TestServer, full_run, run_silently};
 
 use crate::support::serial;

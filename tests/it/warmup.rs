@@ -11,9 +11,9 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use loadspec::plan::Overrides;
 use loadspec::results::model::{RunResults, StepResult};
 use loadspec::{Failure, Scenario, User};
+use loadspec_runner::plan::Overrides;
 use loadspec_suite::{COLD_START_MS, TestServer, full_run, run_silently};
 
 use crate::support::serial;

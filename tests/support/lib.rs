@@ -16,10 +16,10 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use loadspec::engine::{self, Silent, StopHandle};
-use loadspec::plan::{self, Mode, Overrides};
 use loadspec::results::model::RunResults;
 use loadspec::{RunError, Scenario};
+use loadspec_runner::engine::{self, Silent, StopHandle};
+use loadspec_runner::plan::{self, Mode, Overrides};
 
 /// The overrides of a quick full-mode run against `target`: no cooldown between steps, seed 1
 /// (`..full_run(target)` for the rest).

@@ -21,6 +21,6 @@ fn main() {
     assert_eq!(hooks.len(), 2);
     assert!(hooks.contains(&("seed", true)));
     assert!(hooks.contains(&("clean", false)));
-    let scenarios = ::loadspec::registry::registered().unwrap();
+    let scenarios = ::loadspec::registered().unwrap();
     assert_eq!(scenarios.len(), 1);
 }

@@ -17,6 +17,7 @@
 
 mod support;
 
+mod architecture;
 mod checks;
 mod criteria;
 mod engine;

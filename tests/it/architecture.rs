@@ -3,6 +3,12 @@
 //! test does it between the runner's top-level modules, so the layering in ARCHITECTURE.md
 //! cannot rot one import at a time.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests fail loudly on setup errors"
+)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 

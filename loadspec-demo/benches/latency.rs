@@ -98,6 +98,8 @@ async fn main() {
         config.password_iterations,
     );
     let base = demo.base_url();
+    // The workspace builds reqwest with rustls but no provider of its own.
+    let _already_installed = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::new();
     let people = demo.info().sample_insurees(iterations).unwrap();
 

@@ -21,11 +21,19 @@ async fn serve_runs_on_the_callers_runtime_and_shuts_down() {
     assert!(server.seeding_time().as_nanos() > 0);
     let db = server.info().db_path().to_owned();
     assert!(db.exists());
-    let response = reqwest::get(format!("{base}/health")).await.unwrap();
+    let response = common::client()
+        .get(format!("{base}/health"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     server.shutdown().await;
     assert!(
-        reqwest::get(format!("{base}/health")).await.is_err(),
+        common::client()
+            .get(format!("{base}/health"))
+            .send()
+            .await
+            .is_err(),
         "stopped"
     );
     // The temporary database goes away with the server.
@@ -47,7 +55,11 @@ fn background_demo_has_its_own_runtime_and_stops_on_drop() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let response = reqwest::get(format!("{base}/health")).await.unwrap();
+        let response = common::client()
+            .get(format!("{base}/health"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 200);
     });
     let sample = demo.info().sample_insurees(3).unwrap();
@@ -59,7 +71,11 @@ fn background_demo_has_its_own_runtime_and_stops_on_drop() {
     drop(demo);
     runtime.block_on(async {
         assert!(
-            reqwest::get(format!("{base}/health")).await.is_err(),
+            common::client()
+                .get(format!("{base}/health"))
+                .send()
+                .await
+                .is_err(),
             "stopped on drop"
         );
     });

@@ -15,7 +15,7 @@ pub enum ErrorKind {
     /// The target's host name did not resolve.
     #[serde(rename = "dns")]
     Dns,
-    /// The TLS handshake failed (or HTTPS without the `tls` feature).
+    /// The TLS handshake failed (a refused certificate, a server that speaks no TLS).
     #[serde(rename = "tls")]
     Tls,
     /// The connection was reset or closed before the response was complete.

@@ -27,6 +27,7 @@ pub mod histogram;
 mod io;
 mod mode;
 pub mod model;
+pub mod phases;
 mod time;
 
 pub use self::error_kind::{ErrorKind, LOCKOUT_PHRASES, is_lockout, lockout_phrase};

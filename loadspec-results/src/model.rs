@@ -141,6 +141,19 @@ pub struct PlanInfo {
     /// the direct client existed: `reqwest`).
     #[serde(default = "pooled_client")]
     pub http_client: String,
+    /// How HTTPS servers were verified, when not the default (the system's roots alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsInfo>,
+}
+
+/// How HTTPS servers' certificates were checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TlsInfo {
+    /// `--insecure`: no certificate was verified.
+    pub insecure: bool,
+    /// `--ca-cert`: the file of extra trusted CA certificates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_cert: Option<String>,
 }
 
 fn pooled_client() -> String {
@@ -589,6 +602,9 @@ pub struct LabelSummary {
     /// message in `errors` is).
     #[serde(default)]
     pub lockouts: Option<LockoutSummary>,
+    /// Where the requests' time went, phase by phase (requests sent by the direct client).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phases: Option<crate::phases::PhasesSummary>,
 }
 
 /// Percentiles of the latencies corrected for coordinated omission.

@@ -60,6 +60,9 @@ pub enum ConfigError {
     /// Nothing to run.
     #[error("no scenario to run")]
     NoScenarios,
+    /// The TLS configuration could not be made (`--ca-cert`).
+    #[error(transparent)]
+    Tls(#[from] crate::user::TlsSetupError),
     /// A heavy plan against a target that is not loopback, without `--allow-remote-load`.
     #[error(
         "refusing to send {users} users to {target}, which is not on this machine: above {limit} users a remote target needs --allow-remote-load (or LOADSPEC_ALLOW_REMOTE_LOAD=1)"

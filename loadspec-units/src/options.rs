@@ -329,7 +329,23 @@ pub const OPTIONS: &[OptionSpec] = &[
         cli: "`--http-client`",
         env: "`LOADSPEC_HTTP_CLIENT`",
         default: "`direct`",
-        meaning: "`direct` (each user's own HTTP/1.1 connection) or `reqwest` (pooled), [below](#http-clients)",
+        meaning: "`direct` (each user's own connection, HTTP and HTTPS) or `reqwest` (pooled), [below](#http-clients)",
+    },
+    OptionSpec {
+        table: Table::Run,
+        attribute: "—",
+        cli: "`--ca-cert FILE`",
+        env: "`LOADSPEC_CA_CERT`",
+        default: "system roots",
+        meaning: "also trust the CA certificates of this PEM file for HTTPS, [below](#https)",
+    },
+    OptionSpec {
+        table: Table::Run,
+        attribute: "—",
+        cli: "`--insecure`",
+        env: "`LOADSPEC_INSECURE=1`",
+        default: "off",
+        meaning: "accept any TLS certificate (no verification); recorded in the results and warned about",
     },
     OptionSpec {
         table: Table::Run,
@@ -490,7 +506,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             client.plain_meaning(),
-            "direct (each user's own HTTP/1.1 connection) or reqwest (pooled)"
+            "direct (each user's own connection, HTTP and HTTPS) or reqwest (pooled)"
         );
     }
 

@@ -25,6 +25,7 @@ mod example_flows;
 mod feeders;
 mod har_import;
 mod http_client;
+mod https;
 mod lifecycle;
 mod limits;
 mod monitoring;

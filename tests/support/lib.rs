@@ -3,8 +3,10 @@
 //! generator under test never shares a scheduler with it.
 
 mod fault;
+mod tls;
 
 pub use fault::{Fault, FaultServer};
+pub use tls::{ServerCert, TestCa, TlsCounters, Validity};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -86,6 +88,8 @@ impl Default for Counters {
 /// targets.
 pub struct ServedRouter {
     addr: SocketAddr,
+    /// Set when served over TLS.
+    tls: Option<Arc<TlsCounters>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -93,10 +97,21 @@ pub struct ServedRouter {
 impl ServedRouter {
     /// Binds, then serves `app` on a thread called `name`.
     pub fn start(name: &str, app: Router) -> std::io::Result<Self> {
+        Self::serve(name, app, None)
+    }
+
+    /// Serves `app` over HTTPS with `cert` (see [`TestCa`]), counting handshakes.
+    pub fn start_tls(name: &str, app: Router, cert: ServerCert) -> std::io::Result<Self> {
+        Self::serve(name, app, Some(cert))
+    }
+
+    fn serve(name: &str, app: Router, cert: Option<ServerCert>) -> std::io::Result<Self> {
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let (shutdown, on_shutdown) = tokio::sync::oneshot::channel::<()>();
+        let counters = cert.as_ref().map(|_| Arc::new(TlsCounters::default()));
+        let tls_listener = cert.zip(counters.clone());
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -108,23 +123,49 @@ impl ServedRouter {
                     let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
                         return;
                     };
-                    let _ = axum::serve(listener, app)
-                        .with_graceful_shutdown(async {
-                            let _ = on_shutdown.await;
-                        })
-                        .await;
+                    let stopped = async {
+                        let _ = on_shutdown.await;
+                    };
+                    match tls_listener {
+                        None => {
+                            let _ = axum::serve(listener, app)
+                                .with_graceful_shutdown(stopped)
+                                .await;
+                        }
+                        Some((cert, counters)) => {
+                            let Ok(listener) = tls::TlsListener::new(listener, cert, counters)
+                            else {
+                                return;
+                            };
+                            let _ = axum::serve(listener, app)
+                                .with_graceful_shutdown(stopped)
+                                .await;
+                        }
+                    }
                 });
             })?;
         Ok(Self {
             addr,
+            tls: counters,
             shutdown: Some(shutdown),
             thread: Some(thread),
         })
     }
 
-    /// `http://127.0.0.1:<port>`.
+    /// `http://127.0.0.1:<port>` (`https://` when served over TLS).
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.url_via("127.0.0.1")
+    }
+
+    /// The base URL with `host` in place of the address, e.g. `https://localhost:<port>`.
+    pub fn url_via(&self, host: &str) -> String {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{host}:{}", self.addr.port())
+    }
+
+    /// What the TLS listener counted (served over TLS only).
+    pub fn tls_counters(&self) -> Option<&TlsCounters> {
+        self.tls.as_deref()
     }
 }
 

@@ -23,6 +23,8 @@ pub async fn start() -> BackgroundDemo {
 }
 
 pub fn client() -> reqwest::Client {
+    // The workspace builds reqwest with rustls but no provider of its own.
+    let _already_installed = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::new()
 }
 

@@ -108,6 +108,12 @@ fn plan_info(plan: &RunPlan) -> PlanInfo {
             "none".to_owned()
         },
         http_client: plan.http_client.as_str().to_owned(),
+        tls: (plan.tls != crate::user::TlsOptions::default()).then(|| {
+            loadspec_results::model::TlsInfo {
+                insecure: plan.tls.insecure,
+                ca_cert: plan.tls.ca_cert.as_ref().map(|p| p.display().to_string()),
+            }
+        }),
     }
 }
 

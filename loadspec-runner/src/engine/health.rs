@@ -173,7 +173,8 @@ mod tests {
             on_unhealthy: Some("echo recovering".into()),
             recovery_timeout: Duration::from_secs(5),
         };
-        let client = reqwest::Client::new();
+        let tls = crate::user::TlsClient::new(&crate::user::TlsOptions::default()).unwrap();
+        let client = tls.configure(reqwest::Client::builder()).build().unwrap();
         let started = std::time::Instant::now();
         let report = wait_until_healthy(
             &client,

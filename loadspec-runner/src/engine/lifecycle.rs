@@ -22,7 +22,9 @@ fn lifecycle_user(
     shared: Option<SharedData>,
 ) -> Result<User, Failure> {
     let planned = &plan.scenarios[scenario];
-    let client = reqwest::Client::builder()
+    let client = plan
+        .tls_client
+        .configure(reqwest::Client::builder())
         .no_proxy()
         .connect_timeout(planned.connect_timeout)
         // Redirects are followed by `user::transport`, which keeps each hop's cookies.
@@ -34,6 +36,7 @@ fn lifecycle_user(
         scenario_name: std::sync::Arc::from(planned.scenario.name()),
         client,
         direct: super::worker::direct_client(plan, planned),
+        tls: Arc::clone(&plan.tls_client),
         base_url: plan.target.clone().into_boxed_str(),
         recorder: Rc::new(RefCell::new(Recorder::new(1, false))),
         hung_after: planned.hung_after,

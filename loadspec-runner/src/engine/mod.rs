@@ -12,6 +12,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+/// What a run with `--insecure` says, at its start and among its warnings.
+pub(crate) const INSECURE_WARNING: &str = "--insecure: TLS certificates were not verified (any certificate was accepted), so the target's identity was not checked";
+
 use futures::future::join_all;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
@@ -204,12 +207,20 @@ async fn coordinate(
         samples,
         shared: &shared,
     };
-    let health_client = reqwest::Client::builder()
+    let health_client = plan
+        .tls_client
+        .configure(reqwest::Client::builder())
         .no_proxy()
         .build()
         .map_err(RunError::HttpClient)?;
     let (mut monitor, monitor_off) = Monitor::new(&plan.monitor);
     let mut warnings: Vec<String> = monitor_off.into_iter().collect();
+    if plan.tls.insecure {
+        let warning = INSECURE_WARNING.to_owned();
+        // Said when the run starts too, not only among the findings at its end.
+        eprintln!("warning: {warning}");
+        warnings.push(warning);
+    }
     let mut steps = Vec::with_capacity(plan.steps.len());
     for step in &plan.steps {
         if stop.is_stopped() {

@@ -231,6 +231,7 @@ pub(crate) async fn iterate(
         bytes_received: 0,
         server_timing: &[],
         corrected_micros,
+        phases: None,
     };
     recorder.borrow_mut().record(label, &sample);
     true
@@ -282,6 +283,7 @@ pub(crate) async fn run_hook(
         bytes_received: 0,
         server_timing: &[],
         corrected_micros: user.schedule_delay.map(|delay| micros + delay),
+        phases: None,
     };
     ctx.recorder.borrow_mut().record(label, &sample);
     failure.is_none()

@@ -58,7 +58,7 @@ impl Worker {
         let clients = plan
             .scenarios
             .iter()
-            .map(build_client)
+            .map(|planned| build_client(planned, &plan.tls_client))
             .collect::<Result<Vec<_>, _>>()?;
         let (commands, receiver) = mpsc::unbounded_channel();
         let thread = std::thread::Builder::new()
@@ -144,8 +144,12 @@ fn quiet_scenario_panics() {
 /// `RequestBuilder::timeout` still overrides it. Retries are off the way reqwest's own default
 /// policy is without HTTP/2 (it retries only HTTP/2 and HTTP/3 refusals, which an HTTP/1
 /// client never sees), but without copying every request in case it is retried.
-fn build_client(planned: &crate::plan::PlannedScenario) -> Result<reqwest::Client, RunError> {
-    let mut builder = reqwest::Client::builder()
+fn build_client(
+    planned: &crate::plan::PlannedScenario,
+    tls: &crate::user::TlsClient,
+) -> Result<reqwest::Client, RunError> {
+    let mut builder = tls
+        .configure(reqwest::Client::builder())
         .no_proxy()
         .tcp_nodelay(true)
         .pool_max_idle_per_host(usize::MAX)
@@ -198,6 +202,7 @@ async fn serve(
                 scenario_name: Arc::from(planned.scenario.name()),
                 client: clients[scenario].clone(),
                 direct: direct_client(&plan, planned),
+                tls: Arc::clone(&plan.tls_client),
                 base_url: plan.target.clone().into_boxed_str(),
                 recorder: Rc::clone(&recorder),
                 hung_after: planned.hung_after,

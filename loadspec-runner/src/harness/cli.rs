@@ -105,6 +105,14 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "CLIENT", value_parser = http_client)]
     pub(crate) http_client: Option<crate::plan::HttpClient>,
 
+    /// Also trust the CA certificates of this PEM file for HTTPS (a private CA, a self-signed server)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ca_cert: Option<PathBuf>,
+
+    /// Accept any TLS certificate: no chain, host name or expiry check (recorded in the results)
+    #[arg(long)]
+    pub(crate) insecure: bool,
+
     /// Keep secrets (tokens, passwords, cookies) in error samples and logs
     #[arg(long)]
     pub(crate) no_redact: bool,
@@ -242,6 +250,8 @@ impl Cli {
             allow_remote_load: self.allow_remote_load.then_some(true),
             redact: self.no_redact.then_some(false),
             http_client: self.http_client,
+            ca_cert: self.ca_cert.clone(),
+            insecure: self.insecure.then_some(true),
             monitor_interval: self.monitor_interval,
             scrape: self.scrape.clone(),
             scrape_series: self

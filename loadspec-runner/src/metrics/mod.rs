@@ -3,6 +3,7 @@
 
 pub use loadspec_results::histogram;
 pub(crate) mod label;
+pub(crate) mod phases;
 pub(crate) mod recorder;
 pub(crate) mod stats;
 

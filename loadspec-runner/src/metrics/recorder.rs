@@ -415,6 +415,7 @@ mod tests {
             bytes_received: 0,
             server_timing: &[],
             corrected_micros: None,
+            phases: None,
         };
         r.record(a, &sample);
         let interval = r.take_interval();

@@ -6,6 +6,8 @@ use hdrhistogram::Histogram;
 use loadspec_results::ErrorKind;
 use loadspec_results::histogram::{self, LatencyHistogram};
 
+use super::phases::{PhaseStats, PhaseTimes};
+
 /// What kind of thing a label names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) enum LabelKind {
@@ -28,6 +30,8 @@ pub(crate) struct Sample<'a> {
     /// Open model: the latency measured from when the iteration was due, not from when it
     /// could start (coordinated-omission correction).
     pub(crate) corrected_micros: Option<u64>,
+    /// Where a request's time went, when its client measured it.
+    pub(crate) phases: Option<&'a PhaseTimes>,
 }
 
 /// Failures of one kind, with the first message seen as an example.
@@ -68,6 +72,8 @@ pub(crate) struct LabelStats {
     /// Failures whose message says an account was locked out, and the first such message.
     pub(crate) lockouts: u64,
     pub(crate) lockout_sample: Option<String>,
+    /// The requests' phases, once a request measured them.
+    pub(crate) phases: Option<Box<PhaseStats>>,
 }
 
 impl LabelStats {
@@ -92,6 +98,7 @@ impl LabelStats {
             corrected: None,
             lockouts: 0,
             lockout_sample: None,
+            phases: None,
         }
     }
 
@@ -117,6 +124,11 @@ impl LabelStats {
         }
         for &(name, ms) in sample.server_timing {
             self.add_server_timing(name, ms, 1);
+        }
+        if let Some(times) = sample.phases {
+            self.phases
+                .get_or_insert_with(|| Box::new(PhaseStats::new()))
+                .record(times);
         }
         if let Some(corrected) = sample.corrected_micros {
             histogram::record(
@@ -181,6 +193,11 @@ impl LabelStats {
             // Same bounds on both sides: `add` cannot fail.
             let _ = corrected.add(other_corrected);
         }
+        if let Some(theirs) = &other.phases {
+            self.phases
+                .get_or_insert_with(|| Box::new(theirs.emptied()))
+                .merge(theirs);
+        }
         self.lockouts += other.lockouts;
         if self.lockout_sample.is_none() {
             self.lockout_sample.clone_from(&other.lockout_sample);
@@ -191,6 +208,7 @@ impl LabelStats {
     pub(crate) fn take(&mut self) -> LabelStats {
         let mut empty = Self::with_histogram(Histogram::new_from(&self.histogram));
         empty.corrected = self.corrected.as_ref().map(Histogram::new_from);
+        empty.phases = self.phases.as_ref().map(|p| Box::new(p.emptied()));
         std::mem::replace(self, empty)
     }
 
@@ -211,6 +229,9 @@ impl LabelStats {
         }
         self.lockouts = 0;
         self.lockout_sample = None;
+        if let Some(phases) = &mut self.phases {
+            phases.reset();
+        }
     }
 
     fn add_status(&mut self, status: u16, count: u64) {
@@ -270,6 +291,7 @@ mod tests {
             bytes_received: 10,
             server_timing: &[],
             corrected_micros: None,
+            phases: None,
         }
     }
 

@@ -346,6 +346,7 @@ pub(crate) fn summarize(label: &str, stats: &LabelStats, measured_s: f64) -> Lab
             })
             .collect(),
         histogram: histogram::encode(h),
+        phases: stats.phases.as_ref().and_then(|p| p.summary()),
         lockouts: stats
             .lockout_sample
             .as_ref()

@@ -126,6 +126,10 @@ pub struct RunPlan {
     pub expected_interval: Option<Duration>,
     /// The HTTP client the users send with.
     pub http_client: HttpClient,
+    /// How HTTPS servers' certificates are checked.
+    pub tls: crate::user::TlsOptions,
+    /// The TLS configuration made from `tls` (its roots loaded, its CA file read).
+    pub(crate) tls_client: std::sync::Arc<crate::user::TlsClient>,
 }
 
 /// Before each step, wait until the target answers 2xx on `path`; run `on_unhealthy` once per

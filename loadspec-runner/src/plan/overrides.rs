@@ -69,6 +69,10 @@ pub struct Overrides {
     pub expected_interval: Option<Duration>,
     /// The HTTP client users send with (`direct` unless set).
     pub http_client: Option<HttpClient>,
+    /// A PEM file of extra trusted CA certificates for HTTPS targets.
+    pub ca_cert: Option<PathBuf>,
+    /// Accept any TLS certificate (no verification at all; recorded in the results).
+    pub insecure: Option<bool>,
     /// Run only this shard of the plan (`--shard i/n`, 0-based).
     pub shard: Option<crate::plan::shard::ShardSpec>,
     /// Start the first step at this time, to align shards (`--start-at`).
@@ -156,6 +160,12 @@ impl Overrides {
                     .map_err(|expected| ConfigError::invalid(name, &v, expected))?,
             );
         }
+        if let Some((_, v)) = get("LOADSPEC_CA_CERT") {
+            o.ca_cert = Some(PathBuf::from(v));
+        }
+        if let Some((name, v)) = get("LOADSPEC_INSECURE") {
+            o.insecure = Some(parse_switch(&v).map_err(|e| ConfigError::invalid(name, &v, e))?);
+        }
         o.monitor_interval = env_duration(&get, "LOADSPEC_MONITOR_INTERVAL")?;
         if let Some((name, v)) = get("LOADSPEC_SCRAPE") {
             o.scrape = Some(
@@ -226,6 +236,8 @@ impl Overrides {
             pre_allocated_users: higher.pre_allocated_users.or(self.pre_allocated_users),
             expected_interval: higher.expected_interval.or(self.expected_interval),
             http_client: higher.http_client.or(self.http_client),
+            ca_cert: higher.ca_cert.or(self.ca_cert),
+            insecure: higher.insecure.or(self.insecure),
             shard: higher.shard.or(self.shard),
             start_at: higher.start_at.or(self.start_at),
         }

@@ -213,6 +213,10 @@ pub fn resolve(scenarios: &[Scenario], overrides: &Overrides) -> Result<RunPlan,
             ConfigError::invalid("start time", &loadspec_results::rfc3339(at), &e.expected())
         })?;
     }
+    let tls = crate::user::TlsOptions {
+        ca_cert: overrides.ca_cert.clone(),
+        insecure: overrides.insecure.unwrap_or(false),
+    };
     Ok(RunPlan {
         name: if planned.len() == 1 {
             first.name().to_owned()
@@ -238,6 +242,8 @@ pub fn resolve(scenarios: &[Scenario], overrides: &Overrides) -> Result<RunPlan,
         start_at: overrides.start_at,
         expected_interval: overrides.expected_interval.filter(|i| !i.is_zero()),
         http_client: overrides.http_client.unwrap_or_default(),
+        tls_client: std::sync::Arc::new(crate::user::TlsClient::new(&tls)?),
+        tls,
         monitor: crate::monitor::MonitorConfig {
             interval: Some(
                 overrides

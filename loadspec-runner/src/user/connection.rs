@@ -7,7 +7,8 @@
 //! connection is a socket and one buffer, which carries the request out and then the response
 //! in. ureq-proto does the protocol (request framing, response heads, chunked and
 //! close-delimited bodies, 1xx answers, keep-alive rules); this module does the I/O and the
-//! connect and read timeouts. Plain `http://` only: HTTPS and streamed bodies go through reqwest.
+//! connect and read timeouts, over TCP or TLS (`super::tls`). Streamed bodies go through
+//! reqwest.
 
 use std::io;
 use std::net::SocketAddr;
@@ -18,6 +19,7 @@ use reqwest::Url;
 use reqwest::header::{ACCEPT, CONTENT_LENGTH, HOST, HeaderMap, HeaderValue, TRANSFER_ENCODING};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
 use ureq_proto::BodyMode;
 use ureq_proto::client::{
     Await100Result, Call, RecvBodyResult, RecvResponseResult, SendRequestResult, state,
@@ -25,6 +27,8 @@ use ureq_proto::client::{
 use ureq_proto::http;
 
 use super::failure::ErrorKind;
+use super::tls::TlsClient;
+use crate::metrics::phases::PhaseTimes;
 
 /// What a fresh connection's buffer holds: the request and response heads of a typical API call.
 const INITIAL_BUFFER: usize = 2 * 1024;
@@ -89,11 +93,67 @@ impl WireError {
 pub(crate) struct Progress {
     pub(crate) status: Option<u16>,
     pub(crate) head_at: Option<Instant>,
+    /// Where the time went so far, over all hops of a redirect chain.
+    pub(crate) phases: PhaseTimes,
+    /// A hop went through reqwest's pooled client, which does not tell its phases.
+    pub(crate) pooled: bool,
+}
+
+/// A connection's byte stream: TCP, or TLS over it (boxed: rustls' state is large, and a
+/// user holds its connection while it thinks).
+enum Stream {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+}
+
+impl Stream {
+    async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Self::Plain(tcp) => tcp.read(buf).await,
+            Self::Tls(tls) => tls.read(buf).await,
+        }
+    }
+
+    async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            Self::Plain(tcp) => tcp.write_all(buf).await,
+            Self::Tls(tls) => {
+                tls.write_all(buf).await?;
+                // rustls holds records until flushed.
+                tls.flush().await
+            }
+        }
+    }
+
+    /// Whether the idle stream is still open with nothing unread: the server may have closed
+    /// it (keep-alive timeout, restart) since the last exchange. Plain TCP answers from
+    /// tokio's readiness state or one non-blocking read; TLS polls one read without waiting,
+    /// which also consumes what a TLS 1.3 server sends after the handshake (session tickets).
+    fn is_reusable(&mut self) -> bool {
+        let mut probe = [0u8; 1];
+        match self {
+            Self::Plain(tcp) => {
+                matches!(tcp.try_read(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+            }
+            Self::Tls(tls) => {
+                use futures::FutureExt as _;
+                tls.read(&mut probe).now_or_never().is_none()
+            }
+        }
+    }
+}
+
+/// How an exchange reaches a connection: its timeouts, and the TLS client for `https://`.
+#[derive(Clone, Copy)]
+pub(crate) struct Route<'c> {
+    pub(crate) timeouts: Timeouts,
+    pub(crate) tls: &'c TlsClient,
 }
 
 /// One user's keep-alive connection to one origin.
 pub(crate) struct Connection {
-    stream: TcpStream,
+    stream: Stream,
+    https: bool,
     host: Box<str>,
     port: u16,
     /// `host[:port]`, sent with every request.
@@ -103,38 +163,49 @@ pub(crate) struct Connection {
 }
 
 impl Connection {
-    async fn open(url: &Url, port: u16, timeout: Duration) -> Result<Self, WireError> {
+    /// Opens a connection to `url`'s origin within the connect timeout (which covers the
+    /// lookup, the TCP connect and the TLS handshake, as reqwest's does), timing each phase.
+    async fn open(
+        url: &Url,
+        port: u16,
+        route: Route<'_>,
+        phases: &mut PhaseTimes,
+    ) -> Result<Self, WireError> {
         let host = url.host_str().unwrap_or_default();
+        let https = url.scheme() == "https";
+        let timeout = route.timeouts.connect;
+        let started = Instant::now();
         let connect = async {
             let addrs: Vec<SocketAddr> = match url.host() {
                 Some(url::Host::Ipv4(ip)) => vec![SocketAddr::new(ip.into(), port)],
                 Some(url::Host::Ipv6(ip)) => vec![SocketAddr::new(ip.into(), port)],
-                Some(url::Host::Domain(name)) => tokio::net::lookup_host((name, port))
-                    .await
-                    .map_err(|e| {
-                        WireError::new(ErrorKind::Dns, format!("dns error for {name}: {e}"))
-                    })?
-                    .collect(),
+                Some(url::Host::Domain(name)) => {
+                    let addrs = tokio::net::lookup_host((name, port))
+                        .await
+                        .map_err(|e| {
+                            WireError::new(ErrorKind::Dns, format!("dns error for {name}: {e}"))
+                        })?
+                        .collect();
+                    phases.dns = Some(micros_since(started));
+                    addrs
+                }
                 None => return Err(WireError::new(ErrorKind::Scenario, "the URL has no host")),
             };
-            let mut last = None;
-            for addr in addrs {
-                match TcpStream::connect(addr).await {
-                    Ok(stream) => return Ok(stream),
-                    Err(error) => last = Some((addr, error)),
-                }
+            let connecting = Instant::now();
+            let tcp = Self::connect(addrs, host).await?;
+            phases.connect = Some(micros_since(connecting));
+            // Requests are small and written whole: Nagle would only delay them.
+            tcp.set_nodelay(true)
+                .map_err(|e| WireError::io(e, "cannot set TCP_NODELAY"))?;
+            if !https {
+                return Ok(Stream::Plain(tcp));
             }
-            Err(match last {
-                Some((addr, error)) => {
-                    let kind = if error.kind() == io::ErrorKind::TimedOut {
-                        ErrorKind::Timeout
-                    } else {
-                        ErrorKind::Connect
-                    };
-                    WireError::new(kind, format!("cannot connect to {addr}: {error}"))
-                }
-                None => WireError::new(ErrorKind::Dns, format!("{host} has no address")),
-            })
+            let handshaking = Instant::now();
+            let tls = handshake(route.tls, host, port, tcp).await?;
+            phases.tls = Some(micros_since(handshaking));
+            phases.tls_resumed =
+                tls.get_ref().1.handshake_kind() == Some(rustls::HandshakeKind::Resumed);
+            Ok(Stream::Tls(Box::new(tls)))
         };
         let stream = tokio::time::timeout(timeout, connect).await.map_err(|_| {
             WireError::new(
@@ -145,10 +216,6 @@ impl Connection {
                 ),
             )
         })??;
-        // Requests are small and written whole: Nagle would only delay them.
-        stream
-            .set_nodelay(true)
-            .map_err(|e| WireError::io(e, "cannot set TCP_NODELAY"))?;
         let host_header = match url.port() {
             Some(port) => HeaderValue::try_from(format!("{host}:{port}")),
             None => HeaderValue::try_from(host),
@@ -156,6 +223,7 @@ impl Connection {
         .map_err(|_| WireError::new(ErrorKind::Scenario, format!("invalid host {host:?}")))?;
         Ok(Self {
             stream,
+            https,
             host: host.into(),
             port,
             host_header,
@@ -163,16 +231,36 @@ impl Connection {
         })
     }
 
-    fn serves(&self, url: &Url, port: u16) -> bool {
-        self.port == port && url.host_str() == Some(&*self.host)
+    /// Connects to the first of `addrs` that accepts.
+    async fn connect(addrs: Vec<SocketAddr>, host: &str) -> Result<TcpStream, WireError> {
+        let mut last = None;
+        for addr in addrs {
+            match TcpStream::connect(addr).await {
+                Ok(stream) => return Ok(stream),
+                Err(error) => last = Some((addr, error)),
+            }
+        }
+        Err(match last {
+            Some((addr, error)) => {
+                let kind = if error.kind() == io::ErrorKind::TimedOut {
+                    ErrorKind::Timeout
+                } else {
+                    ErrorKind::Connect
+                };
+                WireError::new(kind, format!("cannot connect to {addr}: {error}"))
+            }
+            None => WireError::new(ErrorKind::Dns, format!("{host} has no address")),
+        })
     }
 
-    /// Whether an idle connection can carry another request: the server may have closed it
-    /// (keep-alive timeout, restart) since the last one. Answered from tokio's readiness
-    /// state, or one non-blocking read.
-    fn is_reusable(&self) -> bool {
-        let mut probe = [0u8; 1];
-        matches!(self.stream.try_read(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+    fn serves(&self, url: &Url, port: u16) -> bool {
+        self.port == port
+            && self.https == (url.scheme() == "https")
+            && url.host_str() == Some(&*self.host)
+    }
+
+    fn is_reusable(&mut self) -> bool {
+        self.stream.is_reusable()
     }
 
     async fn read(&mut self, from: usize, timeout: Option<Duration>) -> io::Result<usize> {
@@ -203,8 +291,19 @@ impl Connection {
         timeouts: Timeouts,
         progress: &mut Progress,
     ) -> Result<(Answer, bool), WireError> {
+        let sending = Instant::now();
         let receive = self.send(request, body).await?;
-        self.receive(receive, timeouts.read, progress).await
+        let sent = Instant::now();
+        progress.phases.send += micros_between(sending, sent);
+        let mut first_byte = None;
+        let outcome = self
+            .receive(receive, timeouts.read, progress, &mut first_byte)
+            .await;
+        let done = Instant::now();
+        let first_byte = first_byte.unwrap_or(done);
+        progress.phases.wait += micros_between(sent, first_byte);
+        progress.phases.receive += micros_between(first_byte, done);
+        outcome
     }
 
     /// Writes the request head and body, coalesced into one write when they fit the buffer.
@@ -296,6 +395,7 @@ impl Connection {
         call: Call<state::RecvResponse>,
         read_timeout: Option<Duration>,
         progress: &mut Progress,
+        first_byte: &mut Option<Instant>,
     ) -> Result<(Answer, bool), WireError> {
         let mut reading = Reading::Head(call);
         let mut input = Input::default();
@@ -332,6 +432,9 @@ impl Connection {
             if n == 0 {
                 reading = ended(reading, body.len())?;
                 break;
+            }
+            if first_byte.is_none() {
+                *first_byte = Some(Instant::now());
             }
             input.filled += n;
         }
@@ -515,6 +618,49 @@ fn ended(reading: Reading, received: usize) -> Result<Reading, WireError> {
     }
 }
 
+fn micros_since(start: Instant) -> u64 {
+    start.elapsed().as_micros() as u64
+}
+
+fn micros_between(start: Instant, end: Instant) -> u64 {
+    end.saturating_duration_since(start).as_micros() as u64
+}
+
+/// The TLS handshake over `tcp`, with SNI for a host name; a refused certificate or a
+/// protocol error is a `tls` failure that says what was wrong.
+async fn handshake(
+    tls: &TlsClient,
+    host: &str,
+    port: u16,
+    tcp: TcpStream,
+) -> Result<TlsStream<TcpStream>, WireError> {
+    // An IPv6 literal comes bracketed in URLs; certificates name the bare address.
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let name = rustls::pki_types::ServerName::try_from(bare.to_owned()).map_err(|e| {
+        WireError::new(
+            ErrorKind::Scenario,
+            format!("{host} is not a TLS server name: {e}"),
+        )
+    })?;
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::clone(&tls.http1));
+    connector.connect(name, tcp).await.map_err(|error| {
+        let rustls_error = error
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+        let kind = match (rustls_error, error.kind()) {
+            (Some(_), _) => ErrorKind::Tls,
+            (None, io::ErrorKind::TimedOut) => ErrorKind::Timeout,
+            // The server hung up during the handshake: most often it speaks no TLS.
+            (None, io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset) => ErrorKind::Tls,
+            (None, _) => ErrorKind::Io,
+        };
+        WireError::new(
+            kind,
+            format!("TLS handshake with {host}:{port} failed: {error}"),
+        )
+    })
+}
+
 /// Sends one request over the user's connection in `slot` (opened, or replaced when it serves
 /// another origin or the server closed it) and reads the whole response. The connection goes
 /// back into `slot` only when it can carry another request; a failed exchange closes it.
@@ -524,7 +670,7 @@ pub(crate) async fn exchange(
     url: &Url,
     mut headers: HeaderMap,
     body: &[u8],
-    timeouts: Timeouts,
+    route: Route<'_>,
     progress: &mut Progress,
 ) -> Result<Answer, WireError> {
     // A fragment never goes on the wire.
@@ -532,9 +678,21 @@ pub(crate) async fn exchange(
         .parse()
         .map_err(|e| WireError::new(ErrorKind::Scenario, format!("invalid URL {url}: {e}")))?;
     let port = url.port_or_known_default().unwrap_or(80);
-    let mut connection = match slot.take() {
-        Some(connection) if connection.serves(url, port) && connection.is_reusable() => connection,
-        _ => Connection::open(url, port, timeouts.connect).await?,
+    let reusable = match slot.take() {
+        Some(mut connection) if connection.serves(url, port) => {
+            connection.is_reusable().then_some(connection)
+        }
+        _ => None,
+    };
+    let mut connection = match reusable {
+        Some(connection) => connection,
+        None => {
+            let mut opened = PhaseTimes::default();
+            let connection = Connection::open(url, port, route, &mut opened).await;
+            // Kept though the connection failed: the lookup took its time all the same.
+            progress.phases.add(&opened);
+            connection?
+        }
     };
     if !headers.contains_key(HOST) {
         headers.insert(HOST, connection.host_header.clone());
@@ -559,7 +717,7 @@ pub(crate) async fn exchange(
     *request.uri_mut() = uri;
     *request.headers_mut() = headers;
     let (answer, reusable) = connection
-        .round_trip(request, body, timeouts, progress)
+        .round_trip(request, body, route.timeouts, progress)
         .await?;
     if reusable {
         connection.trim();

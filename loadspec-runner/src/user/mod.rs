@@ -6,6 +6,7 @@ mod redact;
 mod request;
 mod response;
 mod session;
+mod tls;
 mod transport;
 
 use std::cell::RefCell;
@@ -18,6 +19,8 @@ use rand::SeedableRng as _;
 
 pub(crate) use self::connection::Timeouts;
 pub use self::failure::{ErrorKind, Failure, LOCKOUT_PHRASES, lockout_phrase};
+pub(crate) use self::tls::TlsClient;
+pub use self::tls::{TlsOptions, TlsSetupError};
 
 pub use self::redact::{MASK, redact};
 pub use self::request::RequestBuilder;
@@ -42,6 +45,8 @@ pub(crate) struct UserContext {
     pub(crate) client: reqwest::Client,
     /// The direct client's connect and read timeouts; `None` sends everything through `client`.
     pub(crate) direct: Option<Timeouts>,
+    /// The run's TLS configuration, for the direct client's `https://` connections.
+    pub(crate) tls: std::sync::Arc<TlsClient>,
     /// The target's base URL without a trailing slash.
     pub(crate) base_url: Box<str>,
     pub(crate) recorder: Rc<RefCell<Recorder>>,
@@ -298,6 +303,7 @@ impl User {
             bytes_received: 0,
             server_timing: &timing,
             corrected_micros: user.schedule_delay.map(|delay| micros + delay),
+            phases: None,
         };
         let mut recorder = ctx.recorder.borrow_mut();
         recorder.record(label, &sample);

@@ -13,6 +13,7 @@ use super::failure::{ErrorKind, Failure};
 use super::response::Response;
 use super::transport::{self, Received};
 use super::{Method, TxTracker, User};
+use crate::metrics::phases::PhaseTimes;
 use crate::metrics::recorder::LabelId;
 use crate::metrics::samples::SampleRow;
 use crate::metrics::stats::{LabelKind, Sample};
@@ -191,6 +192,7 @@ impl<'a> RequestBuilder<'a> {
             started: Instant::now(),
             headers_micros: 0,
             micros: 0,
+            phases: None,
             // Only the sample log needs the URL and body size: no copy otherwise.
             url: sampling.then(|| urls::masked(ctx.redact, request.url())),
             sent_bytes: if sampling {
@@ -254,6 +256,7 @@ impl InFlight<'_> {
             headers,
             body,
             head_micros,
+            phases,
         } = match received {
             Ok(received) => received,
             Err(fault) => {
@@ -263,6 +266,7 @@ impl InFlight<'_> {
                     failure = failure.with_status(status);
                 }
                 self.exchange.headers_micros = fault.head_micros;
+                self.exchange.phases = fault.phases;
                 self.exchange.micros = self.exchange.started.elapsed().as_micros() as u64;
                 self.exchange.record(
                     self.user,
@@ -277,6 +281,7 @@ impl InFlight<'_> {
         };
         let elapsed = self.exchange.started.elapsed();
         self.exchange.headers_micros = head_micros;
+        self.exchange.phases = phases;
         let ok = match &self.expected {
             Some(statuses) => statuses.contains(&status),
             None => status < 400,
@@ -397,6 +402,8 @@ struct Exchange {
     micros: u64,
     url: Option<Box<str>>,
     sent_bytes: u64,
+    /// Where the time went, when the client measured it.
+    phases: Option<PhaseTimes>,
 }
 
 impl Exchange {
@@ -424,6 +431,7 @@ impl Exchange {
                 bytes_received,
                 server_timing,
                 corrected_micros: user.schedule_delay.map(|delay| micros + delay),
+                phases: self.phases.as_ref(),
             },
         );
         recorder.reachability(

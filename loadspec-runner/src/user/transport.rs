@@ -1,6 +1,6 @@
 //! How a prepared request reaches the target, and the redirects it follows on the way. Each
-//! hop goes over the user's own connection (the direct client) when it can — plain HTTP, a body
-//! in memory — and through reqwest's pooled client otherwise (HTTPS, `--http-client reqwest`),
+//! hop goes over the user's own connection (the direct client, HTTP or HTTPS) when it can — a
+//! body in memory — and through reqwest's pooled client otherwise (`--http-client reqwest`),
 //! whose own redirect handling is off, so both clients follow one policy and keep the cookies
 //! every hop sets.
 
@@ -15,10 +15,11 @@ use reqwest::header::{
 };
 use reqwest::{Method, Url};
 
-use super::connection::{self, Answer, Progress, WireError};
+use super::connection::{self, Answer, Progress, Route, WireError};
 use super::failure::ErrorKind;
 use super::request::{chain, classify};
 use super::{User, UserContext};
+use crate::metrics::phases::PhaseTimes;
 
 /// Redirects followed before giving up, as reqwest's default policy.
 const MAX_REDIRECTS: usize = 10;
@@ -30,6 +31,8 @@ pub(crate) struct Received {
     pub(crate) body: Bytes,
     /// From the request's start until the (last) response head was in.
     pub(crate) head_micros: u64,
+    /// Where the time went, when every hop went over the direct client.
+    pub(crate) phases: Option<PhaseTimes>,
 }
 
 /// Why a request failed, and how far it got.
@@ -38,6 +41,7 @@ pub(crate) struct Fault {
     pub(crate) message: String,
     pub(crate) status: Option<u16>,
     pub(crate) head_micros: u64,
+    pub(crate) phases: Option<PhaseTimes>,
 }
 
 /// Sends `request` and follows its redirects within its timeout (the whole exchange), reading
@@ -68,11 +72,13 @@ pub(crate) async fn exchange(
     )
     .await;
     let head_micros = progress.head_at.map_or(0, |at| micros_since(started, at));
+    let phases = (!progress.pooled).then_some(progress.phases);
     let fault = |error: WireError| Fault {
         kind: error.kind,
         message: error.message,
         status: progress.status,
         head_micros,
+        phases,
     };
     match outcome {
         Ok(Ok(answer)) => Ok(Received {
@@ -80,6 +86,7 @@ pub(crate) async fn exchange(
             headers: answer.headers,
             body: answer.body,
             head_micros,
+            phases,
         }),
         Ok(Err(error)) => Err(fault(error)),
         Err(_) => Err(fault(WireError {
@@ -133,8 +140,13 @@ async fn follow(
     let mut url = Cow::Borrowed(url);
     let mut body = body;
     for hop in 0..=MAX_REDIRECTS {
-        // A failure is reported with the status of its own hop, not of a redirect before it.
-        *progress = Progress::default();
+        // A failure is reported with the status of its own hop, not of a redirect before it;
+        // the phases add up over the hops.
+        *progress = Progress {
+            phases: progress.phases,
+            pooled: progress.pooled,
+            ..Progress::default()
+        };
         // Kept for a redirect; cloning a few headers is cheap next to a round trip.
         let hop_headers = headers.clone();
         let answer = match direct_hop(&ctx, &url, body) {
@@ -145,12 +157,16 @@ async fn follow(
                     &url,
                     hop_headers,
                     bytes,
-                    timeouts,
+                    Route {
+                        timeouts,
+                        tls: &ctx.tls,
+                    },
                     progress,
                 )
                 .await?
             }
             None => {
+                progress.pooled = true;
                 pooled_hop(
                     &ctx.client,
                     &method,
@@ -219,15 +235,15 @@ async fn follow(
     })
 }
 
-/// The direct client's timeouts and the body's bytes, when it can carry this hop: it is on,
-/// the URL is plain HTTP and the body is in memory.
+/// The direct client's timeouts and the body's bytes, when it can carry this hop: it is on
+/// and the body is in memory.
 fn direct_hop<'b>(
     ctx: &UserContext,
     url: &Url,
     body: Option<&'b reqwest::Body>,
 ) -> Option<(connection::Timeouts, &'b [u8])> {
     let timeouts = ctx.direct?;
-    if url.scheme() != "http" {
+    if !matches!(url.scheme(), "http" | "https") {
         return None;
     }
     match body {

@@ -142,6 +142,16 @@ const TIMEOUTS: Timeouts = Timeouts {
     read: Some(Duration::from_secs(2)),
 };
 
+static TLS: std::sync::LazyLock<TlsClient> =
+    std::sync::LazyLock::new(|| TlsClient::new(&super::super::TlsOptions::default()).unwrap());
+
+fn route(timeouts: Timeouts) -> Route<'static> {
+    Route {
+        timeouts,
+        tls: &TLS,
+    }
+}
+
 async fn send(
     slot: &mut Option<Connection>,
     method: http::Method,
@@ -154,7 +164,7 @@ async fn send(
         url,
         HeaderMap::new(),
         body,
-        TIMEOUTS,
+        route(TIMEOUTS),
         &mut Progress::default(),
     )
     .await
@@ -177,7 +187,7 @@ async fn failing_get(
         url,
         HeaderMap::new(),
         b"",
-        timeouts,
+        route(timeouts),
         &mut progress,
     )
     .await;
@@ -338,7 +348,7 @@ async fn large_heads_and_bodies_grow_the_buffer_which_shrinks_afterwards() {
         &server.url("/"),
         headers,
         b"",
-        TIMEOUTS,
+        route(TIMEOUTS),
         &mut Progress::default(),
     )
     .await
@@ -458,7 +468,7 @@ async fn large_and_expect_continue_bodies_are_written_whole() {
         &server.url("/upload"),
         headers,
         b"small",
-        TIMEOUTS,
+        route(TIMEOUTS),
         &mut Progress::default(),
     )
     .await

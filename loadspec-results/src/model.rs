@@ -141,6 +141,11 @@ pub struct PlanInfo {
     /// the direct client existed: `reqwest`).
     #[serde(default = "pooled_client")]
     pub http_client: String,
+    /// The HTTP version the direct client was set to speak: `auto` (HTTP/2 where an HTTPS
+    /// server chose it), `1.1` or `2` (results written before HTTP/2 existed: `1.1`). What
+    /// each label's requests spoke is in its `phases.http2`.
+    #[serde(default = "http1")]
+    pub http_version: String,
     /// How HTTPS servers were verified, when not the default (the system's roots alone).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<TlsInfo>,
@@ -154,6 +159,10 @@ pub struct TlsInfo {
     /// `--ca-cert`: the file of extra trusted CA certificates.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_cert: Option<String>,
+}
+
+fn http1() -> String {
+    "1.1".to_owned()
 }
 
 fn pooled_client() -> String {

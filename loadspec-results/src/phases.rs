@@ -119,6 +119,9 @@ pub struct PhasesSummary {
     /// TLS handshakes that resumed an earlier session (abbreviated handshakes).
     #[serde(default)]
     pub tls_resumed: u64,
+    /// Requests that went over HTTP/2 (the rest spoke HTTP/1.1).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub http2: u64,
     /// Each phase that occurred.
     pub phases: BTreeMap<Phase, PhaseSummary>,
 }
@@ -141,12 +144,14 @@ impl PhasesSummary {
     ) -> Result<Option<PhasesSummary>, HistogramDecodeError> {
         let mut requests = 0;
         let mut tls_resumed = 0;
+        let mut http2 = 0;
         let mut any = false;
         let mut added: BTreeMap<Phase, (LatencyHistogram, f64)> = BTreeMap::new();
         for part in parts {
             any = true;
             requests += part.requests;
             tls_resumed += part.tls_resumed;
+            http2 += part.http2;
             for (phase, summary) in &part.phases {
                 let decoded = histogram::decode(&summary.histogram)?;
                 let (hist, total) = added
@@ -167,9 +172,14 @@ impl PhasesSummary {
         Ok(Some(PhasesSummary {
             requests,
             tls_resumed,
+            http2,
             phases,
         }))
     }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[cfg(test)]
@@ -189,6 +199,7 @@ mod tests {
         let summary = PhasesSummary {
             requests: 10,
             tls_resumed: 1,
+            http2: 0,
             phases: BTreeMap::from([
                 (Phase::Tls, summary_of(&[4000, 6000])),
                 (Phase::Wait, summary_of(&[1000; 10])),
@@ -206,18 +217,23 @@ mod tests {
         let a = PhasesSummary {
             requests: 3,
             tls_resumed: 0,
+            http2: 2,
             phases: BTreeMap::from([(Phase::Wait, summary_of(&[1000, 2000, 3000]))]),
         };
         let b = PhasesSummary {
             requests: 2,
             tls_resumed: 1,
+            http2: 0,
             phases: BTreeMap::from([
                 (Phase::Wait, summary_of(&[4000, 5000])),
                 (Phase::Tls, summary_of(&[7000])),
             ]),
         };
         let merged = PhasesSummary::merge([&a, &b]).unwrap().unwrap();
-        assert_eq!((merged.requests, merged.tls_resumed), (5, 1));
+        assert_eq!(
+            (merged.requests, merged.tls_resumed, merged.http2),
+            (5, 1, 2)
+        );
         assert_eq!(
             merged.phases[&Phase::Wait],
             summary_of(&[1000, 2000, 3000, 4000, 5000])

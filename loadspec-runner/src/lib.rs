@@ -38,5 +38,6 @@ pub use scenario::{
     IntoIterationResult, Scenario, ScenarioBuilder, ScenarioFn, ScenarioFuture, registered,
 };
 pub use user::{
-    ErrorKind, Failure, Method, RequestBuilder, Response, Session, Transaction, User, UserRng,
+    ErrorKind, Failure, HttpVersion, Method, Request, RequestBuilder, Response, Session,
+    Transaction, User, UserRng,
 };

@@ -334,6 +334,14 @@ pub const OPTIONS: &[OptionSpec] = &[
     OptionSpec {
         table: Table::Run,
         attribute: "—",
+        cli: "`--http-version VERSION`",
+        env: "`LOADSPEC_HTTP_VERSION`",
+        default: "`auto`",
+        meaning: "`auto` (HTTP/2 where an HTTPS server chooses it by ALPN), `1.1`, or `2` (required; h2c prior knowledge on cleartext), [below](#http2)",
+    },
+    OptionSpec {
+        table: Table::Run,
+        attribute: "—",
         cli: "`--ca-cert FILE`",
         env: "`LOADSPEC_CA_CERT`",
         default: "system roots",

@@ -4,7 +4,8 @@
 //!
 //! - **Writing scenarios**: [`scenario`], [`assertion`], [`setup`] and [`teardown`] (attributes);
 //!   [`User`] (requests, transactions, data), [`Transaction`], [`RequestBuilder`],
-//!   [`Response`], [`Session`], [`Failure`] and [`ErrorKind`]; test data from
+//!   [`Request`] (for [`User::batch`]: requests sent together), [`Response`], [`Session`],
+//!   [`Failure`] and [`ErrorKind`]; test data from
 //!   [`feeder::Feeder`]; [`prelude`] imports what a scenario file needs.
 //! - **Without macros**: [`Scenario::builder`] gives the same scenarios the attributes do.
 //! - **Running**: [`main`] (what `harness = false` test targets call) and [`Harness`] (its
@@ -23,9 +24,9 @@ pub use loadspec_results as results;
 pub use loadspec_results::criteria;
 pub use loadspec_runner::feeder;
 pub use loadspec_runner::{
-    ConfigError, ErrorKind, Failure, Harness, HttpClient, Method, Mode, Overrides, ProfileKind,
-    RequestBuilder, Response, RunError, Scenario, ScenarioBuilder, Session, ShardSpec, Transaction,
-    User, UserRng, exit_code, main, rand, registered,
+    ConfigError, ErrorKind, Failure, Harness, HttpClient, HttpVersion, Method, Mode, Overrides,
+    ProfileKind, Request, RequestBuilder, Response, RunError, Scenario, ScenarioBuilder, Session,
+    ShardSpec, Transaction, User, UserRng, exit_code, main, rand, registered,
 };
 
 /// The names a scenario file needs: `use loadspec::prelude::*;`.
@@ -33,7 +34,9 @@ pub mod prelude {
     pub use crate::feeder::Feeder;
     pub use crate::rand::Rng as _;
     pub use crate::rand::seq::{IndexedRandom as _, SliceRandom as _};
-    pub use crate::{Failure, Response, Transaction, User, assertion, scenario, setup, teardown};
+    pub use crate::{
+        Failure, Request, Response, Transaction, User, assertion, scenario, setup, teardown,
+    };
     pub use std::time::Duration;
 }
 

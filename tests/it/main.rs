@@ -24,6 +24,7 @@ mod engine;
 mod example_flows;
 mod feeders;
 mod har_import;
+mod http2;
 mod http_client;
 mod https;
 mod lifecycle;

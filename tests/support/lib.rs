@@ -3,9 +3,11 @@
 //! generator under test never shares a scheduler with it.
 
 mod fault;
+mod h2_faults;
 mod tls;
 
 pub use fault::{Fault, FaultServer};
+pub use h2_faults::{H2Counters, H2FaultServer};
 pub use tls::{ServerCert, TestCa, TlsCounters, Validity};
 
 use std::net::SocketAddr;
@@ -100,18 +102,41 @@ impl ServedRouter {
         Self::serve(name, app, None)
     }
 
-    /// Serves `app` over HTTPS with `cert` (see [`TestCa`]), counting handshakes.
+    /// Serves `app` over HTTPS with `cert` (see [`TestCa`]), counting handshakes; ALPN offers
+    /// `http/1.1` only.
     pub fn start_tls(name: &str, app: Router, cert: ServerCert) -> std::io::Result<Self> {
-        Self::serve(name, app, Some(cert))
+        Self::serve(name, app, Some((cert, &[b"http/1.1"])))
     }
 
-    fn serve(name: &str, app: Router, cert: Option<ServerCert>) -> std::io::Result<Self> {
+    /// As [`start_tls`](Self::start_tls), with ALPN offering `h2` and `http/1.1`: clients
+    /// that offer `h2` speak HTTP/2. (Cleartext [`start`](Self::start) serves HTTP/2 to
+    /// clients with prior knowledge.)
+    pub fn start_tls_h2(name: &str, app: Router, cert: ServerCert) -> std::io::Result<Self> {
+        Self::serve(name, app, Some((cert, &[b"h2", b"http/1.1"])))
+    }
+
+    /// As [`start_tls`](Self::start_tls), with ALPN offering `alpn` (none: the server takes
+    /// no part in ALPN and clients fall back to HTTP/1.1).
+    pub fn start_tls_alpn(
+        name: &str,
+        app: Router,
+        cert: ServerCert,
+        alpn: &'static [&'static [u8]],
+    ) -> std::io::Result<Self> {
+        Self::serve(name, app, Some((cert, alpn)))
+    }
+
+    fn serve(
+        name: &str,
+        app: Router,
+        tls: Option<(ServerCert, &'static [&'static [u8]])>,
+    ) -> std::io::Result<Self> {
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let (shutdown, on_shutdown) = tokio::sync::oneshot::channel::<()>();
-        let counters = cert.as_ref().map(|_| Arc::new(TlsCounters::default()));
-        let tls_listener = cert.zip(counters.clone());
+        let counters = tls.as_ref().map(|_| Arc::new(TlsCounters::default()));
+        let tls_listener = tls.zip(counters.clone());
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -132,8 +157,9 @@ impl ServedRouter {
                                 .with_graceful_shutdown(stopped)
                                 .await;
                         }
-                        Some((cert, counters)) => {
-                            let Ok(listener) = tls::TlsListener::new(listener, cert, counters)
+                        Some(((cert, alpn), counters)) => {
+                            let Ok(listener) =
+                                tls::TlsListener::new(listener, cert, alpn, counters)
                             else {
                                 return;
                             };

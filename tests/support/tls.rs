@@ -108,6 +108,7 @@ impl TlsListener {
     pub(crate) fn new(
         tcp: TcpListener,
         cert: ServerCert,
+        alpn: &[&[u8]],
         counters: Arc<TlsCounters>,
     ) -> std::io::Result<Self> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -118,7 +119,7 @@ impl TlsListener {
                     .with_single_cert(cert.chain, cert.key)
             })
             .map_err(std::io::Error::other)?;
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
         Ok(Self {
             tcp,
             acceptor: TlsAcceptor::from(Arc::new(config)),

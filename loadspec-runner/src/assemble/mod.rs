@@ -108,6 +108,7 @@ fn plan_info(plan: &RunPlan) -> PlanInfo {
             "none".to_owned()
         },
         http_client: plan.http_client.as_str().to_owned(),
+        http_version: plan.http_version.as_str().to_owned(),
         tls: (plan.tls != crate::user::TlsOptions::default()).then(|| {
             loadspec_results::model::TlsInfo {
                 insecure: plan.tls.insecure,

@@ -169,10 +169,11 @@ fn build_client(
 pub(super) fn direct_client(
     plan: &RunPlan,
     planned: &crate::plan::PlannedScenario,
-) -> Option<crate::user::Timeouts> {
-    (plan.http_client == crate::plan::HttpClient::Direct).then_some(crate::user::Timeouts {
+) -> Option<crate::user::DirectSettings> {
+    (plan.http_client == crate::plan::HttpClient::Direct).then_some(crate::user::DirectSettings {
         connect: planned.connect_timeout,
         read: planned.read_timeout,
+        version: plan.http_version,
     })
 }
 

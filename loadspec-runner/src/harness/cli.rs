@@ -105,6 +105,10 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "CLIENT", value_parser = http_client)]
     pub(crate) http_client: Option<crate::plan::HttpClient>,
 
+    /// HTTP version of the direct client: auto (HTTP/2 where HTTPS servers choose it by ALPN), 1.1 or 2 (also h2c on cleartext)
+    #[arg(long, value_name = "VERSION", value_parser = http_version)]
+    pub(crate) http_version: Option<crate::user::HttpVersion>,
+
     /// Also trust the CA certificates of this PEM file for HTTPS (a private CA, a self-signed server)
     #[arg(long, value_name = "FILE")]
     pub(crate) ca_cert: Option<PathBuf>,
@@ -195,6 +199,10 @@ fn start_at(text: &str) -> Result<std::time::SystemTime, String> {
     crate::plan::shard::parse_start_at(text).map_err(|e| format!("expected {}", e.expected()))
 }
 
+fn http_version(text: &str) -> Result<crate::user::HttpVersion, String> {
+    crate::user::HttpVersion::parse(text).map_err(|expected| format!("expected {expected}"))
+}
+
 fn http_client(text: &str) -> Result<crate::plan::HttpClient, String> {
     crate::plan::overrides::parse_http_client(text)
         .map_err(|expected| format!("expected {expected}"))
@@ -250,6 +258,7 @@ impl Cli {
             allow_remote_load: self.allow_remote_load.then_some(true),
             redact: self.no_redact.then_some(false),
             http_client: self.http_client,
+            http_version: self.http_version,
             ca_cert: self.ca_cert.clone(),
             insecure: self.insecure.then_some(true),
             monitor_interval: self.monitor_interval,

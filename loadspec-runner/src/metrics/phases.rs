@@ -15,6 +15,8 @@ pub(crate) struct PhaseTimes {
     pub(crate) tls: Option<u64>,
     /// The handshake resumed an earlier TLS session.
     pub(crate) tls_resumed: bool,
+    /// The (last hop's) exchange went over HTTP/2.
+    pub(crate) http2: bool,
     pub(crate) send: u64,
     pub(crate) wait: u64,
     pub(crate) receive: u64,
@@ -43,6 +45,7 @@ impl PhaseTimes {
         self.connect = sum(self.connect, later.connect);
         self.tls = sum(self.tls, later.tls);
         self.tls_resumed |= later.tls_resumed;
+        self.http2 = later.http2;
         self.send += later.send;
         self.wait += later.wait;
         self.receive += later.receive;
@@ -61,6 +64,7 @@ struct PhaseStat {
 pub(crate) struct PhaseStats {
     requests: u64,
     tls_resumed: u64,
+    http2: u64,
     /// Indexed like [`Phase::ALL`].
     phases: [PhaseStat; 6],
 }
@@ -81,6 +85,7 @@ impl PhaseStats {
         Self {
             requests: 0,
             tls_resumed: 0,
+            http2: 0,
             phases: std::array::from_fn(stat),
         }
     }
@@ -88,6 +93,7 @@ impl PhaseStats {
     pub(crate) fn record(&mut self, times: &PhaseTimes) {
         self.requests += 1;
         self.tls_resumed += u64::from(times.tls_resumed);
+        self.http2 += u64::from(times.http2);
         for (stat, (_, micros)) in self.phases.iter_mut().zip(times.each()) {
             if let Some(micros) = micros {
                 histogram::record(&mut stat.histogram, micros);
@@ -99,6 +105,7 @@ impl PhaseStats {
     pub(crate) fn merge(&mut self, other: &PhaseStats) {
         self.requests += other.requests;
         self.tls_resumed += other.tls_resumed;
+        self.http2 += other.http2;
         for (stat, theirs) in self.phases.iter_mut().zip(&other.phases) {
             // Same bounds on both sides: `add` cannot fail.
             let _same_bounds = stat.histogram.add(&theirs.histogram);
@@ -114,6 +121,7 @@ impl PhaseStats {
     pub(crate) fn reset(&mut self) {
         self.requests = 0;
         self.tls_resumed = 0;
+        self.http2 = 0;
         for stat in &mut self.phases {
             stat.histogram.reset();
             stat.sum_micros = 0;
@@ -124,6 +132,7 @@ impl PhaseStats {
         (self.requests > 0).then(|| PhasesSummary {
             requests: self.requests,
             tls_resumed: self.tls_resumed,
+            http2: self.http2,
             phases: Phase::ALL
                 .into_iter()
                 .zip(&self.phases)

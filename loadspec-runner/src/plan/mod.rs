@@ -64,12 +64,12 @@ pub mod defaults {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HttpClient {
-    /// Each user's own keep-alive HTTP/1.1 connection, driven by the user's task (about a
-    /// quarter of reqwest's memory per user, less CPU per request); HTTPS and streamed bodies
-    /// still go through reqwest.
+    /// Each user's own keep-alive connection (HTTP/1.1, or HTTP/2 with its requests as
+    /// streams; plain or TLS), driven by the user's task: about a quarter of reqwest's memory
+    /// per user, less CPU per request. Streamed bodies go through reqwest.
     #[default]
     Direct,
-    /// reqwest's pooled client for every request (HTTP/2 is not used either way).
+    /// reqwest's pooled client for every request (HTTP/1.1 only).
     Reqwest,
 }
 
@@ -126,6 +126,8 @@ pub struct RunPlan {
     pub expected_interval: Option<Duration>,
     /// The HTTP client the users send with.
     pub http_client: HttpClient,
+    /// The HTTP version the direct client speaks.
+    pub http_version: crate::user::HttpVersion,
     /// How HTTPS servers' certificates are checked.
     pub tls: crate::user::TlsOptions,
     /// The TLS configuration made from `tls` (its roots loaded, its CA file read).

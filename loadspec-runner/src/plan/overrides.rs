@@ -69,6 +69,8 @@ pub struct Overrides {
     pub expected_interval: Option<Duration>,
     /// The HTTP client users send with (`direct` unless set).
     pub http_client: Option<HttpClient>,
+    /// The HTTP version the direct client speaks (`auto` unless set).
+    pub http_version: Option<crate::user::HttpVersion>,
     /// A PEM file of extra trusted CA certificates for HTTPS targets.
     pub ca_cert: Option<PathBuf>,
     /// Accept any TLS certificate (no verification at all; recorded in the results).
@@ -160,6 +162,12 @@ impl Overrides {
                     .map_err(|expected| ConfigError::invalid(name, &v, expected))?,
             );
         }
+        if let Some((name, v)) = get("LOADSPEC_HTTP_VERSION") {
+            o.http_version = Some(
+                crate::user::HttpVersion::parse(&v)
+                    .map_err(|expected| ConfigError::invalid(name, &v, expected))?,
+            );
+        }
         if let Some((_, v)) = get("LOADSPEC_CA_CERT") {
             o.ca_cert = Some(PathBuf::from(v));
         }
@@ -236,6 +244,7 @@ impl Overrides {
             pre_allocated_users: higher.pre_allocated_users.or(self.pre_allocated_users),
             expected_interval: higher.expected_interval.or(self.expected_interval),
             http_client: higher.http_client.or(self.http_client),
+            http_version: higher.http_version.or(self.http_version),
             ca_cert: higher.ca_cert.or(self.ca_cert),
             insecure: higher.insecure.or(self.insecure),
             shard: higher.shard.or(self.shard),

@@ -242,6 +242,7 @@ pub fn resolve(scenarios: &[Scenario], overrides: &Overrides) -> Result<RunPlan,
         start_at: overrides.start_at,
         expected_interval: overrides.expected_interval.filter(|i| !i.is_zero()),
         http_client: overrides.http_client.unwrap_or_default(),
+        http_version: overrides.http_version.unwrap_or_default(),
         tls_client: std::sync::Arc::new(crate::user::TlsClient::new(&tls)?),
         tls,
         monitor: crate::monitor::MonitorConfig {

@@ -27,6 +27,7 @@ use ureq_proto::client::{
 use ureq_proto::http;
 
 use super::failure::ErrorKind;
+use super::http2::{self, Http2, HttpVersion};
 use super::tls::TlsClient;
 use crate::metrics::phases::PhaseTimes;
 
@@ -41,11 +42,13 @@ const MAX_HEAD: usize = 256 * 1024;
 /// Bodies announce their length; more than this is not reserved up front.
 const MAX_RESERVE: u64 = 16 * 1024 * 1024;
 
-/// The connect and read timeouts of a scenario (the request timeout wraps the whole exchange).
+/// How a scenario's users connect: the connect and read timeouts (the request timeout wraps
+/// the whole exchange) and the HTTP version.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Timeouts {
+pub(crate) struct DirectSettings {
     pub(crate) connect: Duration,
     pub(crate) read: Option<Duration>,
+    pub(crate) version: HttpVersion,
 }
 
 /// A response, read to its end.
@@ -63,7 +66,7 @@ pub(crate) struct WireError {
 }
 
 impl WireError {
-    fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+    pub(super) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Self {
             kind,
             message: message.into(),
@@ -74,7 +77,7 @@ impl WireError {
         Self::new(ErrorKind::Io, format!("invalid HTTP/1.1 exchange: {error}"))
     }
 
-    fn io(error: io::Error, while_doing: &str) -> Self {
+    pub(super) fn io(error: io::Error, while_doing: &str) -> Self {
         use io::ErrorKind as Io;
         let kind = match error.kind() {
             Io::TimedOut => ErrorKind::Timeout,
@@ -143,10 +146,11 @@ impl Stream {
     }
 }
 
-/// How an exchange reaches a connection: its timeouts, and the TLS client for `https://`.
+/// How an exchange reaches a connection: the scenario's settings, and the TLS client for
+/// `https://`.
 #[derive(Clone, Copy)]
 pub(crate) struct Route<'c> {
-    pub(crate) timeouts: Timeouts,
+    pub(crate) settings: DirectSettings,
     pub(crate) tls: &'c TlsClient,
 }
 
@@ -162,9 +166,17 @@ pub(crate) struct Connection {
     buf: Vec<u8>,
 }
 
-impl Connection {
+/// A user's connection: HTTP/1.1 (one exchange at a time) or HTTP/2 (streams multiplexed).
+pub(crate) enum Link {
+    Http1(Connection),
+    Http2(Http2),
+}
+
+impl Link {
     /// Opens a connection to `url`'s origin within the connect timeout (which covers the
     /// lookup, the TCP connect and the TLS handshake, as reqwest's does), timing each phase.
+    /// The protocol is the one ALPN chose on HTTPS; on cleartext, HTTP/2 only by prior
+    /// knowledge (`--http-version 2`).
     async fn open(
         url: &Url,
         port: u16,
@@ -173,7 +185,8 @@ impl Connection {
     ) -> Result<Self, WireError> {
         let host = url.host_str().unwrap_or_default();
         let https = url.scheme() == "https";
-        let timeout = route.timeouts.connect;
+        let version = route.settings.version;
+        let timeout = route.settings.connect;
         let started = Instant::now();
         let connect = async {
             let addrs: Vec<SocketAddr> = match url.host() {
@@ -192,22 +205,46 @@ impl Connection {
                 None => return Err(WireError::new(ErrorKind::Scenario, "the URL has no host")),
             };
             let connecting = Instant::now();
-            let tcp = Self::connect(addrs, host).await?;
+            let tcp = Connection::connect(addrs, host).await?;
             phases.connect = Some(micros_since(connecting));
             // Requests are small and written whole: Nagle would only delay them.
             tcp.set_nodelay(true)
                 .map_err(|e| WireError::io(e, "cannot set TCP_NODELAY"))?;
             if !https {
-                return Ok(Stream::Plain(tcp));
+                if version == HttpVersion::Http2 {
+                    return Http2::start(tcp, false, host, port).await.map(Link::Http2);
+                }
+                return Ok(Link::Http1(Connection::new(Stream::Plain(tcp), url, port)?));
             }
             let handshaking = Instant::now();
-            let tls = handshake(route.tls, host, port, tcp).await?;
+            let tls = handshake(route.tls.config(version), host, port, tcp).await?;
             phases.tls = Some(micros_since(handshaking));
-            phases.tls_resumed =
-                tls.get_ref().1.handshake_kind() == Some(rustls::HandshakeKind::Resumed);
-            Ok(Stream::Tls(Box::new(tls)))
+            let session = tls.get_ref().1;
+            phases.tls_resumed = session.handshake_kind() == Some(rustls::HandshakeKind::Resumed);
+            let h2 = session.alpn_protocol() == Some(b"h2");
+            if h2 {
+                return Http2::start(tls, true, host, port).await.map(Link::Http2);
+            }
+            if version == HttpVersion::Http2 {
+                let chosen = match session.alpn_protocol() {
+                    Some(protocol) => String::from_utf8_lossy(protocol).into_owned(),
+                    None => "none".to_owned(),
+                };
+                return Err(WireError::new(
+                    ErrorKind::Tls,
+                    format!(
+                        "{host}:{port} does not speak HTTP/2: ALPN offered h2, the server chose \
+                         {chosen} (--http-version 2 requires it)"
+                    ),
+                ));
+            }
+            Ok(Link::Http1(Connection::new(
+                Stream::Tls(Box::new(tls)),
+                url,
+                port,
+            )?))
         };
-        let stream = tokio::time::timeout(timeout, connect).await.map_err(|_| {
+        tokio::time::timeout(timeout, connect).await.map_err(|_| {
             WireError::new(
                 ErrorKind::Timeout,
                 format!(
@@ -215,15 +252,35 @@ impl Connection {
                     humantime::format_duration(timeout)
                 ),
             )
-        })??;
+        })?
+    }
+
+    fn serves(&self, url: &Url, port: u16) -> bool {
+        match self {
+            Self::Http1(connection) => connection.serves(url, port),
+            Self::Http2(connection) => connection.serves(url, port),
+        }
+    }
+
+    fn is_reusable(&mut self) -> bool {
+        match self {
+            Self::Http1(connection) => connection.is_reusable(),
+            Self::Http2(connection) => connection.is_reusable(),
+        }
+    }
+}
+
+impl Connection {
+    fn new(stream: Stream, url: &Url, port: u16) -> Result<Self, WireError> {
+        let host = url.host_str().unwrap_or_default();
         let host_header = match url.port() {
             Some(port) => HeaderValue::try_from(format!("{host}:{port}")),
             None => HeaderValue::try_from(host),
         }
         .map_err(|_| WireError::new(ErrorKind::Scenario, format!("invalid host {host:?}")))?;
         Ok(Self {
+            https: matches!(stream, Stream::Tls(_)),
             stream,
-            https,
             host: host.into(),
             port,
             host_header,
@@ -288,7 +345,7 @@ impl Connection {
         &mut self,
         request: http::Request<()>,
         body: &[u8],
-        timeouts: Timeouts,
+        timeouts: DirectSettings,
         progress: &mut Progress,
     ) -> Result<(Answer, bool), WireError> {
         let sending = Instant::now();
@@ -303,6 +360,7 @@ impl Connection {
         let first_byte = first_byte.unwrap_or(done);
         progress.phases.wait += micros_between(sent, first_byte);
         progress.phases.receive += micros_between(first_byte, done);
+        progress.phases.http2 = false;
         outcome
     }
 
@@ -629,7 +687,7 @@ fn micros_between(start: Instant, end: Instant) -> u64 {
 /// The TLS handshake over `tcp`, with SNI for a host name; a refused certificate or a
 /// protocol error is a `tls` failure that says what was wrong.
 async fn handshake(
-    tls: &TlsClient,
+    config: &std::sync::Arc<rustls::ClientConfig>,
     host: &str,
     port: u16,
     tcp: TcpStream,
@@ -642,7 +700,7 @@ async fn handshake(
             format!("{host} is not a TLS server name: {e}"),
         )
     })?;
-    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::clone(&tls.http1));
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::clone(config));
     connector.connect(name, tcp).await.map_err(|error| {
         let rustls_error = error
             .get_ref()
@@ -654,46 +712,130 @@ async fn handshake(
             (None, io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset) => ErrorKind::Tls,
             (None, _) => ErrorKind::Io,
         };
-        WireError::new(
-            kind,
-            format!("TLS handshake with {host}:{port} failed: {error}"),
-        )
+        let refused_alpn = matches!(
+            rustls_error,
+            Some(rustls::Error::AlertReceived(
+                rustls::AlertDescription::NoApplicationProtocol
+            ))
+        );
+        let message = if refused_alpn {
+            let offered: Vec<String> = config
+                .alpn_protocols
+                .iter()
+                .map(|p| String::from_utf8_lossy(p).into_owned())
+                .collect();
+            format!(
+                "TLS handshake with {host}:{port} failed: the server speaks none of the \
+                 protocols ALPN offered ({}): {error}",
+                offered.join(", ")
+            )
+        } else {
+            format!("TLS handshake with {host}:{port} failed: {error}")
+        };
+        WireError::new(kind, message)
     })
 }
 
 /// Sends one request over the user's connection in `slot` (opened, or replaced when it serves
 /// another origin or the server closed it) and reads the whole response. The connection goes
-/// back into `slot` only when it can carry another request; a failed exchange closes it.
+/// back into `slot` only when it can carry another request; a failed HTTP/1.1 exchange
+/// closes it, a failed HTTP/2 stream leaves the connection to the others.
 pub(crate) async fn exchange(
-    slot: &mut Option<Connection>,
+    slot: &mut Option<Link>,
     method: &http::Method,
     url: &Url,
-    mut headers: HeaderMap,
+    headers: HeaderMap,
     body: &[u8],
     route: Route<'_>,
     progress: &mut Progress,
 ) -> Result<Answer, WireError> {
-    // A fragment never goes on the wire.
+    // Checked before a connection is opened. A fragment never goes on the wire; HTTP/2 sends
+    // the scheme and authority as `:scheme` and `:authority`.
     let uri: http::Uri = url[..url::Position::AfterQuery]
         .parse()
         .map_err(|e| WireError::new(ErrorKind::Scenario, format!("invalid URL {url}: {e}")))?;
     let port = url.port_or_known_default().unwrap_or(80);
     let reusable = match slot.take() {
-        Some(mut connection) if connection.serves(url, port) => {
-            connection.is_reusable().then_some(connection)
-        }
+        Some(mut link) if link.serves(url, port) => link.is_reusable().then_some(link),
         _ => None,
     };
-    let mut connection = match reusable {
-        Some(connection) => connection,
+    let link = match reusable {
+        Some(link) => link,
         None => {
             let mut opened = PhaseTimes::default();
-            let connection = Connection::open(url, port, route, &mut opened).await;
+            let link = Link::open(url, port, route, &mut opened).await;
             // Kept though the connection failed: the lookup took its time all the same.
             progress.phases.add(&opened);
-            connection?
+            link?
         }
     };
+    match link {
+        Link::Http1(connection) => {
+            http1_exchange(
+                slot, connection, method, uri, headers, body, route, progress,
+            )
+            .await
+        }
+        Link::Http2(connection) => {
+            let streams = connection.streams();
+            *slot = Some(Link::Http2(connection));
+            http2::round_trip(
+                streams,
+                method,
+                uri,
+                headers,
+                body,
+                route.settings,
+                progress,
+            )
+            .await
+        }
+    }
+}
+
+/// The user's connection to `url`'s origin (opened if it has none that can carry a request)
+/// when it speaks HTTP/2, for a batch to share, with the phases of opening it; `None` when it
+/// speaks HTTP/1.1 (then left in `slot` for the batch's first lane) or cannot be opened (the
+/// batch's requests then say why).
+pub(crate) async fn shared(
+    slot: &mut Option<Link>,
+    url: &Url,
+    route: Route<'_>,
+) -> (Option<Http2>, Option<PhaseTimes>) {
+    let port = url.port_or_known_default().unwrap_or(80);
+    let reusable = match slot.take() {
+        Some(mut link) if link.serves(url, port) => link.is_reusable().then_some(link),
+        _ => None,
+    };
+    let (link, opened) = match reusable {
+        Some(link) => (link, None),
+        None => {
+            let mut opened = PhaseTimes::default();
+            match Link::open(url, port, route, &mut opened).await {
+                Ok(link) => (link, Some(opened)),
+                Err(_) => return (None, None),
+            }
+        }
+    };
+    let shared = match &link {
+        Link::Http2(connection) => Some(connection.clone()),
+        Link::Http1(_) => None,
+    };
+    *slot = Some(link);
+    (shared, opened)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn http1_exchange(
+    slot: &mut Option<Link>,
+    mut connection: Connection,
+    method: &http::Method,
+    uri: http::Uri,
+    mut headers: HeaderMap,
+    body: &[u8],
+    route: Route<'_>,
+    progress: &mut Progress,
+) -> Result<Answer, WireError> {
     if !headers.contains_key(HOST) {
         headers.insert(HOST, connection.host_header.clone());
     }
@@ -717,11 +859,11 @@ pub(crate) async fn exchange(
     *request.uri_mut() = uri;
     *request.headers_mut() = headers;
     let (answer, reusable) = connection
-        .round_trip(request, body, route.timeouts, progress)
+        .round_trip(request, body, route.settings, progress)
         .await?;
     if reusable {
         connection.trim();
-        *slot = Some(connection);
+        *slot = Some(Link::Http1(connection));
     }
     Ok(answer)
 }

@@ -1,7 +1,9 @@
 //! The virtual user a scenario drives: its session, random stream, transactions and requests.
 
+mod batch;
 mod connection;
 mod failure;
+mod http2;
 mod redact;
 mod request;
 mod response;
@@ -17,8 +19,10 @@ use std::time::{Duration, Instant};
 use futures::FutureExt as _;
 use rand::SeedableRng as _;
 
-pub(crate) use self::connection::Timeouts;
+pub use self::batch::{HTTP1_CONNECTIONS, Request};
+pub(crate) use self::connection::DirectSettings;
 pub use self::failure::{ErrorKind, Failure, LOCKOUT_PHRASES, lockout_phrase};
+pub use self::http2::HttpVersion;
 pub(crate) use self::tls::TlsClient;
 pub use self::tls::{TlsOptions, TlsSetupError};
 
@@ -44,7 +48,7 @@ pub(crate) struct UserContext {
     /// reqwest's pooled client: HTTPS, streamed bodies, and everything with `--http-client reqwest`.
     pub(crate) client: reqwest::Client,
     /// The direct client's connect and read timeouts; `None` sends everything through `client`.
-    pub(crate) direct: Option<Timeouts>,
+    pub(crate) direct: Option<DirectSettings>,
     /// The run's TLS configuration, for the direct client's `https://` connections.
     pub(crate) tls: std::sync::Arc<TlsClient>,
     /// The target's base URL without a trailing slash.
@@ -75,7 +79,9 @@ pub struct User {
     rng: UserRng,
     session: Session,
     /// The direct client's keep-alive connection, opened by the first request.
-    connection: Option<connection::Connection>,
+    connection: Option<connection::Link>,
+    /// A batch's spare HTTP/1.1 connections, or, for a batch's lane, what goes back.
+    batch: Option<Box<batch::BatchState>>,
     vars: Vec<(Box<str>, String)>,
     /// Open model: how late the current iteration started after it was due (µs); every
     /// latency of the iteration is also recorded from when it was due.
@@ -94,6 +100,7 @@ impl User {
             rng: UserRng::seed_from_u64(seed),
             session: Session::default(),
             connection: None,
+            batch: None,
             vars: Vec::new(),
             schedule_delay: None,
             stop_requested: false,
@@ -231,6 +238,30 @@ impl User {
         self.request(Method::DELETE, path)
     }
 
+    /// Sends `requests` together, as a browser loads a page's resources (k6's `http.batch`),
+    /// and returns their outcomes in order: over HTTP/2 each is a stream of the user's one
+    /// connection, over HTTP/1.1 they spread over up to [`HTTP1_CONNECTIONS`] connections,
+    /// kept for the next batch. Each is recorded like a request of its own; the cookies their
+    /// answers set go into the session.
+    ///
+    /// ```no_run
+    /// # use loadspec_runner::{Request, User};
+    /// # async fn page(user: &mut User) {
+    /// let answers = user
+    ///     .batch([
+    ///         Request::get("/api/insurees").label("insurees"),
+    ///         Request::get("/api/locations").label("locations"),
+    ///     ])
+    ///     .await;
+    /// # }
+    /// ```
+    pub async fn batch(
+        &mut self,
+        requests: impl IntoIterator<Item = Request>,
+    ) -> Vec<Result<Response, Failure>> {
+        batch::send(self, requests.into_iter().collect(), None).await
+    }
+
     /// Waits like a user reading the page; skipped in smoke mode.
     pub async fn pause(&mut self, duration: Duration) {
         if self.ctx.pauses && !duration.is_zero() {
@@ -350,6 +381,23 @@ struct TxState {
     server_timing: Vec<(Box<str>, f64)>,
 }
 
+impl TxState {
+    /// Adds what a batch's lane counted for this transaction.
+    fn absorb(&mut self, lane: TxState) {
+        self.requests += lane.requests;
+        self.failed += lane.failed;
+        if self.first_failure.is_none() {
+            self.first_failure = lane.first_failure;
+        }
+        for (name, ms) in lane.server_timing {
+            match self.server_timing.iter_mut().find(|(n, _)| *n == name) {
+                Some(entry) => entry.1 += ms,
+                None => self.server_timing.push((name, ms)),
+            }
+        }
+    }
+}
+
 impl Transaction<'_> {
     /// The user running the transaction.
     pub fn user(&mut self) -> &mut User {
@@ -413,6 +461,20 @@ impl Transaction<'_> {
     /// A `DELETE` request belonging to this transaction.
     pub fn delete(&mut self, path: &str) -> RequestBuilder<'_> {
         self.request(Method::DELETE, path)
+    }
+
+    /// Sends `requests` together as requests of this transaction (see [`User::batch`]).
+    pub async fn batch(
+        &mut self,
+        requests: impl IntoIterator<Item = Request>,
+    ) -> Vec<Result<Response, Failure>> {
+        let mut states = Vec::new();
+        let results =
+            batch::send(self.user, requests.into_iter().collect(), Some(&mut states)).await;
+        for state in states {
+            self.state.absorb(state);
+        }
+        results
     }
 
     /// Waits inside the transaction (counted in its time); skipped in smoke mode.

@@ -15,6 +15,8 @@ use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
+use super::http2::HttpVersion;
+
 /// TLS sessions remembered for resumption: one per user that reconnects, for the largest runs.
 const SESSION_CACHE: usize = 65_536;
 
@@ -43,14 +45,27 @@ pub enum TlsSetupError {
     Config(#[from] rustls::Error),
 }
 
-/// The run's TLS client configurations, one per ALPN offer.
+/// The run's TLS client configurations, one per ALPN offer; they share one session cache.
 #[derive(Debug, Clone)]
 pub(crate) struct TlsClient {
     /// Offers `http/1.1` only.
     pub(crate) http1: Arc<ClientConfig>,
+    /// Offers `h2`, then `http/1.1`.
+    h2_or_http1: Arc<ClientConfig>,
+    /// Offers `h2` only.
+    h2: Arc<ClientConfig>,
 }
 
 impl TlsClient {
+    /// The configuration whose ALPN offer fits `version`.
+    pub(crate) fn config(&self, version: HttpVersion) -> &Arc<ClientConfig> {
+        match version {
+            HttpVersion::Auto => &self.h2_or_http1,
+            HttpVersion::Http1 => &self.http1,
+            HttpVersion::Http2 => &self.h2,
+        }
+    }
+
     /// A reqwest client builder that verifies servers as the direct client does.
     pub(crate) fn configure(&self, builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
         builder.tls_backend_preconfigured((*self.http1).clone())
@@ -79,9 +94,15 @@ impl TlsClient {
             builder.with_root_certificates(store).with_no_client_auth()
         };
         config.resumption = rustls::client::Resumption::in_memory_sessions(SESSION_CACHE);
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let offering = |protocols: &[&[u8]]| {
+            let mut offer = config.clone();
+            offer.alpn_protocols = protocols.iter().map(|p| p.to_vec()).collect();
+            Arc::new(offer)
+        };
         Ok(Self {
-            http1: Arc::new(config),
+            http1: offering(&[b"http/1.1"]),
+            h2_or_http1: offering(&[b"h2", b"http/1.1"]),
+            h2: offering(&[b"h2"]),
         })
     }
 }

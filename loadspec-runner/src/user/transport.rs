@@ -58,6 +58,9 @@ pub(crate) async fn exchange(
     let headers = std::mem::take(request.headers_mut());
     let body = request.body_mut().take();
     let mut progress = Progress::default();
+    if let Some(opened) = user.batch.as_mut().and_then(|batch| batch.take_opened()) {
+        progress.phases.add(&opened);
+    }
     let outcome = tokio::time::timeout(
         limit,
         follow(
@@ -150,7 +153,7 @@ async fn follow(
         // Kept for a redirect; cloning a few headers is cheap next to a round trip.
         let hop_headers = headers.clone();
         let answer = match direct_hop(&ctx, &url, body) {
-            Some((timeouts, bytes)) => {
+            Some((settings, bytes)) => {
                 connection::exchange(
                     &mut user.connection,
                     &method,
@@ -158,7 +161,7 @@ async fn follow(
                     hop_headers,
                     bytes,
                     Route {
-                        timeouts,
+                        settings,
                         tls: &ctx.tls,
                     },
                     progress,
@@ -180,6 +183,9 @@ async fn follow(
             }
         };
         user.session.store_cookies(&url, &answer.headers);
+        if let Some(batch) = user.batch.as_mut() {
+            batch.saw_cookies(&url, &answer.headers);
+        }
         let next = match answer.status {
             301 | 302 | 303 | 307 | 308 => answer
                 .headers
@@ -241,7 +247,7 @@ fn direct_hop<'b>(
     ctx: &UserContext,
     url: &Url,
     body: Option<&'b reqwest::Body>,
-) -> Option<(connection::Timeouts, &'b [u8])> {
+) -> Option<(connection::DirectSettings, &'b [u8])> {
     let timeouts = ctx.direct?;
     if !matches!(url.scheme(), "http" | "https") {
         return None;

@@ -137,23 +137,24 @@ async fn read_request(stream: &mut TcpStream, pending: &mut Vec<u8>) -> Option<V
     }
 }
 
-const TIMEOUTS: Timeouts = Timeouts {
+const TIMEOUTS: DirectSettings = DirectSettings {
     connect: Duration::from_secs(2),
     read: Some(Duration::from_secs(2)),
+    version: HttpVersion::Auto,
 };
 
 static TLS: std::sync::LazyLock<TlsClient> =
     std::sync::LazyLock::new(|| TlsClient::new(&super::super::TlsOptions::default()).unwrap());
 
-fn route(timeouts: Timeouts) -> Route<'static> {
+fn route(settings: DirectSettings) -> Route<'static> {
     Route {
-        timeouts,
+        settings,
         tls: &TLS,
     }
 }
 
 async fn send(
-    slot: &mut Option<Connection>,
+    slot: &mut Option<Link>,
     method: http::Method,
     url: &Url,
     body: &[u8],
@@ -170,15 +171,15 @@ async fn send(
     .await
 }
 
-async fn get(slot: &mut Option<Connection>, url: &Url) -> Result<Answer, WireError> {
+async fn get(slot: &mut Option<Link>, url: &Url) -> Result<Answer, WireError> {
     send(slot, http::Method::GET, url, b"").await
 }
 
 /// A GET that must fail: why, and how far the exchange got.
 async fn failing_get(
-    slot: &mut Option<Connection>,
+    slot: &mut Option<Link>,
     url: &Url,
-    timeouts: Timeouts,
+    timeouts: DirectSettings,
 ) -> (WireError, Progress) {
     let mut progress = Progress::default();
     let outcome = exchange(
@@ -358,7 +359,10 @@ async fn large_heads_and_bodies_grow_the_buffer_which_shrinks_afterwards() {
         answer.body == big_body.as_bytes(),
         "the 2 MB body is intact"
     );
-    let kept = slot.as_ref().unwrap().buf.len();
+    let Some(Link::Http1(connection)) = slot.as_ref() else {
+        panic!("an HTTP/1.1 connection is kept");
+    };
+    let kept = connection.buf.len();
     assert!(kept <= KEPT_BUFFER, "the buffer went back to {kept} bytes");
     assert!(server.requests()[0].contains(&long_value));
     get(&mut slot, &server.url("/")).await.unwrap();
@@ -409,7 +413,7 @@ async fn truncated_stalled_and_refused_exchanges_are_classified() {
     assert_eq!(progress.status, Some(200), "the head had arrived");
     let error = get(&mut slot, &server.url("/")).await.err().unwrap();
     assert_eq!(error.kind, ErrorKind::Reset, "{}", error.message);
-    let quick = Timeouts {
+    let quick = DirectSettings {
         read: Some(Duration::from_millis(100)),
         ..TIMEOUTS
     };

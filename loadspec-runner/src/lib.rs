@@ -39,5 +39,5 @@ pub use scenario::{
 };
 pub use user::{
     ErrorKind, Failure, HttpVersion, Method, Request, RequestBuilder, Response, Session,
-    Transaction, User, UserRng,
+    Transaction, User, UserRng, WebSocket, WebSocketBuilder, WsMessage,
 };

@@ -5,7 +5,8 @@
 //! - **Writing scenarios**: [`scenario`], [`assertion`], [`setup`] and [`teardown`] (attributes);
 //!   [`User`] (requests, transactions, data), [`Transaction`], [`RequestBuilder`],
 //!   [`Request`] (for [`User::batch`]: requests sent together), [`Response`], [`Session`],
-//!   [`Failure`] and [`ErrorKind`]; test data from
+//!   [`WebSocket`] (from [`User::websocket`]) and [`WsMessage`], [`Failure`] and
+//!   [`ErrorKind`]; test data from
 //!   [`feeder::Feeder`]; [`prelude`] imports what a scenario file needs.
 //! - **Without macros**: [`Scenario::builder`] gives the same scenarios the attributes do.
 //! - **Running**: [`main`] (what `harness = false` test targets call) and [`Harness`] (its
@@ -25,7 +26,7 @@ pub use loadspec_results::criteria;
 pub use loadspec_runner::feeder;
 pub use loadspec_runner::{
     ConfigError, ErrorKind, Failure, Harness, HttpClient, HttpVersion, Method, Mode, Overrides,
-    ProfileKind, Request, RequestBuilder, Response, RunError, Scenario, ScenarioBuilder, Session,
+    ProfileKind, Request, RequestBuilder, Response, WebSocket, WebSocketBuilder, WsMessage, RunError, Scenario, ScenarioBuilder, Session,
     ShardSpec, Transaction, User, UserRng, exit_code, main, rand, registered,
 };
 

@@ -43,3 +43,4 @@ mod sharding;
 mod signals;
 mod user_stop;
 mod warmup;
+mod websocket;

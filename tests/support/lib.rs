@@ -5,10 +5,12 @@
 mod fault;
 mod h2_faults;
 mod tls;
+mod websocket;
 
 pub use fault::{Fault, FaultServer};
 pub use h2_faults::{H2Counters, H2FaultServer};
 pub use tls::{ServerCert, TestCa, TlsCounters, Validity};
+pub use websocket::{WsCounters, WsServer};
 
 use std::net::SocketAddr;
 use std::sync::Arc;

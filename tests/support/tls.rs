@@ -29,8 +29,8 @@ pub enum Validity {
 
 /// A server's certificate chain and private key.
 pub struct ServerCert {
-    chain: Vec<CertificateDer<'static>>,
-    key: PrivateKeyDer<'static>,
+    pub(crate) chain: Vec<CertificateDer<'static>>,
+    pub(crate) key: PrivateKeyDer<'static>,
 }
 
 impl TestCa {

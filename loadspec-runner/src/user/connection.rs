@@ -104,7 +104,7 @@ pub(crate) struct Progress {
 
 /// A connection's byte stream: TCP, or TLS over it (boxed: rustls' state is large, and a
 /// user holds its connection while it thinks).
-enum Stream {
+pub(crate) enum Stream {
     Plain(TcpStream),
     Tls(Box<TlsStream<TcpStream>>),
 }
@@ -143,6 +143,76 @@ impl Stream {
                 tls.read(&mut probe).now_or_never().is_none()
             }
         }
+    }
+}
+
+impl tokio::io::AsyncRead for Stream {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(tcp) => std::pin::Pin::new(tcp).poll_read(cx, buf),
+            Self::Tls(tls) => std::pin::Pin::new(tls.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl tokio::io::AsyncWrite for Stream {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Self::Plain(tcp) => std::pin::Pin::new(tcp).poll_write(cx, buf),
+            Self::Tls(tls) => std::pin::Pin::new(tls.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(tcp) => std::pin::Pin::new(tcp).poll_flush(cx),
+            Self::Tls(tls) => std::pin::Pin::new(tls.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(tcp) => std::pin::Pin::new(tcp).poll_shutdown(cx),
+            Self::Tls(tls) => std::pin::Pin::new(tls.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
+
+/// A byte stream to `url`'s origin for a protocol of its own (WebSocket): TCP, or TLS with
+/// ALPN offering `http/1.1` (the upgrade is an HTTP/1.1 request), timed like a connection.
+pub(crate) async fn open_stream(
+    url: &Url,
+    route: Route<'_>,
+    phases: &mut PhaseTimes,
+) -> Result<Stream, WireError> {
+    let port = url.port_or_known_default().unwrap_or(80);
+    let http1 = Route {
+        settings: DirectSettings {
+            version: HttpVersion::Http1,
+            ..route.settings
+        },
+        tls: route.tls,
+    };
+    match Link::open(url, port, http1, phases).await? {
+        Link::Http1(connection) => Ok(connection.stream),
+        Link::Http2(_) => Err(WireError::new(
+            ErrorKind::Io,
+            format!("{url}: HTTP/2 was negotiated though only HTTP/1.1 was offered"),
+        )),
     }
 }
 

@@ -10,6 +10,7 @@ mod response;
 mod session;
 mod tls;
 mod transport;
+mod websocket;
 
 use std::cell::RefCell;
 use std::panic::AssertUnwindSafe;
@@ -31,6 +32,7 @@ pub use self::request::RequestBuilder;
 pub(crate) use self::request::describe;
 pub use self::response::Response;
 pub use self::session::Session;
+pub use self::websocket::{WebSocket, WebSocketBuilder, WsMessage};
 use crate::metrics::recorder::Recorder;
 use crate::metrics::samples::SampleRow;
 use crate::metrics::stats::{LabelKind, Sample};
@@ -260,6 +262,25 @@ impl User {
         requests: impl IntoIterator<Item = Request>,
     ) -> Vec<Result<Response, Failure>> {
         batch::send(self, requests.into_iter().collect(), None).await
+    }
+
+    /// A WebSocket to `path` (relative to the target; `ws://`, `wss://` or `http(s)://` URLs
+    /// too), opened by [`WebSocketBuilder::connect`]: the upgrade is recorded under its label,
+    /// each message exchange under its own.
+    ///
+    /// ```no_run
+    /// # use loadspec_runner::{Failure, User};
+    /// # async fn chat(user: &mut User) -> Result<(), Failure> {
+    /// let mut socket = user.websocket("/ws/notifications").connect().await?;
+    /// let ack = socket.exchange("subscribe", r#"{"subscribe":"claims"}"#).await?;
+    /// let event = socket.receive("claim event").await?;
+    /// socket.close().await?;
+    /// # let _ = (ack, event);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn websocket(&mut self, path: &str) -> WebSocketBuilder<'_> {
+        WebSocketBuilder::new(self, path)
     }
 
     /// Waits like a user reading the page; skipped in smoke mode.

@@ -269,7 +269,7 @@ impl InFlight<'_> {
                 self.exchange.phases = fault.phases;
                 self.exchange.micros = self.exchange.started.elapsed().as_micros() as u64;
                 self.exchange.record(
-                    self.user,
+                    self.user.who(),
                     fault.status,
                     Some(&failure),
                     0,
@@ -320,7 +320,7 @@ impl InFlight<'_> {
         // The response's elapsed time is the request's: one clock read serves both.
         self.exchange.micros = elapsed.as_micros() as u64;
         self.exchange.record(
-            self.user,
+            self.user.who(),
             Some(status),
             failure.as_ref(),
             body.len() as u64,
@@ -393,24 +393,46 @@ impl InFlight<'_> {
     }
 }
 
-/// One request on the wire: what its measurement needs once it ends.
-struct Exchange {
-    label: LabelId,
-    started: Instant,
-    headers_micros: u64,
+/// One request on the wire (or one WebSocket exchange): what its measurement needs once it
+/// ends.
+pub(super) struct Exchange {
+    pub(super) label: LabelId,
+    pub(super) started: Instant,
+    pub(super) headers_micros: u64,
     /// From `started` to the end (set just before recording).
-    micros: u64,
-    url: Option<Box<str>>,
-    sent_bytes: u64,
+    pub(super) micros: u64,
+    pub(super) url: Option<Box<str>>,
+    pub(super) sent_bytes: u64,
     /// Where the time went, when the client measured it.
-    phases: Option<PhaseTimes>,
+    pub(super) phases: Option<PhaseTimes>,
+}
+
+/// Who a sample is recorded for: a user, or what a WebSocket kept of its user.
+#[derive(Clone, Copy)]
+pub(super) struct Who<'a> {
+    pub(super) ctx: &'a super::UserContext,
+    pub(super) step: u32,
+    pub(super) index: u64,
+    /// Open model: how late the iteration started (µs).
+    pub(super) schedule_delay: Option<u64>,
+}
+
+impl User {
+    pub(super) fn who(&self) -> Who<'_> {
+        Who {
+            ctx: &self.ctx,
+            step: self.step,
+            index: self.index(),
+            schedule_delay: self.schedule_delay,
+        }
+    }
 }
 
 impl Exchange {
     /// Records the request, which took `self.micros`.
-    fn record(
+    pub(super) fn record(
         &mut self,
-        user: &User,
+        user: Who<'_>,
         status: Option<u16>,
         failure: Option<&Failure>,
         bytes_received: u64,
@@ -419,7 +441,7 @@ impl Exchange {
     ) {
         let micros = self.micros;
         let error = failure.map(|f| (f.kind(), f.message()));
-        let ctx = &user.ctx;
+        let ctx = user.ctx;
         let mut recorder = ctx.recorder.borrow_mut();
         recorder.record(
             self.label,
@@ -453,7 +475,7 @@ impl Exchange {
                 error: failure.map(|f| (f.kind(), Box::from(f.message()))),
                 scenario: Arc::clone(&ctx.scenario_name),
                 step: user.step,
-                user: user.index(),
+                user: user.index,
                 bytes: bytes_received,
                 sent_bytes: self.sent_bytes,
                 group_threads,

@@ -26,6 +26,7 @@ use loadspec_results::model::{
     LabelSummary, LockoutSummary, PlanInfo, RunResults, RunStatus, ScenarioStepResult,
     ServerTimingSummary, ShardInfo, StepResult, StepStatus, TimePoint, TransactionPoint,
 };
+use loadspec_results::phases::PhasesSummary;
 use loadspec_results::{LoadError, Mode, compact_timestamp, load, rfc3339};
 use loadspec_runner::plan::shard::{LATE_WARNING, ShardSpec};
 
@@ -832,6 +833,7 @@ fn merge_labels(
         })
         .collect();
     merged.corrected = merge_corrected(step, label, parts)?;
+    merged.phases = merge_phases(step, label, parts)?;
     merged.lockouts = parts
         .iter()
         .find_map(|(_, l)| l.lockouts.as_ref())
@@ -844,6 +846,34 @@ fn merge_labels(
             sample: first.sample.clone(),
         });
     Ok(merged)
+}
+
+/// The phases of the shards that measured them (the direct client): counts add up,
+/// percentiles come from the added histograms, resumed TLS handshakes add up.
+fn merge_phases(
+    step: usize,
+    label: &str,
+    parts: &[(&Shard<'_>, &LabelSummary)],
+) -> Result<Option<PhasesSummary>, MergeError> {
+    let phased: Vec<(&Shard<'_>, &PhasesSummary)> = parts
+        .iter()
+        .filter_map(|(s, l)| l.phases.as_ref().map(|p| (*s, p)))
+        .collect();
+    PhasesSummary::merge(phased.iter().map(|(_, p)| *p)).map_err(|source| {
+        // The error does not say which part it came from: name the first shard whose
+        // phases do not decode on their own.
+        let path = phased
+            .iter()
+            .find(|(_, p)| PhasesSummary::merge([*p]).is_err())
+            .or(phased.first())
+            .map_or_else(PathBuf::new, |(s, _)| s.path.to_owned());
+        MergeError::Histogram {
+            path,
+            step,
+            label: label.to_owned(),
+            source,
+        }
+    })
 }
 
 /// Latencies corrected for coordinated omission (open model, `--expected-interval`): counts
@@ -1147,6 +1177,7 @@ fn to_time(unix_s: f64) -> SystemTime {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use loadspec_results::phases::{Phase, PhaseSummary};
 
     fn label(name: &str, samples: &[u64], status: &str) -> LabelSummary {
         let mut h = histogram::new_histogram();
@@ -1250,6 +1281,95 @@ mod tests {
         assert!(
             e.contains("a.json") && e.contains("step 2") && e.contains("GET /x"),
             "{e}"
+        );
+    }
+
+    fn phases_of(requests: u64, resumed: u64, phases: &[(Phase, &[u64])]) -> PhasesSummary {
+        let phases = phases
+            .iter()
+            .map(|(phase, values)| {
+                let mut h = histogram::new_histogram();
+                for &v in *values {
+                    histogram::record(&mut h, v);
+                }
+                (*phase, PhaseSummary::of(&h, values.iter().sum()))
+            })
+            .collect();
+        PhasesSummary {
+            requests,
+            tls_resumed: resumed,
+            phases,
+        }
+    }
+
+    #[test]
+    fn phases_merge_like_one_recording() {
+        let wait_a: Vec<u64> = (1..=300).map(|i| i * 97 % 20_000 + 500).collect();
+        let wait_b: Vec<u64> = (1..=200).map(|i| i * 31 % 50_000 + 900).collect();
+        let wait_all: Vec<u64> = wait_a.iter().chain(&wait_b).copied().collect();
+        let (tls_a, tls_b) = ([4_000, 9_000], [6_500, 30_000, 2_100]);
+        let tls_all = [4_000, 9_000, 6_500, 30_000, 2_100];
+        let mut la = label("GET /x", &wait_a, "200");
+        la.phases = Some(phases_of(
+            300,
+            1,
+            &[(Phase::Tls, &tls_a), (Phase::Wait, &wait_a)],
+        ));
+        let mut lb = label("GET /x", &wait_b, "200");
+        lb.phases = Some(phases_of(
+            200,
+            2,
+            &[(Phase::Tls, &tls_b), (Phase::Wait, &wait_b)],
+        ));
+        let one = phases_of(500, 3, &[(Phase::Tls, &tls_all), (Phase::Wait, &wait_all)]);
+        let dummy = dummy_results();
+        let info = |index| ShardInfo {
+            index,
+            count: 2,
+            total_users: Vec::new(),
+            start_at: None,
+            late_by_s: None,
+            started_unix_s: 0.0,
+        };
+        let (ia, ib) = (info(0), info(1));
+        let shard = |path, info, index| Shard {
+            path: Path::new(path),
+            results: &dummy,
+            info,
+            spec: ShardSpec::new(index, 2).unwrap(),
+            start: 0.0,
+        };
+        let (sa, sb) = (shard("a.json", &ia, 0), shard("b.json", &ib, 1));
+        let m = merge_labels(0, "GET /x", &[(&sa, &la), (&sb, &lb)], 10.0).unwrap();
+        let phases = m.phases.expect("merged phases");
+        assert_eq!((phases.requests, phases.tls_resumed), (500, 3));
+        assert_eq!(phases.phases[&Phase::Tls].count, 5);
+        assert_eq!(phases.phases[&Phase::Wait].count, 500);
+        // Percentiles of the added histograms, not an average of the shards' percentiles.
+        assert_eq!(phases.phases[&Phase::Wait], one.phases[&Phase::Wait]);
+        assert_eq!(phases.phases[&Phase::Tls], one.phases[&Phase::Tls]);
+        assert_eq!(phases, one);
+
+        // A label no shard measured phase by phase (the reqwest client) has none merged.
+        let (mut plain_a, mut plain_b) = (la.clone(), lb.clone());
+        plain_a.phases = None;
+        plain_b.phases = None;
+        let m = merge_labels(0, "GET /x", &[(&sa, &plain_a), (&sb, &plain_b)], 10.0).unwrap();
+        assert_eq!(m.phases, None);
+
+        // A phase histogram that does not decode names the shard, the step and the label.
+        let mut bad = lb.clone();
+        if let Some(p) = bad.phases.as_mut() {
+            p.phases
+                .entry(Phase::Tls)
+                .and_modify(|s| s.histogram = "!!".into());
+        }
+        let e = merge_labels(3, "GET /x", &[(&sa, &la), (&sb, &bad)], 10.0).unwrap_err();
+        assert!(matches!(e, MergeError::Histogram { .. }), "{e:?}");
+        let text = e.to_string();
+        assert!(
+            text.contains("b.json") && text.contains("step 3") && text.contains("GET /x"),
+            "{text}"
         );
     }
 

@@ -103,6 +103,10 @@ pub fn scenario(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// - `mean`, `p50`, `p90`, `p95`, `p99`, `p999`, `max` = a duration, like `p95 = "2s"` or
 ///   `"350ms"`: that statistic of the response times.
+/// - `ttfb_p95`, `tls_p95`, `connect_p95` = a duration, like `ttfb_p95 = "300ms"`: the 95th
+///   percentile of one phase of the requests (time to first byte, the TLS handshakes, the TCP
+///   connects), as the direct client times them. They apply to requests: not with
+///   `transaction`; with no such phase measured the row fails with "no data".
 /// - `http_4xx`, `http_5xx` = a percentage, like `http_4xx = "0.5%"`: the share of responses
 ///   with such a status. They apply to requests: not with `transaction`.
 /// - `failures` = a percentage, like `failures = "0.2%"`: the share of failed transactions

@@ -22,6 +22,15 @@ pub enum Metric {
     P999,
     /// Slowest time.
     Max,
+    /// 95th percentile time to first byte: the `wait` phase, from the request written to the
+    /// first byte of the response (k6's `http_req_waiting`). Measured by the direct client.
+    TtfbP95,
+    /// 95th percentile TLS handshake time over the requests that did one (k6's
+    /// `http_req_tls_handshaking`). Measured by the direct client.
+    TlsP95,
+    /// 95th percentile TCP connect time over the requests that opened a connection (k6's
+    /// `http_req_connecting`). Measured by the direct client.
+    ConnectP95,
     /// Share of responses with a 4xx status.
     #[cfg_attr(feature = "serde", serde(rename = "http_4xx"))]
     Http4xx,
@@ -53,7 +62,7 @@ pub enum Unit {
 
 impl Metric {
     /// Every metric, for listings and error messages.
-    pub const ALL: [Metric; 14] = [
+    pub const ALL: [Metric; 17] = [
         Self::Mean,
         Self::P50,
         Self::P90,
@@ -61,6 +70,9 @@ impl Metric {
         Self::P99,
         Self::P999,
         Self::Max,
+        Self::TtfbP95,
+        Self::TlsP95,
+        Self::ConnectP95,
         Self::Http4xx,
         Self::Http5xx,
         Self::Failures,
@@ -80,6 +92,9 @@ impl Metric {
             Self::P99 => "p99",
             Self::P999 => "p999",
             Self::Max => "max",
+            Self::TtfbP95 => "ttfb_p95",
+            Self::TlsP95 => "tls_p95",
+            Self::ConnectP95 => "connect_p95",
             Self::Http4xx => "http_4xx",
             Self::Http5xx => "http_5xx",
             Self::Failures => "failures",
@@ -95,7 +110,7 @@ impl Metric {
         Self::ALL.into_iter().find(|m| m.key() == key)
     }
 
-    /// Whether the metric is a time statistic.
+    /// Whether the metric is a time statistic of the whole response time.
     pub fn is_time(self) -> bool {
         matches!(
             self,
@@ -103,10 +118,22 @@ impl Metric {
         )
     }
 
+    /// Whether the metric is a time statistic of one phase of a request (`wait`, `tls`,
+    /// `connect`), which only clients that time requests phase by phase measure.
+    pub fn is_phase(self) -> bool {
+        matches!(self, Self::TtfbP95 | Self::TlsP95 | Self::ConnectP95)
+    }
+
+    /// Whether the metric looks at requests only (all of them, or one request label), never
+    /// at a transaction: status classes and request phases.
+    pub fn requests_only(self) -> bool {
+        matches!(self, Self::Http4xx | Self::Http5xx) || self.is_phase()
+    }
+
     /// The unit of measured values (peak failures are judged on failure rates).
     pub fn unit(self) -> Unit {
         match self {
-            m if m.is_time() => Unit::Millis,
+            m if m.is_time() || m.is_phase() => Unit::Millis,
             Self::Throughput => Unit::PerSecond,
             _ => Unit::Ratio,
         }
@@ -141,9 +168,16 @@ impl Metric {
     /// How targets and thresholds of this metric are written.
     pub fn notation(self) -> Notation {
         match self {
-            Self::Mean | Self::P50 | Self::P90 | Self::P95 | Self::P99 | Self::P999 | Self::Max => {
-                Notation::Duration
-            }
+            Self::Mean
+            | Self::P50
+            | Self::P90
+            | Self::P95
+            | Self::P99
+            | Self::P999
+            | Self::Max
+            | Self::TtfbP95
+            | Self::TlsP95
+            | Self::ConnectP95 => Notation::Duration,
             Self::Http4xx | Self::Http5xx | Self::Failures | Self::Deadlocks | Self::Dropped => {
                 Notation::Percent
             }

@@ -73,10 +73,14 @@ impl Drop for TempDir {
 }
 
 fn fixture(names: &[&str], validity: Validity) -> Fixture {
+    // One directory per fixture: tests running in parallel with the same names must not
+    // overwrite each other's CA file (a handshake then fails with `BadSignature`).
+    static FIXTURES: AtomicU64 = AtomicU64::new(0);
     let ca = TestCa::new().unwrap();
     let dir = std::env::temp_dir().join(format!(
-        "loadspec-https-{}-{}",
+        "loadspec-https-{}-{}-{}",
         std::process::id(),
+        FIXTURES.fetch_add(1, Ordering::Relaxed),
         names.join("-")
     ));
     std::fs::create_dir_all(&dir).unwrap();

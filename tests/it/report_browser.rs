@@ -2,7 +2,8 @@
 //! bodies, labels and names) is rendered, then headless Chromium opens the file from
 //! `file://` while this test watches over the DevTools protocol: no network request, no
 //! console error or exception, no injected script ran, every chart drawn, the tooltip and
-//! legend scripts work. Screenshots are saved as artifacts under
+//! legend scripts work. A run against an HTTPS target shows its phase breakdown with the
+//! figures of its results.json. Screenshots are saved as artifacts under
 //! `<target>/loadspec/artifacts/`.
 //!
 //! Needs Chromium, so it is ignored by default (a plain `cargo test` passes on machines
@@ -70,24 +71,7 @@ fn the_report_renders_offline_in_chromium() {
 
     let browser = Browser::launch(&chromium, &out.join("chromium-profile"));
     let mut cdp = browser.connect();
-    let target = cdp.call("Target.createTarget", json!({"url": "about:blank"}));
-    let attached = cdp.call(
-        "Target.attachToTarget",
-        json!({"targetId": target["targetId"], "flatten": true}),
-    );
-    cdp.session = attached["sessionId"].as_str().map(str::to_owned);
-    for domain in ["Page", "Network", "Runtime", "Log"] {
-        cdp.call(&format!("{domain}.enable"), json!({}));
-    }
-    cdp.call(
-        "Emulation.setDeviceMetricsOverride",
-        json!({"width": 1400, "height": 900, "deviceScaleFactor": 1, "mobile": false}),
-    );
-    cdp.events.clear();
-    cdp.call("Page.navigate", json!({"url": url}));
-    cdp.wait_event("Page.loadEventFired", Duration::from_secs(30));
-    // Let late requests, errors or injected scripts surface before looking.
-    std::thread::sleep(Duration::from_millis(700));
+    cdp.open(&url);
     let page = cdp.evaluate(
         "JSON.stringify({
             charts: Array.from(document.querySelectorAll('svg.chart')).map(function (s) {
@@ -213,26 +197,253 @@ fn the_report_renders_offline_in_chromium() {
     assert!(remote.is_empty(), "network requests: {remote:?}");
 
     // (3) No console error, exception, failed load or dialog (an executed `alert`).
-    let mut problems = Vec::new();
-    for event in &cdp.events {
-        let p = &event["params"];
-        match event["method"].as_str().unwrap_or("") {
-            "Runtime.consoleAPICalled"
-                if matches!(p["type"].as_str(), Some("error" | "assert")) =>
-            {
-                problems.push(format!("console.{}: {}", p["type"], p["args"]));
+    let problems = cdp.problems();
+    assert!(problems.is_empty(), "{problems:#?}");
+    browser.close(cdp);
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// What one label's phase table must show, from results.json.
+#[derive(Debug, PartialEq)]
+struct PhaseTable {
+    label: String,
+    requests: u64,
+    /// The TLS row's requests: the handshakes of the label's requests.
+    tls: Option<u64>,
+    /// The caption's handshake line.
+    tls_line: Option<String>,
+    /// The wait row's p95, as the report writes milliseconds.
+    wait_p95: String,
+}
+
+/// Milliseconds as the report's tables write them (`format::ms`).
+fn ms(v: f64) -> String {
+    if v >= 1000.0 {
+        format!("{:.0}", v.round())
+    } else if v >= 100.0 {
+        format!("{v:.0}")
+    } else if v >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// The tables each step's breakdown must have: request labels with phases in the results'
+/// order, then the total when there are several.
+fn expected_tables(step: &Value) -> Vec<PhaseTable> {
+    let scenario = &step["scenarios"][0];
+    let table = |label: &Value| {
+        let phases = &label["phases"];
+        let tls = phases["phases"]["tls"]["count"].as_u64();
+        PhaseTable {
+            label: label["label"].as_str().unwrap().to_owned(),
+            requests: phases["requests"].as_u64().unwrap(),
+            tls,
+            tls_line: tls.map(|n| {
+                let noun = if n == 1 { "handshake" } else { "handshakes" };
+                format!("{n} TLS {noun}, {} resumed", phases["tls_resumed"])
+            }),
+            wait_p95: ms(phases["phases"]["wait"]["p95_ms"].as_f64().unwrap()),
+        }
+    };
+    let mut tables: Vec<PhaseTable> = scenario["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["phases"].is_object())
+        .map(table)
+        .collect();
+    if tables.len() > 1 {
+        tables.push(table(&scenario["total_requests"]));
+    }
+    tables
+}
+
+#[test]
+#[ignore = "needs chromium: apt-get install -y chromium, then cargo test --test it report_browser -- --include-ignored"]
+fn the_phase_breakdown_of_an_https_run_renders_in_chromium() {
+    let chromium = find_chromium().unwrap_or_else(|| panic!("no Chromium found; {HINT}"));
+    let out = fixture::fresh_dir("browser-phases");
+    let target = fixture::TlsTarget::start(&out.join("ca")).unwrap();
+    let (_, json) = fixture::run_tls(
+        &target,
+        &out.join("run"),
+        &[2, 4],
+        Duration::from_millis(1500),
+    );
+    let (server_handshakes, server_resumed, refused) = target.handshakes();
+    drop(target);
+    // The run's own report.html, beside its results.json, is what the browser opens.
+    let report = json.with_file_name("report.html");
+    let stored: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let steps = stored["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 2);
+    let expected: Vec<Vec<PhaseTable>> = steps.iter().map(expected_tables).collect();
+    println!("expected: {expected:#?}");
+    // The run did what the breakdown must show: handshakes in every step (each iteration's
+    // `/close` makes the next request reconnect), resumed ones among them, and no more than
+    // the server completed.
+    let total_tls = |step: &Value| {
+        step["scenarios"][0]["total_requests"]["phases"]["phases"]["tls"]["count"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    let total_resumed = |step: &Value| {
+        step["scenarios"][0]["total_requests"]["phases"]["tls_resumed"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    assert_eq!(refused, 0);
+    for step in steps {
+        assert!(total_tls(step) > 0, "handshakes in {step:#}");
+        assert_eq!(expected_tables(step).len(), 3, "two labels and the total");
+    }
+    let recorded: u64 = steps.iter().map(total_tls).sum();
+    let resumed: u64 = steps.iter().map(total_resumed).sum();
+    assert!(resumed > 0, "sessions resumed on reconnect");
+    assert!(
+        recorded <= server_handshakes && resumed <= server_resumed,
+        "results {recorded} ({resumed} resumed), server {server_handshakes} ({server_resumed})"
+    );
+    // The phase criteria were judged on the same figures and passed.
+    let rows = stored["criteria"]["rows"].as_array().unwrap();
+    let ttfb = rows
+        .iter()
+        .find(|r| r["criterion"]["metric"] == "ttfb_p95")
+        .unwrap();
+    for (cell, step) in ttfb["cells"].as_array().unwrap().iter().zip(steps) {
+        let wait = &step["scenarios"][0]["total_requests"]["phases"]["phases"]["wait"];
+        assert_eq!(cell["measured"], wait["p95_ms"], "{cell}");
+        assert!(
+            wait["p95_ms"].as_f64().unwrap() >= 20.0,
+            "the route waits 20 ms"
+        );
+    }
+    assert_eq!(
+        stored["criteria"]["verdict"], "pass",
+        "{:#}",
+        stored["criteria"]
+    );
+
+    let artifacts = artifacts_dir();
+    std::fs::create_dir_all(&artifacts).unwrap();
+    std::fs::copy(&report, artifacts.join("report-phases.html")).unwrap();
+    let url = format!("file://{}", report.canonicalize().unwrap().display());
+    let browser = Browser::launch(&chromium, &out.join("chromium-profile"));
+    let mut cdp = browser.connect();
+    cdp.open(&url);
+
+    // Each step's breakdown as the page shows it: its tables' captions and rows, and its bars.
+    let shown = cdp.evaluate(
+        "JSON.stringify(Array.from(document.querySelectorAll('details.step')).map(function (step) {
+            var block = step.querySelector('.phases');
+            if (!block) { return null; }
+            var svg = block.querySelector('svg.chart');
+            var box = svg.getBoundingClientRect();
+            return {
+                step: step.id,
+                bars: svg.querySelectorAll('.series rect').length,
+                width: box.width, height: box.height,
+                tables: Array.from(block.querySelectorAll('table.phase-table')).map(function (t) {
+                    var rows = {};
+                    t.querySelectorAll('tbody tr').forEach(function (tr) {
+                        rows[tr.getAttribute('data-phase')] = Array.from(tr.querySelectorAll('td'))
+                            .map(function (td) { return td.textContent; });
+                    });
+                    return {
+                        label: t.querySelector('caption strong').textContent,
+                        caption: t.querySelector('caption').textContent,
+                        rows: rows
+                    };
+                })
+            };
+        }))",
+    );
+    let shown: Value = serde_json::from_str(shown.as_str().unwrap()).unwrap();
+    println!("shown: {shown:#}");
+    let shown = shown.as_array().unwrap();
+    assert_eq!(shown.len(), expected.len(), "one breakdown per step");
+    for (block, tables) in shown.iter().zip(&expected) {
+        assert!(block.is_object(), "a step without its breakdown: {block}");
+        assert!(
+            block["bars"].as_u64().unwrap() >= 3 * 4,
+            "segments drawn: {block}"
+        );
+        assert!(
+            block["width"].as_f64().unwrap() > 600.0 && block["height"].as_f64().unwrap() > 100.0,
+            "the bars have no size: {block}"
+        );
+        let shown_tables = block["tables"].as_array().unwrap();
+        let labels: Vec<&str> = shown_tables
+            .iter()
+            .map(|t| t["label"].as_str().unwrap())
+            .collect();
+        let wanted: Vec<&str> = tables.iter().map(|t| t.label.as_str()).collect();
+        assert_eq!(labels, wanted, "{block}");
+        for (table, want) in shown_tables.iter().zip(tables) {
+            let caption = table["caption"].as_str().unwrap();
+            assert!(
+                caption.contains(&format!("· {} requests ·", want.requests)),
+                "{caption} vs {want:?}"
+            );
+            let row = |phase: &str| table["rows"].get(phase).and_then(Value::as_array);
+            // The TLS row counts exactly the handshakes results.json records for the label.
+            match (want.tls, row("tls")) {
+                (Some(n), Some(cells)) => assert_eq!(cells[0], n.to_string(), "{table}"),
+                (None, None) => {}
+                (want_tls, got) => panic!("tls row {got:?}, results say {want_tls:?}: {table}"),
             }
-            "Runtime.exceptionThrown" => {
-                problems.push(format!("exception: {}", p["exceptionDetails"]))
+            match &want.tls_line {
+                Some(line) => assert!(caption.contains(line.as_str()), "{caption} lacks {line}"),
+                None => assert!(!caption.contains("TLS"), "{caption}"),
             }
-            "Log.entryAdded" if p["entry"]["level"] == "error" => {
-                problems.push(format!("log: {}", p["entry"]["text"]));
-            }
-            "Network.loadingFailed" => problems.push(format!("load failed: {p}")),
-            "Page.javascriptDialogOpening" => problems.push(format!("dialog: {}", p["message"])),
-            _ => {}
+            let wait = row("wait").unwrap_or_else(|| panic!("no wait row: {table}"));
+            assert_eq!(wait[2], want.wait_p95, "the wait row's p95: {table}");
         }
     }
+
+    // The first breakdown is on screen, not covered: the point in the middle of its wait
+    // segment is that segment. Then a screenshot of it.
+    let at = cdp.evaluate(
+        "(function () {
+            var block = document.querySelector('.phases');
+            block.scrollIntoView({block: 'start', behavior: 'instant'});
+            var wait = Array.from(block.querySelectorAll('.series rect')).find(function (r) {
+                return (r.querySelector('title') || {}).textContent.indexOf('\\nwait: ') > 0;
+            });
+            var w = wait.getBoundingClientRect();
+            var hit = document.elementFromPoint(w.left + w.width / 2, w.top + w.height / 2);
+            var b = block.getBoundingClientRect();
+            return JSON.stringify({
+                hit: hit === wait, tip: wait.querySelector('title').textContent,
+                x: b.left + window.scrollX, y: b.top + window.scrollY,
+                width: b.width, height: b.height
+            });
+        })()",
+    );
+    let at: Value = serde_json::from_str(at.as_str().unwrap()).unwrap();
+    println!("first breakdown: {at}");
+    assert_eq!(at["hit"], true, "the wait segment is visible: {at}");
+    assert!(
+        at["tip"].as_str().unwrap().contains(" ms ("),
+        "its tooltip: {at}"
+    );
+    let shot = cdp.call(
+        "Page.captureScreenshot",
+        json!({"format": "png", "captureBeyondViewport": true, "clip": {
+            "x": at["x"], "y": at["y"], "width": at["width"], "height": at["height"], "scale": 1
+        }}),
+    );
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(shot["data"].as_str().unwrap())
+        .unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "a PNG");
+    let path = artifacts.join("report-phases.png");
+    std::fs::write(&path, png).unwrap();
+    println!("screenshot: {}", path.display());
+
+    let problems = cdp.problems();
     assert!(problems.is_empty(), "{problems:#?}");
     browser.close(cdp);
     let _ = std::fs::remove_dir_all(&out);
@@ -364,6 +575,56 @@ struct Cdp {
 }
 
 impl Cdp {
+    /// Opens `url` in a new tab of 1400×900 with the domains the tests watch enabled, and
+    /// waits for it to load.
+    fn open(&mut self, url: &str) {
+        let target = self.call("Target.createTarget", json!({"url": "about:blank"}));
+        let attached = self.call(
+            "Target.attachToTarget",
+            json!({"targetId": target["targetId"], "flatten": true}),
+        );
+        self.session = attached["sessionId"].as_str().map(str::to_owned);
+        for domain in ["Page", "Network", "Runtime", "Log"] {
+            self.call(&format!("{domain}.enable"), json!({}));
+        }
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": 1400, "height": 900, "deviceScaleFactor": 1, "mobile": false}),
+        );
+        self.events.clear();
+        self.call("Page.navigate", json!({"url": url}));
+        self.wait_event("Page.loadEventFired", Duration::from_secs(30));
+        // Let late requests, errors or injected scripts surface before looking.
+        std::thread::sleep(Duration::from_millis(700));
+    }
+
+    /// The problems the page reported: console errors, exceptions, failed loads, dialogs.
+    fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        for event in &self.events {
+            let p = &event["params"];
+            match event["method"].as_str().unwrap_or("") {
+                "Runtime.consoleAPICalled"
+                    if matches!(p["type"].as_str(), Some("error" | "assert")) =>
+                {
+                    problems.push(format!("console.{}: {}", p["type"], p["args"]));
+                }
+                "Runtime.exceptionThrown" => {
+                    problems.push(format!("exception: {}", p["exceptionDetails"]))
+                }
+                "Log.entryAdded" if p["entry"]["level"] == "error" => {
+                    problems.push(format!("log: {}", p["entry"]["text"]));
+                }
+                "Network.loadingFailed" => problems.push(format!("load failed: {p}")),
+                "Page.javascriptDialogOpening" => {
+                    problems.push(format!("dialog: {}", p["message"]))
+                }
+                _ => {}
+            }
+        }
+        problems
+    }
+
     fn send(&mut self, method: &str, params: Value) -> u64 {
         self.next_id += 1;
         let mut message = json!({"id": self.next_id, "method": method, "params": params});

@@ -1,6 +1,6 @@
-//! A real run for the report tests (`report_html`, `report_browser`): a tiny target whose
-//! error bodies, request labels, transaction names and criterion names carry markup, run
-//! through `loadspec::Harness` in full mode.
+//! Real runs for the report tests (`report_html`, `report_browser`): a tiny target whose
+//! error bodies, request labels, transaction names and criterion names carry markup, and an
+//! HTTPS target for the phases, run through `loadspec::Harness` in full mode.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -8,13 +8,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{Path as AxumPath, State};
+use axum::http::{StatusCode, header};
 use axum::routing::get;
 use loadspec::criteria::{Criterion, Metric, Scope};
 use loadspec::results::model::RunResults;
 use loadspec::{Failure, Harness, Scenario, User};
-use loadspec_suite::ServedRouter;
+use loadspec_suite::{ServedRouter, TestCa, Validity};
 
 use crate::support::run_harness;
 
@@ -122,9 +122,20 @@ pub(crate) fn run(
             .named(BOLD_CRITERION),
         )
         .build(flow);
+    harness_run(scenario, &server.base_url(), out, &[])
+}
+
+/// Runs `scenario` through the harness in full mode against `target` into `out`, with
+/// `extra` flags; returns the results and the path of their `results.json`.
+fn harness_run(
+    scenario: Scenario,
+    target: &str,
+    out: &Path,
+    extra: &[String],
+) -> (RunResults, PathBuf) {
     let captured = Arc::new(std::sync::Mutex::new(None));
     let sink = Arc::clone(&captured);
-    let args = [
+    let mut args = vec![
         "report-test".to_owned(),
         "--full".to_owned(),
         "--cooldown".to_owned(),
@@ -134,10 +145,11 @@ pub(crate) fn run(
         "--workers".to_owned(),
         "2".to_owned(),
         "--target".to_owned(),
-        server.base_url(),
+        target.to_owned(),
         "--out-dir".to_owned(),
         out.display().to_string(),
     ];
+    args.extend_from_slice(extra);
     let harness = Harness::new().scenarios([scenario]).on_results(move |r| {
         if let Ok(mut slot) = sink.lock() {
             *slot = Some(r.clone());
@@ -153,6 +165,74 @@ pub(crate) fn run(
     let json = find(out, "results.json")
         .unwrap_or_else(|| panic!("no results.json under {}", out.display()));
     (results, json)
+}
+
+/// An HTTPS target whose certificate a test CA signed for `localhost`: `/delay/{ms}` answers
+/// after `ms` milliseconds, `/close` answers with `connection: close` (the next request opens
+/// a new connection and resumes its TLS session).
+pub(crate) struct TlsTarget {
+    served: ServedRouter,
+    ca_file: PathBuf,
+}
+
+impl TlsTarget {
+    /// Starts the server; the CA's certificate goes to `dir/ca.pem`.
+    pub(crate) fn start(dir: &Path) -> std::io::Result<Self> {
+        let ca = TestCa::new().map_err(std::io::Error::other)?;
+        std::fs::create_dir_all(dir)?;
+        let ca_file = dir.join("ca.pem");
+        std::fs::write(&ca_file, ca.pem())?;
+        let cert = ca
+            .issue(&["localhost"], Validity::Current)
+            .map_err(std::io::Error::other)?;
+        let app = Router::new()
+            .route(
+                "/delay/{ms}",
+                get(|AxumPath(ms): AxumPath<u64>| async move {
+                    tokio::time::sleep(Duration::from_millis(ms)).await;
+                    "late"
+                }),
+            )
+            .route(
+                "/close",
+                get(|| async { ([(header::CONNECTION, "close")], "bye") }),
+            );
+        Ok(Self {
+            served: ServedRouter::start_tls("tls-report-target", app, cert)?,
+            ca_file,
+        })
+    }
+
+    /// What the server's TLS listener counted: (handshakes, resumed, refused).
+    pub(crate) fn handshakes(&self) -> (u64, u64, u64) {
+        self.served.tls_counters().map_or((0, 0, 0), |c| c.get())
+    }
+}
+
+/// Runs a scenario over HTTPS at `threads`: each iteration waits 20 ms for `/delay/20`, then
+/// `/close` drops the connection. Judges `ttfb_p95` and `tls_p95`.
+pub(crate) fn run_tls(
+    target: &TlsTarget,
+    out: &Path,
+    threads: &[u32],
+    hold: Duration,
+) -> (RunResults, PathBuf) {
+    let scenario = Scenario::builder("tls_checkout")
+        .threads(threads.iter().copied())
+        .hold(hold)
+        .criterion(
+            Criterion::new(Scope::All, Metric::TtfbP95, 2000.0)
+                .threshold(4000.0)
+                .named("time to first byte"),
+        )
+        .criterion(Criterion::new(Scope::All, Metric::TlsP95, 2000.0).named("TLS handshakes"))
+        .build(async |user: &mut User| {
+            user.get("/delay/20").send().await?.expect_status(200)?;
+            user.get("/close").send().await?.expect_status(200)?;
+            Ok(())
+        });
+    let extra = ["--ca-cert".to_owned(), target.ca_file.display().to_string()];
+    harness_run(scenario, &target.served.url_via("localhost"), out, &extra)
 }
 
 /// The first file called `name` under `dir`.

@@ -15,6 +15,7 @@ use std::time::Duration;
 use loadspec::criteria::{self, Criterion, Metric, Scope};
 use loadspec::report::{ReportError, render_html, write_html};
 use loadspec::results::model::RunResults;
+use loadspec::results::phases::Phase;
 use serde_json::{Value, json};
 
 use fixture::{BOLD_CRITERION, SCRIPT_BODY, SCRIPT_LABEL, SCRIPT_NOTE, TAG_TRANSACTION};
@@ -542,4 +543,139 @@ fn server_timing_shows_where_the_time_goes() {
             &step2[..step2.find("</table>").unwrap_or(step2.len()).min(4000)]
         );
     }
+}
+
+/// The phases of `requests` requests, `resumed` of whose handshakes resumed a session: each
+/// phase with the µs of every request that went through it.
+fn phases_of(
+    requests: u64,
+    resumed: u64,
+    phases: &[(Phase, Vec<u64>)],
+) -> loadspec::results::phases::PhasesSummary {
+    use loadspec::results::histogram;
+    use loadspec::results::phases::{PhaseSummary, PhasesSummary};
+
+    PhasesSummary {
+        requests,
+        tls_resumed: resumed,
+        phases: phases
+            .iter()
+            .map(|(phase, values)| {
+                let mut h = histogram::new_histogram();
+                for &v in values {
+                    histogram::record(&mut h, v);
+                }
+                (*phase, PhaseSummary::of(&h, values.iter().sum()))
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn phases_show_where_each_labels_time_goes() {
+    let mut results = synthetic(&[(10, 95.0, 150.0), (30, 260.0, 210.0)], 90);
+    let html = render_html(&results, &[]).unwrap();
+    assert!(
+        !html.contains("<table class=\"phase-table\">") && !html.contains("phase by phase"),
+        "nothing drawn for labels without phases"
+    );
+    // Step 2, one label over HTTPS: 100 requests, two opened a connection (one resumed its
+    // TLS session), each waited 50 ms for its first byte.
+    let https = phases_of(
+        100,
+        1,
+        &[
+            (Phase::Dns, vec![1000, 3000]),
+            (Phase::Connect, vec![2000, 4000]),
+            (Phase::Tls, vec![10_000, 30_000]),
+            (Phase::Send, vec![200; 100]),
+            (Phase::Wait, vec![50_000; 100]),
+            (Phase::Receive, vec![1000; 100]),
+        ],
+    );
+    let requests = &mut results.steps[1].scenarios[0].requests;
+    let insurees = requests
+        .iter_mut()
+        .find(|l| l.label == "GET /api/insurees")
+        .unwrap();
+    insurees.phases = Some(https.clone());
+    let html = normalized(&render_html(&results, &[]).unwrap());
+    let step1 = &html[html.find("id=\"step-1\"").unwrap()..html.find("id=\"step-2\"").unwrap()];
+    assert!(!step1.contains("class=\"phases\""), "step 1 has no phases");
+    let step2 = &html[html.find("id=\"step-2\"").unwrap()..];
+    assert!(step2.contains("Where the time goes, phase by phase"));
+    assert_eq!(
+        step2.matches("<table class=\"phase-table\">").count(),
+        1,
+        "only the label with phases, and no total for a single label"
+    );
+    // Per request: dns 4 ms / 100, connect 6 / 100, tls 40 / 100, send 0.2, wait 50,
+    // receive 1: 51.7 ms in all.
+    assert!(
+        step2.contains(
+            "<caption><strong>GET /api/insurees</strong> · 100 requests · phases 51.7 ms per \
+             request, mean request 126 ms · 2 TLS handshakes, 1 resumed</caption>"
+        ),
+        "{}",
+        &step2[step2.find("phase-table").unwrap()..][..600]
+    );
+    for (phase, count, mean, p95, p99, per_request) in [
+        ("dns", "2", "2.00", "3.00", "3.00", "0.04"),
+        ("connect", "2", "3.00", "4.00", "4.00", "0.06"),
+        ("tls", "2", "20.0", "30.0", "30.0", "0.40"),
+        ("send", "100", "0.20", "0.20", "0.20", "0.20"),
+        ("wait", "100", "50.0", "50.0", "50.0", "50.0"),
+        ("receive", "100", "1.00", "1.00", "1.00", "1.00"),
+    ] {
+        let row = format!(
+            "<tr data-phase=\"{phase}\"><th scope=\"row\">{phase}</th><td class=\"num\">{count}</td>\
+             <td class=\"num\">{mean}</td><td class=\"num\">{p95}</td><td class=\"num\">{p99}</td>\
+             <td class=\"num\">{per_request}</td></tr>"
+        );
+        assert!(step2.contains(&row), "{row}");
+    }
+    // The bar: one segment per phase, each with its value and share in the tooltip.
+    assert!(step2.contains("<title>GET /api/insurees\nwait: 50.0 ms (96.7%)</title>"));
+    assert!(step2.contains("<title>GET /api/insurees\ntls: 0.40 ms (0.77%)</title>"));
+    assert!(step2.contains(">51.7 ms per request</text>"));
+    assert!(step2.contains("class=\"seg-value\">50.0</text>"));
+
+    // Several labels with phases: the scenario's total comes last, over all of them.
+    let plain = phases_of(
+        50,
+        0,
+        &[
+            (Phase::Connect, vec![2000]),
+            (Phase::Send, vec![100; 50]),
+            (Phase::Wait, vec![8000; 50]),
+            (Phase::Receive, vec![500; 50]),
+        ],
+    );
+    let scenario = &mut results.steps[1].scenarios[0];
+    let login = scenario
+        .requests
+        .iter_mut()
+        .find(|l| l.label == "POST /api/login")
+        .unwrap();
+    login.phases = Some(plain.clone());
+    scenario.total_requests.phases =
+        loadspec::results::phases::PhasesSummary::merge([&https, &plain]).unwrap();
+    let html = normalized(&render_html(&results, &[]).unwrap());
+    let step2 = &html[html.find("id=\"step-2\"").unwrap()..];
+    let captions: Vec<&str> = step2
+        .match_indices("<caption><strong>")
+        .map(|(i, _)| {
+            let rest = &step2[i + "<caption><strong>".len()..];
+            &rest[..rest.find("</strong>").unwrap()]
+        })
+        .collect();
+    assert_eq!(
+        captions,
+        ["POST /api/login", "GET /api/insurees", "Total"],
+        "labels in the results' order, then the total"
+    );
+    // No TLS on the plain label: no handshake line; the total's are the HTTPS label's.
+    assert!(step2.contains("<strong>POST /api/login</strong> · 50 requests · phases 8.64 ms per request, mean request 126 ms</caption>"));
+    assert!(step2.contains("<strong>Total</strong> · 150 requests"));
+    assert!(step2.contains("· 2 TLS handshakes, 1 resumed</caption>"));
 }

@@ -424,7 +424,8 @@ fn scope(
         ));
         return None;
     }
-    if let (Some(metric @ (Metric::Http4xx | Metric::Http5xx)), Some(entry)) = (metric, transaction)
+    if let (Some(metric), Some(entry)) = (metric, transaction)
+        && metric.requests_only()
     {
         cx.push(error(
             entry.tokens(),

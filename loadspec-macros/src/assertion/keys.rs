@@ -207,6 +207,12 @@ fn suggest(unknown: &str) -> Option<Hint> {
         Some(Metric::Deadlocks)
     } else if has("error") || has("fail") {
         Some(Metric::Failures)
+    } else if has("ttfb") || has("firstbyte") || has("waiting") {
+        Some(Metric::TtfbP95)
+    } else if has("tls") || has("ssl") || has("handshak") {
+        Some(Metric::TlsP95)
+    } else if has("connect") {
+        Some(Metric::ConnectP95)
     } else if matches!(
         normalized.as_str(),
         "rps" | "tps" | "qps" | "rate" | "hits" | "hitspersecond" | "persecond"
@@ -280,7 +286,7 @@ mod tests {
         for key in Key::all() {
             assert_eq!(Key::from_name(key.name()), Some(key));
         }
-        assert_eq!(Key::all().count(), 18);
+        assert_eq!(Key::all().count(), 21);
     }
 
     #[test]
@@ -318,6 +324,13 @@ mod tests {
             ("peak", Metric::PeakFailures),
             ("peak_errors", Metric::PeakFailures),
             ("peakFailures", Metric::PeakFailures),
+            ("TTFB_p95", Metric::TtfbP95),
+            ("ttfb", Metric::TtfbP95),
+            ("time_to_first_byte", Metric::TtfbP95),
+            ("tls", Metric::TlsP95),
+            ("tls_handshake_p95", Metric::TlsP95),
+            ("connect_time", Metric::ConnectP95),
+            ("connectP95", Metric::ConnectP95),
         ];
         for (unknown, expected) in cases {
             assert_eq!(

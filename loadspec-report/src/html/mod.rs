@@ -6,7 +6,8 @@
 //!
 //! Module map: `view` builds the page model from the results; `charts` decides what each
 //! chart plots and `svg` draws it; `totals` sums each step's scenarios; `knee` finds where
-//! throughput stops scaling; `findings` writes the observations; `system` draws the
+//! throughput stops scaling; `phases` splits each request label's time into its phases;
+//! `findings` writes the observations; `system` draws the
 //! generator's CPU, memory, network and disk when the run sampled them; `downsample` keeps long
 //! runs small; `format` and `escape` are shared helpers.
 
@@ -18,6 +19,7 @@ mod format;
 mod generators;
 mod knee;
 mod limits;
+mod phases;
 mod server_timing;
 mod svg;
 mod system;

@@ -9,6 +9,7 @@ use super::findings::{self, Finding};
 use super::format;
 use super::generators::{self, GeneratorRow};
 use super::knee::{self, Knee, LoadPoint};
+use super::phases::{self, PhaseBreakdown};
 use super::server_timing::{self, Breakdown};
 use super::system;
 use super::totals::{Basis, StepTotals, step_totals};
@@ -157,6 +158,8 @@ struct ScenarioStep {
     transactions: Vec<StatRow>,
     requests: Vec<StatRow>,
     total: Option<StatRow>,
+    /// Where each request label's time went, phase by phase, when the client timed phases.
+    phases: Option<PhaseBreakdown>,
     /// Server-Timing entries per request label, when the target sent any.
     server_timing: Option<Breakdown>,
     errors: Vec<ErrorSample>,
@@ -926,6 +929,7 @@ fn step_views(results: &RunResults) -> Vec<StepView> {
                             requests: s.requests.iter().map(|l| stat_row(l, None)).collect(),
                             total: (s.total_requests.count > 0 || !s.requests.is_empty())
                                 .then(|| stat_row(&s.total_requests, Some("Total"))),
+                            phases: phases::breakdown(s),
                             server_timing: server_timing::breakdown(s, &timing_names),
                             errors,
                         }

@@ -8,6 +8,7 @@ use crate::error_kind::ErrorKind;
 use crate::model::{
     GeneratorHealth, LabelSummary, RunResults, SaturationCause, ScenarioStepResult, StepResult,
 };
+use crate::phases::Phase;
 
 /// The verdict of one criterion at one step, or of a whole run (the worst of its cells).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -331,6 +332,9 @@ pub fn measure(criterion: &Criterion, step: &ScenarioStepResult) -> Option<f64> 
     if metric == Metric::Throughput {
         return Some(s.throughput_per_s);
     }
+    if let Some(phase) = phase_of(metric) {
+        return phase_p95(&s, phase);
+    }
     if s.count == 0 {
         return None;
     }
@@ -363,8 +367,31 @@ pub fn measure(criterion: &Criterion, step: &ScenarioStepResult) -> Option<f64> 
                 .sum();
             in_class as f64 / responses as f64
         }
-        Metric::Deadlocks | Metric::Throughput | Metric::Dropped => return None,
+        Metric::Deadlocks
+        | Metric::Throughput
+        | Metric::Dropped
+        | Metric::TtfbP95
+        | Metric::TlsP95
+        | Metric::ConnectP95 => return None,
     })
+}
+
+/// The request phase a phase metric looks at.
+fn phase_of(metric: Metric) -> Option<Phase> {
+    match metric {
+        Metric::TtfbP95 => Some(Phase::Wait),
+        Metric::TlsP95 => Some(Phase::Tls),
+        Metric::ConnectP95 => Some(Phase::Connect),
+        _ => None,
+    }
+}
+
+/// The p95 of a phase over the requests that went through it; `None` (judged "no data", a
+/// fail) when the client did not time phases (reqwest) or no request went through the phase
+/// (no TLS on `http://`, no new connection in the window): an unmeasured phase must not pass.
+fn phase_p95(summary: &LabelSummary, phase: Phase) -> Option<f64> {
+    let measured = summary.phases.as_ref()?.phases.get(&phase)?;
+    (measured.count > 0).then_some(measured.p95_ms)
 }
 
 fn capacity(steps: &[StepVerdict], rows: &[CriterionRow]) -> Capacity {
@@ -454,6 +481,153 @@ mod tests {
         let measured = 5.0 / 1000.0;
         let target = loadspec_units::percent("0.5%").unwrap();
         assert_eq!(judge(false, measured, target, 0.01), Verdict::Pass);
+    }
+
+    use std::collections::BTreeMap;
+
+    use crate::criteria::Scope;
+    use crate::histogram;
+    use crate::phases::{PhaseSummary, PhasesSummary};
+
+    fn label(name: &str, phases: Option<PhasesSummary>) -> LabelSummary {
+        let mut l: LabelSummary = serde_json::from_value(serde_json::json!({
+            "label": name, "count": 20, "failures": 0, "error_rate": 0.0,
+            "throughput_per_s": 2.0, "mean_ms": 30.0, "min_ms": 20.0, "p50_ms": 30.0,
+            "p90_ms": 35.0, "p95_ms": 40.0, "p99_ms": 45.0, "p999_ms": 45.0, "max_ms": 45.0,
+            "status_codes": {"200": 20}, "errors": [], "requests_per_transaction": null,
+            "bytes_received": 0, "histogram": ""
+        }))
+        .unwrap();
+        l.phases = phases;
+        l
+    }
+
+    fn phase(values_micros: &[u64]) -> PhaseSummary {
+        let mut h = histogram::new_histogram();
+        for &v in values_micros {
+            histogram::record(&mut h, v);
+        }
+        PhaseSummary::of(&h, values_micros.iter().sum())
+    }
+
+    /// 20 requests over HTTPS: 2 opened a connection (connect 1 and 3 ms, TLS 8 and 12 ms),
+    /// all waited 20..=39 ms for their first byte.
+    fn https_phases() -> PhasesSummary {
+        let waits: Vec<u64> = (20..40).map(|ms| ms * 1000).collect();
+        PhasesSummary {
+            requests: 20,
+            tls_resumed: 0,
+            phases: BTreeMap::from([
+                (Phase::Connect, phase(&[1000, 3000])),
+                (Phase::Tls, phase(&[8000, 12_000])),
+                (Phase::Wait, phase(&waits)),
+            ]),
+        }
+    }
+
+    fn step(requests: Vec<LabelSummary>, total: LabelSummary) -> StepResult {
+        let transaction = label("browse", None);
+        serde_json::from_value(serde_json::json!({
+            "index": 0, "started_at": "2026-12-06T12:00:00Z", "offset_s": 0.0,
+            "duration_s": 10.0, "measured_from_s": 0.0, "measured_s": 10.0,
+            "status": "completed",
+            "scenarios": [{
+                "scenario": "s", "users": 5, "iterations": transaction.clone(),
+                "interrupted_iterations": 0, "transactions": [transaction],
+                "requests": requests, "total_requests": total, "time_series": []
+            }]
+        }))
+        .unwrap()
+    }
+
+    fn judged(steps: &[StepResult], criterion: Criterion) -> Cell {
+        let report = evaluate_steps(steps, &[("s".to_owned(), vec![criterion])]);
+        report.rows[0].cells[0].clone()
+    }
+
+    #[test]
+    fn phase_metrics_judge_the_phase_p95_at_the_threshold() {
+        let phases = https_phases();
+        let wait_p95 = phases.phases[&Phase::Wait].p95_ms;
+        let tls_p95 = phases.phases[&Phase::Tls].p95_ms;
+        let connect_p95 = phases.phases[&Phase::Connect].p95_ms;
+        // The histogram's p95 of 20..=39 ms (not the label's whole-request p95 of 40 ms).
+        assert!((37.0..=39.1).contains(&wait_p95), "{wait_p95}");
+        assert!((11.9..=12.1).contains(&tls_p95), "{tls_p95}");
+        assert!((2.9..=3.1).contains(&connect_p95), "{connect_p95}");
+        let get = label("GET /x", Some(phases.clone()));
+        let steps = [step(vec![get.clone()], label("Total", Some(phases)))];
+        let request = Scope::Request("GET /x".into());
+        for (metric, p95) in [
+            (Metric::TtfbP95, wait_p95),
+            (Metric::TlsP95, tls_p95),
+            (Metric::ConnectP95, connect_p95),
+        ] {
+            for scope in [Scope::All, request.clone()] {
+                let at = |target: f64, threshold: f64| {
+                    judged(
+                        &steps,
+                        Criterion::new(scope.clone(), metric, target).threshold(threshold),
+                    )
+                };
+                let cell = at(p95, p95 * 2.0);
+                assert_eq!((cell.verdict, cell.measured), (Verdict::Pass, Some(p95)));
+                assert_eq!(cell.display, format_measured(metric, p95));
+                assert_eq!(at(p95 - 0.5, p95).verdict, Verdict::Warn, "{metric}");
+                assert_eq!(at(p95 - 1.0, p95 - 0.5).verdict, Verdict::Fail, "{metric}");
+            }
+        }
+    }
+
+    #[test]
+    fn unmeasured_phases_fail_with_no_data() {
+        let http = PhasesSummary {
+            requests: 20,
+            tls_resumed: 0,
+            phases: BTreeMap::from([(Phase::Wait, phase(&[20_000; 20]))]),
+        };
+        let cases = [
+            // The reqwest client does not time phases.
+            (None, Metric::TtfbP95),
+            (None, Metric::ConnectP95),
+            // No TLS on http://, no new connection in the measured window.
+            (Some(http.clone()), Metric::TlsP95),
+            (Some(http), Metric::ConnectP95),
+        ];
+        for (phases, metric) in cases {
+            let steps = [step(
+                vec![label("GET /x", phases.clone())],
+                label("Total", phases),
+            )];
+            for scope in [Scope::All, Scope::Request("GET /x".into())] {
+                // However generous the target, nothing measured is no pass.
+                let cell = judged(&steps, Criterion::new(scope, metric, 60_000.0));
+                assert_eq!(
+                    (cell.verdict, cell.measured, cell.display.as_str()),
+                    (Verdict::Fail, None, "no data"),
+                    "{metric}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn phase_metrics_are_written_by_key_and_apply_to_requests_only() {
+        for (metric, key) in [
+            (Metric::TtfbP95, "ttfb_p95"),
+            (Metric::TlsP95, "tls_p95"),
+            (Metric::ConnectP95, "connect_p95"),
+        ] {
+            assert_eq!(metric.key(), key);
+            assert_eq!(serde_json::to_value(metric).unwrap(), key);
+            assert_eq!(format_value(metric, 250.0), "250ms");
+            assert_eq!(metric.parse_value("1s").unwrap(), 1000.0);
+            assert!(!metric.higher_is_better());
+            let on_transaction = Criterion::new(Scope::Transaction("login".into()), metric, 1.0);
+            let e = on_transaction.validate().unwrap_err();
+            assert!(e.contains("applies to requests"), "{e}");
+            assert!(Criterion::new(Scope::All, metric, 1.0).validate().is_ok());
+        }
     }
 
     #[test]

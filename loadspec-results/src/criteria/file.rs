@@ -215,6 +215,46 @@ Database deadlock,all,deadlocks,0,0
     }
 
     #[test]
+    fn reads_phase_criteria() {
+        let text = "\
+criterion,scope,metric,target,threshold
+Time to first byte,all,ttfb_p95,300ms,500ms
+Handshakes,request:GET /api/insurees,tls_p95,50ms,80ms
+TCP connects,all,connect_p95,10ms,20ms
+";
+        let rows = parse(Path::new("criteria.csv"), text).unwrap();
+        let got: Vec<(&Scope, Metric, f64, f64)> = rows
+            .iter()
+            .map(|r| {
+                let c = &r.criterion;
+                (&c.scope, c.metric, c.target, c.threshold)
+            })
+            .collect();
+        let insurees = Scope::Request("GET /api/insurees".into());
+        assert_eq!(
+            got,
+            [
+                (&Scope::All, Metric::TtfbP95, 300.0, 500.0),
+                (&insurees, Metric::TlsP95, 50.0, 80.0),
+                (&Scope::All, Metric::ConnectP95, 10.0, 20.0),
+            ]
+        );
+        let err = |text: &str| parse(Path::new("c.csv"), text).unwrap_err().to_string();
+        // A phase is a time: a percentage is refused.
+        let e = err("metric,target\nttfb_p95,5%\n");
+        assert!(e.contains("line 2, field `target`"), "{e}");
+        // Transactions have no phases of their own.
+        let e = err("metric,target,scope\ntls_p95,50ms,transaction:login\n");
+        assert!(
+            e.contains("line 2") && e.contains("applies to requests"),
+            "{e}"
+        );
+        // The unknown-metric message lists the new keys.
+        let e = err("metric,target\nttfb,2s\n");
+        assert!(e.contains("ttfb_p95, tls_p95, connect_p95"), "{e}");
+    }
+
+    #[test]
     fn errors_name_the_file_line_and_field() {
         let path = Path::new("load/criteria.csv");
         let err = |text: &str| parse(path, text).unwrap_err().to_string();

@@ -83,7 +83,7 @@ impl Criterion {
     }
 
     /// Checks that the values make sense: threshold not better than target, rates within
-    /// 0..1, `http_4xx`/`http_5xx` not on a transaction.
+    /// 0..1, `http_4xx`/`http_5xx` and the phase metrics (`ttfb_p95`, …) not on a transaction.
     pub fn validate(&self) -> Result<(), String> {
         let finite = self.target.is_finite() && self.threshold.is_finite();
         if !finite || self.target < 0.0 || self.threshold < 0.0 {
@@ -107,9 +107,7 @@ impl Criterion {
                 format_value(self.metric, self.threshold)
             ));
         }
-        if matches!(self.metric, Metric::Http4xx | Metric::Http5xx)
-            && matches!(self.scope, Scope::Transaction(_))
-        {
+        if self.metric.requests_only() && matches!(self.scope, Scope::Transaction(_)) {
             return Err(format!(
                 "{} applies to requests: use `request = \"...\"` or no scope",
                 self.metric

@@ -9,6 +9,8 @@ use loadspec::prelude::*;
 #[assertion(4xx = "0.5%")]
 #[assertion(rps = "50/s")]
 #[assertion(target = "2s")]
+#[assertion(ttfb = "300ms")]
+#[assertion(tls_handshake = "50ms")]
 async fn browse(_user: &mut User) {}
 
 fn main() {}

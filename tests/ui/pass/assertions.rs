@@ -29,7 +29,7 @@ async fn insuree_flow(user: &mut User) -> Result<(), Failure> {
     Ok(())
 }
 
-// The other forms: a full path, every time statistic, a percentage `deadlocks`, a rate per
+// The other forms: a full path, every time statistic (of requests and of their phases), a percentage `deadlocks`, a rate per
 // minute, an absolute criteria file, `abort_on_fail = false`, a threshold equal to the target.
 #[scenario(criteria_file = "/etc/loadspec/criteria.csv", abort_on_fail = false)]
 #[loadspec::assertion(mean = "350ms", threshold = "1s 500ms")]
@@ -41,6 +41,9 @@ async fn insuree_flow(user: &mut User) -> Result<(), Failure> {
 #[assertion(throughput = "90/m", threshold = "60/m")]
 #[assertion(request = "POST /api/login", http_5xx = "0%")]
 #[assertion(request = "POST /api/login", failures = "1%")]
+#[assertion(ttfb_p95 = "300ms", threshold = "500ms")]
+#[assertion(request = "POST /api/login", tls_p95 = "50ms")]
+#[assertion(connect_p95 = "10ms", threshold = "1s")]
 async fn other_forms(_user: &mut User) {}
 
 // Without rows, criteria and the new options stay at their defaults.
@@ -137,6 +140,9 @@ fn main() {
         spec(ScopeSpec::All, Metric::Throughput, 1.5, 1.0),
         spec(post, Metric::Http5xx, 0.0, 0.0),
         spec(post, Metric::Failures, 0.01, 0.01),
+        spec(ScopeSpec::All, Metric::TtfbP95, 300.0, 500.0),
+        spec(post, Metric::TlsP95, 50.0, 50.0),
+        spec(ScopeSpec::All, Metric::ConnectP95, 10.0, 1000.0),
     ];
     assert_eq!(other.options.criteria, expected);
     assert_eq!(

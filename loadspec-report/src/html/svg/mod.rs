@@ -1,15 +1,17 @@
 //! Hand-written SVG charts: a multi-series line chart (time, category or percentile x axis,
-//! optional areas, steps, markers, shaded bands and vertical markers) and a stacked column
-//! chart. Everything here is markup, so every text and attribute value goes through
+//! optional areas, steps, markers, shaded bands and vertical markers), a stacked column
+//! chart and a stacked horizontal bar chart. Everything here is markup, so every text and attribute value goes through
 //! [`escape`]; coordinates are rounded to one decimal to keep long runs small.
 //!
 //! Hover values work without JavaScript: transparent hover columns carry a `<title>` that the
 //! browser shows as a tooltip; the report's small script only restyles it.
 
 mod bar;
+mod hbar;
 mod line;
 
 pub(crate) use self::bar::{BarChart, Stack};
+pub(crate) use self::hbar::HBarChart;
 pub(crate) use self::line::{Band, LineChart, Series, Style, VLine, XAxis};
 
 use std::fmt::Write as _;

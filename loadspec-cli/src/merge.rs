@@ -1298,6 +1298,7 @@ mod tests {
         PhasesSummary {
             requests,
             tls_resumed: resumed,
+            http2: 0,
             phases,
         }
     }

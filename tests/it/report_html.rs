@@ -558,6 +558,7 @@ fn phases_of(
     PhasesSummary {
         requests,
         tls_resumed: resumed,
+        http2: 0,
         phases: phases
             .iter()
             .map(|(phase, values)| {

@@ -138,6 +138,9 @@ impl axum::serve::Listener for TlsListener {
                 tokio::time::sleep(std::time::Duration::from_millis(10)).await;
                 continue;
             };
+            // As axum does for its own TCP listener: without it, an answer written in two TLS
+            // records waits for the client's delayed ACK (about 40 ms).
+            let _ = tcp.set_nodelay(true);
             match self.acceptor.accept(tcp).await {
                 Ok(tls) => {
                     self.counters.handshakes.fetch_add(1, Ordering::Relaxed);

@@ -517,6 +517,7 @@ mod tests {
         PhasesSummary {
             requests: 20,
             tls_resumed: 0,
+            http2: 0,
             phases: BTreeMap::from([
                 (Phase::Connect, phase(&[1000, 3000])),
                 (Phase::Tls, phase(&[8000, 12_000])),
@@ -584,6 +585,7 @@ mod tests {
         let http = PhasesSummary {
             requests: 20,
             tls_resumed: 0,
+            http2: 0,
             phases: BTreeMap::from([(Phase::Wait, phase(&[20_000; 20]))]),
         };
         let cases = [

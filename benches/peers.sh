@@ -3,10 +3,25 @@
 # harness (../shared/bench/): the figures of docs/performance.md.
 #
 #   benches/peers.sh [phase...]   phases: tp clients mem stall k10 long
+#                                         tls tls-new h2 h2c k10tls   (HTTPS and HTTP/2)
 #                                 (default: tp clients mem stall k10)
 #   env: BENCH=<writable copy of the harness>  (default: a fresh copy of ../shared/bench)
 #        OUT=<results dir>                     (default: target/peers/<time>)
 #        LONG_SECONDS=1800                     (the "long" phase: RSS over a run at full speed)
+#        SETUP=0                               (skip the harness's setup.sh: use what is installed)
+#   HTTPS and HTTP/2 phases (benches/tls/: README.md, nginx-tls.conf, lib.sh), alternating the
+#   tools over TLS_REPS reps like clients, each run measured by the harness's measure.sh:
+#        tls      HTTPS keep-alive, 64 connections: loadspec (HTTP/1.1) vs wrk vs oha
+#        tls-new  HTTPS, a new connection per request (nginx keepalive_timeout 0): handshake
+#                 cost; loadspec resumes TLS sessions on reconnect, nginx's log counts who does
+#        h2       HTTP/2 over TLS (ALPN h2), 64 connections, one stream each: loadspec
+#                 (--http-version 2) vs h2load (nghttp2-client, apt-installed if missing) vs oha --http2
+#        h2c      the same over cleartext HTTP/2 with prior knowledge
+#        k10tls   10,000 HTTPS users for 60 s against the delay-server behind nginx TLS: RSS per user
+#        TLS_DUR=10 TLS_REPS=3 (tls tls-new h2 h2c)   K10TLS_USERS=10000 K10TLS_DUR=60 (k10tls)
+#        TLS_KEY=ec|rsa (server key: P-256, the default, or RSA 2048; made with openssl per run)
+#   Smoke check (not benchmark figures): TLS_DUR=3 TLS_REPS=1 K10TLS_USERS=2000 K10TLS_DUR=5 \
+#        benches/peers.sh tls tls-new h2 h2c k10tls     (the full run: about 15 minutes)
 #
 # Every run goes to 127.0.0.1 and is bounded by the harness's hard timeout.
 set -euo pipefail
@@ -14,21 +29,36 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PHASES="${*:-tp clients mem stall k10}"
 for phase in $PHASES; do
   case "$phase" in
-    tp|clients|mem|stall|k10|long) ;;
-    *) echo "benches/peers.sh: unknown phase '$phase' (expected tp, clients, mem, stall, k10 or long)" >&2
+    tp|clients|mem|stall|k10|long|tls|tls-new|h2|h2c|k10tls) ;;
+    *) echo "benches/peers.sh: unknown phase '$phase' (expected tp, clients, mem, stall, k10, long," \
+            "tls, tls-new, h2, h2c or k10tls)" >&2
        exit 2 ;;
   esac
 done
+TLS_DUR="${TLS_DUR:-10}"; TLS_REPS="${TLS_REPS:-3}"
+K10TLS_USERS="${K10TLS_USERS:-10000}"; K10TLS_DUR="${K10TLS_DUR:-60}"
 if [[ -z "${BENCH:-}" ]]; then
   BENCH="$(mktemp -d)/bench"
   cp -r ../shared/bench "$BENCH" && chmod -R u+w "$BENCH"
 fi
-"$BENCH/peers/setup.sh" --check || "$BENCH/peers/setup.sh"
+if [[ "${SETUP:-1}" != 0 ]]; then "$BENCH/peers/setup.sh" --check || "$BENCH/peers/setup.sh"; fi
 cargo build --release --example peer_bench
 PB="${CARGO_TARGET_DIR:-$PWD/target}/release/examples/peer_bench"
 export BENCH_OUT="${OUT:-$PWD/target/peers/$(date -u +%Y%m%dT%H%M%SZ)}"
 mkdir -p "$BENCH_OUT"
 RUN="$BENCH/peers/run.sh"; M="$BENCH/peers/measure.sh"; REQWEST="$BENCH/target/release/reqwest-min"
+LUA="$BENCH/peers/wrk_report.lua"
+TLS_PHASES=""
+for phase in $PHASES; do
+  case "$phase" in tls|tls-new|h2|h2c|k10tls) TLS_PHASES+=" $phase" ;; esac
+done
+if [[ -n "$TLS_PHASES" ]]; then
+  source benches/tls/lib.sh
+  tls_setup
+  if [[ " $TLS_PHASES " == *" h2 "* || " $TLS_PHASES " == *" h2c "* ]]; then tls_need_h2load; fi
+  trap 'tls_stop >/dev/null 2>&1' EXIT
+fi
+H2LOAD="$PWD/benches/tls/h2load-bench.sh"
 for phase in $PHASES; do
   case "$phase" in
     tp) EXTRA_NAME=loadspec EXTRA_CMD="$PB" TOOLS="oha goose goose-shared reqwest-current hey" \
@@ -62,7 +92,69 @@ for phase in $PHASES; do
           BENCH_TAG=long URL=http://127.0.0.1:18080/ C=64 D="$seconds" \
             "$M" --timeout $(( seconds + 100 )) loadspec-long -- "$PB" --monitor-interval 5s
           "$BENCH/peers/servers.sh" stop ;;
+    # HTTPS keep-alive: TLS ends at nginx; loadspec trusts the run's CA (and verifies),
+    # oha too (--cacert), wrk verifies nothing.
+    tls) tls_start tls
+         u=https://127.0.0.1:18443/
+         for rep in $(seq 1 "$TLS_REPS"); do
+           tls_run "tls/r$rep" loadspec-tls "$TLS_DUR" URL=$u C=64 D="$TLS_DUR" \
+             LOADSPEC_CA_CERT="$CA" LOADSPEC_HTTP_VERSION=1.1 -- "$PB"
+           tls_run "tls/r$rep" wrk-tls "$TLS_DUR" -- \
+             wrk -t1 -c64 -d"${TLS_DUR}s" --timeout 5s -s "$LUA" $u
+           tls_run "tls/r$rep" oha-tls "$TLS_DUR" -- \
+             oha --no-tui --output-format json -z "${TLS_DUR}s" -c 64 --cacert "$CA" $u
+         done
+         tls_stop ;;
+    # Every response closes its connection, so every request is a TCP connect and a handshake.
+    tls-new) tls_start tls-new
+         echo "tls-new: nginx closes after every response; loadspec resumes its TLS session on" \
+              "each reconnect (abbreviated handshake); nginx's log counts every tool's resumed handshakes"
+         u=https://127.0.0.1:18445/
+         for rep in $(seq 1 "$TLS_REPS"); do
+           tls_counted_run "tls-new/r$rep" loadspec-tls-new "$TLS_DUR" URL=$u C=64 D="$TLS_DUR" \
+             LOADSPEC_CA_CERT="$CA" LOADSPEC_HTTP_VERSION=1.1 -- "$PB"
+           tls_counted_run "tls-new/r$rep" wrk-tls-new "$TLS_DUR" -- \
+             wrk -t1 -c64 -d"${TLS_DUR}s" --timeout 5s -s "$LUA" $u
+           tls_counted_run "tls-new/r$rep" oha-tls-new "$TLS_DUR" -- \
+             oha --no-tui --output-format json -z "${TLS_DUR}s" -c 64 --cacert "$CA" $u
+         done
+         tls_stop ;;
+    # HTTP/2: 64 connections, one request in flight on each (loadspec: one connection per user).
+    h2|h2c) tls_start "$phase"
+         if [[ $phase == h2 ]]; then u=https://127.0.0.1:18444/; else u=http://127.0.0.1:18082/; fi
+         oha_h2=0; tls_oha_h2 && oha_h2=1
+         for rep in $(seq 1 "$TLS_REPS"); do
+           tls_run "$phase/r$rep" "loadspec-$phase" "$TLS_DUR" URL=$u C=64 D="$TLS_DUR" \
+             LOADSPEC_CA_CERT="$CA" LOADSPEC_HTTP_VERSION=2 -- "$PB"
+           NEED=h2load tls_run "$phase/r$rep" "h2load-$phase" "$TLS_DUR" -- \
+             "$H2LOAD" -c 64 -m 1 -t 1 -D "$TLS_DUR" $u
+           if [[ $oha_h2 == 1 ]]; then
+             tls_run "$phase/r$rep" "oha-$phase" "$TLS_DUR" -- \
+               oha --no-tui --output-format json -z "${TLS_DUR}s" -c 64 -p 1 --http2 --cacert "$CA" $u
+           fi
+         done
+         tls_stop ;;
+    # k10 over HTTPS: nginx ends TLS and proxies to the delay-server over kept connections, so
+    # it holds a descriptor per user and per upstream request: with fewer than 2 x users + 1024
+    # allowed (ulimit -Hn), two workers (still on CPU 0) each take half the users (reuseport).
+    k10tls) n=$K10TLS_USERS; d=$K10TLS_DUR; u=https://127.0.0.1:18446/delay/1000
+         workers=1; (( $(ulimit -Hn) >= 2 * n + 1024 )) || workers=2
+         conns=$(( 2 * n / workers + 1024 )); (( conns >= 16384 )) || conns=16384
+         tls_start k10tls "$workers" "$conns"
+         tls_run k10tls "loadspec-tls-$n" $(( d + 40 )) URL=$u C="$n" D="$d" \
+           LOADSPEC_CA_CERT="$CA" LOADSPEC_HTTP_VERSION=1.1 -- "$PB"
+         tls_run k10tls "loadspec-reqwest-tls-$n" $(( d + 40 )) URL=$u C="$n" D="$d" \
+           LOADSPEC_HTTP_CLIENT=reqwest LOADSPEC_CA_CERT="$CA" -- "$PB"
+         tls_run k10tls "wrk-tls-$n" $(( d + 40 )) -- \
+           wrk -t1 -c"$n" -d"${d}s" --timeout 5s -s "$LUA" $u
+         tls_run k10tls "oha-tls-$n" $(( d + 40 )) -- \
+           oha --no-tui --output-format json -z "${d}s" -c "$n" --cacert "$CA" $u
+         tls_stop ;;
   esac
 done
 python3 "$BENCH/peers/parse.py" report "$BENCH_OUT" | tee "$BENCH_OUT/table.md"
+if [[ -n "$TLS_PHASES" ]]; then
+  python3 benches/tls/report.py report "$BENCH_OUT" --harness "$BENCH/peers" | tee -a "$BENCH_OUT/table.md"
+  cat "$BENCH_OUT/tls/skipped.txt" 2>/dev/null || true
+fi
 echo "results in $BENCH_OUT"

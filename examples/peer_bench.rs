@@ -9,6 +9,8 @@
 //! EXTRA_NAME=loadspec EXTRA_CMD="$PWD/target/release/examples/peer_bench" bench/peers/run.sh tp
 //! # open model (the harness's stall phase): a constant arrival rate instead of $C users
 //! URL=http://127.0.0.1:18081/stall D=20 target/release/examples/peer_bench --rate 1000/s
+//! # HTTPS / HTTP/2 (benches/peers.sh tls, h2 …): loadspec's own variables pass through
+//! URL=https://127.0.0.1:18443/ LOADSPEC_CA_CERT=ca.pem target/release/examples/peer_bench
 //! ```
 //!
 //! The harness's variables become loadspec flags, each only when the command line does not set
@@ -23,12 +25,15 @@
 //! it under its templated method and path instead). `requests`, `rps` and the percentiles are
 //! the step's `total_requests` over its measured window; in open-model runs (and closed ones
 //! with `--expected-interval`) the percentiles are the ones corrected for coordinated omission
-//! and the uncorrected ones are added as `service_*`.
+//! and the uncorrected ones are added as `service_*`. Requests sent by the direct client add
+//! what its connections did over the measured window: `connects`, `tls_handshakes`,
+//! `tls_resumed` (abbreviated handshakes) and `http2_requests`.
 
 use std::process::ExitCode;
 use std::sync::OnceLock;
 
 use loadspec::results::model::{LabelSummary, RunResults};
+use loadspec::results::phases::Phase;
 use loadspec::{Failure, Harness, Mode, Scenario, User};
 
 /// The request path (with its query), taken from `$URL`.
@@ -152,8 +157,19 @@ fn bench_json(results: &RunResults, corrected: bool) -> String {
         None => String::new(),
     };
     let rss = step.system.iter().map(|s| s.process_rss).max().unwrap_or(0);
+    // The direct client's connection counts (none through reqwest's pooled client).
+    let connections = t.phases.as_ref().map_or_else(String::new, |p| {
+        let count = |phase| p.phases.get(&phase).map_or(0, |s| s.count);
+        format!(
+            ",\"connects\":{},\"tls_handshakes\":{},\"tls_resumed\":{},\"http2_requests\":{}",
+            count(Phase::Connect),
+            count(Phase::Tls),
+            p.tls_resumed,
+            p.http2
+        )
+    });
     format!(
-        "BENCH_JSON {{\"requests\":{},\"errors\":{},\"duration_s\":{:.3},\"rps\":{:.1},\"mean_ms\":{:.3},\"p50_ms\":{p50:.3},\"p90_ms\":{p90:.3},\"p99_ms\":{p99:.3},\"p999_ms\":{p999:.3},\"max_ms\":{max:.3}{service},\"dropped\":{},\"users\":{},\"sampled_rss_max_kb\":{}}}",
+        "BENCH_JSON {{\"requests\":{},\"errors\":{},\"duration_s\":{:.3},\"rps\":{:.1},\"mean_ms\":{:.3},\"p50_ms\":{p50:.3},\"p90_ms\":{p90:.3},\"p99_ms\":{p99:.3},\"p999_ms\":{p999:.3},\"max_ms\":{max:.3}{service}{connections},\"dropped\":{},\"users\":{},\"sampled_rss_max_kb\":{}}}",
         t.count,
         t.failures,
         step.measured_s,

@@ -26,8 +26,9 @@ pub use loadspec_results::criteria;
 pub use loadspec_runner::feeder;
 pub use loadspec_runner::{
     ConfigError, ErrorKind, Failure, Harness, HttpClient, HttpVersion, Method, Mode, Overrides,
-    ProfileKind, Request, RequestBuilder, Response, WebSocket, WebSocketBuilder, WsMessage, RunError, Scenario, ScenarioBuilder, Session,
-    ShardSpec, Transaction, User, UserRng, exit_code, main, rand, registered,
+    ProfileKind, Request, RequestBuilder, Response, RunError, Scenario, ScenarioBuilder, Session,
+    ShardSpec, Transaction, User, UserRng, WebSocket, WebSocketBuilder, WsMessage, exit_code, main,
+    rand, registered,
 };
 
 /// The names a scenario file needs: `use loadspec::prelude::*;`.

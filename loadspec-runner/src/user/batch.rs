@@ -246,6 +246,9 @@ pub(super) async fn send(
     mut states: Option<&mut Vec<TxState>>,
 ) -> Vec<Result<Response, Failure>> {
     let count = requests.len();
+    if count == 0 {
+        return Vec::new();
+    }
     let (shared, opened) = shared_connection(user).await;
     let lanes = match &shared {
         Some(_) => count,
@@ -279,7 +282,7 @@ pub(super) async fn send(
     // Lane i sends requests i, i + lanes, …, one after another.
     let mut queues: Vec<Vec<(usize, Request)>> = (0..lanes).map(|_| Vec::new()).collect();
     for (index, request) in requests.into_iter().enumerate() {
-        queues[index % lanes.max(1)].push((index, request));
+        queues[index % lanes].push((index, request));
     }
     let mut lane_states: Vec<TxState> = (0..lanes).map(|_| TxState::default()).collect();
     let tracked = states.is_some();

@@ -29,8 +29,24 @@ pub enum Validity {
 
 /// A server's certificate chain and private key.
 pub struct ServerCert {
-    pub(crate) chain: Vec<CertificateDer<'static>>,
-    pub(crate) key: PrivateKeyDer<'static>,
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+}
+
+impl ServerCert {
+    /// A TLS acceptor serving this certificate, offering `alpn` (none: no ALPN).
+    pub(crate) fn acceptor(self, alpn: &[&[u8]]) -> std::io::Result<TlsAcceptor> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .and_then(|b| {
+                b.with_no_client_auth()
+                    .with_single_cert(self.chain, self.key)
+            })
+            .map_err(std::io::Error::other)?;
+        config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+        Ok(TlsAcceptor::from(Arc::new(config)))
+    }
 }
 
 impl TestCa {
@@ -111,18 +127,9 @@ impl TlsListener {
         alpn: &[&[u8]],
         counters: Arc<TlsCounters>,
     ) -> std::io::Result<Self> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .and_then(|b| {
-                b.with_no_client_auth()
-                    .with_single_cert(cert.chain, cert.key)
-            })
-            .map_err(std::io::Error::other)?;
-        config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
         Ok(Self {
             tcp,
-            acceptor: TlsAcceptor::from(Arc::new(config)),
+            acceptor: cert.acceptor(alpn)?,
             counters,
         })
     }

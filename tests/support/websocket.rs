@@ -17,7 +17,6 @@ use std::time::Duration;
 use futures::{SinkExt as _, StreamExt as _};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt as _};
 use tokio::net::TcpListener;
-use tokio_rustls::TlsAcceptor;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
@@ -52,21 +51,7 @@ impl WsServer {
         let listener = runtime.block_on(TcpListener::bind("127.0.0.1:0"))?;
         let addr = listener.local_addr()?;
         let tls = cert.is_some();
-        let acceptor = match cert {
-            Some(cert) => {
-                let provider = Arc::new(rustls::crypto::ring::default_provider());
-                let mut config = rustls::ServerConfig::builder_with_provider(provider)
-                    .with_safe_default_protocol_versions()
-                    .and_then(|b| {
-                        b.with_no_client_auth()
-                            .with_single_cert(cert.chain, cert.key)
-                    })
-                    .map_err(std::io::Error::other)?;
-                config.alpn_protocols = vec![b"http/1.1".to_vec()];
-                Some(TlsAcceptor::from(Arc::new(config)))
-            }
-            None => None,
-        };
+        let acceptor = cert.map(|cert| cert.acceptor(&[b"http/1.1"])).transpose()?;
         let counters = Arc::new(WsCounters::default());
         let shared = Arc::clone(&counters);
         runtime.spawn(async move {

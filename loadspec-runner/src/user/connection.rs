@@ -895,6 +895,25 @@ pub(crate) async fn shared(
     (shared, opened)
 }
 
+/// `accept: */*` unless set (what reqwest sends, so both clients look alike to the target) and
+/// the body's `content-length` (also `0` for a POST, PUT or PATCH without one), for either
+/// HTTP version.
+pub(crate) fn body_headers(method: &http::Method, headers: &mut HeaderMap, body_len: usize) {
+    if !headers.contains_key(ACCEPT) {
+        headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
+    }
+    if body_len > 0
+        || matches!(
+            *method,
+            http::Method::POST | http::Method::PUT | http::Method::PATCH
+        )
+    {
+        headers.insert(CONTENT_LENGTH, HeaderValue::from(body_len));
+    } else {
+        headers.remove(CONTENT_LENGTH);
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn http1_exchange(
     slot: &mut Option<Link>,
@@ -909,21 +928,8 @@ async fn http1_exchange(
     if !headers.contains_key(HOST) {
         headers.insert(HOST, connection.host_header.clone());
     }
-    // What reqwest sends by default, so both clients look alike to the target.
-    if !headers.contains_key(ACCEPT) {
-        headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
-    }
     headers.remove(TRANSFER_ENCODING);
-    if !body.is_empty()
-        || matches!(
-            *method,
-            http::Method::POST | http::Method::PUT | http::Method::PATCH
-        )
-    {
-        headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
-    } else {
-        headers.remove(CONTENT_LENGTH);
-    }
+    body_headers(method, &mut headers, body.len());
     let mut request = http::Request::new(());
     *request.method_mut() = method.clone();
     *request.uri_mut() = uri;

@@ -10,14 +10,11 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use futures::FutureExt as _;
 use reqwest::Url;
-use reqwest::header::{
-    ACCEPT, CONNECTION, CONTENT_LENGTH, HOST, HeaderMap, HeaderName, HeaderValue, TE,
-    TRANSFER_ENCODING, UPGRADE,
-};
+use reqwest::header::{CONNECTION, HOST, HeaderMap, HeaderName, TE, TRANSFER_ENCODING, UPGRADE};
 use tokio::io::{AsyncRead, AsyncWrite};
 use ureq_proto::http;
 
-use super::connection::{Answer, DirectSettings, Progress, WireError};
+use super::connection::{self, Answer, DirectSettings, Progress, WireError};
 use super::failure::ErrorKind;
 
 /// Which HTTP version the direct client speaks.
@@ -176,19 +173,7 @@ pub(crate) async fn round_trip(
     }
     headers.remove("keep-alive");
     headers.remove("proxy-connection");
-    if !headers.contains_key(ACCEPT) {
-        headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
-    }
-    if !body.is_empty()
-        || matches!(
-            *method,
-            http::Method::POST | http::Method::PUT | http::Method::PATCH
-        )
-    {
-        headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
-    } else {
-        headers.remove(CONTENT_LENGTH);
-    }
+    connection::body_headers(method, &mut headers, body.len());
     let mut request = http::Request::new(());
     *request.method_mut() = method.clone();
     *request.uri_mut() = uri;

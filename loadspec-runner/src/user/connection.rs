@@ -78,15 +78,19 @@ impl WireError {
     }
 
     pub(super) fn io(error: io::Error, while_doing: &str) -> Self {
-        use io::ErrorKind as Io;
-        let kind = match error.kind() {
-            Io::TimedOut => ErrorKind::Timeout,
-            Io::ConnectionReset | Io::ConnectionAborted | Io::BrokenPipe | Io::UnexpectedEof => {
-                ErrorKind::Reset
-            }
-            _ => ErrorKind::Io,
-        };
-        Self::new(kind, format!("{while_doing}: {error}"))
+        Self::new(io_kind(&error), format!("{while_doing}: {error}"))
+    }
+}
+
+/// How an I/O error counts in the results.
+pub(super) fn io_kind(error: &io::Error) -> ErrorKind {
+    use io::ErrorKind as Io;
+    match error.kind() {
+        Io::TimedOut => ErrorKind::Timeout,
+        Io::ConnectionReset | Io::ConnectionAborted | Io::BrokenPipe | Io::UnexpectedEof => {
+            ErrorKind::Reset
+        }
+        _ => ErrorKind::Io,
     }
 }
 
@@ -824,22 +828,11 @@ pub(crate) async fn exchange(
     let uri: http::Uri = url[..url::Position::AfterQuery]
         .parse()
         .map_err(|e| WireError::new(ErrorKind::Scenario, format!("invalid URL {url}: {e}")))?;
-    let port = url.port_or_known_default().unwrap_or(80);
-    let reusable = match slot.take() {
-        Some(mut link) if link.serves(url, port) => link.is_reusable().then_some(link),
-        _ => None,
-    };
-    let link = match reusable {
-        Some(link) => link,
-        None => {
-            let mut opened = PhaseTimes::default();
-            let link = Link::open(url, port, route, &mut opened).await;
-            // Kept though the connection failed: the lookup took its time all the same.
-            progress.phases.add(&opened);
-            link?
-        }
-    };
-    match link {
+    let mut opened = PhaseTimes::default();
+    let link = usable(slot, url, route, &mut opened).await;
+    // Kept though the connection failed: the lookup took its time all the same.
+    progress.phases.add(&opened);
+    match link? {
         Link::Http1(connection) => {
             http1_exchange(
                 slot, connection, method, uri, headers, body, route, progress,
@@ -863,6 +856,24 @@ pub(crate) async fn exchange(
     }
 }
 
+/// The user's connection in `slot` when it serves `url`'s origin and can carry a request,
+/// else a new one (its phases in `opened`).
+async fn usable(
+    slot: &mut Option<Link>,
+    url: &Url,
+    route: Route<'_>,
+    opened: &mut PhaseTimes,
+) -> Result<Link, WireError> {
+    let port = url.port_or_known_default().unwrap_or(80);
+    if let Some(mut link) = slot.take()
+        && link.serves(url, port)
+        && link.is_reusable()
+    {
+        return Ok(link);
+    }
+    Link::open(url, port, route, opened).await
+}
+
 /// The user's connection to `url`'s origin (opened if it has none that can carry a request)
 /// when it speaks HTTP/2, for a batch to share, with the phases of opening it; `None` when it
 /// speaks HTTP/1.1 (then left in `slot` for the batch's first lane) or cannot be opened (the
@@ -872,21 +883,12 @@ pub(crate) async fn shared(
     url: &Url,
     route: Route<'_>,
 ) -> (Option<Http2>, Option<PhaseTimes>) {
-    let port = url.port_or_known_default().unwrap_or(80);
-    let reusable = match slot.take() {
-        Some(mut link) if link.serves(url, port) => link.is_reusable().then_some(link),
-        _ => None,
+    let mut opened = PhaseTimes::default();
+    let Ok(link) = usable(slot, url, route, &mut opened).await else {
+        return (None, None);
     };
-    let (link, opened) = match reusable {
-        Some(link) => (link, None),
-        None => {
-            let mut opened = PhaseTimes::default();
-            match Link::open(url, port, route, &mut opened).await {
-                Ok(link) => (link, Some(opened)),
-                Err(_) => return (None, None),
-            }
-        }
-    };
+    // A reused connection took no connection phases.
+    let opened = opened.connect.is_some().then_some(opened);
     let shared = match &link {
         Link::Http2(connection) => Some(connection.clone()),
         Link::Http1(_) => None,

@@ -98,7 +98,7 @@ impl Http2 {
             // Set as the connection ends, before the streams it failed wake up: they report
             // this rather than the bare "broken pipe" h2 gives them.
             if let Err(error) = outcome {
-                let _first = noted.set(h2_error(error, "the connection"));
+                let _first = noted.set(describe(error));
             }
         }));
         Ok(Self {
@@ -138,20 +138,16 @@ pub(crate) struct Streams {
     send: h2::client::SendRequest<Bytes>,
     /// Why the connection ended, when it failed (a GOAWAY with an error code, a protocol
     /// error, the socket), set by its task.
-    ended: Arc<OnceLock<WireError>>,
+    ended: Arc<OnceLock<(ErrorKind, String)>>,
 }
 
 impl Streams {
     /// A stream's error, or, when the stream only saw its connection go, what ended it.
     fn error(&self, error: h2::Error, while_doing: &str) -> WireError {
         match self.ended.get() {
-            Some(ended) if error.is_io() => WireError::new(
-                ended.kind,
-                format!(
-                    "{while_doing}: {}",
-                    ended.message.trim_start_matches("the connection: ")
-                ),
-            ),
+            Some((kind, detail)) if error.is_io() => {
+                WireError::new(*kind, format!("{while_doing}: {detail}"))
+            }
             _ => h2_error(error, while_doing),
         }
     }
@@ -319,10 +315,16 @@ async fn within<F: Future>(
 /// connection (GOAWAY) is a `reset`, naming the error code; I/O errors as HTTP/1.1's; the rest
 /// (a malformed frame, a protocol violation either side detected) is `io`.
 pub(crate) fn h2_error(error: h2::Error, while_doing: &str) -> WireError {
+    let (kind, detail) = describe(error);
+    WireError::new(kind, format!("{while_doing}: {detail}"))
+}
+
+/// An h2 error's kind, and what happened, in words.
+fn describe(error: h2::Error) -> (ErrorKind, String) {
     if error.is_io() {
         return match error.into_io() {
-            Some(io) => WireError::io(io, while_doing),
-            None => WireError::new(ErrorKind::Io, format!("{while_doing}: HTTP/2 I/O error")),
+            Some(io) => (connection::io_kind(&io), io.to_string()),
+            None => (ErrorKind::Io, "HTTP/2 I/O error".to_owned()),
         };
     }
     let reason = error
@@ -335,20 +337,17 @@ pub(crate) fn h2_error(error: h2::Error, while_doing: &str) -> WireError {
         "loadspec"
     };
     if error.is_go_away() {
-        WireError::new(
+        (
             ErrorKind::Reset,
-            format!("{while_doing}: {by} closed the HTTP/2 connection (GOAWAY {reason})"),
+            format!("{by} closed the HTTP/2 connection (GOAWAY {reason})"),
         )
     } else if error.is_reset() {
-        WireError::new(
+        (
             ErrorKind::Reset,
-            format!("{while_doing}: {by} reset the HTTP/2 stream (RST_STREAM {reason})"),
+            format!("{by} reset the HTTP/2 stream (RST_STREAM {reason})"),
         )
     } else {
-        WireError::new(
-            ErrorKind::Io,
-            format!("{while_doing}: HTTP/2 protocol error: {error}"),
-        )
+        (ErrorKind::Io, format!("HTTP/2 protocol error: {error}"))
     }
 }
 

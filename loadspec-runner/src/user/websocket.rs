@@ -93,7 +93,7 @@ impl<'u> WebSocketBuilder<'u> {
             sent_bytes: 0,
             phases: None,
         };
-        let outcome = open(&ctx, user, &path, &headers, &protocols).await;
+        let outcome = open(user, &path, &headers, &protocols).await;
         exchange.micros = micros_since(started);
         match outcome {
             Ok((stream, phases)) => {
@@ -139,12 +139,12 @@ type Failed = (WireError, Option<u16>, Option<PhaseTimes>);
 
 /// Connects and upgrades: the socket and the phases (connection, then the upgrade's wait).
 async fn open(
-    ctx: &UserContext,
     user: &User,
     path: &str,
     headers: &[(String, String)],
     protocols: &[String],
 ) -> Result<(WebSocketStream<Stream>, PhaseTimes), Failed> {
+    let ctx = &*user.ctx;
     let invalid = |message: String| (WireError::new(ErrorKind::Scenario, message), None, None);
     let text = if path.contains("://") {
         path.to_owned()

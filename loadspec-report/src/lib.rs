@@ -26,3 +26,6 @@ pub use self::locust::{history_csv, stats_csv};
 pub use self::markdown::markdown_summary;
 pub use self::outputs::{OutputError, Written, write_outputs};
 pub use self::system_csv::system_csvs;
+
+/// The report's style sheet, so pages served while a run goes look like its report.
+pub const STYLE: &str = include_str!("../templates/report/style.css");

@@ -120,6 +120,9 @@ pub enum RunError {
         #[source]
         source: io::Error,
     },
+    /// A live output could not start (`--live-strict`).
+    #[error(transparent)]
+    Live(#[from] loadspec_live::LiveError),
     /// The HTTP client could not be built.
     #[error("failed to build the HTTP client")]
     HttpClient(#[source] reqwest::Error),

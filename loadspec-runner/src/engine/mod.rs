@@ -40,6 +40,9 @@ pub trait Observer: Send {
     fn step_started(&mut self, _plan: &RunPlan, _step: &StepPlan) {}
     /// One tick of a step has been merged.
     fn tick(&mut self, _progress: &Progress) {}
+    /// One tick of a step in full, for the live outputs: called only when the plan has
+    /// some (`RunPlan::live`), since gathering it copies every label's histogram.
+    fn live_tick(&mut self, _tick: &loadspec_live::Tick) {}
     /// A step has ended.
     fn step_finished(&mut self, _plan: &RunPlan, _step: &StepResult) {}
     /// A scenario's setup or teardown has run.

@@ -132,6 +132,7 @@ pub(super) async fn run_step(
     let mut target_metrics = Vec::new();
     let mut lag = histogram::new_histogram();
     let mut stopped: Option<(StepStatus, Option<String>)> = None;
+    let live = plan.live.is_on();
     let finals = loop {
         tokio::select! {
             biased;
@@ -166,6 +167,14 @@ pub(super) async fn run_step(
                     requests,
                     failures,
                 });
+                if live {
+                    observer.live_tick(&live_tick(&acc, step, &LiveTickTimes {
+                        t_s: secs(next_tick - cx.run_start),
+                        width_s: width.as_secs_f64(),
+                        elapsed_s: secs(next_tick.saturating_duration_since(start)),
+                        phase: phase(next_tick),
+                    }, system.last().filter(|s| s.t_s >= secs(tick_start - cx.run_start)), &lag));
+                }
                 acc.close_tick(secs(next_tick - cx.run_start), width.as_secs_f64(), phase(next_tick));
                 tick_start = next_tick;
                 next_tick = next_boundary(start, next_tick, &phase_ends);
@@ -182,6 +191,20 @@ pub(super) async fn run_step(
         );
     }
     if end > tick_start {
+        if live {
+            observer.live_tick(&live_tick(
+                &acc,
+                step,
+                &LiveTickTimes {
+                    t_s: secs(end - cx.run_start),
+                    width_s: (end - tick_start).as_secs_f64(),
+                    elapsed_s: secs(end - start),
+                    phase: phase(end),
+                },
+                None,
+                &lag,
+            ));
+        }
         acc.close_tick(
             secs(end - cx.run_start),
             (end - tick_start).as_secs_f64(),
@@ -211,6 +234,40 @@ pub(super) async fn run_step(
         target_metrics,
         scenarios: acc.finish(&step.users, measured_s, cx.run_start.into_std()),
     })
+}
+
+/// When a tick ends, for the live outputs.
+struct LiveTickTimes {
+    t_s: f64,
+    width_s: f64,
+    elapsed_s: f64,
+    phase: Phase,
+}
+
+/// The tick being closed, in full.
+fn live_tick(
+    acc: &StepAccumulator,
+    step: &StepPlan,
+    times: &LiveTickTimes,
+    system: Option<&loadspec_results::model::SystemSample>,
+    lag: &LatencyHistogram,
+) -> loadspec_live::Tick {
+    loadspec_live::Tick {
+        step: step.index,
+        t_s: times.t_s,
+        width_s: times.width_s,
+        elapsed_s: times.elapsed_s,
+        planned_s: secs(step.stop_at),
+        phase: match times.phase {
+            Phase::RampUp => "ramp-up",
+            Phase::Warmup => "warm-up",
+            Phase::Measured => "measured",
+        },
+        active_users: acc.tick_active_per_scenario(),
+        labels: acc.live_labels(),
+        system: system.cloned(),
+        lag_p99_ms: (!lag.is_empty()).then(|| lag.value_at_quantile(0.99) as f64 / 1000.0),
+    }
 }
 
 /// Spreads the step's users over the workers round-robin, each with its start time and seed.

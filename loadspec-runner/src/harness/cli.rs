@@ -1,6 +1,7 @@
 //! The harness's command line: libtest's flags (so `cargo test` and nextest drive it) plus
 //! loadspec's own. Every value is parsed by the same functions as the environment variables.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -155,6 +156,35 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "DURATION", value_parser = duration)]
     pub(crate) expected_interval: Option<Duration>,
 
+    /// Serve a live dashboard on this loopback address while the run goes (default
+    /// 127.0.0.1:0, any free port); its URL and stop token are printed
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:0", value_parser = addr)]
+    pub(crate) dashboard: Option<SocketAddr>,
+
+    /// Serve the live dashboard on this address, whatever the interface
+    #[arg(long, value_name = "ADDR", value_parser = addr)]
+    pub(crate) dashboard_bind: Option<SocketAddr>,
+
+    /// Serve the generator's metrics for Prometheus at http://ADDR/metrics
+    #[arg(long, value_name = "ADDR", value_parser = addr)]
+    pub(crate) metrics_listen: Option<SocketAddr>,
+
+    /// Push the generator's metrics over OTLP/HTTP (protobuf) to URL/v1/metrics
+    #[arg(long, value_name = "URL", value_parser = url)]
+    pub(crate) otlp: Option<String>,
+
+    /// How often metrics are pushed over OTLP (default 5s)
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub(crate) otlp_interval: Option<Duration>,
+
+    /// Keep the dashboard and metrics endpoint up this long after the run (default 0s)
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub(crate) live_linger: Option<Duration>,
+
+    /// A live output that cannot start (port taken, collector unreachable) is an error
+    #[arg(long)]
+    pub(crate) live_strict: bool,
+
     /// Fail the run when a step was generator-bound (its numbers measured loadspec itself)
     #[arg(long)]
     pub(crate) fail_on_saturation: bool,
@@ -221,6 +251,10 @@ fn url(text: &str) -> Result<String, String> {
     crate::plan::resolve::validate_url(text).map_err(|expected| format!("expected {expected}"))
 }
 
+fn addr(text: &str) -> Result<SocketAddr, String> {
+    crate::plan::overrides::parse_addr(text).map_err(|expected| format!("expected {expected}"))
+}
+
 fn profile(text: &str) -> Result<ProfileKind, String> {
     ProfileKind::parse(text).ok_or_else(|| "expected spike, ramp or stress".to_owned())
 }
@@ -268,6 +302,13 @@ impl Cli {
                 .as_deref()
                 .map(crate::plan::overrides::parse_list),
             scrape_interval: self.scrape_interval,
+            dashboard: self.dashboard,
+            dashboard_bind: self.dashboard_bind,
+            metrics_listen: self.metrics_listen,
+            otlp: self.otlp.clone(),
+            otlp_interval: self.otlp_interval,
+            live_linger: self.live_linger,
+            live_strict: self.live_strict.then_some(true),
             rates: self.rate.as_ref().map(|r| r.0.clone()),
             max_users: self.max_users,
             pre_allocated_users: self.pre_allocated_users,

@@ -282,18 +282,26 @@ pub fn execute(plan: &RunPlan) -> Result<WrittenRun, RunError> {
     }
     let stop = StopHandle::new();
     let json = dir.join("results.json");
+    let (live, live_warnings) = start_live(&plan, &stop)?;
     let mut observer = Judge {
         console: Console::new(),
         criteria: abort_criteria(&plan),
         steps: Vec::new(),
         stop: stop.clone(),
         checkpoint: Some(json.clone()),
+        live: live.map(|live| LiveJudge {
+            live,
+            criteria: plan_criteria(&plan),
+            steps: Vec::new(),
+        }),
     };
     let signals = signals::SignalGuard::install();
     signals.watch(&stop);
     let outcome = engine::run(&plan, &mut observer, &stop);
     signals.clear();
+    let live = observer.live.take().map(|l| l.live);
     let mut results = outcome?;
+    results.run.warnings.extend(live_warnings);
     // After the last step's table: findings that qualify every step's numbers.
     for text in loadspec_report::limit_findings(&results) {
         println!("  ! {text}");
@@ -312,6 +320,22 @@ pub fn execute(plan: &RunPlan) -> Result<WrittenRun, RunError> {
     // `loadspec report` can render it again.
     if let Some(e) = &written.report_error {
         eprintln!("warning: {}", one_line(e));
+    }
+    if let Some(live) = live {
+        let report = std::fs::read_to_string(dir.join("report.html")).ok();
+        let status = serde_json::to_value(results.run.status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let late = live.finish(&status, results.criteria.clone(), report);
+        if !late.is_empty() {
+            for warning in &late {
+                eprintln!("warning: {warning}");
+            }
+            // The results on disk say what the outputs missed, too.
+            results.run.warnings.extend(late);
+            loadspec_results::write_json(&json, &results)?;
+        }
     }
     Ok(WrittenRun { results, dir, json })
 }
@@ -345,6 +369,60 @@ fn abort_criteria(plan: &RunPlan) -> Vec<(String, Vec<criteria::Criterion>)> {
         .collect()
 }
 
+/// Starts the live outputs the plan asks for and says where they are. A dashboard's stop
+/// button aborts the run as `abort_on_fail` does: the step in flight ends, results are written.
+fn start_live(
+    plan: &RunPlan,
+    stop: &StopHandle,
+) -> Result<(Option<loadspec_live::Live>, Vec<String>), RunError> {
+    let info = loadspec_live::RunInfo {
+        name: plan.name.clone(),
+        target: plan.target.clone(),
+        scenarios: plan
+            .scenarios
+            .iter()
+            .map(|s| s.scenario.name().to_owned())
+            .collect(),
+        steps: plan
+            .steps
+            .iter()
+            .map(|s| loadspec_live::StepInfo {
+                users: s.users.iter().sum(),
+                planned_s: s.stop_at.as_secs_f64(),
+            })
+            .collect(),
+        shard: plan
+            .shard
+            .as_ref()
+            .map(|s| format!("{}/{}", s.spec.index(), s.spec.count())),
+    };
+    let on_stop = stop.clone();
+    let (live, warnings) = loadspec_live::Live::start(
+        &plan.live,
+        info,
+        Box::new(move || on_stop.abort("stopped from the dashboard")),
+    )?;
+    for warning in &warnings {
+        eprintln!("warning: {warning}");
+    }
+    if let Some(live) = &live {
+        if let Some(url) = live.dashboard_url() {
+            println!("dashboard: {url}  (stop token: {})", live.stop_token());
+        }
+        if let Some(url) = live.metrics_url() {
+            println!("metrics for Prometheus: {url}");
+        }
+    }
+    Ok((live, warnings))
+}
+
+/// The live outputs, with the criteria they show filling in step by step.
+struct LiveJudge {
+    live: loadspec_live::Live,
+    criteria: Vec<(String, Vec<criteria::Criterion>)>,
+    steps: Vec<model::StepResult>,
+}
+
 /// The console, plus `abort_on_fail`: judges the steps so far after each one.
 struct Judge {
     console: Console,
@@ -353,11 +431,22 @@ struct Judge {
     stop: StopHandle,
     /// Where checkpoints go; `None` after a checkpoint failed (reported once).
     checkpoint: Option<PathBuf>,
+    /// The dashboard, Prometheus endpoint and OTLP push, when asked for.
+    live: Option<LiveJudge>,
 }
 
 impl engine::Observer for Judge {
     fn step_started(&mut self, plan: &RunPlan, step: &plan::StepPlan) {
         self.console.step_started(plan, step);
+        if let Some(live) = &self.live {
+            live.live.step_started(step.index);
+        }
+    }
+
+    fn live_tick(&mut self, tick: &loadspec_live::Tick) {
+        if let Some(live) = &self.live {
+            live.live.tick(tick);
+        }
     }
 
     fn tick(&mut self, progress: &engine::Progress) {
@@ -379,6 +468,13 @@ impl engine::Observer for Judge {
 
     fn step_finished(&mut self, plan: &RunPlan, step: &model::StepResult) {
         self.console.step_finished(plan, step);
+        if let Some(live) = &mut self.live {
+            live.steps.push(step.clone());
+            let judged = (plan.mode == Mode::Full
+                && live.criteria.iter().any(|(_, list)| !list.is_empty()))
+            .then(|| criteria::evaluate_steps(&live.steps, &live.criteria));
+            live.live.step_finished(step, judged);
+        }
         if self.criteria.is_empty() {
             return;
         }

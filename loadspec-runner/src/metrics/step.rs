@@ -179,6 +179,37 @@ impl StepAccumulator {
             .fold((0, 0), |(r, f), (_, s)| (r + s.count, f + s.failures))
     }
 
+    /// The current tick's labels, for the live outputs.
+    pub(crate) fn live_labels(&self) -> Vec<loadspec_live::TickLabel> {
+        self.tick
+            .iter()
+            .filter(|(_, stats)| !stats.is_empty())
+            .map(|(key, stats)| loadspec_live::TickLabel {
+                scenario: key.scenario,
+                kind: match key.kind {
+                    LabelKind::Request => loadspec_live::Kind::Request,
+                    LabelKind::Transaction => loadspec_live::Kind::Transaction,
+                    LabelKind::Iteration => loadspec_live::Kind::Iteration,
+                },
+                label: key.name.to_string(),
+                count: stats.count,
+                failures: stats.failures,
+                errors: stats
+                    .errors
+                    .iter()
+                    .map(|e| (e.kind.as_str(), e.count))
+                    .collect(),
+                histogram: stats.histogram.clone(),
+                sum_micros: stats.sum_micros,
+            })
+            .collect()
+    }
+
+    /// Users running in each scenario in the current tick.
+    pub(crate) fn tick_active_per_scenario(&self) -> Vec<u32> {
+        self.tick_active.clone()
+    }
+
     /// Users running in the current tick across scenarios.
     pub(crate) fn tick_active_users(&self) -> u32 {
         self.tick_active.iter().sum()

@@ -130,6 +130,8 @@ pub struct RunPlan {
     pub http_version: crate::user::HttpVersion,
     /// How HTTPS servers' certificates are checked.
     pub tls: crate::user::TlsOptions,
+    /// The live dashboard, the Prometheus endpoint and OTLP push.
+    pub live: loadspec_live::LiveSettings,
     /// The TLS configuration made from `tls` (its roots loaded, its CA file read).
     pub(crate) tls_client: std::sync::Arc<crate::user::TlsClient>,
 }

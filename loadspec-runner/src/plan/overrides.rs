@@ -1,5 +1,6 @@
 //! Values from the environment or the command line that override a scenario's own options.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -79,6 +80,20 @@ pub struct Overrides {
     pub shard: Option<crate::plan::shard::ShardSpec>,
     /// Start the first step at this time, to align shards (`--start-at`).
     pub start_at: Option<std::time::SystemTime>,
+    /// Serve the live dashboard here (`--dashboard`; a loopback address).
+    pub dashboard: Option<SocketAddr>,
+    /// Serve the live dashboard here, whatever the interface (`--dashboard-bind`).
+    pub dashboard_bind: Option<SocketAddr>,
+    /// Serve the generator's metrics for Prometheus here (`--metrics-listen`).
+    pub metrics_listen: Option<SocketAddr>,
+    /// Push the generator's metrics to this OTLP/HTTP collector (`--otlp`).
+    pub otlp: Option<String>,
+    /// How often to push them.
+    pub otlp_interval: Option<Duration>,
+    /// Keep the dashboard and metrics endpoint up this long after the run.
+    pub live_linger: Option<Duration>,
+    /// A live output that cannot start is an error, not a warning.
+    pub live_strict: Option<bool>,
 }
 
 /// Every environment variable loadspec reads, with what it sets, from the one list of
@@ -197,6 +212,26 @@ impl Overrides {
                 Some(parse_positive(&v).map_err(|e| ConfigError::invalid(name, &v, e))?);
         }
         o.expected_interval = env_duration(&get, "LOADSPEC_EXPECTED_INTERVAL")?;
+        if let Some((name, v)) = get("LOADSPEC_DASHBOARD") {
+            o.dashboard = parse_dashboard(&v).map_err(|e| ConfigError::invalid(name, &v, e))?;
+        }
+        if let Some((name, v)) = get("LOADSPEC_DASHBOARD_BIND") {
+            o.dashboard_bind = Some(parse_addr(&v).map_err(|e| ConfigError::invalid(name, &v, e))?);
+        }
+        if let Some((name, v)) = get("LOADSPEC_METRICS_LISTEN") {
+            o.metrics_listen = Some(parse_addr(&v).map_err(|e| ConfigError::invalid(name, &v, e))?);
+        }
+        if let Some((name, v)) = get("LOADSPEC_OTLP") {
+            o.otlp = Some(
+                crate::plan::resolve::validate_url(&v)
+                    .map_err(|e| ConfigError::invalid(name, &v, &e))?,
+            );
+        }
+        o.otlp_interval = env_duration(&get, "LOADSPEC_OTLP_INTERVAL")?;
+        o.live_linger = env_duration(&get, "LOADSPEC_LIVE_LINGER")?;
+        if let Some((name, v)) = get("LOADSPEC_LIVE_STRICT") {
+            o.live_strict = Some(parse_switch(&v).map_err(|e| ConfigError::invalid(name, &v, e))?);
+        }
         o.shard = crate::plan::shard::ShardSpec::from_env(&lookup)?;
         if let Some((name, v)) = get(crate::plan::shard::ENV_START_AT) {
             let at = crate::plan::shard::parse_start_at(&v);
@@ -249,6 +284,13 @@ impl Overrides {
             insecure: higher.insecure.or(self.insecure),
             shard: higher.shard.or(self.shard),
             start_at: higher.start_at.or(self.start_at),
+            dashboard: higher.dashboard.or(self.dashboard),
+            dashboard_bind: higher.dashboard_bind.or(self.dashboard_bind),
+            metrics_listen: higher.metrics_listen.or(self.metrics_listen),
+            otlp: higher.otlp.or(self.otlp),
+            otlp_interval: higher.otlp_interval.or(self.otlp_interval),
+            live_linger: higher.live_linger.or(self.live_linger),
+            live_strict: higher.live_strict.or(self.live_strict),
         }
     }
 }
@@ -289,6 +331,28 @@ pub(crate) fn parse_health_path(text: &str) -> Result<String, &'static str> {
 }
 
 /// Parses an on/off switch.
+/// Where the dashboard listens when `--dashboard` is given without an address.
+pub(crate) const DASHBOARD_DEFAULT: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 0);
+
+/// `LOADSPEC_DASHBOARD`: on (the default address), off, or an address.
+pub(crate) fn parse_dashboard(text: &str) -> Result<Option<SocketAddr>, &'static str> {
+    match parse_switch(text) {
+        Ok(true) => Ok(Some(DASHBOARD_DEFAULT)),
+        Ok(false) => Ok(None),
+        Err(_) => parse_addr(text)
+            .map(Some)
+            .map_err(|_| "on, off or an address such as 127.0.0.1:5665"),
+    }
+}
+
+/// An address to listen on, e.g. `127.0.0.1:9464` or `[::1]:0`.
+pub(crate) fn parse_addr(text: &str) -> Result<SocketAddr, &'static str> {
+    text.trim()
+        .parse()
+        .map_err(|_| "an address with a port, such as 127.0.0.1:9464 or [::1]:9464")
+}
+
 pub(crate) fn parse_switch(text: &str) -> Result<bool, &'static str> {
     match text.trim().to_ascii_lowercase().as_str() {
         "1" | "on" | "true" | "yes" => Ok(true),

@@ -245,6 +245,7 @@ pub fn resolve(scenarios: &[Scenario], overrides: &Overrides) -> Result<RunPlan,
         http_version: overrides.http_version.unwrap_or_default(),
         tls_client: std::sync::Arc::new(crate::user::TlsClient::new(&tls)?),
         tls,
+        live: live_settings(overrides)?,
         monitor: crate::monitor::MonitorConfig {
             interval: Some(
                 overrides
@@ -264,6 +265,27 @@ pub fn resolve(scenarios: &[Scenario], overrides: &Overrides) -> Result<RunPlan,
                         .max(Duration::from_millis(100)),
                 }),
         },
+    })
+}
+
+/// The live outputs asked for. `--dashboard` takes loopback addresses only: a dashboard on
+/// the network is a choice made with `--dashboard-bind`.
+fn live_settings(overrides: &Overrides) -> Result<loadspec_live::LiveSettings, ConfigError> {
+    if let Some(addr) = overrides.dashboard.filter(|a| !a.ip().is_loopback()) {
+        return Err(ConfigError::invalid(
+            "--dashboard",
+            &addr.to_string(),
+            "a loopback address (127.0.0.1 or [::1]); use --dashboard-bind to serve the dashboard on other interfaces",
+        ));
+    }
+    let defaults = loadspec_live::LiveSettings::default();
+    Ok(loadspec_live::LiveSettings {
+        dashboard: overrides.dashboard_bind.or(overrides.dashboard),
+        metrics_listen: overrides.metrics_listen,
+        otlp: overrides.otlp.clone(),
+        otlp_interval: overrides.otlp_interval.unwrap_or(defaults.otlp_interval),
+        linger: overrides.live_linger.unwrap_or(defaults.linger),
+        strict: overrides.live_strict.unwrap_or(false),
     })
 }
 

@@ -29,6 +29,7 @@ mod http_client;
 mod https;
 mod lifecycle;
 mod limits;
+mod live;
 mod monitoring;
 mod open_model;
 mod outputs;

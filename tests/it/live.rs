@@ -1,0 +1,568 @@
+//! Watching a run live: the Prometheus endpoint, the dashboard's event stream and OTLP push
+//! carry the same counts as results.json and as the target counted; a port that is taken or
+//! a collector that is not there is a warning and the load goes on. The browser and real
+//! Prometheus check is `live_in_chromium_and_prometheus` (ignored: it needs both installed).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests fail loudly on setup errors"
+)]
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::routing::post;
+use loadspec::results::model::RunResults;
+use loadspec::{Failure, Harness, Scenario, User};
+use loadspec_live::proto::{ExportMetricsServiceRequest, any_value, metric, number_data_point};
+use loadspec_suite::{ServedRouter, TestServer};
+use prost::Message as _;
+use serde_json::Value;
+
+use crate::support::run_harness;
+
+/// A port nobody listens on right now.
+pub(crate) fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `GET path` over HTTP/1.0; `None` when nothing answers.
+pub(crate) fn http_get(port: u16, path: &str) -> Option<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+    let mut text = String::new();
+    stream.read_to_string(&mut text).ok()?;
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    (head.split_whitespace().nth(1) == Some("200")).then(|| body.to_owned())
+}
+
+/// The scenario under watch: a 5 ms success, then a request of which every second fails.
+fn scenario(name: &str) -> Scenario {
+    Scenario::builder(name)
+        .threads([2, 3])
+        .build(async |user: &mut User| {
+            user.get("/delay/5").label("slow ok").send().await?;
+            // Every second one is a 503, a failed request; the iteration goes on.
+            let _ = user.get("/fail-every/2").label("sometimes").send().await;
+            Ok::<(), Failure>(())
+        })
+}
+
+fn args(server: &TestServer, out: &Path, extra: &[String]) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "load",
+        "--full",
+        "--hold",
+        "2s",
+        "--ramp-up",
+        "0s",
+        "--warmup",
+        "0s",
+        "--cooldown",
+        "0s",
+        "--target",
+        &server.base_url(),
+        "--out-dir",
+        out.to_str().unwrap(),
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    args.extend(extra.iter().cloned());
+    args
+}
+
+fn fresh_out(name: &str) -> PathBuf {
+    let out = std::env::temp_dir().join(format!("loadspec-live-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    out
+}
+
+/// The run's results.json (one scenario, one run under `out`).
+pub(crate) fn results_under(out: &Path) -> RunResults {
+    let scenario_dir = std::fs::read_dir(out)
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    let run = std::fs::read_dir(scenario_dir)
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    loadspec::results::load(&run.join("results.json")).unwrap()
+}
+
+/// Per (step, label): requests and failed requests, as results.json says (ramp-up and
+/// warm-up are off, so the measured window is the whole step).
+pub(crate) fn counts(results: &RunResults) -> BTreeMap<(usize, String), (u64, u64)> {
+    let mut counts = BTreeMap::new();
+    for step in &results.steps {
+        for scenario in &step.scenarios {
+            for label in &scenario.requests {
+                counts.insert(
+                    (step.index, label.label.clone()),
+                    (label.count, label.failures),
+                );
+            }
+        }
+    }
+    counts
+}
+
+/// What the test server counted of the scenario's two routes.
+fn served(server: &TestServer) -> u64 {
+    let c = server.counters();
+    c.requests.load(Ordering::SeqCst) + c.fail_every.load(Ordering::SeqCst)
+}
+
+/// The kind of every failure of the scenario (a 503 is one kind).
+fn failure_kind(results: &RunResults) -> String {
+    let kinds: std::collections::BTreeSet<&str> = results
+        .steps
+        .iter()
+        .flat_map(|s| &s.scenarios)
+        .flat_map(|s| &s.requests)
+        .flat_map(|l| &l.errors)
+        .map(|e| e.kind.as_str())
+        .collect();
+    assert_eq!(kinds.len(), 1, "{kinds:?}");
+    kinds.into_iter().next().unwrap_or_default().to_owned()
+}
+
+/// The value of the sample `name{labels}` in a Prometheus text exposition.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+}
+
+/// Keeps the last answer of `GET /metrics` while the run goes.
+struct Scraper {
+    last: Arc<Mutex<Option<String>>>,
+    done: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Scraper {
+    fn start(port: u16) -> Self {
+        let last = Arc::new(Mutex::new(None));
+        let done = Arc::new(AtomicBool::new(false));
+        let (l, d) = (Arc::clone(&last), Arc::clone(&done));
+        let thread = std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while !d.load(Ordering::SeqCst) && Instant::now() < deadline {
+                if let Some(text) = http_get(port, "/metrics") {
+                    *l.lock().unwrap() = Some(text);
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+        Self {
+            last,
+            done,
+            thread: Some(thread),
+        }
+    }
+
+    fn finish(mut self) -> String {
+        self.done.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            t.join().unwrap();
+        }
+        self.last
+            .lock()
+            .unwrap()
+            .clone()
+            .expect("the endpoint was never scraped")
+    }
+}
+
+/// Reads the dashboard's event stream (server-sent events) until the server closes it.
+fn read_events(port: u16) -> std::thread::JoinHandle<Vec<(String, Value)>> {
+    std::thread::spawn(move || {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let stream = loop {
+            if let Ok(s) = TcpStream::connect(("127.0.0.1", port)) {
+                break s;
+            }
+            assert!(Instant::now() < deadline, "the dashboard never listened");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let mut writer = stream.try_clone().unwrap();
+        write!(
+            writer,
+            "GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n"
+        )
+        .unwrap();
+        let mut events = Vec::new();
+        let mut name = String::new();
+        let mut reader = BufReader::new(stream);
+        let mut line = String::new();
+        while reader.read_line(&mut line).unwrap_or(0) > 0 {
+            // Chunked framing: size lines are hex digits alone; SSE lines are `field: value`.
+            let text = line.trim_end();
+            if let Some(event) = text.strip_prefix("event: ") {
+                name = event.to_owned();
+            } else if let Some(data) = text.strip_prefix("data: ") {
+                events.push((name.clone(), serde_json::from_str(data).unwrap()));
+                if name == "finished" {
+                    break;
+                }
+            }
+            line.clear();
+        }
+        events
+    })
+}
+
+#[test]
+fn the_metrics_endpoint_and_the_event_stream_count_what_results_json_and_the_server_count() {
+    let _serial = crate::support::serial();
+    let server = TestServer::start().unwrap();
+    let out = fresh_out("counts");
+    let (metrics, dashboard) = (free_port(), free_port());
+    let extra = [
+        "--metrics-listen".to_owned(),
+        format!("127.0.0.1:{metrics}"),
+        "--dashboard".to_owned(),
+        format!("127.0.0.1:{dashboard}"),
+        "--live-linger".to_owned(),
+        "1s".to_owned(),
+    ];
+    let scraper = Scraper::start(metrics);
+    let events = read_events(dashboard);
+    let (code, log) = run_harness(
+        Harness::new().scenarios([scenario("live")]),
+        &args(&server, &out, &extra),
+    );
+    assert_eq!(code, ExitCode::SUCCESS, "{log}");
+    let text = scraper.finish();
+    let events = events.join().unwrap();
+    let results = results_under(&out);
+    let counts = counts(&results);
+    assert_eq!(counts.len(), 4, "two labels in two steps: {counts:?}");
+    let kind = failure_kind(&results);
+
+    // Prometheus: every count and failure of every step and label, as results.json says.
+    let mut total = 0;
+    for ((step, label), (count, failures)) in &counts {
+        let l = format!("scenario=\"live\",label=\"{label}\",step=\"{}\"", step + 1);
+        assert_eq!(
+            sample(&text, &format!("loadspec_requests_total{{{l}}}")),
+            Some(*count as f64),
+            "{label} in step {step}:\n{text}"
+        );
+        assert_eq!(
+            sample(
+                &text,
+                &format!("loadspec_request_duration_seconds_count{{{l}}}")
+            ),
+            Some(*count as f64)
+        );
+        let failed = sample(
+            &text,
+            &format!("loadspec_request_failures_total{{{l},error_kind=\"{kind}\"}}"),
+        );
+        assert_eq!(failed.unwrap_or(0.0), *failures as f64, "{label}");
+        total += count;
+    }
+    assert!(counts.values().all(|(n, _)| *n > 0));
+    let failed: u64 = counts.values().map(|(_, f)| f).sum();
+    let sometimes: u64 = counts
+        .iter()
+        .filter(|((_, l), _)| l == "sometimes")
+        .map(|(_, (n, _))| n)
+        .sum();
+    assert_eq!(
+        failed,
+        sometimes / 2,
+        "every second /fail-every/2 failed, nothing else did"
+    );
+    // The server saw every request, and no other.
+    assert_eq!(served(&server), total);
+    assert_eq!(sample(&text, "loadspec_run_finished{}"), Some(1.0));
+    assert_eq!(sample(&text, "loadspec_step{}"), Some(2.0));
+
+    // The dashboard's stream: a tick per second adding up to each step's count, a step event
+    // with results.json's figures, the criteria so far, then `finished`.
+    let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names.first(), Some(&"snapshot"), "{names:?}");
+    assert_eq!(names.last(), Some(&"finished"), "{names:?}");
+    let steps: Vec<&Value> = events
+        .iter()
+        .filter(|(n, _)| n == "step")
+        .map(|(_, v)| &v["step"])
+        .collect();
+    assert_eq!(steps.len(), 2);
+    for step in &steps {
+        let index = step["index"].as_u64().unwrap() as usize;
+        let expected: u64 = counts
+            .iter()
+            .filter(|((s, _), _)| *s == index)
+            .map(|(_, (n, _))| n)
+            .sum();
+        assert_eq!(
+            step["scenarios"][0]["total"]["count"], expected,
+            "step {index}"
+        );
+        let ticked: u64 = events
+            .iter()
+            .filter(|(n, v)| n == "tick" && v["step"] == index)
+            .flat_map(|(_, v)| v["labels"].as_array().unwrap().clone())
+            .filter(|l| l["kind"] == "request")
+            .map(|l| l["count"].as_u64().unwrap())
+            .sum();
+        assert_eq!(
+            ticked, expected,
+            "the ticks of step {index} add up to its count"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn a_taken_port_or_a_missing_collector_is_a_warning_and_the_load_goes_on() {
+    let _serial = crate::support::serial();
+    let server = TestServer::start().unwrap();
+    let out = fresh_out("warn");
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken_port = taken.local_addr().unwrap().port();
+    let nobody = free_port();
+    let extra = [
+        "--metrics-listen".to_owned(),
+        format!("127.0.0.1:{taken_port}"),
+        "--otlp".to_owned(),
+        format!("http://127.0.0.1:{nobody}"),
+        "--otlp-interval".to_owned(),
+        "500ms".to_owned(),
+    ];
+    let started = Instant::now();
+    let (code, log) = run_harness(
+        Harness::new().scenarios([scenario("warned")]),
+        &args(&server, &out, &extra),
+    );
+    assert_eq!(code, ExitCode::SUCCESS, "{log}");
+    // Two steps of 2 s: no push (each bounded to 2 s) held the run up.
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    let results = results_under(&out);
+    let warnings = results.run.warnings.join("\n");
+    assert!(
+        warnings.contains(&format!(
+            "metrics endpoint: cannot listen on 127.0.0.1:{taken_port}"
+        )),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains(&format!(
+            "OTLP: http://127.0.0.1:{nobody}/v1/metrics did not take the first push"
+        )),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("pushes to"),
+        "the failed pushes are counted: {warnings}"
+    );
+    for step in &results.steps {
+        assert!(
+            (step.measured_s - 2.0).abs() < 0.5,
+            "step {} measured {} s",
+            step.index,
+            step.measured_s
+        );
+    }
+    let total: u64 = counts(&results).values().map(|(n, _)| n).sum();
+    assert_eq!(served(&server), total);
+    let _ = std::fs::remove_dir_all(&out);
+
+    // With --live-strict the same problem is an error before any load is sent.
+    let before = served(&server);
+    let mut strict = extra[..2].to_vec();
+    strict.push("--live-strict".to_owned());
+    let (code, log) = run_harness(
+        Harness::new().scenarios([scenario("strict")]),
+        &args(&server, &out, &strict),
+    );
+    assert_ne!(code, ExitCode::SUCCESS);
+    assert!(
+        log.contains(&format!(
+            "metrics endpoint: cannot listen on 127.0.0.1:{taken_port}"
+        )),
+        "{log}"
+    );
+    assert_eq!(served(&server), before, "no load was sent");
+    drop(taken);
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn a_dashboard_on_another_interface_needs_dashboard_bind() {
+    let overrides = |dashboard, bind| loadspec_runner::plan::Overrides {
+        dashboard,
+        dashboard_bind: bind,
+        ..loadspec_suite::full_run("http://127.0.0.1:1")
+    };
+    let anywhere = Some("0.0.0.0:0".parse().unwrap());
+    let error = loadspec_runner::plan::resolve(&[scenario("bind")], &overrides(anywhere, None))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        error,
+        "invalid --dashboard \"0.0.0.0:0\": expected a loopback address (127.0.0.1 or [::1]); use --dashboard-bind to serve the dashboard on other interfaces"
+    );
+    let plan =
+        loadspec_runner::plan::resolve(&[scenario("bind")], &overrides(None, anywhere)).unwrap();
+    assert_eq!(
+        plan.live.dashboard, anywhere,
+        "--dashboard-bind takes any address"
+    );
+}
+
+/// A collector that decodes every push with the protocol's messages and keeps the last.
+fn collector(
+    last: Arc<Mutex<Option<ExportMetricsServiceRequest>>>,
+    pushes: Arc<Mutex<u64>>,
+) -> Router {
+    Router::new().route(
+        "/v1/metrics",
+        post(move |body: Bytes| async move {
+            let decoded = ExportMetricsServiceRequest::decode(body).unwrap();
+            *last.lock().unwrap() = Some(decoded);
+            *pushes.lock().unwrap() += 1;
+            ""
+        }),
+    )
+}
+
+#[test]
+fn otlp_pushes_carry_the_runs_counts_and_histograms() {
+    let _serial = crate::support::serial();
+    let server = TestServer::start().unwrap();
+    let last = Arc::new(Mutex::new(None));
+    let pushes = Arc::new(Mutex::new(0));
+    let receiver =
+        ServedRouter::start("otlp", collector(Arc::clone(&last), Arc::clone(&pushes))).unwrap();
+    let out = fresh_out("otlp");
+    let extra = [
+        "--otlp".to_owned(),
+        receiver.base_url(),
+        "--otlp-interval".to_owned(),
+        "1s".to_owned(),
+    ];
+    let (code, log) = run_harness(
+        Harness::new().scenarios([scenario("otlp")]),
+        &args(&server, &out, &extra),
+    );
+    assert_eq!(code, ExitCode::SUCCESS, "{log}");
+    let results = results_under(&out);
+    assert!(
+        results.run.warnings.iter().all(|w| !w.contains("OTLP")),
+        "{:?}",
+        results.run.warnings
+    );
+    // The first push, one a second during 4 s of load, the last one.
+    assert!(
+        *pushes.lock().unwrap() >= 4,
+        "{} pushes",
+        pushes.lock().unwrap()
+    );
+    let request = last.lock().unwrap().clone().unwrap();
+    let scope = &request.resource_metrics[0].scope_metrics[0];
+    let attr = |attrs: &[loadspec_live::proto::KeyValue], key: &str| -> String {
+        match attrs
+            .iter()
+            .find(|a| a.key == key)
+            .and_then(|a| a.value.clone())
+            .and_then(|v| v.value)
+        {
+            Some(any_value::Value::StringValue(s)) => s,
+            Some(any_value::Value::IntValue(n)) => n.to_string(),
+            other => panic!("{key}: {other:?}"),
+        }
+    };
+    let metric = |name: &str| {
+        scope
+            .metrics
+            .iter()
+            .find(|m| m.name == name)
+            .unwrap_or_else(|| panic!("no {name}"))
+    };
+    let Some(metric::Data::Sum(sum)) = &metric("loadspec.requests").data else {
+        panic!("loadspec.requests is a sum")
+    };
+    assert!(sum.is_monotonic);
+    assert_eq!(sum.aggregation_temporality, 2, "cumulative");
+    let Some(metric::Data::ExponentialHistogram(histograms)) =
+        &metric("loadspec.request_duration").data
+    else {
+        panic!("the durations are an exponential histogram")
+    };
+    for ((step, label), (count, _)) in counts(&results) {
+        let point = sum
+            .data_points
+            .iter()
+            .find(|p| {
+                attr(&p.attributes, "label") == label
+                    && attr(&p.attributes, "step") == (step + 1).to_string()
+            })
+            .unwrap_or_else(|| panic!("no point for {label} in step {step}"));
+        assert_eq!(
+            point.value,
+            Some(number_data_point::Value::AsInt(count as i64)),
+            "{label}"
+        );
+        let h = histograms
+            .data_points
+            .iter()
+            .find(|p| {
+                attr(&p.attributes, "label") == label
+                    && attr(&p.attributes, "step") == (step + 1).to_string()
+            })
+            .unwrap();
+        assert_eq!(h.count, count);
+        let buckets = h.positive.as_ref().unwrap();
+        assert_eq!(buckets.bucket_counts.iter().sum::<u64>(), count);
+        assert_eq!(h.scale, 4);
+        if label == "slow ok" {
+            // Every /delay/5 took at least 5 ms: no bucket below 2^(offset/16) s < 5 ms holds one.
+            let lowest = 2f64.powf(f64::from(buckets.offset + 1) / 16.0);
+            assert!(lowest >= 0.005, "lowest bucket ends at {lowest} s");
+            assert!(h.min.unwrap() >= 0.005);
+        }
+    }
+    assert_eq!(
+        attr(
+            &request.resource_metrics[0]
+                .resource
+                .as_ref()
+                .unwrap()
+                .attributes,
+            "service.name"
+        ),
+        "loadspec"
+    );
+    drop(receiver);
+    let _ = std::fs::remove_dir_all(&out);
+}

@@ -52,7 +52,14 @@ pub(crate) fn http_get(port: u16, path: &str) -> Option<String> {
 
 /// The scenario under watch: a 5 ms success, then a request of which every second fails.
 fn scenario(name: &str) -> Scenario {
-    Scenario::builder(name)
+    judged(name, Vec::new())
+}
+
+/// [`scenario`] with criteria.
+fn judged(name: &str, criteria: Vec<loadspec::results::criteria::Criterion>) -> Scenario {
+    criteria
+        .into_iter()
+        .fold(Scenario::builder(name), |b, c| b.criterion(c))
         .threads([2, 3])
         .build(async |user: &mut User| {
             user.get("/delay/5").label("slow ok").send().await?;
@@ -63,11 +70,16 @@ fn scenario(name: &str) -> Scenario {
 }
 
 fn args(server: &TestServer, out: &Path, extra: &[String]) -> Vec<String> {
+    args_holding("2s", server, out, extra)
+}
+
+/// [`args`] with steps of `hold`.
+fn args_holding(hold: &str, server: &TestServer, out: &Path, extra: &[String]) -> Vec<String> {
     let mut args: Vec<String> = [
         "load",
         "--full",
         "--hold",
-        "2s",
+        hold,
         "--ramp-up",
         "0s",
         "--warmup",
@@ -564,5 +576,245 @@ fn otlp_pushes_carry_the_runs_counts_and_histograms() {
         "loadspec"
     );
     drop(receiver);
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// A real Prometheus server (Debian's `prometheus`) on loopback, scraping `target` every
+/// second; killed when dropped.
+struct Prometheus {
+    child: std::process::Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Prometheus {
+    fn start(target: u16) -> Self {
+        let binary = std::env::var_os("LOADSPEC_PROMETHEUS")
+            .map_or_else(|| PathBuf::from("/usr/bin/prometheus"), PathBuf::from);
+        assert!(
+            binary.exists(),
+            "needs Prometheus: apt-get install -y prometheus (or LOADSPEC_PROMETHEUS=/path/to/prometheus), then cargo test --test it live -- --include-ignored"
+        );
+        let dir = fresh_out("prometheus");
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = dir.join("prometheus.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\nscrape_configs:\n  - job_name: loadspec\n    static_configs:\n      - targets: ['127.0.0.1:{target}']\n"
+            ),
+        )
+        .unwrap();
+        let port = free_port();
+        let child = std::process::Command::new(&binary)
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.join("data").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(dir.join("prometheus.log")).unwrap())
+            .spawn()
+            .unwrap();
+        let prometheus = Self { child, port, dir };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while http_get(port, "/-/ready").is_none() {
+            assert!(
+                Instant::now() < deadline,
+                "Prometheus never got ready; see {}",
+                prometheus.dir.join("prometheus.log").display()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        prometheus
+    }
+
+    /// An instant query's vector, as (labels, value) pairs.
+    fn query(&self, promql: &str) -> Vec<(Value, f64)> {
+        let encoded: String = promql
+            .bytes()
+            .map(|b| match b {
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'.' | b'-' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect();
+        let body = http_get(self.port, &format!("/api/v1/query?query={encoded}")).unwrap();
+        let answer: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(answer["status"], "success", "{promql}: {answer}");
+        answer["data"]["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["metric"].clone(),
+                    r["value"][1].as_str().unwrap().parse().unwrap(),
+                )
+            })
+            .collect()
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[test]
+#[ignore = "needs chromium and prometheus: apt-get install -y chromium prometheus, then cargo test --test it live -- --include-ignored"]
+fn live_in_chromium_and_prometheus_show_the_counts_of_results_json() {
+    use crate::report_browser::{Browser, artifacts_dir, find_chromium};
+    use loadspec::results::criteria::{Criterion, Metric, Scope};
+    let _serial = crate::support::serial();
+    let chromium = find_chromium().expect("no Chromium found: apt-get install -y chromium");
+    let server = TestServer::start().unwrap();
+    let out = fresh_out("browser");
+    let (metrics, dashboard) = (free_port(), free_port());
+    let prometheus = Prometheus::start(metrics);
+    let extra = vec![
+        "--metrics-listen".to_owned(),
+        format!("127.0.0.1:{metrics}"),
+        "--dashboard".to_owned(),
+        format!("127.0.0.1:{dashboard}"),
+        // Two more scrapes see the final figures.
+        "--live-linger".to_owned(),
+        "3s".to_owned(),
+    ];
+    let watched = judged(
+        "watched",
+        vec![
+            Criterion::new(Scope::Request("slow ok".into()), Metric::P95, 500.0),
+            Criterion::new(Scope::All, Metric::Failures, 0.01),
+        ],
+    );
+    let run_args = args_holding("4s", &server, &out, &extra);
+    let run =
+        std::thread::spawn(move || run_harness(Harness::new().scenarios([watched]), &run_args));
+
+    let artifacts = artifacts_dir();
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let browser = Browser::launch(&chromium, &artifacts.join("chromium-live-profile"));
+    let mut cdp = browser.connect();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while http_get(dashboard, "/snapshot").is_none() {
+        assert!(Instant::now() < deadline, "the dashboard never answered");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    cdp.open(&format!("http://127.0.0.1:{dashboard}/"));
+    let probe = r##"JSON.stringify({
+        finished: document.body.classList.contains("finished"),
+        ticks: window.loadspecLive.ticks.length,
+        rows: [...document.querySelectorAll("#step-rows tr")].map((tr) => ({
+            step: Number(tr.dataset.step),
+            requests: Number(tr.querySelector(".requests").textContent),
+            failures: Number(tr.querySelector(".failures").textContent),
+        })),
+        cells: [...document.querySelectorAll("#criteria-rows td.cell")].map((td) => td.className),
+        report: document.getElementById("report-frame").srcdoc.length,
+    })"##;
+    let mut shot = false;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let last = loop {
+        let state: Value = serde_json::from_str(cdp.evaluate(probe).as_str().unwrap()).unwrap();
+        if !shot && state["rows"].as_array().is_some_and(|r| !r.is_empty()) {
+            // Mid-run, after the first step: the matrix has its first column.
+            cdp.screenshot(&artifacts.join("dashboard-live.png"));
+            shot = true;
+        }
+        if state["finished"] == true {
+            break state;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the page never turned into the report: {state}"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    let (code, log) = run.join().unwrap();
+    // The error-rate criterion fails, as the matrix below says.
+    assert_ne!(code, ExitCode::SUCCESS, "{log}");
+    assert!(log.contains("criteria fail"), "{log}");
+    let results = results_under(&out);
+
+    // The page: one row per step with results.json's totals, every criterion judged in both
+    // steps, then the report in place of the live page.
+    assert!(last["ticks"].as_u64().unwrap() >= 8, "{last}");
+    let rows = last["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), results.steps.len(), "{last}");
+    for (row, step) in rows.iter().zip(&results.steps) {
+        let total = &step.scenarios[0].total_requests;
+        assert_eq!(row["step"], step.index, "{last}");
+        assert_eq!(row["requests"], total.count, "step {}: {last}", step.index);
+        assert_eq!(
+            row["failures"], total.failures,
+            "step {}: {last}",
+            step.index
+        );
+    }
+    let cells: Vec<&str> = last["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert_eq!(cells.len(), 4, "two criteria × two steps: {cells:?}");
+    assert!(
+        cells.iter().filter(|c| c.contains("pass")).count() == 2
+            && cells.iter().filter(|c| c.contains("fail")).count() == 2,
+        "p95 passes, the 50 % error rate fails: {cells:?}"
+    );
+    assert!(
+        last["report"].as_u64().unwrap() > 10_000,
+        "the report replaced the page: {last}"
+    );
+    cdp.screenshot(&artifacts.join("dashboard-finished.png"));
+    // The page closes its event stream itself when the run has finished.
+    let problems: Vec<String> = cdp
+        .problems()
+        .into_iter()
+        .filter(|p| !(p.contains("\"canceled\":true") && p.contains("EventSource")))
+        .collect();
+    assert!(problems.is_empty(), "{problems:#?}");
+    browser.close(cdp);
+
+    // Prometheus scraped the endpoint: its last samples are results.json's counts, per step.
+    let by_step = |promql: &str| -> BTreeMap<u64, f64> {
+        prometheus
+            .query(promql)
+            .into_iter()
+            .map(|(labels, v)| (labels["step"].as_str().unwrap().parse().unwrap(), v))
+            .collect()
+    };
+    let requests = by_step(
+        "sum by (step) (max_over_time(loadspec_requests_total{job=\"loadspec\",scenario=\"watched\"}[5m]))",
+    );
+    let failures = by_step(
+        "sum by (step) (max_over_time(loadspec_request_failures_total{job=\"loadspec\",scenario=\"watched\"}[5m]))",
+    );
+    for step in &results.steps {
+        let total = &step.scenarios[0].total_requests;
+        let key = step.index as u64 + 1;
+        assert_eq!(
+            requests.get(&key).copied(),
+            Some(total.count as f64),
+            "step {key}: {requests:?}"
+        );
+        assert_eq!(
+            failures.get(&key).copied(),
+            Some(total.failures as f64),
+            "step {key}: {failures:?}"
+        );
+    }
+    let verdicts =
+        prometheus.query("max_over_time(loadspec_criterion_verdict{job=\"loadspec\"}[5m])");
+    assert_eq!(verdicts.len(), 4, "{verdicts:?}");
+    let total: u64 = counts(&results).values().map(|(n, _)| n).sum();
+    assert_eq!(served(&server), total);
     let _ = std::fs::remove_dir_all(&out);
 }

@@ -450,7 +450,7 @@ fn the_phase_breakdown_of_an_https_run_renders_in_chromium() {
 }
 
 /// `LOADSPEC_CHROMIUM`, or the usual binaries.
-fn find_chromium() -> Option<PathBuf> {
+pub(crate) fn find_chromium() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("LOADSPEC_CHROMIUM") {
         return Some(PathBuf::from(path));
     }
@@ -465,7 +465,7 @@ fn find_chromium() -> Option<PathBuf> {
 }
 
 /// `<target>/loadspec/artifacts`, next to the runs the harness writes.
-fn artifacts_dir() -> PathBuf {
+pub(crate) fn artifacts_dir() -> PathBuf {
     let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
     tmp.parent()
         .unwrap_or(tmp)
@@ -474,13 +474,13 @@ fn artifacts_dir() -> PathBuf {
 }
 
 /// A headless Chromium started by this test; killed (by its own pid) if the test fails.
-struct Browser {
+pub(crate) struct Browser {
     child: Child,
     profile: PathBuf,
 }
 
 impl Browser {
-    fn launch(binary: &Path, profile: &Path) -> Self {
+    pub(crate) fn launch(binary: &Path, profile: &Path) -> Self {
         let _ = std::fs::remove_dir_all(profile);
         std::fs::create_dir_all(profile).unwrap();
         let log = std::fs::File::create(profile.with_extension("log")).unwrap();
@@ -512,7 +512,7 @@ impl Browser {
     }
 
     /// Connects to the browser endpoint Chromium announces in `DevToolsActivePort`.
-    fn connect(&self) -> Cdp {
+    pub(crate) fn connect(&self) -> Cdp {
         let file = self.profile.join("DevToolsActivePort");
         let deadline = Instant::now() + Duration::from_secs(30);
         let announced = loop {
@@ -530,12 +530,16 @@ impl Browser {
             std::thread::sleep(Duration::from_millis(100));
         };
         let stream = TcpStream::connect(format!("127.0.0.1:{}", announced.0)).unwrap();
+        // A busy machine may take a while to answer the handshake; reads poll after it.
         stream
-            .set_read_timeout(Some(Duration::from_millis(250)))
+            .set_read_timeout(Some(Duration::from_secs(20)))
             .unwrap();
         let url = format!("ws://127.0.0.1:{}{}", announced.0, announced.1);
         let (ws, _) = tungstenite::client(url.as_str(), stream)
             .unwrap_or_else(|e| panic!("DevTools handshake failed: {e}"));
+        ws.get_ref()
+            .set_read_timeout(Some(Duration::from_millis(250)))
+            .unwrap();
         Cdp {
             ws,
             next_id: 0,
@@ -544,7 +548,7 @@ impl Browser {
         }
     }
 
-    fn close(mut self, mut cdp: Cdp) {
+    pub(crate) fn close(mut self, mut cdp: Cdp) {
         cdp.session = None;
         let _ = cdp.send("Browser.close", json!({}));
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -567,7 +571,7 @@ impl Drop for Browser {
 }
 
 /// A minimal DevTools protocol client: calls wait for their answer and keep every event.
-struct Cdp {
+pub(crate) struct Cdp {
     ws: WebSocket<TcpStream>,
     next_id: u64,
     session: Option<String>,
@@ -577,7 +581,7 @@ struct Cdp {
 impl Cdp {
     /// Opens `url` in a new tab of 1400×900 with the domains the tests watch enabled, and
     /// waits for it to load.
-    fn open(&mut self, url: &str) {
+    pub(crate) fn open(&mut self, url: &str) {
         let target = self.call("Target.createTarget", json!({"url": "about:blank"}));
         let attached = self.call(
             "Target.attachToTarget",
@@ -599,7 +603,7 @@ impl Cdp {
     }
 
     /// The problems the page reported: console errors, exceptions, failed loads, dialogs.
-    fn problems(&self) -> Vec<String> {
+    pub(crate) fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
         for event in &self.events {
             let p = &event["params"];
@@ -694,7 +698,7 @@ impl Cdp {
     }
 
     /// Evaluates `expression` in the page and returns its value.
-    fn evaluate(&mut self, expression: &str) -> Value {
+    pub(crate) fn evaluate(&mut self, expression: &str) -> Value {
         let result = self.call(
             "Runtime.evaluate",
             json!({"expression": expression, "returnByValue": true}),
@@ -706,7 +710,7 @@ impl Cdp {
         result["result"]["value"].clone()
     }
 
-    fn screenshot(&mut self, path: &Path) {
+    pub(crate) fn screenshot(&mut self, path: &Path) {
         let shot = self.call("Page.captureScreenshot", json!({"format": "png"}));
         let png = base64::engine::general_purpose::STANDARD
             .decode(shot["data"].as_str().unwrap())

@@ -22,7 +22,9 @@
 //!     steps: vec![StepInfo { users: 5, planned_s: 60.0 }],
 //!     shard: None,
 //! };
-//! let (live, warnings) = Live::start(&settings, info, Box::new(|| {}))?;
+//! // OTLP pushes go through this client: give it the TLS settings an HTTPS collector needs.
+//! let http = reqwest::Client::builder().build()?;
+//! let (live, warnings) = Live::start(&settings, info, Box::new(|| {}), &http)?;
 //! for warning in &warnings {
 //!     eprintln!("warning: {warning}");
 //! }
@@ -312,12 +314,14 @@ impl std::fmt::Debug for Live {
 
 impl Live {
     /// Starts what `settings` ask for; `None` when they ask for nothing. `on_stop` runs when
-    /// the dashboard's stop button is pressed with the right token. Problems are warnings,
-    /// or errors when `settings.strict`.
+    /// the dashboard's stop button is pressed with the right token; OTLP pushes go through
+    /// `http` (built with the run's TLS settings, so an HTTPS collector is checked the way
+    /// the target is). Problems are warnings, or errors when `settings.strict`.
     pub fn start(
         settings: &LiveSettings,
         info: RunInfo,
         on_stop: Box<dyn Fn() + Send + Sync>,
+        http: &reqwest::Client,
     ) -> Result<(Option<Self>, Vec<String>), LiveError> {
         if !settings.is_on() {
             return Ok((None, Vec::new()));
@@ -365,16 +369,10 @@ impl Live {
             report_fetches: AtomicUsize::new(0),
             otlp: Mutex::new(OtlpTally::default()),
         });
-        let otlp_client = match &settings.otlp {
-            Some(base) => {
-                let client = reqwest::Client::builder()
-                    .no_proxy()
-                    .build()
-                    .map_err(|e| LiveError::Start(std::io::Error::other(e)))?;
-                Some((client, otlp::metrics_url(base)))
-            }
-            None => None,
-        };
+        let otlp_client = settings
+            .otlp
+            .as_ref()
+            .map(|base| (http.clone(), otlp::metrics_url(base)));
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -566,5 +564,138 @@ impl Shared {
             tally.failures += 1;
             tally.first_error.get_or_insert(e);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info() -> RunInfo {
+        RunInfo {
+            name: "stop".into(),
+            target: "http://127.0.0.1:1".into(),
+            scenarios: vec!["s".into()],
+            steps: vec![StepInfo {
+                users: 1,
+                planned_s: 1.0,
+            }],
+            shard: None,
+        }
+    }
+
+    fn client() -> reqwest::Client {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        reqwest::Client::new()
+    }
+
+    /// `(status, body)` of one request to the live thread's server.
+    fn call(method: reqwest::Method, url: &str) -> (u16, String) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let response = client().request(method, url).send().await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        })
+    }
+
+    #[test]
+    fn the_stop_button_needs_the_token_and_the_page_becomes_the_report() {
+        let stops = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&stops);
+        let settings = LiveSettings {
+            dashboard: Some("127.0.0.1:0".parse().unwrap()),
+            ..LiveSettings::default()
+        };
+        let (live, warnings) = Live::start(
+            &settings,
+            info(),
+            Box::new(move || {
+                counted.fetch_add(1, Ordering::SeqCst);
+            }),
+            &client(),
+        )
+        .unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let live = live.unwrap();
+        let base = live
+            .dashboard_url()
+            .unwrap()
+            .trim_end_matches('/')
+            .to_owned();
+        assert_eq!(live.stop_token().len(), 32);
+
+        let (status, body) = call(reqwest::Method::GET, &format!("{base}/"));
+        assert_eq!(status, 200);
+        assert!(
+            body.contains("loadspec — live") && body.contains("EventSource"),
+            "{body}"
+        );
+        assert_eq!(call(reqwest::Method::POST, &format!("{base}/stop")).0, 400);
+        let (status, body) = call(reqwest::Method::POST, &format!("{base}/stop?token=guess"));
+        assert_eq!((status, body.starts_with("wrong token")), (403, true));
+        assert_eq!(
+            stops.load(Ordering::SeqCst),
+            0,
+            "a wrong token stops nothing"
+        );
+        let token = live.stop_token().to_owned();
+        assert_eq!(
+            call(reqwest::Method::POST, &format!("{base}/stop?token={token}")).0,
+            202
+        );
+        assert_eq!(stops.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            call(reqwest::Method::GET, &format!("{base}/report")).0,
+            404,
+            "no report before the end"
+        );
+
+        // A dashboard connected when the run ends fetches the report before the server goes.
+        let events = std::thread::spawn({
+            let base = base.clone();
+            move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                runtime.block_on(async {
+                    let mut response = reqwest::Client::new()
+                        .get(format!("{base}/events"))
+                        .send()
+                        .await
+                        .unwrap();
+                    let mut text = String::new();
+                    while let Ok(Some(chunk)) = response.chunk().await {
+                        text.push_str(&String::from_utf8_lossy(&chunk));
+                        if text.contains("event: finished") {
+                            break;
+                        }
+                    }
+                    let report = reqwest::get(format!("{base}/report"))
+                        .await
+                        .unwrap()
+                        .text()
+                        .await
+                        .unwrap();
+                    (text, report)
+                })
+            }
+        });
+        while live.shared.viewers.load(Ordering::SeqCst) == 0 {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let warnings = live.finish("aborted", None, Some("<html>the report</html>".into()));
+        assert!(warnings.is_empty());
+        let (stream, report) = events.join().unwrap();
+        assert!(stream.starts_with("event: snapshot"), "{stream}");
+        assert!(stream.contains("\"status\":\"aborted\""), "{stream}");
+        assert_eq!(report, "<html>the report</html>");
+        assert!(
+            std::net::TcpStream::connect(base.trim_start_matches("http://")).is_err(),
+            "the server stops with the run"
+        );
     }
 }

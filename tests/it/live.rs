@@ -818,3 +818,118 @@ fn live_in_chromium_and_prometheus_show_the_counts_of_results_json() {
     assert_eq!(served(&server), total);
     let _ = std::fs::remove_dir_all(&out);
 }
+
+#[test]
+#[ignore = "needs python3 with opentelemetry-proto: python3 -m venv target/otlp-venv && target/otlp-venv/bin/pip install opentelemetry-proto, then cargo test --test it live -- --include-ignored"]
+fn otlp_pushes_decode_with_the_opentelemetry_projects_own_protobuf_code() {
+    let python = std::env::var_os("LOADSPEC_OTLP_PYTHON").map_or_else(
+        || {
+            let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+            tmp.parent().unwrap_or(tmp).join("otlp-venv/bin/python")
+        },
+        PathBuf::from,
+    );
+    assert!(
+        python.exists(),
+        "no {}: python3 -m venv target/otlp-venv && target/otlp-venv/bin/pip install opentelemetry-proto (or LOADSPEC_OTLP_PYTHON)",
+        python.display()
+    );
+    let _serial = crate::support::serial();
+    let server = TestServer::start().unwrap();
+    let out = fresh_out("otel");
+    std::fs::create_dir_all(&out).unwrap();
+    let decoded = out.with_extension("otlp.json");
+    let port = free_port();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/otlp_receiver.py");
+    let mut receiver = std::process::Command::new(&python)
+        .arg(&script)
+        .arg(port.to_string())
+        .arg(&decoded)
+        .stderr(std::fs::File::create(out.with_extension("otlp.log")).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the receiver never listened");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let extra = [
+        "--otlp".to_owned(),
+        format!("http://127.0.0.1:{port}"),
+        "--live-strict".to_owned(),
+    ];
+    let (code, log) = run_harness(
+        Harness::new().scenarios([scenario("otel")]),
+        &args(&server, &out, &extra),
+    );
+    let _ = receiver.kill();
+    let _ = receiver.wait();
+    assert_eq!(code, ExitCode::SUCCESS, "{log}");
+    let results = results_under(&out);
+    let file: Value = serde_json::from_str(&std::fs::read_to_string(&decoded).unwrap()).unwrap();
+    assert!(
+        file["pushes"].as_u64().unwrap() >= 2,
+        "the first and the last push: {file}"
+    );
+    // protobuf's JSON mapping: 64-bit integers are strings, field names camelCase.
+    let metrics = file["last"]["resourceMetrics"][0]["scopeMetrics"][0]["metrics"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let find = |name: &str| {
+        metrics
+            .iter()
+            .find(|m| m["name"] == name)
+            .unwrap_or_else(|| panic!("no {name}: {metrics:?}"))
+            .clone()
+    };
+    let attr = |point: &Value, key: &str| -> String {
+        let a = point["attributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["key"] == key)
+            .unwrap();
+        let v = &a["value"];
+        v["stringValue"]
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| v["intValue"].as_str().unwrap().to_owned())
+    };
+    let requests = find("loadspec.requests");
+    assert_eq!(
+        requests["sum"]["aggregationTemporality"],
+        "AGGREGATION_TEMPORALITY_CUMULATIVE"
+    );
+    assert_eq!(requests["sum"]["isMonotonic"], true);
+    let durations = find("loadspec.request_duration");
+    for ((step, label), (count, _)) in counts(&results) {
+        let of = |points: &Value| -> Value {
+            points
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| attr(p, "label") == label && attr(p, "step") == (step + 1).to_string())
+                .unwrap_or_else(|| panic!("no point for {label} in step {step}"))
+                .clone()
+        };
+        let point = of(&requests["sum"]["dataPoints"]);
+        assert_eq!(point["asInt"], count.to_string(), "{label} in step {step}");
+        let h = of(&durations["exponentialHistogram"]["dataPoints"]);
+        assert_eq!(h["count"], count.to_string());
+        assert_eq!(h["scale"], 4);
+        let buckets: u64 = h["positive"]["bucketCounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().parse::<u64>().unwrap())
+            .sum();
+        assert_eq!(buckets, count, "{label}: the buckets hold every sample");
+        assert!(
+            h["min"].as_f64().unwrap() > 0.0
+                && h["max"].as_f64().unwrap() >= h["min"].as_f64().unwrap()
+        );
+    }
+    let _ = std::fs::remove_dir_all(&out);
+    let _ = std::fs::remove_file(&decoded);
+}

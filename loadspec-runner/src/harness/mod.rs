@@ -397,10 +397,17 @@ fn start_live(
             .map(|s| format!("{}/{}", s.spec.index(), s.spec.count())),
     };
     let on_stop = stop.clone();
+    let http = plan
+        .tls_client
+        .configure(reqwest::Client::builder())
+        .no_proxy()
+        .build()
+        .map_err(RunError::HttpClient)?;
     let (live, warnings) = loadspec_live::Live::start(
         &plan.live,
         info,
         Box::new(move || on_stop.abort("stopped from the dashboard")),
+        &http,
     )?;
     for warning in &warnings {
         eprintln!("warning: {warning}");

@@ -140,42 +140,42 @@ pub(crate) fn render(state: &State) -> String {
         }
     }
 
-    if let Some(report) = &state.criteria {
-        head(
-            &mut out,
-            "loadspec_criterion_verdict",
-            "gauge",
-            "A criterion's verdict in a step: 0 pass, 1 warn, 2 fail.",
-        );
-        for row in &report.rows {
-            for cell in &row.cells {
+    // Declared even before the first step has been judged, so dashboards find the names.
+    let rows = state.criteria.iter().flat_map(|r| &r.rows);
+    head(
+        &mut out,
+        "loadspec_criterion_verdict",
+        "gauge",
+        "A criterion's verdict in a step: 0 pass, 1 warn, 2 fail.",
+    );
+    for row in rows.clone() {
+        for cell in &row.cells {
+            let _ = writeln!(
+                out,
+                "loadspec_criterion_verdict{{scenario=\"{}\",criterion=\"{}\",step=\"{}\"{shard}}} {}",
+                escape(&row.scenario),
+                escape(&row.title),
+                cell.step + 1,
+                verdict_value(cell.verdict)
+            );
+        }
+    }
+    head(
+        &mut out,
+        "loadspec_criterion_measured",
+        "gauge",
+        "The value a criterion measured in a step (absent: no data).",
+    );
+    for row in rows {
+        for cell in &row.cells {
+            if let Some(v) = cell.measured {
                 let _ = writeln!(
                     out,
-                    "loadspec_criterion_verdict{{scenario=\"{}\",criterion=\"{}\",step=\"{}\"{shard}}} {}",
+                    "loadspec_criterion_measured{{scenario=\"{}\",criterion=\"{}\",step=\"{}\"{shard}}} {v}",
                     escape(&row.scenario),
                     escape(&row.title),
-                    cell.step + 1,
-                    verdict_value(cell.verdict)
+                    cell.step + 1
                 );
-            }
-        }
-        head(
-            &mut out,
-            "loadspec_criterion_measured",
-            "gauge",
-            "The value a criterion measured in a step (absent: no data).",
-        );
-        for row in &report.rows {
-            for cell in &row.cells {
-                if let Some(v) = cell.measured {
-                    let _ = writeln!(
-                        out,
-                        "loadspec_criterion_measured{{scenario=\"{}\",criterion=\"{}\",step=\"{}\"{shard}}} {v}",
-                        escape(&row.scenario),
-                        escape(&row.title),
-                        cell.step + 1
-                    );
-                }
             }
         }
     }

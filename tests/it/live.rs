@@ -50,7 +50,8 @@ pub(crate) fn http_get(port: u16, path: &str) -> Option<String> {
     (head.split_whitespace().nth(1) == Some("200")).then(|| body.to_owned())
 }
 
-/// The scenario under watch: a 5 ms success, then a request of which every second fails.
+/// The scenario under watch: a 5 ms success in a transaction, then a request of which every
+/// second fails.
 fn scenario(name: &str) -> Scenario {
     judged(name, Vec::new())
 }
@@ -62,7 +63,11 @@ fn judged(name: &str, criteria: Vec<loadspec::results::criteria::Criterion>) -> 
         .fold(Scenario::builder(name), |b, c| b.criterion(c))
         .threads([2, 3])
         .build(async |user: &mut User| {
-            user.get("/delay/5").label("slow ok").send().await?;
+            user.transaction("browse", async |tx| {
+                tx.get("/delay/5").label("slow ok").send().await?;
+                Ok(())
+            })
+            .await?;
             // Every second one is a 503, a failed request; the iteration goes on.
             let _ = user.get("/fail-every/2").label("sometimes").send().await;
             Ok::<(), Failure>(())
@@ -162,6 +167,34 @@ fn failure_kind(results: &RunResults) -> String {
 fn sample(text: &str, series: &str) -> Option<f64> {
     text.lines()
         .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+}
+
+/// The PromQL of every panel of deploy/grafana/loadspec-dashboard.json.
+fn grafana_queries() -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/grafana/loadspec-dashboard.json");
+    let dashboard: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let queries: Vec<String> = dashboard["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["targets"].as_array().unwrap().clone())
+        .map(|t| t["expr"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(queries.len() >= 10, "{queries:?}");
+    queries
+}
+
+/// The `loadspec_…` names in a query.
+fn metric_names(query: &str) -> Vec<String> {
+    query
+        .match_indices("loadspec_")
+        .map(|(at, _)| {
+            query[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect()
+        })
+        .collect()
 }
 
 /// Keeps the last answer of `GET /metrics` while the run goes.
@@ -311,6 +344,16 @@ fn the_metrics_endpoint_and_the_event_stream_count_what_results_json_and_the_ser
     );
     // The server saw every request, and no other.
     assert_eq!(served(&server), total);
+    // Every series the Grafana dashboard in deploy/ queries is one the endpoint writes.
+    for name in grafana_queries().iter().flat_map(|q| metric_names(q)) {
+        let base = ["_bucket", "_sum", "_count"]
+            .iter()
+            .fold(name.as_str(), |n, s| n.strip_suffix(s).unwrap_or(n));
+        assert!(
+            text.contains(&format!("# TYPE {base} ")),
+            "the dashboard queries {name}, which the endpoint does not write"
+        );
+    }
     assert_eq!(sample(&text, "loadspec_run_finished{}"), Some(1.0));
     assert_eq!(sample(&text, "loadspec_step{}"), Some(2.0));
 
@@ -627,11 +670,23 @@ impl Prometheus {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
+        // Prometheus applies new targets every 5 s: wait for its first scrape (of a target
+        // not up yet) so that it scrapes the whole run.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while prometheus.query("up{job=\"loadspec\"}").is_empty() {
+            assert!(Instant::now() < deadline, "Prometheus never scraped");
+            std::thread::sleep(Duration::from_millis(200));
+        }
         prometheus
     }
 
     /// An instant query's vector, as (labels, value) pairs.
     fn query(&self, promql: &str) -> Vec<(Value, f64)> {
+        self.query_at(promql, f64::NAN)
+    }
+
+    /// The query evaluated at `at` (Unix seconds; NaN: now).
+    fn query_at(&self, promql: &str, at: f64) -> Vec<(Value, f64)> {
         let encoded: String = promql
             .bytes()
             .map(|b| match b {
@@ -641,7 +696,12 @@ impl Prometheus {
                 _ => format!("%{b:02X}"),
             })
             .collect();
-        let body = http_get(self.port, &format!("/api/v1/query?query={encoded}")).unwrap();
+        let time = if at.is_nan() {
+            String::new()
+        } else {
+            format!("&time={at:.3}")
+        };
+        let body = http_get(self.port, &format!("/api/v1/query?query={encoded}{time}")).unwrap();
         let answer: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(answer["status"], "success", "{promql}: {answer}");
         answer["data"]["result"]
@@ -719,6 +779,7 @@ fn live_in_chromium_and_prometheus_show_the_counts_of_results_json() {
         report: document.getElementById("report-frame").srcdoc.length,
     })"##;
     let mut shot = false;
+    let mut ended = std::time::SystemTime::now();
     let deadline = Instant::now() + Duration::from_secs(60);
     let last = loop {
         let state: Value = serde_json::from_str(cdp.evaluate(probe).as_str().unwrap()).unwrap();
@@ -728,6 +789,8 @@ fn live_in_chromium_and_prometheus_show_the_counts_of_results_json() {
             shot = true;
         }
         if state["finished"] == true {
+            // The end of step 2, while the endpoint still counted up.
+            ended = std::time::SystemTime::now() - Duration::from_secs(3);
             break state;
         }
         assert!(
@@ -809,6 +872,22 @@ fn live_in_chromium_and_prometheus_show_the_counts_of_results_json() {
             failures.get(&key).copied(),
             Some(total.failures as f64),
             "step {key}: {failures:?}"
+        );
+    }
+    // Every panel of the Grafana dashboard has data, queried at the end of step 2.
+    let at = ended
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    for query in grafana_queries() {
+        let promql = query
+            .replace("$job", "loadspec")
+            .replace("$scenario", "watched")
+            .replace("$__rate_interval", "10s");
+        let answer = prometheus.query_at(&promql, at);
+        assert!(
+            !answer.is_empty(),
+            "the Grafana panel query {promql} has no data at {at}"
         );
     }
     let verdicts =

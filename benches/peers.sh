@@ -4,6 +4,7 @@
 #
 #   benches/peers.sh [phase...]   phases: tp clients mem stall k10 long
 #                                         tls tls-new h2 h2c k10tls   (HTTPS and HTTP/2)
+#                                         live   (the cost of the dashboard and exporters)
 #                                 (default: tp clients mem stall k10)
 #   env: BENCH=<writable copy of the harness>  (default: a fresh copy of ../shared/bench)
 #        OUT=<results dir>                     (default: target/peers/<time>)
@@ -20,6 +21,9 @@
 #        k10tls   10,000 HTTPS users for 60 s against the delay-server behind nginx TLS: RSS per user
 #        TLS_DUR=10 TLS_REPS=3 (tls tls-new h2 h2c)   K10TLS_USERS=10000 K10TLS_DUR=60 (k10tls)
 #        TLS_KEY=ec|rsa (server key: P-256, the default, or RSA 2048; made with openssl per run)
+#   live: loadspec alone vs loadspec with --dashboard, --metrics-listen and --otlp (pushing
+#        every second to benches/live/sink.py) while benches/live/watch.sh follows the event
+#        stream and scrapes /metrics every second; LIVE_REPS=3 alternating reps of LIVE_DUR=10 s.
 #   Smoke check (not benchmark figures): TLS_DUR=3 TLS_REPS=1 K10TLS_USERS=2000 K10TLS_DUR=5 \
 #        benches/peers.sh tls tls-new h2 h2c k10tls     (the full run: about 15 minutes)
 #
@@ -29,9 +33,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PHASES="${*:-tp clients mem stall k10}"
 for phase in $PHASES; do
   case "$phase" in
-    tp|clients|mem|stall|k10|long|tls|tls-new|h2|h2c|k10tls) ;;
+    tp|clients|mem|stall|k10|long|tls|tls-new|h2|h2c|k10tls|live) ;;
     *) echo "benches/peers.sh: unknown phase '$phase' (expected tp, clients, mem, stall, k10, long," \
-            "tls, tls-new, h2, h2c or k10tls)" >&2
+            "tls, tls-new, h2, h2c, k10tls or live)" >&2
        exit 2 ;;
   esac
 done
@@ -87,6 +91,24 @@ for phase in $PHASES; do
          BENCH_TAG=k10 "$M" --timeout 150 reqwest-current-10000 -- \
            "$REQWEST" --runtime current -c 10000 -d 60 --url http://127.0.0.1:18081/delay/1000
          "$BENCH/peers/servers.sh" stop ;;
+    # The dashboard, the Prometheus endpoint and OTLP push on, watched, against off.
+    live) "$BENCH/peers/servers.sh" start
+          python3 benches/live/sink.py 14318 >"$BENCH_OUT/otlp-sink.log" 2>&1 & sink=$!
+          d="${LIVE_DUR:-10}"
+          for rep in $(seq 1 "${LIVE_REPS:-3}"); do
+            BENCH_TAG="live/r$rep" URL=http://127.0.0.1:18080/ C=64 D="$d" \
+              "$M" --timeout 60 loadspec-plain -- "$PB"
+            taskset -c 0 benches/live/watch.sh 15665 19464 $(( d + 3 )) >>"$BENCH_OUT/live-watch.log" 2>&1 &
+            watcher=$!
+            BENCH_TAG="live/r$rep" URL=http://127.0.0.1:18080/ C=64 D="$d" \
+              LOADSPEC_DASHBOARD=127.0.0.1:15665 LOADSPEC_METRICS_LISTEN=127.0.0.1:19464 \
+              LOADSPEC_OTLP=http://127.0.0.1:14318 LOADSPEC_OTLP_INTERVAL=1s \
+              "$M" --timeout 60 loadspec-live -- "$PB"
+            wait "$watcher" || true
+          done
+          kill -TERM "$sink"; wait "$sink" || true
+          cat "$BENCH_OUT/otlp-sink.log" "$BENCH_OUT/live-watch.log"
+          "$BENCH/peers/servers.sh" stop ;;
     long) "$BENCH/peers/servers.sh" start
           seconds="${LONG_SECONDS:-1800}"
           BENCH_TAG=long URL=http://127.0.0.1:18080/ C=64 D="$seconds" \

@@ -161,21 +161,16 @@ async fn events(
                 let event = SseEvent::default().event("snapshot").data(snapshot);
                 return Some((Ok(event), (None, receiver, viewer)));
             }
-            loop {
-                match receiver.recv().await {
-                    Ok(event) => {
-                        let sse = SseEvent::default().event(event.0).data(event.1.clone());
-                        return Some((Ok(sse), (None, receiver, viewer)));
-                    }
-                    // A page too slow to keep up gets the whole state again.
-                    Err(broadcast::error::RecvError::Lagged(_)) => {
-                        let snapshot = viewer.0.state().snapshot().to_string();
-                        let event = SseEvent::default().event("snapshot").data(snapshot);
-                        return Some((Ok(event), (None, receiver, viewer)));
-                    }
-                    Err(broadcast::error::RecvError::Closed) => return None,
+            let event = match receiver.recv().await {
+                Ok(event) => SseEvent::default().event(event.0).data(event.1.clone()),
+                // A page too slow to keep up gets the whole state again.
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    let snapshot = viewer.0.state().snapshot().to_string();
+                    SseEvent::default().event("snapshot").data(snapshot)
                 }
-            }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            };
+            Some((Ok(event), (None, receiver, viewer)))
         },
     );
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(5)))

@@ -2,6 +2,7 @@
 
 mod evaluate;
 mod file;
+mod scoped;
 mod model;
 
 pub use self::evaluate::{
@@ -9,8 +10,9 @@ pub use self::evaluate::{
     judge, measure,
 };
 pub use self::file::{
-    CriteriaFileError, FileCriterion, load_file, parse as parse_file, parse_value,
+    CriteriaFileError, FileCriterion, load_file, parse as parse_file, parse_scoped_value, parse_value,
 };
 pub use self::model::{
-    Criterion, CriterionSpec, Metric, Scope, ScopeSpec, Unit, format_measured, format_value,
+    Criterion, CriterionSpec, CustomKind, Metric, Scope, ScopeSpec, Unit, format_measured,
+    format_value,
 };

@@ -24,6 +24,7 @@ pub use loadspec_report as report;
 pub use loadspec_results as results;
 pub use loadspec_results::criteria;
 pub use loadspec_runner::feeder;
+pub use loadspec_runner::{Counter, Gauge, Rate, Trend, TrendValue};
 pub use loadspec_runner::{
     ConfigError, ErrorKind, Failure, Harness, HttpClient, HttpVersion, Method, Mode, Overrides,
     ProfileKind, Request, RequestBuilder, Response, RunError, Scenario, ScenarioBuilder, Session,
@@ -46,7 +47,7 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use ::inventory;
-    pub use ::loadspec_results::criteria::{CriterionSpec, Metric, ScopeSpec};
+    pub use ::loadspec_results::criteria::{CriterionSpec, CustomKind, Metric, ScopeSpec};
     pub use ::loadspec_runner::lifecycle::{SetupFuture, into_shared};
     pub use ::loadspec_runner::registry::{EntryOptions, RunHook, RunHookEntry, ScenarioEntry};
     pub use ::loadspec_runner::{Failure, IntoIterationResult, ProfileKind, ScenarioFuture, User};

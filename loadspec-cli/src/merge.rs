@@ -1603,7 +1603,10 @@ mod tests {
             "the last value is the one set later, whichever shard"
         );
         let wait = &custom.trends["wait"];
-        assert_eq!((wait.count, wait.mean, wait.min, wait.max), (4, 25.0, 10.0, 40.0));
+        assert_eq!(
+            (wait.count, wait.mean, wait.min, wait.max),
+            (4, 25.0, 10.0, 40.0)
+        );
         assert!((wait.p50 - 20.0).abs() < 0.02, "{wait:?}");
         assert_eq!(custom.rates["ok"], RateSummary::new(3, 8));
     }

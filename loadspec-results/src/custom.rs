@@ -42,7 +42,11 @@ impl CustomMetrics {
     /// Adds `other` (another shard's figures of the same step): counters and rates add up,
     /// gauges keep the extremes and the later last value, trends add their histograms; rates
     /// per second divide by `measured_s`.
-    pub fn merge(&mut self, other: &CustomMetrics, measured_s: f64) -> Result<(), HistogramDecodeError> {
+    pub fn merge(
+        &mut self,
+        other: &CustomMetrics,
+        measured_s: f64,
+    ) -> Result<(), HistogramDecodeError> {
         for (name, c) in &other.counters {
             let total = self.counters.get(name).map_or(0.0, |mine| mine.total) + c.total;
             self.counters
@@ -68,7 +72,8 @@ impl CustomMetrics {
                 trues += mine.trues;
                 total += mine.total;
             }
-            self.rates.insert(name.clone(), RateSummary::new(trues, total));
+            self.rates
+                .insert(name.clone(), RateSummary::new(trues, total));
         }
         Ok(())
     }
@@ -88,7 +93,11 @@ impl CounterSummary {
     pub fn new(total: f64, measured_s: f64) -> Self {
         Self {
             total,
-            per_s: if measured_s > 0.0 { total / measured_s } else { 0.0 },
+            per_s: if measured_s > 0.0 {
+                total / measured_s
+            } else {
+                0.0
+            },
         }
     }
 }
@@ -365,9 +374,12 @@ mod tests {
     fn shards_merge_counters_gauges_trends_and_rates() {
         let mut a = CustomMetrics::default();
         let mut b = CustomMetrics::default();
-        a.counters.insert("c".into(), CounterSummary::new(30.0, 10.0));
-        b.counters.insert("c".into(), CounterSummary::new(10.0, 10.0));
-        a.gauges.insert("g".into(), GaugeStats::new(5.0, 100.0).summary());
+        a.counters
+            .insert("c".into(), CounterSummary::new(30.0, 10.0));
+        b.counters
+            .insert("c".into(), CounterSummary::new(10.0, 10.0));
+        a.gauges
+            .insert("g".into(), GaugeStats::new(5.0, 100.0).summary());
         let mut g = GaugeStats::new(9.0, 50.0);
         g.set(2.0, 101.0);
         b.gauges.insert("g".into(), g.summary());
@@ -380,7 +392,13 @@ mod tests {
         b.rates.insert("r".into(), RateSummary::new(1, 4));
         b.rates.insert("only_b".into(), RateSummary::new(1, 1));
         a.merge(&b, 10.0).expect("valid histograms");
-        assert_eq!(a.counters["c"], CounterSummary { total: 40.0, per_s: 4.0 });
+        assert_eq!(
+            a.counters["c"],
+            CounterSummary {
+                total: 40.0,
+                per_s: 4.0
+            }
+        );
         let g = &a.gauges["g"];
         assert_eq!((g.last, g.min, g.max, g.count), (2.0, 2.0, 9.0, 3));
         let t = &a.trends["t"];

@@ -531,7 +531,10 @@ pub struct ScenarioStepResult {
     #[serde(default)]
     pub rate_limit: Option<RateLimitSample>,
     /// The custom metrics the scenario recorded in the measured window (absent when none).
-    #[serde(default, skip_serializing_if = "crate::custom::CustomMetrics::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "crate::custom::CustomMetrics::is_empty"
+    )]
     pub custom: crate::custom::CustomMetrics,
 }
 

@@ -39,6 +39,6 @@ pub use scenario::{
 };
 pub use user::{
     Counter, ErrorKind, Failure, Gauge, HttpVersion, Method, Rate, Request, RequestBuilder,
-    Response, Session, Transaction, Trend, TrendValue, User, UserRng, WebSocket,
-    WebSocketBuilder, WsMessage,
+    Response, Session, Transaction, Trend, TrendValue, User, UserRng, WebSocket, WebSocketBuilder,
+    WsMessage,
 };

@@ -100,7 +100,9 @@ pub fn parse_tag(text: &str) -> Result<(&str, &str), UnitError> {
         value: text.to_owned(),
         reason: reason.into(),
     };
-    let (key, value) = text.split_once(':').ok_or_else(|| err("the `:` is missing"))?;
+    let (key, value) = text
+        .split_once(':')
+        .ok_or_else(|| err("the `:` is missing"))?;
     let (key, value) = (key.trim(), value.trim());
     if key.is_empty() {
         return Err(err("the key is empty"));

@@ -78,7 +78,9 @@ pub enum UnitError {
         reason: String,
     },
     /// Not a tag such as `"endpoint:search"`.
-    #[error("invalid tag {value:?}: {reason}; expected \"<key>:<value>\", like \"endpoint:search\"")]
+    #[error(
+        "invalid tag {value:?}: {reason}; expected \"<key>:<value>\", like \"endpoint:search\""
+    )]
     Tag {
         /// The text given.
         value: String,

@@ -24,13 +24,13 @@ pub use loadspec_report as report;
 pub use loadspec_results as results;
 pub use loadspec_results::criteria;
 pub use loadspec_runner::feeder;
-pub use loadspec_runner::{Counter, Gauge, Rate, Trend, TrendValue};
 pub use loadspec_runner::{
     ConfigError, ErrorKind, Failure, Harness, HttpClient, HttpVersion, Method, Mode, Overrides,
     ProfileKind, Request, RequestBuilder, Response, RunError, Scenario, ScenarioBuilder, Session,
     ShardSpec, Transaction, User, UserRng, WebSocket, WebSocketBuilder, WsMessage, exit_code, main,
     rand, registered,
 };
+pub use loadspec_runner::{Counter, Gauge, Rate, Trend, TrendValue};
 
 /// The names a scenario file needs: `use loadspec::prelude::*;`.
 pub mod prelude {

@@ -390,7 +390,8 @@ fn convert(metric: Metric, unit: Unit, role: Role, expr: &Expr) -> syn::Result<V
             text: value.trim().to_owned(),
         }),
         Err(parse_error) => match Unit::of(&value) {
-            Some(other) if other != unit => {
+            // A bare number is better told what unit it is missing.
+            Some(other) if other != unit && other != Unit::Number => {
                 let message = match role {
                     Role::Target => format!(
                         "`{key}` takes {}, like `{key} = \"{target_example}\"`; {value:?} is {}",
@@ -498,7 +499,9 @@ fn scope(
                 metric.key()
             )),
             Some((Key::Transaction, _)) if metric.requests_only() => {
-                let entry = scopes.transaction.map_or_else(TokenStream::new, Entry::tokens);
+                let entry = scopes
+                    .transaction
+                    .map_or_else(TokenStream::new, Entry::tokens);
                 cx.push(error(
                     entry,
                     format_args!(
@@ -541,7 +544,11 @@ fn custom_example(metric: Metric) -> String {
         .find(|kind| kind.accepts(metric))
         .unwrap_or(CustomKind::Counter);
     let (target, _) = metric.examples();
-    format!("`{} = \"claims\", {} = \"{target}\"`", kind.key(), metric.key())
+    format!(
+        "{} = \"claims\", {} = \"{target}\"",
+        kind.key(),
+        metric.key()
+    )
 }
 
 /// A non-empty string literal.

@@ -583,7 +583,10 @@ mod tests {
                 };
                 let cell = at(p95, p95 * 2.0);
                 assert_eq!((cell.verdict, cell.measured), (Verdict::Pass, Some(p95)));
-                assert_eq!(cell.display, super::super::model::format_measured(metric, p95));
+                assert_eq!(
+                    cell.display,
+                    super::super::model::format_measured(metric, p95)
+                );
                 assert_eq!(at(p95 - 0.5, p95).verdict, Verdict::Warn, "{metric}");
                 assert_eq!(at(p95 - 1.0, p95 - 0.5).verdict, Verdict::Fail, "{metric}");
             }

@@ -55,8 +55,11 @@ pub(super) fn measure_custom(
 /// request carries it, the transactions that do; `None` when no label carries it.
 pub(super) fn tagged(tag: &str, step: &ScenarioStepResult) -> Option<LabelSummary> {
     let (key, value) = loadspec_units::parse_tag(tag).ok()?;
-    let carries =
-        |l: &&LabelSummary| l.tags.get(key).is_some_and(|vs| vs.iter().any(|v| v == value));
+    let carries = |l: &&LabelSummary| {
+        l.tags
+            .get(key)
+            .is_some_and(|vs| vs.iter().any(|v| v == value))
+    };
     let requests: Vec<&LabelSummary> = step.requests.iter().filter(carries).collect();
     let labels = if requests.is_empty() {
         step.transactions.iter().filter(carries).collect()

@@ -30,7 +30,10 @@ pub(crate) enum CustomValue {
     /// `None` until set.
     Gauge(Option<GaugeStats>),
     Trend(Box<TrendStats>),
-    Rate { trues: u64, total: u64 },
+    Rate {
+        trues: u64,
+        total: u64,
+    },
 }
 
 impl CustomValue {
@@ -62,13 +65,7 @@ impl CustomValue {
                 None => *a = Some(*b),
             },
             (Self::Trend(a), Self::Trend(b)) => a.merge(b),
-            (
-                Self::Rate { trues, total },
-                Self::Rate {
-                    trues: t,
-                    total: n,
-                },
-            ) => {
+            (Self::Rate { trues, total }, Self::Rate { trues: t, total: n }) => {
                 *trues += t;
                 *total += n;
             }
@@ -272,7 +269,10 @@ mod tests {
         assert_eq!(out.counters["claims"], CounterSummary::new(5.0, 2.0));
         assert_eq!(out.counters["claims"].per_s, 2.5);
         let gauge = &out.gauges["depth"];
-        assert_eq!((gauge.last, gauge.min, gauge.max, gauge.count), (9.0, 9.0, 9.0, 1));
+        assert_eq!(
+            (gauge.last, gauge.min, gauge.max, gauge.count),
+            (9.0, 9.0, 9.0, 1)
+        );
         assert_eq!(out.trends["wait"].count, 1);
         assert_eq!(out.rates["ok"], RateSummary::new(1, 1));
         assert!(!out.trends.contains_key("never"));

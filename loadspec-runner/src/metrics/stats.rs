@@ -170,11 +170,7 @@ impl LabelStats {
 
     /// Adds a tag a sample was sent with (few per label: a linear scan).
     pub(crate) fn add_tag(&mut self, key: &str, value: &str) {
-        if !self
-            .tags
-            .iter()
-            .any(|(k, v)| &**k == key && &**v == value)
-        {
+        if !self.tags.iter().any(|(k, v)| &**k == key && &**v == value) {
             self.tags.push((key.into(), value.into()));
         }
     }

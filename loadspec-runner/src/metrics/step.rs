@@ -369,7 +369,9 @@ pub(crate) fn summarize(label: &str, stats: &LabelStats, measured_s: f64) -> Lab
 fn tag_map(tags: &[(std::sync::Arc<str>, std::sync::Arc<str>)]) -> BTreeMap<String, Vec<String>> {
     let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (key, value) in tags {
-        map.entry(key.to_string()).or_default().push(value.to_string());
+        map.entry(key.to_string())
+            .or_default()
+            .push(value.to_string());
     }
     map
 }

@@ -49,7 +49,10 @@ handle!(
 
 /// The handle of `name` of `kind`, interned in the worker's recorder.
 fn intern(ctx: &UserContext, kind: CustomKind, name: &str) -> CustomId {
-    ctx.recorder.borrow_mut().custom.id(ctx.scenario, kind, name)
+    ctx.recorder
+        .borrow_mut()
+        .custom
+        .id(ctx.scenario, kind, name)
 }
 
 impl<'u> Counter<'u> {

@@ -33,12 +33,12 @@ async fn claims(user: &mut User) -> Result<(), Failure> {
     user.trend("queue_wait")
         .add(Duration::from_millis(u64::from(10 * (i + 1))));
     user.trend("basket").add(3);
-    user.rate("claims_ok").add(i % 4 != 0);
+    user.rate("claims_ok").add(!i.is_multiple_of(4));
     user.get("/ok").tag("endpoint", "ok").send().await?;
     user.get("/ok?again=1")
         .label("ok again")
         .tag("endpoint", "ok")
-        .tag("try", if i % 2 == 0 { "even" } else { "odd" })
+        .tag("try", if i.is_multiple_of(2) { "even" } else { "odd" })
         .send()
         .await?;
     user.batch([Request::get("/delay/5")

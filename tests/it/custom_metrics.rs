@@ -291,3 +291,61 @@ fn criteria_files_refuse_a_statistic_the_kind_lacks() {
         .to_string();
     assert!(e.contains("invalid tag"), "{e}");
 }
+
+#[test]
+fn two_shards_merge_their_custom_metrics_and_tags() {
+    let server = TestServer::start().unwrap();
+    let shards: Vec<loadspec_cli::merge::ShardResults> = ["0/2", "1/2"]
+        .into_iter()
+        .map(|shard| {
+            let out = out_dir(&format!("shard-{}", &shard[..1]));
+            let (_, results) = run(&server, &out, &["--shard", shard]);
+            // One user each: half of every figure.
+            let custom = &results.steps[0].scenarios[0].custom;
+            assert_eq!(custom.counters["claims_approved"].total, 10.0);
+            loadspec_cli::merge::ShardResults {
+                path: find_results(&out),
+                results,
+            }
+        })
+        .collect();
+    let merged = loadspec_cli::merge::merge(&shards).unwrap();
+    let scenario = &merged.steps[0].scenarios[0];
+    let custom = &scenario.custom;
+    assert_eq!(custom.counters["claims_approved"].total, 20.0);
+    assert_eq!(custom.counters["reviews"].total, 20.0);
+    let depth = &custom.gauges["queue_depth"];
+    assert_eq!(
+        (depth.min, depth.max, depth.last, depth.count),
+        (0.0, 9.0, 9.0, 20)
+    );
+    let wait = &custom.trends["queue_wait"];
+    assert_eq!((wait.count, wait.min, wait.max), (20, 10.0, 100.0));
+    assert!((wait.mean - 55.0).abs() < 1e-9);
+    assert!(close(wait.p50, 50.0) && close(wait.p90, 90.0), "{wait:?}");
+    let ok = &custom.rates["claims_ok"];
+    assert_eq!((ok.trues, ok.total), (14, 20));
+    let again = scenario
+        .requests
+        .iter()
+        .find(|l| l.label == "ok again")
+        .unwrap();
+    assert_eq!(again.tags["try"].len(), 2);
+    // The criteria are judged again on the merged figures.
+    let report = merged.criteria.unwrap();
+    let first: Vec<(Verdict, Option<f64>)> = report
+        .rows
+        .iter()
+        .take(4)
+        .map(|r| (r.cells[0].verdict, r.cells[0].measured))
+        .collect();
+    assert_eq!(
+        first,
+        [
+            (Verdict::Pass, Some(20.0)),
+            (Verdict::Fail, Some(20.0)),
+            (Verdict::Warn, Some(0.7)),
+            (Verdict::Pass, Some(9.0)),
+        ]
+    );
+}

@@ -233,6 +233,11 @@ fn custom_metrics_and_tags_reach_the_results_and_their_criteria() {
     let html = std::fs::read_to_string(find_results(&out).with_file_name("report.html")).unwrap();
     assert!(html.contains("Custom metrics"), "no custom metrics table");
     assert!(html.contains("queue_wait"));
+    let summary = std::fs::read_to_string(find_results(&out).with_file_name("summary.md")).unwrap();
+    assert!(
+        summary.contains("| 1 | claims | claims_ok | rate | 70.00% (14 of 20) |"),
+        "{summary}"
+    );
 }
 
 #[test]

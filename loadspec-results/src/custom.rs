@@ -236,6 +236,9 @@ impl From<&GaugeSummary> for GaugeStats {
     }
 }
 
+/// The largest trend value: the histograms' 1 h, in milliseconds.
+pub const TREND_MAX: f64 = histogram::HIGHEST_MICROS as f64 / 1000.0;
+
 /// A trend's values as they accumulate: a histogram in thousandths and the exact count,
 /// sum and extremes.
 #[derive(Debug, Clone)]
@@ -265,10 +268,15 @@ impl TrendStats {
         }
     }
 
-    /// Adds one value (negative values and NaN count as 0).
+    /// Adds one value (negative values and NaN count as 0, values past 3,600,000 as
+    /// 3,600,000: the histogram's range, and finite figures for `results.json`).
     #[inline]
     pub fn record(&mut self, value: f64) {
-        let value = if value > 0.0 { value } else { 0.0 };
+        let value = if value > 0.0 {
+            value.min(TREND_MAX)
+        } else {
+            0.0
+        };
         // The float-to-int cast saturates, and `record` clamps into the histogram's range.
         histogram::record(&mut self.histogram, (value * 1000.0).round() as u64);
         self.count += 1;
@@ -368,6 +376,14 @@ mod tests {
         }
         let back = TrendStats::from_summary(&s).expect("own encoding");
         assert_eq!(back.summary(), s);
+        // Values outside the range stay finite, so `results.json` can hold them.
+        let mut odd = TrendStats::new();
+        for v in [f64::NAN, -5.0, f64::INFINITY] {
+            odd.record(v);
+        }
+        let s = odd.summary();
+        assert_eq!((s.count, s.min, s.max), (3, 0.0, TREND_MAX));
+        assert!(s.mean.is_finite() && s.p99 <= TREND_MAX, "{s:?}");
     }
 
     #[test]

@@ -434,9 +434,12 @@ fn check_direction(
         return;
     }
     let rule = if metric.higher_is_better() {
-        "; for `throughput` higher is better, so the threshold must not be above the target"
+        format!(
+            "; for `{}` higher is better, so the threshold must not be above the target",
+            metric.key()
+        )
     } else {
-        ""
+        String::new()
     };
     let span = entry
         .value

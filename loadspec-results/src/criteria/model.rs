@@ -161,8 +161,8 @@ impl Criterion {
         if worse {
             return Err(format!(
                 "the target ({}) is worse than the threshold ({}); the threshold is the limit beyond which it fails",
-                format_value(self.metric, self.target),
-                format_value(self.metric, self.threshold)
+                self.format_value(self.target),
+                self.format_value(self.threshold)
             ));
         }
         if let Some((kind, _)) = self.scope.as_custom() {
@@ -318,6 +318,55 @@ mod tests {
         assert_eq!(format_value(Metric::Throughput, 120.0), "120/s");
         assert_eq!(format_value(Metric::PeakFailures, 2.0), "2x");
         assert_eq!(format_value(Metric::Deadlocks, 0.0), "0%");
+    }
+
+    #[test]
+    fn custom_and_tag_scopes_take_their_own_statistics() {
+        let trend = Scope::Trend("wait".into());
+        assert!(
+            Criterion::new(trend.clone(), Metric::P95, 50.0)
+                .validate()
+                .is_ok()
+        );
+        let e = Criterion::new(trend, Metric::Count, 5.0)
+            .validate()
+            .unwrap_err();
+        assert!(e.contains("a trend has no `count`"), "{e}");
+        assert!(
+            Criterion::new(Scope::All, Metric::Share, 0.5)
+                .validate()
+                .is_err()
+        );
+        let share = Criterion::new(Scope::Rate("ok".into()), Metric::Share, 0.95).threshold(0.9);
+        assert!(share.validate().is_ok());
+        assert_eq!(share.format_value(0.95), "95%");
+        assert!(
+            Criterion::new(Scope::Rate("ok".into()), Metric::Share, 1.5)
+                .validate()
+                .is_err()
+        );
+        let count = Criterion::new(Scope::Counter("c".into()), Metric::Count, 10.0).threshold(20.0);
+        assert!(
+            count
+                .validate()
+                .unwrap_err()
+                .contains("worse than the threshold")
+        );
+        let max = Criterion::new(Scope::Gauge("depth".into()), Metric::Max, 20.0);
+        assert_eq!(
+            (max.format_value(20.0), max.title()),
+            ("20".into(), "gauge depth max".into())
+        );
+        assert!(
+            Criterion::new(Scope::Tag("endpoint".into()), Metric::P95, 1.0)
+                .validate()
+                .is_err()
+        );
+        assert!(
+            Criterion::new(Scope::Tag("a:b".into()), Metric::Deadlocks, 0.0)
+                .validate()
+                .is_err()
+        );
     }
 
     #[test]

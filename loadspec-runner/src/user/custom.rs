@@ -61,9 +61,13 @@ impl<'u> Counter<'u> {
         Self { ctx, id }
     }
 
-    /// Adds `n` (`add(1)`, `add(2.5)`).
+    /// Adds `n` (`add(1)`, `add(2.5)`); an infinite or NaN `n` is ignored, since
+    /// `results.json` holds finite numbers only.
     pub fn add(&self, n: impl Into<f64>) {
-        self.ctx.recorder.borrow_mut().custom.add(self.id, n.into());
+        let n = n.into();
+        if n.is_finite() {
+            self.ctx.recorder.borrow_mut().custom.add(self.id, n);
+        }
     }
 }
 
@@ -73,15 +77,19 @@ impl<'u> Gauge<'u> {
         Self { ctx, id }
     }
 
-    /// Sets the gauge to `value`.
+    /// Sets the gauge to `value`; an infinite or NaN `value` is ignored.
     pub fn set(&self, value: impl Into<f64>) {
+        let value: f64 = value.into();
+        if !value.is_finite() {
+            return;
+        }
         // Wall-clock time, so merged shards keep the value set last.
         let now = loadspec_results::unix_seconds(std::time::SystemTime::now());
         self.ctx
             .recorder
             .borrow_mut()
             .custom
-            .set(self.id, value.into(), now);
+            .set(self.id, value, now);
     }
 }
 

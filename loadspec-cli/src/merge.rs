@@ -956,6 +956,7 @@ struct Bucket<'a> {
     p50: Weighted,
     p95: Weighted,
     transactions: BTreeMap<String, (u64, u64, Weighted, Weighted)>,
+    custom: loadspec_results::custom::CustomPoint,
 }
 
 #[derive(Default, Clone, Copy)]
@@ -1010,6 +1011,7 @@ fn merge_series(parts: &[(&Shard<'_>, &ScenarioStepResult)], merged_start: f64) 
                 entry.2.add(t.p50_ms, t.count);
                 entry.3.add(t.p95_ms, t.count);
             }
+            bucket.custom.merge(&point.custom);
         }
     }
     buckets
@@ -1041,6 +1043,7 @@ fn merge_series(parts: &[(&Shard<'_>, &ScenarioStepResult)], merged_start: f64) 
                     (name, t)
                 })
                 .collect();
+            point.custom = b.custom;
             Some(point)
         })
         .collect()

@@ -79,6 +79,86 @@ impl CustomMetrics {
     }
 }
 
+/// Custom metrics in one tick of a step's time series (ramp-up and warm-up included).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CustomPoint {
+    /// Each counter's increments in the tick.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub counters: BTreeMap<String, f64>,
+    /// Each gauge's values set in the tick.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub gauges: BTreeMap<String, GaugeSummary>,
+    /// Each trend's values in the tick.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub trends: BTreeMap<String, TrendPoint>,
+    /// Each rate's values in the tick.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rates: BTreeMap<String, RateSummary>,
+}
+
+/// A trend in one tick.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrendPoint {
+    /// Values added.
+    pub count: u64,
+    /// Median.
+    pub p50: f64,
+    /// 95th percentile.
+    pub p95: f64,
+}
+
+impl CustomPoint {
+    /// Whether nothing was recorded in the tick.
+    pub fn is_empty(&self) -> bool {
+        self.counters.is_empty()
+            && self.gauges.is_empty()
+            && self.trends.is_empty()
+            && self.rates.is_empty()
+    }
+
+    /// Adds another shard's tick: counters and rates add up, gauges merge, a trend's
+    /// percentiles are the count-weighted means of the shards' (as for labels' ticks).
+    pub fn merge(&mut self, other: &CustomPoint) {
+        for (name, n) in &other.counters {
+            *self.counters.entry(name.clone()).or_insert(0.0) += n;
+        }
+        for (name, g) in &other.gauges {
+            let mut stats = GaugeStats::from(g);
+            if let Some(mine) = self.gauges.get(name) {
+                stats.merge(&GaugeStats::from(mine));
+            }
+            self.gauges.insert(name.clone(), stats.summary());
+        }
+        for (name, t) in &other.trends {
+            let merged = match self.trends.get(name) {
+                Some(mine) => {
+                    let count = mine.count + t.count;
+                    let weighted = |a: f64, b: f64| {
+                        (a * mine.count as f64 + b * t.count as f64) / count.max(1) as f64
+                    };
+                    TrendPoint {
+                        count,
+                        p50: weighted(mine.p50, t.p50),
+                        p95: weighted(mine.p95, t.p95),
+                    }
+                }
+                None => t.clone(),
+            };
+            self.trends.insert(name.clone(), merged);
+        }
+        for (name, r) in &other.rates {
+            let (trues, total) = self
+                .rates
+                .get(name)
+                .map_or((0, 0), |mine| (mine.trues, mine.total));
+            self.rates.insert(
+                name.clone(),
+                RateSummary::new(trues + r.trues, total + r.total),
+            );
+        }
+    }
+}
+
 /// A counter over a step.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CounterSummary {

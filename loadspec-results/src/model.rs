@@ -698,6 +698,9 @@ pub struct TimePoint {
     pub p95_ms: f64,
     /// Per transaction name.
     pub transactions: BTreeMap<String, TransactionPoint>,
+    /// The custom metrics recorded in the tick (absent when none).
+    #[serde(default, skip_serializing_if = "crate::custom::CustomPoint::is_empty")]
+    pub custom: crate::custom::CustomPoint,
 }
 
 /// One transaction in one tick.

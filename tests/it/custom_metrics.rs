@@ -182,6 +182,25 @@ fn custom_metrics_and_tags_reach_the_results_and_their_criteria() {
 
     let ok = &custom.rates["claims_ok"];
     assert_eq!((ok.trues, ok.total, ok.share), (14, 20, 0.7));
+    // The per-second series add up to the step's figures.
+    let series = &scenario.time_series;
+    let counted: f64 = series
+        .iter()
+        .filter_map(|p| p.custom.counters.get("claims_approved"))
+        .sum();
+    assert_eq!(counted, 20.0);
+    let waits: u64 = series
+        .iter()
+        .filter_map(|p| p.custom.trends.get("queue_wait"))
+        .map(|t| t.count)
+        .sum();
+    assert_eq!(waits, 20);
+    let oks: u64 = series
+        .iter()
+        .filter_map(|p| p.custom.rates.get("claims_ok"))
+        .map(|r| r.trues)
+        .sum();
+    assert_eq!(oks, 14);
 
     let label = |name: &str| {
         scenario
@@ -330,6 +349,15 @@ fn two_shards_merge_their_custom_metrics_and_tags() {
     assert!(close(wait.p50, 50.0) && close(wait.p90, 90.0), "{wait:?}");
     let ok = &custom.rates["claims_ok"];
     assert_eq!((ok.trues, ok.total), (14, 20));
+    let counted: f64 = scenario
+        .time_series
+        .iter()
+        .filter_map(|p| p.custom.counters.get("claims_approved"))
+        .sum();
+    assert_eq!(
+        counted, 20.0,
+        "the merged series holds both shards' increments"
+    );
     let again = scenario
         .requests
         .iter()

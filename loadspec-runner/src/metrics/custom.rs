@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use loadspec_results::custom::{
-    CounterSummary, CustomMetrics, GaugeStats, RateSummary, TrendStats,
+    CounterSummary, CustomMetrics, CustomPoint, GaugeStats, RateSummary, TrendPoint, TrendStats,
 };
 use loadspec_units::CustomKind;
 
@@ -180,6 +180,36 @@ impl CustomAccumulator {
         for (key, value) in values {
             merge_into(&mut self.tick, key, value);
         }
+    }
+
+    /// The current tick's custom metrics of `scenario`, for its time series.
+    pub(crate) fn point(&self, scenario: usize) -> CustomPoint {
+        let mut point = CustomPoint::default();
+        for (key, value) in self.tick.iter().filter(|(k, _)| k.scenario == scenario) {
+            let name = key.name.to_string();
+            match value {
+                CustomValue::Counter(n) => {
+                    point.counters.insert(name, *n);
+                }
+                CustomValue::Gauge(Some(g)) => {
+                    point.gauges.insert(name, g.summary());
+                }
+                CustomValue::Trend(t) if t.count() > 0 => {
+                    let summary = t.summary();
+                    let trend = TrendPoint {
+                        count: summary.count,
+                        p50: summary.p50,
+                        p95: summary.p95,
+                    };
+                    point.trends.insert(name, trend);
+                }
+                CustomValue::Rate { trues, total } if *total > 0 => {
+                    point.rates.insert(name, RateSummary::new(*trues, *total));
+                }
+                _ => {}
+            }
+        }
+        point
     }
 
     /// Closes the tick; its values count in the step's statistics when `measured`.

@@ -172,6 +172,7 @@ impl StepAccumulator {
             p50_ms: quantile_ms(&self.scratch, 0.5),
             p95_ms: quantile_ms(&self.scratch, 0.95),
             transactions,
+            custom: self.custom.point(scenario),
         }
     }
 

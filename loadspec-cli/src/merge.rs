@@ -697,6 +697,20 @@ fn merge_scenario(
             Some(first)
         })
         .min_by(|a, b| a.at_s.total_cmp(&b.at_s));
+    // Counters and rates add up, gauges keep their extremes and the value set last, trends
+    // add their histograms.
+    merged.custom = Default::default();
+    for (shard, s) in parts {
+        merged
+            .custom
+            .merge(&s.custom, measured_s)
+            .map_err(|source| MergeError::Histogram {
+                path: shard.path.to_owned(),
+                step,
+                label: "a custom trend".to_owned(),
+                source,
+            })?;
+    }
     Ok(merged)
 }
 
@@ -834,6 +848,17 @@ fn merge_labels(
         .collect();
     merged.corrected = merge_corrected(step, label, parts)?;
     merged.phases = merge_phases(step, label, parts)?;
+    // Every value each shard sent a tag with.
+    for (_, l) in &parts[1..] {
+        for (key, values) in &l.tags {
+            let all = merged.tags.entry(key.clone()).or_default();
+            for value in values {
+                if !all.contains(value) {
+                    all.push(value.clone());
+                }
+            }
+        }
+    }
     merged.lockouts = parts
         .iter()
         .find_map(|(_, l)| l.lockouts.as_ref())
@@ -931,6 +956,7 @@ struct Bucket<'a> {
     p50: Weighted,
     p95: Weighted,
     transactions: BTreeMap<String, (u64, u64, Weighted, Weighted)>,
+    custom: loadspec_results::custom::CustomPoint,
 }
 
 #[derive(Default, Clone, Copy)]
@@ -985,6 +1011,7 @@ fn merge_series(parts: &[(&Shard<'_>, &ScenarioStepResult)], merged_start: f64) 
                 entry.2.add(t.p50_ms, t.count);
                 entry.3.add(t.p95_ms, t.count);
             }
+            bucket.custom.merge(&point.custom);
         }
     }
     buckets
@@ -1016,6 +1043,7 @@ fn merge_series(parts: &[(&Shard<'_>, &ScenarioStepResult)], merged_start: f64) 
                     (name, t)
                 })
                 .collect();
+            point.custom = b.custom;
             Some(point)
         })
         .collect()
@@ -1531,6 +1559,59 @@ mod tests {
             [1.0, 2.0, 3.0],
             "shard 0's ticks 1-2, shard 1's tick 1 (at 3 s)"
         );
+
+        // Custom metrics add up across shards; a label's tags are the union of its values.
+        use loadspec_results::custom::{CounterSummary, GaugeStats, RateSummary, TrendStats};
+        let (mut a, mut b) = (a, b);
+        let tagged = |values: &[&str]| {
+            let mut l = label("GET /search", &[1000, 2000], "200");
+            l.tags.insert(
+                "endpoint".into(),
+                values.iter().map(|v| (*v).to_owned()).collect(),
+            );
+            l
+        };
+        a.requests = vec![tagged(&["search"])];
+        b.requests = vec![tagged(&["search", "find"])];
+        a.custom
+            .counters
+            .insert("claims".into(), CounterSummary::new(7.0, 4.0));
+        b.custom
+            .counters
+            .insert("claims".into(), CounterSummary::new(5.0, 4.0));
+        a.custom
+            .gauges
+            .insert("depth".into(), GaugeStats::new(3.0, 200.0).summary());
+        b.custom
+            .gauges
+            .insert("depth".into(), GaugeStats::new(8.0, 150.0).summary());
+        let (mut ta, mut tb) = (TrendStats::new(), TrendStats::new());
+        [10.0, 20.0].into_iter().for_each(|v| ta.record(v));
+        [30.0, 40.0].into_iter().for_each(|v| tb.record(v));
+        a.custom.trends.insert("wait".into(), ta.summary());
+        b.custom.trends.insert("wait".into(), tb.summary());
+        a.custom.rates.insert("ok".into(), RateSummary::new(3, 4));
+        b.custom.rates.insert("ok".into(), RateSummary::new(0, 4));
+        let parts = [(&shards[0], &a), (&shards[1], &b)];
+        let merged = merge_scenario(0, &parts, 4.0, 100.0).unwrap();
+        assert_eq!(merged.requests[0].tags["endpoint"], ["search", "find"]);
+        assert_eq!(merged.requests[0].count, 4);
+        let custom = &merged.custom;
+        assert_eq!(custom.counters["claims"], CounterSummary::new(12.0, 4.0));
+        assert_eq!(custom.counters["claims"].per_s, 3.0);
+        let depth = &custom.gauges["depth"];
+        assert_eq!(
+            (depth.last, depth.min, depth.max, depth.count),
+            (3.0, 3.0, 8.0, 2),
+            "the last value is the one set later, whichever shard"
+        );
+        let wait = &custom.trends["wait"];
+        assert_eq!(
+            (wait.count, wait.mean, wait.min, wait.max),
+            (4, 25.0, 10.0, 40.0)
+        );
+        assert!((wait.p50 - 20.0).abs() < 0.02, "{wait:?}");
+        assert_eq!(custom.rates["ok"], RateSummary::new(3, 8));
     }
 
     #[test]

@@ -125,7 +125,14 @@ pub fn scenario(args: TokenStream, item: TokenStream) -> TokenStream {
 ///   not better than the target (above it, or below it for `throughput`). Default: the target
 ///   (pass or fail, no warning).
 /// - `transaction = "login"`: the transaction of that name; or
-///   `request = "GET /api/insurees"`: the requests of that label. Neither: all requests.
+///   `request = "GET /api/insurees"`: the requests of that label; or
+///   `tag = "endpoint:search"`: every request label (else transaction) sent with that tag,
+///   merged. None: all requests.
+/// - `counter`, `gauge`, `trend` or `rate = "<name>"`: a custom metric the scenario records
+///   (`user.counter("…")`, …), judged on its kind's statistics: a counter's `count` (a number,
+///   higher is better) and `throughput`; a gauge's `last`, `min`, `max` (numbers); a trend's
+///   `mean` … `max` (numbers, or durations read in milliseconds); a rate's `share` (a
+///   percentage, higher is better). Not recorded in a step: "no data", a fail.
 /// - `name = "User authentication requests"`: the criterion's display name in reports.
 ///
 /// One row per metric and scope. Times become milliseconds, percentages fractions (`"0.5%"` is

@@ -34,6 +34,15 @@ pub(crate) fn int(expr: &Expr) -> Option<&LitInt> {
     }
 }
 
+/// An integer or float literal as a number (`count = 100`, `max = 2.5`).
+pub(crate) fn number(expr: &Expr) -> Option<f64> {
+    match lit(expr)? {
+        Lit::Int(lit) => lit.base10_parse::<f64>().ok(),
+        Lit::Float(lit) => lit.base10_parse::<f64>().ok(),
+        _ => None,
+    }
+}
+
 pub(crate) fn bool(expr: &Expr) -> Option<&LitBool> {
     match lit(expr)? {
         Lit::Bool(lit) => Some(lit),

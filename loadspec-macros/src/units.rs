@@ -40,6 +40,12 @@ pub(crate) fn rate(lit: &LitStr, context: &str) -> syn::Result<f64> {
     finite(per_second, lit, context)
 }
 
+/// A custom metric's value: a number such as `"17"`, or a duration read in milliseconds.
+pub(crate) fn number(lit: &LitStr, context: &str) -> syn::Result<f64> {
+    let value = loadspec_units::number(&lit.value()).map_err(|e| error(lit, context, e))?;
+    finite(value, lit, context)
+}
+
 /// A multiplier such as `"2x"`.
 pub(crate) fn multiplier(lit: &LitStr, context: &str) -> syn::Result<f64> {
     let factor = loadspec_units::multiplier(&lit.value()).map_err(|e| error(lit, context, e))?;

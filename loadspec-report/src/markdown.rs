@@ -106,6 +106,7 @@ pub fn markdown_summary(results: &RunResults, report: Option<&CriteriaReport>) -
             );
         }
     }
+    custom_metrics(&mut out, results);
     // Without a matrix above, the steps' marks are explained here, in the same words.
     if report.is_none() {
         for line in SaturationCause::footnotes(results.steps.iter().map(saturation)) {
@@ -113,6 +114,51 @@ pub fn markdown_summary(results: &RunResults, report: Option<&CriteriaReport>) -
         }
     }
     out
+}
+
+/// The custom metrics of every step, one line each, when a scenario recorded any.
+fn custom_metrics(out: &mut String, results: &RunResults) {
+    let mut header = false;
+    for step in &results.steps {
+        for s in &step.scenarios {
+            let c = &s.custom;
+            let mut rows: Vec<(&str, &str, String)> = Vec::new();
+            for (name, v) in &c.counters {
+                rows.push((name, "counter", format!("{} ({:.2}/s)", v.total, v.per_s)));
+            }
+            for (name, v) in &c.gauges {
+                let text = format!("last {} · min {} · max {}", v.last, v.min, v.max);
+                rows.push((name, "gauge", text));
+            }
+            for (name, v) in &c.trends {
+                let text = format!(
+                    "{} values · mean {:.2} · p50 {:.2} · p95 {:.2} · p99 {:.2} · max {:.2}",
+                    v.count, v.mean, v.p50, v.p95, v.p99, v.max
+                );
+                rows.push((name, "trend", text));
+            }
+            for (name, v) in &c.rates {
+                let text = format!("{:.2}% ({} of {})", v.share * 100.0, v.trues, v.total);
+                rows.push((name, "rate", text));
+            }
+            for (name, kind, text) in rows {
+                if !header {
+                    out.push_str(
+                        "\n#### Custom metrics\n\n| step | scenario | metric | kind | value |\n|---|---|---|---|---|\n",
+                    );
+                    header = true;
+                }
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {kind} | {} |",
+                    step.index + 1,
+                    escape(&s.scenario),
+                    escape(name),
+                    escape(&text)
+                );
+            }
+        }
+    }
 }
 
 /// A footnote line: a leading `*` would start a Markdown list, so it is escaped.

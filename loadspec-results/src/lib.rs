@@ -22,6 +22,7 @@
 //! ```
 
 pub mod criteria;
+pub mod custom;
 mod error_kind;
 pub mod histogram;
 mod io;

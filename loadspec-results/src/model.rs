@@ -530,6 +530,12 @@ pub struct ScenarioStepResult {
     /// with the target's rate-limit headers.
     #[serde(default)]
     pub rate_limit: Option<RateLimitSample>,
+    /// The custom metrics the scenario recorded in the measured window (absent when none).
+    #[serde(
+        default,
+        skip_serializing_if = "crate::custom::CustomMetrics::is_empty"
+    )]
+    pub custom: crate::custom::CustomMetrics,
 }
 
 /// The first `429 Too Many Requests` answer a scenario got in a step.
@@ -614,6 +620,10 @@ pub struct LabelSummary {
     /// Where the requests' time went, phase by phase (requests sent by the direct client).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phases: Option<crate::phases::PhasesSummary>,
+    /// The tags the label's samples were sent with: key → every value seen, in order of
+    /// first appearance (absent without tags).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, Vec<String>>,
 }
 
 /// Percentiles of the latencies corrected for coordinated omission.
@@ -688,6 +698,9 @@ pub struct TimePoint {
     pub p95_ms: f64,
     /// Per transaction name.
     pub transactions: BTreeMap<String, TransactionPoint>,
+    /// The custom metrics recorded in the tick (absent when none).
+    #[serde(default, skip_serializing_if = "crate::custom::CustomPoint::is_empty")]
+    pub custom: crate::custom::CustomPoint,
 }
 
 /// One transaction in one tick.

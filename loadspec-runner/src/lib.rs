@@ -38,6 +38,7 @@ pub use scenario::{
     IntoIterationResult, Scenario, ScenarioBuilder, ScenarioFn, ScenarioFuture, registered,
 };
 pub use user::{
-    ErrorKind, Failure, HttpVersion, Method, Request, RequestBuilder, Response, Session,
-    Transaction, User, UserRng, WebSocket, WebSocketBuilder, WsMessage,
+    Counter, ErrorKind, Failure, Gauge, HttpVersion, Method, Rate, Request, RequestBuilder,
+    Response, Session, Transaction, Trend, TrendValue, User, UserRng, WebSocket, WebSocketBuilder,
+    WsMessage,
 };

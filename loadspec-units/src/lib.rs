@@ -14,11 +14,13 @@
 //! [`Metric`] is the one list of what criteria measure, with how their values are written;
 //! [`options::OPTIONS`] the one list of a run's options.
 
+mod custom;
 mod metric;
 pub mod options;
 
 use std::time::Duration;
 
+pub use self::custom::{CustomKind, parse_tag, tag_accepts};
 pub use self::metric::{Metric, Notation, Unit};
 
 /// A unit string that could not be parsed; the message names the value and what was expected.
@@ -60,6 +62,26 @@ pub enum UnitError {
         "invalid multiplier {value:?}: {reason}; expected a positive number followed by `x`, like \"2x\""
     )]
     Multiplier {
+        /// The text given.
+        value: String,
+        /// What was wrong with it.
+        reason: String,
+    },
+    /// Not a number such as `17`, `"0.5"` or a duration such as `"50ms"`.
+    #[error(
+        "invalid number {value:?}: {reason}; expected a plain number like \"17\" or \"0.5\", or a duration like \"50ms\" (read in milliseconds)"
+    )]
+    Number {
+        /// The text given.
+        value: String,
+        /// What was wrong with it.
+        reason: String,
+    },
+    /// Not a tag such as `"endpoint:search"`.
+    #[error(
+        "invalid tag {value:?}: {reason}; expected \"<key>:<value>\", like \"endpoint:search\""
+    )]
+    Tag {
         /// The text given.
         value: String,
         /// What was wrong with it.
@@ -185,6 +207,27 @@ pub fn rate(text: &str) -> Result<f64, UnitError> {
         return Err(err("it is too small"));
     }
     Ok(per_second)
+}
+
+/// Parses a custom metric's value: a plain non-negative number (`"17"`, `"0.5"`) or a
+/// duration read in milliseconds (`"50ms"` is 50), since trends of durations hold milliseconds.
+pub fn number(text: &str) -> Result<f64, UnitError> {
+    if let Some(value) = parse_number(text) {
+        return if value.is_finite() {
+            Ok(value)
+        } else {
+            Err(UnitError::Number {
+                value: text.to_owned(),
+                reason: "it is too large".into(),
+            })
+        };
+    }
+    duration(text)
+        .map(|d| d.as_secs_f64() * 1000.0)
+        .map_err(|_| UnitError::Number {
+            value: text.to_owned(),
+            reason: "it is neither a number nor a duration".into(),
+        })
 }
 
 fn parse_number(text: &str) -> Option<f64> {

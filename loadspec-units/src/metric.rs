@@ -47,6 +47,14 @@ pub enum Metric {
     Dropped,
     /// Failure rates at the peak step, as a multiple of the `failures` targets.
     PeakFailures,
+    /// A custom counter's total over the step (`counter = "…"` scopes only): a lower bound.
+    Count,
+    /// A custom rate's share of `true` values (`rate = "…"` scopes only): a lower bound.
+    Share,
+    /// A custom gauge's last value (`gauge = "…"` scopes only).
+    Last,
+    /// A custom gauge's smallest value (`gauge = "…"` scopes only).
+    Min,
 }
 
 /// How a metric's values read.
@@ -58,11 +66,13 @@ pub enum Unit {
     Ratio,
     /// Per second.
     PerSecond,
+    /// A plain number (custom metrics: counts, gauge values, trend values).
+    Number,
 }
 
 impl Metric {
     /// Every metric, for listings and error messages.
-    pub const ALL: [Metric; 17] = [
+    pub const ALL: [Metric; 21] = [
         Self::Mean,
         Self::P50,
         Self::P90,
@@ -80,6 +90,10 @@ impl Metric {
         Self::Throughput,
         Self::Dropped,
         Self::PeakFailures,
+        Self::Count,
+        Self::Share,
+        Self::Last,
+        Self::Min,
     ];
 
     /// The key used in attributes and criteria files.
@@ -102,6 +116,10 @@ impl Metric {
             Self::Throughput => "throughput",
             Self::Dropped => "dropped",
             Self::PeakFailures => "peak_failures",
+            Self::Count => "count",
+            Self::Share => "share",
+            Self::Last => "last",
+            Self::Min => "min",
         }
     }
 
@@ -135,13 +153,21 @@ impl Metric {
         match self {
             m if m.is_time() || m.is_phase() => Unit::Millis,
             Self::Throughput => Unit::PerSecond,
+            Self::Count | Self::Last | Self::Min => Unit::Number,
             _ => Unit::Ratio,
         }
     }
 
-    /// Whether bigger measured values are better (only throughput).
+    /// Whether bigger measured values are better: throughput, and a custom counter's count
+    /// and a custom rate's share.
     pub fn higher_is_better(self) -> bool {
-        self == Self::Throughput
+        matches!(self, Self::Throughput | Self::Count | Self::Share)
+    }
+
+    /// Whether the metric only applies to a custom metric's scope (`count`, `share`, `last`,
+    /// `min`).
+    pub fn custom_only(self) -> bool {
+        matches!(self, Self::Count | Self::Share | Self::Last | Self::Min)
     }
 }
 
@@ -162,6 +188,8 @@ pub enum Notation {
     Rate,
     /// `"2x"`, read as the factor.
     Multiplier,
+    /// `17`, `"0.5"`, or a duration read in milliseconds (`"50ms"`): custom metrics' values.
+    Number,
 }
 
 impl Metric {
@@ -178,9 +206,13 @@ impl Metric {
             | Self::TtfbP95
             | Self::TlsP95
             | Self::ConnectP95 => Notation::Duration,
-            Self::Http4xx | Self::Http5xx | Self::Failures | Self::Deadlocks | Self::Dropped => {
-                Notation::Percent
-            }
+            Self::Http4xx
+            | Self::Http5xx
+            | Self::Failures
+            | Self::Deadlocks
+            | Self::Dropped
+            | Self::Share => Notation::Percent,
+            Self::Count | Self::Last | Self::Min => Notation::Number,
             Self::Throughput => Notation::Rate,
             Self::PeakFailures => Notation::Multiplier,
         }
@@ -189,11 +221,20 @@ impl Metric {
     /// Parses a target or threshold of this metric written in its [`Notation`]: milliseconds
     /// for times, a fraction for shares, per second for throughput, the factor for peaks.
     pub fn parse_value(self, text: &str) -> Result<f64, crate::UnitError> {
-        match self.notation() {
+        self.notation().parse(text)
+    }
+}
+
+impl Notation {
+    /// Parses a value written in this notation (times into milliseconds, shares into
+    /// fractions, rates per second).
+    pub fn parse(self, text: &str) -> Result<f64, crate::UnitError> {
+        match self {
             Notation::Duration => crate::duration(text).map(|d| d.as_secs_f64() * 1000.0),
             Notation::Percent => crate::percent(text),
             Notation::Rate => crate::rate(text),
             Notation::Multiplier => crate::multiplier(text),
+            Notation::Number => crate::number(text),
         }
     }
 }

@@ -20,6 +20,7 @@ mod support;
 mod architecture;
 mod checks;
 mod criteria;
+mod custom_metrics;
 mod engine;
 mod example_flows;
 mod feeders;

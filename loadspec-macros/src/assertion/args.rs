@@ -10,7 +10,7 @@ use syn::ext::IdentExt as _;
 use syn::parse::{ParseStream, Parser};
 use syn::{Attribute, Expr, LitStr, MacroDelimiter, Meta, Token};
 
-use super::keys::{self, Key, Metric, MetricText as _, Unit, UnitText as _};
+use super::keys::{self, CustomKind, Key, Metric, MetricText as _, Unit, UnitText as _};
 use crate::ctxt::Ctxt;
 use crate::{lit, units};
 
@@ -33,6 +33,8 @@ pub(crate) enum Scope {
     All,
     Transaction(LitStr),
     Request(LitStr),
+    Tag(LitStr),
+    Custom(CustomKind, LitStr),
 }
 
 impl Scope {
@@ -41,7 +43,9 @@ impl Scope {
         match (self, other) {
             (Scope::All, Scope::All) => true,
             (Scope::Transaction(a), Scope::Transaction(b))
-            | (Scope::Request(a), Scope::Request(b)) => a.value() == b.value(),
+            | (Scope::Request(a), Scope::Request(b))
+            | (Scope::Tag(a), Scope::Tag(b)) => a.value() == b.value(),
+            (Scope::Custom(k, a), Scope::Custom(l, b)) => k == l && a.value() == b.value(),
             _ => false,
         }
     }
@@ -52,7 +56,25 @@ impl Scope {
             Scope::All => String::new(),
             Scope::Transaction(name) => format!(" of transaction {:?}", name.value()),
             Scope::Request(label) => format!(" of request {:?}", label.value()),
+            Scope::Tag(tag) => format!(" of tag {:?}", tag.value()),
+            Scope::Custom(kind, name) => format!(" of {} {:?}", kind.key(), name.value()),
         }
+    }
+}
+
+/// The entries that name a row's scope, as written.
+#[derive(Default)]
+struct ScopeEntries<'e> {
+    transaction: Option<&'e Entry>,
+    request: Option<&'e Entry>,
+    tag: Option<&'e Entry>,
+    custom: Option<(CustomKind, &'e Entry)>,
+}
+
+impl ScopeEntries<'_> {
+    /// The custom metric kind the row's scope names, if any.
+    fn kind(&self) -> Option<CustomKind> {
+        self.custom.map(|(kind, _)| kind)
     }
 }
 
@@ -123,7 +145,8 @@ pub(crate) fn parse(attr: &Attribute, cx: &mut Ctxt) -> Row {
     let mut seen: Vec<Key> = Vec::new();
     let mut unknown = false;
     let mut metric: Option<(Metric, &Entry)> = None;
-    let (mut threshold, mut transaction, mut request, mut name) = (None, None, None, None);
+    let (mut threshold, mut name) = (None, None);
+    let mut scopes = ScopeEntries::default();
     for entry in &entries {
         let Some(key) = Key::from_name(&entry.name) else {
             cx.push(syn::Error::new_spanned(
@@ -155,8 +178,10 @@ pub(crate) fn parse(attr: &Attribute, cx: &mut Ctxt) -> Row {
         match key {
             Key::Metric(m) => metric = Some((m, entry)),
             Key::Threshold => threshold = Some(entry),
-            Key::Transaction => transaction = Some(entry),
-            Key::Request => request = Some(entry),
+            Key::Transaction => scopes.transaction = Some(entry),
+            Key::Request => scopes.request = Some(entry),
+            Key::Tag => scopes.tag = Some(entry),
+            Key::Custom(kind) => scopes.custom = Some((kind, entry)),
             Key::Name => name = Some(entry),
         }
     }
@@ -175,22 +200,26 @@ pub(crate) fn parse(attr: &Attribute, cx: &mut Ctxt) -> Row {
         if let Some(entry) = threshold {
             present(Key::Threshold, entry, cx);
         }
-        scope(None, transaction, request, cx);
+        scope(None, &scopes, cx);
         if let Some(entry) = name {
             string(Key::Name, entry, cx);
         }
         return row;
     };
     row.metric = Some((metric, metric_entry.key.clone()));
-    row.target = value(metric, Role::Target, metric_entry, cx);
+    // A custom metric's kind says how its values are written (a gauge's `max` is a number).
+    let notation = scopes
+        .kind()
+        .map_or_else(|| metric.notation(), |kind| kind.notation(metric));
+    row.target = value(metric, notation, Role::Target, metric_entry, cx);
     row.threshold = match threshold {
-        Some(entry) => value(metric, Role::Threshold, entry, cx),
+        Some(entry) => value(metric, notation, Role::Threshold, entry, cx),
         None => row.target.clone(),
     };
     if let (Some(target), Some(limit), Some(entry)) = (&row.target, &row.threshold, threshold) {
         check_direction(metric, target, limit, entry, cx);
     }
-    row.scope = scope(Some(metric), transaction, request, cx);
+    row.scope = scope(Some((metric, metric_entry)), &scopes, cx);
     row.name = name.and_then(|entry| string(Key::Name, entry, cx));
     row
 }
@@ -268,7 +297,13 @@ fn present<'e>(key: Key, entry: &'e Entry, cx: &mut Ctxt) -> Option<&'e Expr> {
 }
 
 /// The target (the metric's value) or the threshold, in the metric's unit.
-fn value(metric: Metric, role: Role, entry: &Entry, cx: &mut Ctxt) -> Option<Value> {
+fn value(
+    metric: Metric,
+    notation: Unit,
+    role: Role,
+    entry: &Entry,
+    cx: &mut Ctxt,
+) -> Option<Value> {
     let key = match role {
         Role::Target => Key::Metric(metric),
         Role::Threshold => Key::Threshold,
@@ -282,10 +317,10 @@ fn value(metric: Metric, role: Role, entry: &Entry, cx: &mut Ctxt) -> Option<Val
         return None;
     }
     let expr = present(key, entry, cx)?;
-    cx.ok(convert(metric, role, expr))
+    cx.ok(convert(metric, notation, role, expr))
 }
 
-fn convert(metric: Metric, role: Role, expr: &Expr) -> syn::Result<Value> {
+fn convert(metric: Metric, unit: Unit, role: Role, expr: &Expr) -> syn::Result<Value> {
     let (target_example, threshold_example) = metric.examples();
     let wrong_shape = || {
         let message = match role {
@@ -317,6 +352,18 @@ fn convert(metric: Metric, role: Role, expr: &Expr) -> syn::Result<Value> {
             _ => Err(wrong_shape()),
         };
     }
+    if unit == Unit::Number
+        && let Some(number) = lit::number(expr)
+    {
+        return if number.is_finite() {
+            Ok(Value {
+                number,
+                text: expr.to_token_stream().to_string(),
+            })
+        } else {
+            Err(wrong_shape())
+        };
+    }
     let text = lit::string(expr).ok_or_else(wrong_shape)?;
     let value = text.value();
     // As in criteria files: a bare `"0"` is a valid `deadlocks` value.
@@ -330,12 +377,12 @@ fn convert(metric: Metric, role: Role, expr: &Expr) -> syn::Result<Value> {
         Role::Target => format!("`#[assertion]`: `{}`", metric.key()),
         Role::Threshold => "`#[assertion]`: `threshold`".to_owned(),
     };
-    let unit = metric.notation();
     let parsed = match unit {
         Unit::Duration => units::duration_millis(text, &context),
         Unit::Percent => units::percent(text, &context),
         Unit::Rate => units::rate(text, &context),
         Unit::Multiplier => units::multiplier(text, &context),
+        Unit::Number => units::number(text, &context),
     };
     match parsed {
         Ok(number) => Ok(Value {
@@ -343,7 +390,8 @@ fn convert(metric: Metric, role: Role, expr: &Expr) -> syn::Result<Value> {
             text: value.trim().to_owned(),
         }),
         Err(parse_error) => match Unit::of(&value) {
-            Some(other) if other != unit => {
+            // A bare number is better told what unit it is missing.
+            Some(other) if other != unit && other != Unit::Number => {
                 let message = match role {
                     Role::Target => format!(
                         "`{key}` takes {}, like `{key} = \"{target_example}\"`; {value:?} is {}",
@@ -386,9 +434,12 @@ fn check_direction(
         return;
     }
     let rule = if metric.higher_is_better() {
-        "; for `throughput` higher is better, so the threshold must not be above the target"
+        format!(
+            "; for `{}` higher is better, so the threshold must not be above the target",
+            metric.key()
+        )
     } else {
-        ""
+        String::new()
     };
     let span = entry
         .value
@@ -403,44 +454,104 @@ fn check_direction(
     ));
 }
 
-/// The row's scope from `transaction =` / `request =`; `None` if it is invalid.
+/// The row's scope from `transaction =`, `request =`, `tag =` or a custom metric's kind
+/// (`trend = "…"`, …); `None` if it is invalid.
 fn scope(
-    metric: Option<Metric>,
-    transaction: Option<&Entry>,
-    request: Option<&Entry>,
+    metric: Option<(Metric, &Entry)>,
+    scopes: &ScopeEntries<'_>,
     cx: &mut Ctxt,
 ) -> Option<Scope> {
-    let transaction_name = transaction.map(|entry| string(Key::Transaction, entry, cx));
-    let request_label = request.map(|entry| string(Key::Request, entry, cx));
-    if let (Some(t), Some(r)) = (transaction, request) {
-        // On whichever comes second.
-        let (second, first) = if t.index < r.index { (r, t) } else { (t, r) };
+    let mut written: Vec<(Key, &Entry)> = Vec::new();
+    written.extend(scopes.transaction.map(|e| (Key::Transaction, e)));
+    written.extend(scopes.request.map(|e| (Key::Request, e)));
+    written.extend(scopes.tag.map(|e| (Key::Tag, e)));
+    written.extend(scopes.custom.map(|(kind, e)| (Key::Custom(kind), e)));
+    written.sort_by_key(|(_, entry)| entry.index);
+    let names: Vec<Option<LitStr>> = written
+        .iter()
+        .map(|(key, entry)| string(*key, entry, cx))
+        .collect();
+    if let [(_, first), (_, second), ..] = written.as_slice() {
         cx.push(error(
             &second.key,
             format_args!(
-                "`{}` cannot be combined with `{}`; a row has one scope: a transaction, a request or, with neither, all requests",
+                "`{}` cannot be combined with `{}`; a row has one scope: a transaction, a request, a tag, a custom metric or, with none, all requests",
                 second.name, first.name
             ),
         ));
         return None;
     }
-    if let (Some(metric), Some(entry)) = (metric, transaction)
-        && metric.requests_only()
-    {
-        cx.push(error(
-            entry.tokens(),
-            format_args!(
-                "`{}` applies to requests, not transactions; use `request = \"...\"` or no scope",
+    let chosen = written.first().map(|(key, entry)| (*key, *entry));
+    let name = names.into_iter().next().flatten();
+    if let Some((metric, metric_entry)) = metric {
+        let misplaced = match chosen {
+            Some((Key::Custom(kind), _)) if !kind.accepts(metric) => Some(format!(
+                "a {} has no `{}`; it has {}",
+                kind.key(),
+                metric.key(),
+                kind.metric_list()
+            )),
+            Some((Key::Custom(_), _)) => None,
+            _ if metric.custom_only() => Some(format!(
+                "`{}` applies to custom metrics only; name one, like `{}`",
+                metric.key(),
+                custom_example(metric)
+            )),
+            Some((Key::Tag, _)) if !loadspec_units::tag_accepts(metric) => Some(format!(
+                "`{}` cannot be judged on a tag; use a time (`p95`, …), `failures`, `http_4xx`, `http_5xx` or `throughput`",
                 metric.key()
-            ),
-        ));
-        return None;
+            )),
+            Some((Key::Transaction, _)) if metric.requests_only() => {
+                let entry = scopes
+                    .transaction
+                    .map_or_else(TokenStream::new, Entry::tokens);
+                cx.push(error(
+                    entry,
+                    format_args!(
+                        "`{}` applies to requests, not transactions; use `request = \"...\"` or no scope",
+                        metric.key()
+                    ),
+                ));
+                return None;
+            }
+            _ => None,
+        };
+        if let Some(message) = misplaced {
+            cx.push(error(&metric_entry.key, message));
+            return None;
+        }
     }
-    match (transaction_name, request_label) {
-        (Some(name), _) => name.map(Scope::Transaction),
-        (_, Some(label)) => label.map(Scope::Request),
-        (None, None) => Some(Scope::All),
+    let Some((key, _)) = chosen else {
+        return Some(Scope::All);
+    };
+    let name = name?;
+    match key {
+        Key::Transaction => Some(Scope::Transaction(name)),
+        Key::Request => Some(Scope::Request(name)),
+        Key::Tag => match loadspec_units::parse_tag(&name.value()) {
+            Ok(_) => Some(Scope::Tag(name)),
+            Err(e) => {
+                cx.push(error(&name, e));
+                None
+            }
+        },
+        Key::Custom(kind) => Some(Scope::Custom(kind, name)),
+        _ => None,
     }
+}
+
+/// A row using a custom-only metric the way it is meant, for messages.
+fn custom_example(metric: Metric) -> String {
+    let kind = CustomKind::ALL
+        .into_iter()
+        .find(|kind| kind.accepts(metric))
+        .unwrap_or(CustomKind::Counter);
+    let (target, _) = metric.examples();
+    format!(
+        "{} = \"claims\", {} = \"{target}\"",
+        kind.key(),
+        metric.key()
+    )
 }
 
 /// A non-empty string literal.

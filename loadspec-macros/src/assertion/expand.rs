@@ -27,6 +27,11 @@ fn spec(row: &Row, private: &TokenStream) -> Option<TokenStream> {
         Scope::All => quote!(#private::ScopeSpec::All),
         Scope::Transaction(name) => quote!(#private::ScopeSpec::Transaction(#name)),
         Scope::Request(label) => quote!(#private::ScopeSpec::Request(#label)),
+        Scope::Tag(tag) => quote!(#private::ScopeSpec::Tag(#tag)),
+        Scope::Custom(kind, name) => {
+            let kind = Ident::new(&format!("{kind:?}"), Span::call_site());
+            quote!(#private::ScopeSpec::Custom(#private::CustomKind::#kind, #name))
+        }
     };
     let variant = Ident::new(&metric.variant(), Span::call_site());
     Some(quote! {

@@ -3,7 +3,7 @@
 
 /// What a criterion measures, and how its values are written: one enum for the macros, the
 /// runner, criteria files and results.
-pub(crate) use loadspec_units::{Metric, Notation as Unit};
+pub(crate) use loadspec_units::{CustomKind, Metric, Notation as Unit};
 
 /// How messages name a notation, and which notation a value is written in.
 pub(crate) trait UnitText: Sized {
@@ -20,6 +20,7 @@ impl UnitText for Unit {
             Unit::Percent => "a percentage",
             Unit::Rate => "a rate",
             Unit::Multiplier => "a multiplier",
+            Unit::Number => "a number",
         }
     }
 
@@ -32,6 +33,8 @@ impl UnitText for Unit {
             Some(Unit::Rate)
         } else if loadspec_units::duration(text).is_ok() {
             Some(Unit::Duration)
+        } else if loadspec_units::number(text).is_ok() {
+            Some(Unit::Number)
         } else {
             None
         }
@@ -60,6 +63,8 @@ impl MetricText for Metric {
             Unit::Percent => ("0.5%", "1%"),
             Unit::Rate => ("50/s", "30/s"),
             Unit::Multiplier => ("2x", "4x"),
+            _ if self.higher_is_better() => ("100", "80"),
+            Unit::Number => ("20", "30"),
         }
     }
 
@@ -70,6 +75,7 @@ impl MetricText for Metric {
             Unit::Percent => "a percentage string",
             Unit::Rate => "a rate string",
             Unit::Multiplier => "a multiplier string",
+            Unit::Number => "a number or a duration string",
         }
     }
 }
@@ -81,12 +87,20 @@ pub(crate) enum Key {
     Threshold,
     Transaction,
     Request,
+    Tag,
+    Custom(CustomKind),
     Name,
 }
 
 impl Key {
-    /// The keys other than metrics.
-    const OPTIONS: [Key; 4] = [Key::Threshold, Key::Transaction, Key::Request, Key::Name];
+    /// The keys other than metrics and custom metric scopes.
+    const OPTIONS: [Key; 5] = [
+        Key::Threshold,
+        Key::Transaction,
+        Key::Request,
+        Key::Tag,
+        Key::Name,
+    ];
 
     pub(crate) fn name(self) -> &'static str {
         match self {
@@ -94,6 +108,8 @@ impl Key {
             Key::Threshold => "threshold",
             Key::Transaction => "transaction",
             Key::Request => "request",
+            Key::Tag => "tag",
+            Key::Custom(kind) => kind.key(),
             Key::Name => "name",
         }
     }
@@ -106,6 +122,8 @@ impl Key {
             Key::Threshold => "threshold = \"5s\"".to_owned(),
             Key::Transaction => "transaction = \"login\"".to_owned(),
             Key::Request => "request = \"GET /api/insurees\"".to_owned(),
+            Key::Tag => "tag = \"endpoint:search\"".to_owned(),
+            Key::Custom(kind) => format!("{} = \"claims\"", kind.key()),
             Key::Name => "name = \"User authentication requests\"".to_owned(),
         }
     }
@@ -114,10 +132,15 @@ impl Key {
         Metric::parse(name)
             .map(Key::Metric)
             .or_else(|| Key::OPTIONS.into_iter().find(|key| key.name() == name))
+            .or_else(|| CustomKind::parse(name).map(Key::Custom))
     }
 
     fn all() -> impl Iterator<Item = Key> {
-        Metric::ALL.into_iter().map(Key::Metric).chain(Key::OPTIONS)
+        Metric::ALL
+            .into_iter()
+            .map(Key::Metric)
+            .chain(Key::OPTIONS)
+            .chain(CustomKind::ALL.into_iter().map(Key::Custom))
     }
 }
 
@@ -135,7 +158,14 @@ pub(crate) fn metric_list() -> String {
 pub(crate) fn is_criterion_key(name: &str) -> bool {
     matches!(
         Key::from_name(name),
-        Some(Key::Metric(_) | Key::Threshold | Key::Transaction | Key::Request)
+        Some(
+            Key::Metric(_)
+                | Key::Threshold
+                | Key::Transaction
+                | Key::Request
+                | Key::Tag
+                | Key::Custom(_)
+        )
     )
 }
 
@@ -147,7 +177,7 @@ pub(crate) fn unknown_key(unknown: &str) -> String {
         Some(Hint::Key(key)) => format!("{prefix}; did you mean `{}`?", key.name()),
         Some(Hint::Text(text)) => format!("{prefix}; {text}"),
         None => format!(
-            "{prefix}; expected a metric ({}) or one of `threshold`, `transaction`, `request`, `name`",
+            "{prefix}; expected a metric ({}) or one of `threshold`, `transaction`, `request`, `tag`, `counter`, `gauge`, `trend`, `rate`, `name`",
             metric_list()
         ),
     }
@@ -215,7 +245,7 @@ fn suggest(unknown: &str) -> Option<Hint> {
         Some(Metric::ConnectP95)
     } else if matches!(
         normalized.as_str(),
-        "rps" | "tps" | "qps" | "rate" | "hits" | "hitspersecond" | "persecond"
+        "rps" | "tps" | "qps" | "hits" | "hitspersecond" | "persecond"
     ) || has("persec")
         || has("throughput")
     {
@@ -286,7 +316,7 @@ mod tests {
         for key in Key::all() {
             assert_eq!(Key::from_name(key.name()), Some(key));
         }
-        assert_eq!(Key::all().count(), 21);
+        assert_eq!(Key::all().count(), 30);
     }
 
     #[test]
@@ -370,6 +400,7 @@ mod tests {
         assert_eq!(Unit::of("1%"), Some(Unit::Percent));
         assert_eq!(Unit::of("50/s"), Some(Unit::Rate));
         assert_eq!(Unit::of("2x"), Some(Unit::Multiplier));
-        assert_eq!(Unit::of("2"), None);
+        assert_eq!(Unit::of("2"), Some(Unit::Number));
+        assert_eq!(Unit::of("lots"), None);
     }
 }

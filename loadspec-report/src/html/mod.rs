@@ -12,6 +12,7 @@
 //! runs small; `format` and `escape` are shared helpers.
 
 mod charts;
+mod custom;
 mod downsample;
 mod escape;
 mod findings;

@@ -162,6 +162,8 @@ struct ScenarioStep {
     phases: Option<PhaseBreakdown>,
     /// Server-Timing entries per request label, when the target sent any.
     server_timing: Option<Breakdown>,
+    /// The custom metrics the scenario recorded (`user.counter(..)`, …).
+    custom: Vec<super::custom::CustomRow>,
     errors: Vec<ErrorSample>,
 }
 
@@ -931,6 +933,7 @@ fn step_views(results: &RunResults) -> Vec<StepView> {
                                 .then(|| stat_row(&s.total_requests, Some("Total"))),
                             phases: phases::breakdown(s),
                             server_timing: server_timing::breakdown(s, &timing_names),
+                            custom: super::custom::rows(&s.custom),
                             errors,
                         }
                     })

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{Criterion, Metric, Scope, format_measured, format_value};
+use super::model::{Criterion, Metric, Scope, format_value};
 use crate::error_kind::ErrorKind;
 use crate::model::{
     GeneratorHealth, LabelSummary, RunResults, SaturationCause, ScenarioStepResult, StepResult,
@@ -267,7 +267,7 @@ fn judge_row(
                         criterion.target,
                         criterion.threshold,
                     ),
-                    format_measured(criterion.metric, v),
+                    criterion.format_measured(v),
                 ),
                 None => (Verdict::Fail, "no data".to_owned()),
             };
@@ -283,8 +283,8 @@ fn judge_row(
     CriterionRow {
         scenario: scenario.to_owned(),
         title: criterion.title(),
-        target_display: format_value(criterion.metric, criterion.target),
-        threshold_display: format_value(criterion.metric, criterion.threshold),
+        target_display: criterion.format_value(criterion.target),
+        threshold_display: criterion.format_value(criterion.threshold),
         verdict: cells
             .iter()
             .map(|c| c.verdict)
@@ -297,11 +297,16 @@ fn judge_row(
 
 /// The value a criterion looks at in one scenario's step; `None` if nothing was measured.
 pub fn measure(criterion: &Criterion, step: &ScenarioStepResult) -> Option<f64> {
+    if let Some((kind, name)) = criterion.scope.as_custom() {
+        return super::scoped::measure_custom(kind, name, criterion.metric, &step.custom);
+    }
     let find = |list: &[LabelSummary], name: &str| list.iter().find(|l| l.label == name).cloned();
     let summary = match &criterion.scope {
         Scope::All => Some(step.total_requests.clone()),
         Scope::Transaction(name) => find(&step.transactions, name),
         Scope::Request(label) => find(&step.requests, label),
+        Scope::Tag(tag) => super::scoped::tagged(tag, step),
+        _ => None,
     };
     let metric = criterion.metric;
     if metric == Metric::Deadlocks {
@@ -314,6 +319,7 @@ pub fn measure(criterion: &Criterion, step: &ScenarioStepResult) -> Option<f64> 
                 .filter(|t| &t.label == name)
                 .collect(),
             Scope::Request(label) => step.requests.iter().filter(|r| &r.label == label).collect(),
+            _ => summary.iter().collect(),
         };
         let count: u64 = pool.iter().map(|l| l.count).sum();
         let stuck: u64 = pool
@@ -372,7 +378,11 @@ pub fn measure(criterion: &Criterion, step: &ScenarioStepResult) -> Option<f64> 
         | Metric::Dropped
         | Metric::TtfbP95
         | Metric::TlsP95
-        | Metric::ConnectP95 => return None,
+        | Metric::ConnectP95
+        | Metric::Count
+        | Metric::Share
+        | Metric::Last
+        | Metric::Min => return None,
     })
 }
 
@@ -573,7 +583,10 @@ mod tests {
                 };
                 let cell = at(p95, p95 * 2.0);
                 assert_eq!((cell.verdict, cell.measured), (Verdict::Pass, Some(p95)));
-                assert_eq!(cell.display, format_measured(metric, p95));
+                assert_eq!(
+                    cell.display,
+                    super::super::model::format_measured(metric, p95)
+                );
                 assert_eq!(at(p95 - 0.5, p95).verdict, Verdict::Warn, "{metric}");
                 assert_eq!(at(p95 - 1.0, p95 - 0.5).verdict, Verdict::Fail, "{metric}");
             }

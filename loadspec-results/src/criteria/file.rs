@@ -10,8 +10,9 @@
 //! ```
 //!
 //! Columns are found by their header, in any order: `metric` and `target` are required;
-//! `criterion` (a display name), `scope` (`all`, `transaction:<name>` or `request:<label>`,
-//! default `all`), `threshold` (default: the target) and `scenario` (rows without one apply to
+//! `criterion` (a display name), `scope` (`all`, `transaction:<name>`, `request:<label>`,
+//! `tag:<key>:<value>`, or a custom metric `counter:<name>`, `gauge:<name>`, `trend:<name>`,
+//! `rate:<name>`; default `all`), `threshold` (default: the target) and `scenario` (rows without one apply to
 //! every scenario) are optional. Lines starting with `#` are comments.
 
 use std::path::{Path, PathBuf};
@@ -124,16 +125,26 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<FileCriterion>, CriteriaFile
         let scope = match get(column("scope")) {
             None | Some("all") => Scope::All,
             Some(text) => parse_scope(text).ok_or_else(|| {
-                fail(line, Some("scope"), format!("invalid scope {text:?}; expected all, transaction:<name> or request:<label>"))
+                fail(line, Some("scope"), format!("invalid scope {text:?}; expected all, transaction:<name>, request:<label>, tag:<key>:<value>, counter:<name>, gauge:<name>, trend:<name> or rate:<name>"))
             })?,
         };
         let target_text = get(Some(target_col))
             .ok_or_else(|| fail(line, Some("target"), "it is empty".into()))?;
-        let target = parse_value(metric, target_text).map_err(|e| fail(line, Some("target"), e))?;
+        if let Some((kind, _)) = scope.as_custom()
+            && !kind.accepts(metric)
+        {
+            let message = format!(
+                "a {} has no `{metric}`; it has {}",
+                kind.key(),
+                kind.metric_list()
+            );
+            return Err(fail(line, Some("metric"), message));
+        }
+        let target = parse_scoped_value(&scope, metric, target_text)
+            .map_err(|e| fail(line, Some("target"), e))?;
         let threshold = match get(column("threshold")) {
-            Some(text) => {
-                parse_value(metric, text).map_err(|e| fail(line, Some("threshold"), e))?
-            }
+            Some(text) => parse_scoped_value(&scope, metric, text)
+                .map_err(|e| fail(line, Some("threshold"), e))?,
             None => target,
         };
         let criterion = Criterion {
@@ -163,7 +174,18 @@ fn parse_scope(text: &str) -> Option<Scope> {
     match kind.trim() {
         "transaction" => Some(Scope::Transaction(name.to_owned())),
         "request" => Some(Scope::Request(name.to_owned())),
-        _ => None,
+        "tag" => Some(Scope::Tag(name.to_owned())),
+        kind => loadspec_units::CustomKind::parse(kind).map(|kind| Scope::custom(kind, name)),
+    }
+}
+
+/// Parses a target or threshold of `metric` on `scope`: in the notation a custom metric's kind
+/// gives it (`count` as a number, a counter's `throughput` as a rate, …), else as
+/// [`parse_value`] does.
+pub fn parse_scoped_value(scope: &Scope, metric: Metric, text: &str) -> Result<f64, String> {
+    match scope.as_custom() {
+        Some((kind, _)) => kind.notation(metric).parse(text).map_err(|e| e.to_string()),
+        None => parse_value(metric, text),
     }
 }
 

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-pub use loadspec_units::{Metric, Unit};
+pub use loadspec_units::{CustomKind, Metric, Unit};
 
 /// What a criterion looks at.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -18,6 +18,41 @@ pub enum Scope {
     Transaction(String),
     /// One request label, e.g. `GET /api/insurees`.
     Request(String),
+    /// Every request label (or, without any, every transaction) sent with a tag, merged:
+    /// `"<key>:<value>"`, e.g. `endpoint:search`.
+    Tag(String),
+    /// A custom counter.
+    Counter(String),
+    /// A custom gauge.
+    Gauge(String),
+    /// A custom trend.
+    Trend(String),
+    /// A custom rate.
+    Rate(String),
+}
+
+impl Scope {
+    /// The custom metric scope of `kind` named `name`.
+    pub fn custom(kind: CustomKind, name: impl Into<String>) -> Self {
+        let name = name.into();
+        match kind {
+            CustomKind::Counter => Self::Counter(name),
+            CustomKind::Gauge => Self::Gauge(name),
+            CustomKind::Trend => Self::Trend(name),
+            CustomKind::Rate => Self::Rate(name),
+        }
+    }
+
+    /// The custom metric a scope names, if it names one.
+    pub fn as_custom(&self) -> Option<(CustomKind, &str)> {
+        match self {
+            Self::Counter(name) => Some((CustomKind::Counter, name)),
+            Self::Gauge(name) => Some((CustomKind::Gauge, name)),
+            Self::Trend(name) => Some((CustomKind::Trend, name)),
+            Self::Rate(name) => Some((CustomKind::Rate, name)),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for Scope {
@@ -26,6 +61,11 @@ impl fmt::Display for Scope {
             Self::All => f.write_str("all"),
             Self::Transaction(name) => write!(f, "transaction {name}"),
             Self::Request(label) => write!(f, "request {label}"),
+            Self::Tag(tag) => write!(f, "tag {tag}"),
+            other => match other.as_custom() {
+                Some((kind, name)) => write!(f, "{} {name}", kind.key()),
+                None => Ok(()),
+            },
         }
     }
 }
@@ -79,6 +119,24 @@ impl Criterion {
         match &self.scope {
             Scope::All => self.metric.key().to_owned(),
             Scope::Transaction(name) | Scope::Request(name) => format!("{name} {}", self.metric),
+            Scope::Tag(tag) => format!("tag {tag} {}", self.metric),
+            scope => format!("{scope} {}", self.metric),
+        }
+    }
+
+    /// A value of this criterion for people, in the unit its scope gives the metric.
+    pub fn format_value(&self, value: f64) -> String {
+        match self.scope.as_custom() {
+            Some((kind, _)) => format_notation(kind.notation(self.metric), self.metric, value),
+            None => format_value(self.metric, value),
+        }
+    }
+
+    /// A measured value of this criterion for people.
+    pub fn format_measured(&self, value: f64) -> String {
+        match self.scope.as_custom() {
+            Some(_) => self.format_value(value),
+            None => format_measured(self.metric, value),
         }
     }
 
@@ -103,9 +161,35 @@ impl Criterion {
         if worse {
             return Err(format!(
                 "the target ({}) is worse than the threshold ({}); the threshold is the limit beyond which it fails",
-                format_value(self.metric, self.target),
-                format_value(self.metric, self.threshold)
+                self.format_value(self.target),
+                self.format_value(self.threshold)
             ));
+        }
+        if let Some((kind, _)) = self.scope.as_custom() {
+            if !kind.accepts(self.metric) {
+                return Err(format!(
+                    "a {} has no `{}`; it has {}",
+                    kind.key(),
+                    self.metric,
+                    kind.metric_list()
+                ));
+            }
+            return Ok(());
+        }
+        if self.metric.custom_only() {
+            return Err(format!(
+                "`{}` applies to custom metrics only (a `counter`, `gauge` or `rate` scope)",
+                self.metric
+            ));
+        }
+        if let Scope::Tag(tag) = &self.scope {
+            loadspec_units::parse_tag(tag).map_err(|e| e.to_string())?;
+            if !loadspec_units::tag_accepts(self.metric) {
+                return Err(format!(
+                    "`{}` cannot be judged on a tag; use times, `failures`, `http_4xx`, `http_5xx` or `throughput`",
+                    self.metric
+                ));
+            }
         }
         if self.metric.requests_only() && matches!(self.scope, Scope::Transaction(_)) {
             return Err(format!(
@@ -126,7 +210,18 @@ pub fn format_value(metric: Metric, value: f64) -> String {
             Unit::Millis => format!("{}ms", trim_to(value, 1)),
             Unit::Ratio => format!("{}%", trim(value * 100.0)),
             Unit::PerSecond => format!("{}/s", trim(value)),
+            Unit::Number => trim(value),
         },
+    }
+}
+
+/// A custom metric's value in `notation`: a share as a percentage, a rate per second, a
+/// number otherwise.
+fn format_notation(notation: loadspec_units::Notation, metric: Metric, value: f64) -> String {
+    use loadspec_units::Notation;
+    match notation {
+        Notation::Number => trim(value),
+        _ => format_value(metric, value),
     }
 }
 
@@ -179,6 +274,10 @@ pub enum ScopeSpec {
     Transaction(&'static str),
     /// One request label.
     Request(&'static str),
+    /// The labels carrying a tag, `"key:value"`.
+    Tag(&'static str),
+    /// A custom metric.
+    Custom(CustomKind, &'static str),
 }
 
 impl CriterionSpec {
@@ -190,6 +289,8 @@ impl CriterionSpec {
                 ScopeSpec::All => Scope::All,
                 ScopeSpec::Transaction(name) => Scope::Transaction(name.to_owned()),
                 ScopeSpec::Request(label) => Scope::Request(label.to_owned()),
+                ScopeSpec::Tag(tag) => Scope::Tag(tag.to_owned()),
+                ScopeSpec::Custom(kind, name) => Scope::custom(kind, name),
             },
             metric: self.metric,
             target: self.target,
@@ -217,6 +318,55 @@ mod tests {
         assert_eq!(format_value(Metric::Throughput, 120.0), "120/s");
         assert_eq!(format_value(Metric::PeakFailures, 2.0), "2x");
         assert_eq!(format_value(Metric::Deadlocks, 0.0), "0%");
+    }
+
+    #[test]
+    fn custom_and_tag_scopes_take_their_own_statistics() {
+        let trend = Scope::Trend("wait".into());
+        assert!(
+            Criterion::new(trend.clone(), Metric::P95, 50.0)
+                .validate()
+                .is_ok()
+        );
+        let e = Criterion::new(trend, Metric::Count, 5.0)
+            .validate()
+            .unwrap_err();
+        assert!(e.contains("a trend has no `count`"), "{e}");
+        assert!(
+            Criterion::new(Scope::All, Metric::Share, 0.5)
+                .validate()
+                .is_err()
+        );
+        let share = Criterion::new(Scope::Rate("ok".into()), Metric::Share, 0.95).threshold(0.9);
+        assert!(share.validate().is_ok());
+        assert_eq!(share.format_value(0.95), "95%");
+        assert!(
+            Criterion::new(Scope::Rate("ok".into()), Metric::Share, 1.5)
+                .validate()
+                .is_err()
+        );
+        let count = Criterion::new(Scope::Counter("c".into()), Metric::Count, 10.0).threshold(20.0);
+        assert!(
+            count
+                .validate()
+                .unwrap_err()
+                .contains("worse than the threshold")
+        );
+        let max = Criterion::new(Scope::Gauge("depth".into()), Metric::Max, 20.0);
+        assert_eq!(
+            (max.format_value(20.0), max.title()),
+            ("20".into(), "gauge depth max".into())
+        );
+        assert!(
+            Criterion::new(Scope::Tag("endpoint".into()), Metric::P95, 1.0)
+                .validate()
+                .is_err()
+        );
+        assert!(
+            Criterion::new(Scope::Tag("a:b".into()), Metric::Deadlocks, 0.0)
+                .validate()
+                .is_err()
+        );
     }
 
     #[test]

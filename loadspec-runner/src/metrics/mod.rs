@@ -2,6 +2,7 @@
 //! per-step aggregates and time series.
 
 pub use loadspec_results::histogram;
+pub(crate) mod custom;
 pub(crate) mod label;
 pub(crate) mod phases;
 pub(crate) mod recorder;

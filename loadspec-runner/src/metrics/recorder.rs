@@ -39,6 +39,8 @@ pub(crate) struct Interval {
     pub(crate) dropped: Vec<u64>,
     /// Per scenario: the interval's first `429 Too Many Requests`, if any.
     pub(crate) rate_limits: Vec<Option<RateLimitSeen>>,
+    /// Custom metrics recorded in the interval.
+    pub(crate) custom: Vec<(super::custom::CustomKey, super::custom::CustomValue)>,
 }
 
 /// A `429 Too Many Requests` answer: when, to which request, and what the target said.
@@ -140,6 +142,8 @@ pub(crate) struct Recorder {
     /// Whether the HTTP clients of the users recording here apply their scenario's request
     /// timeout themselves (a worker's clients do), so requests need not carry it one by one.
     clients_apply_request_timeout: bool,
+    /// The scenarios' custom metrics (`user.counter(..)`, …).
+    pub(crate) custom: super::custom::CustomRecorder,
 }
 
 impl Recorder {
@@ -158,6 +162,7 @@ impl Recorder {
             scratch: String::with_capacity(128),
             routes: Vec::new(),
             clients_apply_request_timeout: false,
+            custom: super::custom::CustomRecorder::new(scenarios),
         }
     }
 
@@ -277,6 +282,14 @@ impl Recorder {
         self.dropped[scenario] += 1;
     }
 
+    /// Adds the tags a sample of `label` was sent with.
+    pub(crate) fn tag(&mut self, label: LabelId, tags: &[(&str, &str)]) {
+        let stats = &mut self.labels[label.0 as usize].1;
+        for &(key, value) in tags {
+            stats.add_tag(key, value);
+        }
+    }
+
     pub(crate) fn record_late_failure(&mut self, label: LabelId, kind: ErrorKind, message: &str) {
         self.labels[label.0 as usize]
             .1
@@ -358,6 +371,7 @@ impl Recorder {
             consecutive_unreachable: self.consecutive_unreachable.clone(),
             dropped: self.dropped.iter_mut().map(std::mem::take).collect(),
             rate_limits: self.rate_limits.iter_mut().map(Option::take).collect(),
+            custom: self.custom.take(),
             lag: self
                 .lag
                 .as_mut()

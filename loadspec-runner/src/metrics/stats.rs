@@ -74,6 +74,8 @@ pub(crate) struct LabelStats {
     pub(crate) lockout_sample: Option<String>,
     /// The requests' phases, once a request measured them.
     pub(crate) phases: Option<Box<PhaseStats>>,
+    /// (key, value) of every tag the samples were sent with, in order of first appearance.
+    pub(crate) tags: Vec<(std::sync::Arc<str>, std::sync::Arc<str>)>,
 }
 
 impl LabelStats {
@@ -99,6 +101,7 @@ impl LabelStats {
             lockouts: 0,
             lockout_sample: None,
             phases: None,
+            tags: Vec::new(),
         }
     }
 
@@ -165,9 +168,19 @@ impl LabelStats {
         }
     }
 
+    /// Adds a tag a sample was sent with (few per label: a linear scan).
+    pub(crate) fn add_tag(&mut self, key: &str, value: &str) {
+        if !self.tags.iter().any(|(k, v)| &**k == key && &**v == value) {
+            self.tags.push((key.into(), value.into()));
+        }
+    }
+
     pub(crate) fn merge(&mut self, other: &LabelStats) {
         if other.is_empty() {
             return;
+        }
+        for (key, value) in &other.tags {
+            self.add_tag(key, value);
         }
         // Both histograms share the same bounds, so `add` cannot fail; on the impossible
         // error the latencies of this interval are dropped rather than panicking.
@@ -229,6 +242,7 @@ impl LabelStats {
         }
         self.lockouts = 0;
         self.lockout_sample = None;
+        self.tags.clear();
         if let Some(phases) = &mut self.phases {
             phases.reset();
         }

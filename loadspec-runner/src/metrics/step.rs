@@ -39,6 +39,7 @@ pub(crate) struct StepAccumulator {
     tick_dropped: Vec<u64>,
     /// Per scenario: the step's first 429, whatever the phase.
     rate_limits: Vec<Option<RateLimitSeen>>,
+    custom: super::custom::CustomAccumulator,
 }
 
 impl StepAccumulator {
@@ -56,11 +57,13 @@ impl StepAccumulator {
             dropped: vec![0; n],
             tick_dropped: vec![0; n],
             rate_limits: vec![None; n],
+            custom: Default::default(),
         }
     }
 
     /// Adds one worker's interval to the current tick.
     pub(crate) fn add_interval(&mut self, interval: Interval) {
+        self.custom.add(interval.custom);
         for (key, stats) in interval.labels {
             let next = self.order.len();
             self.order.entry(key.clone()).or_insert(next);
@@ -110,6 +113,7 @@ impl StepAccumulator {
             }
             stats.reset();
         }
+        self.custom.close_tick(phase == Phase::Measured);
         // Dropped arrivals count like the iterations they would have been: measured ticks only,
         // so the dropped share compares like with like.
         if phase == Phase::Measured {
@@ -168,6 +172,7 @@ impl StepAccumulator {
             p50_ms: quantile_ms(&self.scratch, 0.5),
             p95_ms: quantile_ms(&self.scratch, 0.95),
             transactions,
+            custom: self.custom.point(scenario),
         }
     }
 
@@ -231,6 +236,7 @@ impl StepAccumulator {
             interrupted,
             dropped,
             mut rate_limits,
+            custom,
             ..
         } = self;
         let mut labels: Vec<(LabelKey, LabelStats)> = measured.into_iter().collect();
@@ -272,6 +278,7 @@ impl StepAccumulator {
                         retry_after: seen.retry_after,
                         headers: seen.headers,
                     }),
+                    custom: custom.finish(scenario, measured_s),
                 }
             })
             .collect()
@@ -386,5 +393,17 @@ pub(crate) fn summarize(label: &str, stats: &LabelStats, measured_s: f64) -> Lab
                 count: stats.lockouts,
                 sample: sample.clone(),
             }),
+        tags: tag_map(&stats.tags),
     }
+}
+
+/// Tags as `key → values` (values in order of first appearance).
+fn tag_map(tags: &[(std::sync::Arc<str>, std::sync::Arc<str>)]) -> BTreeMap<String, Vec<String>> {
+    let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (key, value) in tags {
+        map.entry(key.to_string())
+            .or_default()
+            .push(value.to_string());
+    }
+    map
 }

@@ -43,6 +43,8 @@ pub struct Request {
     expected: Option<Vec<u16>>,
     /// A query, JSON or form that could not be encoded: the request fails when sent.
     invalid: Option<String>,
+    /// Tags (see [`RequestBuilder::tag`]).
+    tags: Vec<(super::Tag, super::Tag)>,
 }
 
 enum Body {
@@ -64,6 +66,7 @@ impl Request {
             timeout: None,
             expected: None,
             invalid: None,
+            tags: Vec::new(),
         }
     }
 
@@ -98,6 +101,12 @@ impl Request {
     /// Records the request under `label` (see [`RequestBuilder::label`]).
     pub fn label(mut self, label: &str) -> Self {
         self.label = Some(label.to_owned());
+        self
+    }
+
+    /// Tags the request (see [`RequestBuilder::tag`]).
+    pub fn tag(mut self, key: impl Into<super::Tag>, value: impl Into<super::Tag>) -> Self {
+        self.tags.push((key.into(), value.into()));
         self
     }
 
@@ -179,6 +188,9 @@ impl Request {
         };
         if let Some(label) = &self.label {
             builder = builder.label(label);
+        }
+        for (key, value) in std::mem::take(&mut self.tags) {
+            builder = builder.tag(key, value);
         }
         for (name, value) in &self.headers {
             builder = builder.header(name, value);

@@ -2,6 +2,7 @@
 
 mod batch;
 mod connection;
+mod custom;
 mod failure;
 mod http2;
 mod redact;
@@ -22,6 +23,7 @@ use rand::SeedableRng as _;
 
 pub use self::batch::{HTTP1_CONNECTIONS, Request};
 pub(crate) use self::connection::DirectSettings;
+pub use self::custom::{Counter, Gauge, Rate, Trend, TrendValue};
 pub use self::failure::{ErrorKind, Failure, LOCKOUT_PHRASES, lockout_phrase};
 pub use self::http2::HttpVersion;
 pub(crate) use self::tls::TlsClient;
@@ -283,6 +285,27 @@ impl User {
         WebSocketBuilder::new(self, path)
     }
 
+    /// The custom counter `name` of this scenario (k6's Counter): `user.counter("claims_approved").add(1)`.
+    pub fn counter(&self, name: &str) -> Counter<'_> {
+        Counter::new(&self.ctx, name)
+    }
+
+    /// The custom gauge `name` (k6's Gauge): `user.gauge("queue_depth").set(17.0)`.
+    pub fn gauge(&self, name: &str) -> Gauge<'_> {
+        Gauge::new(&self.ctx, name)
+    }
+
+    /// The custom trend `name` (k6's Trend): `user.trend("queue_wait").add(elapsed)` with a
+    /// [`Duration`] (in milliseconds) or a number.
+    pub fn trend(&self, name: &str) -> Trend<'_> {
+        Trend::new(&self.ctx, name)
+    }
+
+    /// The custom rate `name` (k6's Rate): `user.rate("claims_ok").add(approved)`.
+    pub fn rate(&self, name: &str) -> Rate<'_> {
+        Rate::new(&self.ctx, name)
+    }
+
     /// Waits like a user reading the page; skipped in smoke mode.
     pub async fn pause(&mut self, duration: Duration) {
         if self.ctx.pauses && !duration.is_zero() {
@@ -359,6 +382,10 @@ impl User {
         };
         let mut recorder = ctx.recorder.borrow_mut();
         recorder.record(label, &sample);
+        if !state.tags.is_empty() {
+            let tags: Vec<(&str, &str)> = state.tags.iter().map(|(k, v)| (&**k, &**v)).collect();
+            recorder.tag(label, &tags);
+        }
         if recorder.sampling() {
             let (group_threads, all_threads) = recorder.running(ctx.scenario);
             let row = SampleRow {
@@ -400,7 +427,12 @@ struct TxState {
     first_failure: Option<(ErrorKind, String, Option<u16>)>,
     /// Server-Timing entries summed over the transaction's responses.
     server_timing: Vec<(Box<str>, f64)>,
+    /// Tags given with [`Transaction::tag`].
+    tags: Vec<(Tag, Tag)>,
 }
+
+/// A tag's key or value: static text costs no allocation.
+pub(crate) type Tag = std::borrow::Cow<'static, str>;
 
 impl TxState {
     /// Adds what a batch's lane counted for this transaction.
@@ -423,6 +455,33 @@ impl Transaction<'_> {
     /// The user running the transaction.
     pub fn user(&mut self) -> &mut User {
         self.user
+    }
+
+    /// Tags the transaction (k6's tags): `results.json` lists the tags its label was sent
+    /// with, and criteria can judge every label carrying a tag (`tag = "flow:claims"`).
+    pub fn tag(&mut self, key: impl Into<Tag>, value: impl Into<Tag>) -> &mut Self {
+        self.state.tags.push((key.into(), value.into()));
+        self
+    }
+
+    /// The user's custom counter `name` (see [`User::counter`]).
+    pub fn counter(&self, name: &str) -> Counter<'_> {
+        self.user.counter(name)
+    }
+
+    /// The user's custom gauge `name` (see [`User::gauge`]).
+    pub fn gauge(&self, name: &str) -> Gauge<'_> {
+        self.user.gauge(name)
+    }
+
+    /// The user's custom trend `name` (see [`User::trend`]).
+    pub fn trend(&self, name: &str) -> Trend<'_> {
+        self.user.trend(name)
+    }
+
+    /// The user's custom rate `name` (see [`User::rate`]).
+    pub fn rate(&self, name: &str) -> Rate<'_> {
+        self.user.rate(name)
     }
 
     /// The user's session: default headers and cookies.

@@ -31,6 +31,8 @@ pub struct RequestBuilder<'a> {
     expected: Option<Vec<u16>>,
     /// A GraphQL request: a 200 answer with `errors` fails it.
     graphql: bool,
+    /// Tags given with [`Self::tag`].
+    tags: Vec<(super::Tag, super::Tag)>,
 }
 
 impl<'a> RequestBuilder<'a> {
@@ -60,12 +62,21 @@ impl<'a> RequestBuilder<'a> {
             label: None,
             expected: None,
             graphql: false,
+            tags: Vec::new(),
         }
     }
 
     /// Records the request under `label` instead of its method and path template.
     pub fn label(mut self, label: &'a str) -> Self {
         self.label = Some(Cow::Borrowed(label));
+        self
+    }
+
+    /// Tags the request (k6's tags): `results.json` lists the tags its label was sent with,
+    /// and criteria can judge every label carrying a tag (`tag = "endpoint:search"`). The
+    /// label stays the row; tags do not split it.
+    pub fn tag(mut self, key: impl Into<super::Tag>, value: impl Into<super::Tag>) -> Self {
+        self.tags.push((key.into(), value.into()));
         self
     }
 
@@ -161,6 +172,7 @@ impl<'a> RequestBuilder<'a> {
             label,
             expected,
             graphql,
+            tags,
         } = self;
         let ctx = Rc::clone(&user.ctx);
         let mut request = inner.build().map_err(|e| {
@@ -182,6 +194,10 @@ impl<'a> RequestBuilder<'a> {
                     request.url().path(),
                 ),
             };
+            if !tags.is_empty() {
+                let tags: Vec<(&str, &str)> = tags.iter().map(|(k, v)| (&**k, &**v)).collect();
+                recorder.tag(label, &tags);
+            }
             (label, recorder.sampling())
         };
         if let Some(tracker) = tracker.as_mut() {

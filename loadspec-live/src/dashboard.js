@@ -37,6 +37,19 @@ function onTick(t, keep) {
   }
   const errors = $("error-rows"); errors.replaceChildren();
   for (const [kind, n] of Object.entries(live.errors)) { const tr = document.createElement("tr"); cell(tr, kind); cell(tr, n, true); errors.appendChild(tr); }
+  const custom = $("custom-rows"); custom.replaceChildren();
+  $("custom-none").hidden = (t.custom || []).length > 0;
+  for (const c of t.custom || []) {
+    const tr = document.createElement("tr");
+    tr.dataset.name = c.name;
+    cell(tr, c.scenario); cell(tr, c.kind); cell(tr, c.name);
+    const f = c.figures;
+    const shown = { counter: () => `${fmt(f.total, 0)} (${fmt(f.per_s, 1)}/s)`, gauge: () => `${f.last} (min ${f.min}, max ${f.max})`,
+      trend: () => `count ${f.count}, mean ${fmt(f.mean, 2)}, p50 ${fmt(f.p50, 2)}, p95 ${fmt(f.p95, 2)}, p99 ${fmt(f.p99, 2)}, max ${fmt(f.max, 2)}`,
+      rate: () => `${fmt(f.share * 100, 1)} % (${f.trues} of ${f.total})` }[c.kind];
+    cell(tr, shown ? shown() : JSON.stringify(f)).className = "figures";
+    custom.appendChild(tr);
+  }
   const s = t.system || {};
   text("cpu", s.cpu_busy === undefined ? "–" : fmt(s.cpu_busy, 0) + " %");
   text("process-cpu", s.process_cpu === undefined ? "–" : fmt(s.process_cpu, 0) + " %");

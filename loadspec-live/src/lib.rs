@@ -48,7 +48,9 @@
 //!             errors: Vec::new(),
 //!             histogram,
 //!             sum_micros: 12_000,
+//!             tags: vec![("endpoint".into(), "login".into())],
 //!         }],
+//!         custom: Vec::new(),
 //!         system: None,
 //!         lag_p99_ms: None,
 //!     });
@@ -230,6 +232,8 @@ pub struct Tick {
     pub active_users: Vec<u32>,
     /// Every label with samples in the tick.
     pub labels: Vec<TickLabel>,
+    /// Every custom metric recorded in the tick.
+    pub custom: Vec<TickCustom>,
     /// The machine, when the monitor sampled it in this tick.
     pub system: Option<SystemSample>,
     /// How late the workers' timers fired (p99, ms).
@@ -255,6 +259,65 @@ pub struct TickLabel {
     pub histogram: LatencyHistogram,
     /// Sum of the durations in microseconds.
     pub sum_micros: u64,
+    /// The tags the label's samples were sent with (`.tag(key, value)`).
+    pub tags: Vec<(String, String)>,
+}
+
+/// One custom metric's values in one tick (`user.counter(..)`, `.gauge(..)`, `.trend(..)`,
+/// `.rate(..)`).
+#[derive(Debug, Clone)]
+pub struct TickCustom {
+    /// Index into [`RunInfo::scenarios`].
+    pub scenario: usize,
+    /// The metric's name.
+    pub name: String,
+    /// What was recorded.
+    pub value: CustomSample,
+}
+
+/// A custom metric's values over some time.
+#[derive(Debug, Clone)]
+pub enum CustomSample {
+    /// Added up.
+    Counter(f64),
+    /// The last value set, and the extremes.
+    Gauge(loadspec_results::custom::GaugeStats),
+    /// Every value, as a histogram.
+    Trend(Box<loadspec_results::custom::TrendStats>),
+    /// True samples among all.
+    Rate {
+        /// Samples added as `true`.
+        trues: u64,
+        /// All samples.
+        total: u64,
+    },
+}
+
+impl CustomSample {
+    /// `counter`, `gauge`, `trend` or `rate`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Counter(_) => "counter",
+            Self::Gauge(_) => "gauge",
+            Self::Trend(_) => "trend",
+            Self::Rate { .. } => "rate",
+        }
+    }
+
+    /// Adds the same metric's values of a later time.
+    fn merge(&mut self, later: &CustomSample) {
+        match (self, later) {
+            (Self::Counter(a), Self::Counter(b)) => *a += b,
+            (Self::Gauge(a), Self::Gauge(b)) => a.merge(b),
+            (Self::Trend(a), Self::Trend(b)) => a.merge(b),
+            (Self::Rate { trues, total }, Self::Rate { trues: t, total: n }) => {
+                *trues += t;
+                *total += n;
+            }
+            // One name is one kind in a scenario: the recorder keys them by kind too.
+            _ => {}
+        }
+    }
 }
 
 /// A message to every connected dashboard: the SSE event name and its JSON.

@@ -11,7 +11,8 @@ use prost::Message as _;
 use self::proto::{
     AnyValue, Buckets, ExponentialHistogram, ExponentialHistogramDataPoint,
     ExportMetricsServiceRequest, Gauge, InstrumentationScope, KeyValue, Metric, NumberDataPoint,
-    Resource, ResourceMetrics, ScopeMetrics, Sum, any_value, metric, number_data_point,
+    Resource, ResourceMetrics, ScopeMetrics, Sum, Summary, SummaryDataPoint, ValueAtQuantile,
+    any_value, metric, number_data_point,
 };
 use crate::Kind;
 use crate::state::{EXP_SCALE, State};
@@ -199,6 +200,7 @@ pub(crate) fn build(state: &State) -> ExportMetricsServiceRequest {
             })),
         });
     }
+    custom(state, start, now, &mut metrics);
     let users = state
         .active_users
         .iter()
@@ -272,6 +274,99 @@ pub(crate) fn build(state: &State) -> ExportMetricsServiceRequest {
                 metrics,
             }],
         }],
+    }
+}
+
+/// The scenarios' own metrics: counters as sums, gauges, trends as summaries, rates as two sums.
+fn custom(state: &State, start: u64, now: u64, metrics: &mut Vec<Metric>) {
+    use crate::CustomSample;
+    let attributes = |k: &crate::state::CustomKey| {
+        vec![
+            kv(
+                "scenario",
+                state
+                    .info
+                    .scenarios
+                    .get(k.scenario)
+                    .cloned()
+                    .unwrap_or_default(),
+            ),
+            kv("name", k.name.as_str()),
+            kv("step", i64::try_from(k.step + 1).unwrap_or(i64::MAX)),
+        ]
+    };
+    let (mut counters, mut gauges, mut trends, mut trues, mut totals) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (k, v) in &state.custom {
+        match v {
+            CustomSample::Counter(n) => counters.push(double_point(attributes(k), start, now, *n)),
+            CustomSample::Gauge(g) => gauges.push(double_point(attributes(k), start, now, g.last)),
+            CustomSample::Trend(t) => {
+                let s = t.summary();
+                trends.push(SummaryDataPoint {
+                    attributes: attributes(k),
+                    start_time_unix_nano: start,
+                    time_unix_nano: now,
+                    count: s.count,
+                    sum: s.mean * s.count as f64,
+                    quantile_values: [
+                        (0.0, s.min),
+                        (0.5, s.p50),
+                        (0.9, s.p90),
+                        (0.95, s.p95),
+                        (0.99, s.p99),
+                        (1.0, s.max),
+                    ]
+                    .into_iter()
+                    .map(|(quantile, value)| ValueAtQuantile { quantile, value })
+                    .collect(),
+                });
+            }
+            CustomSample::Rate { trues: t, total } => {
+                trues.push(int_point(attributes(k), start, now, *t));
+                totals.push(int_point(attributes(k), start, now, *total));
+            }
+        }
+    }
+    if !counters.is_empty() {
+        metrics.push(sum(
+            "loadspec.custom.counter",
+            "a scenario's counter",
+            "1",
+            counters,
+        ));
+    }
+    if !gauges.is_empty() {
+        metrics.push(gauge(
+            "loadspec.custom.gauge",
+            "a scenario's gauge, the value set last",
+            "1",
+            gauges,
+        ));
+    }
+    if !trends.is_empty() {
+        metrics.push(Metric {
+            name: "loadspec.custom.trend".to_owned(),
+            description: "a scenario's trend (durations in ms)".to_owned(),
+            unit: "1".to_owned(),
+            data: Some(metric::Data::Summary(Summary {
+                data_points: trends,
+            })),
+        });
+    }
+    if !totals.is_empty() {
+        metrics.push(sum(
+            "loadspec.custom.rate.true",
+            "a rate's samples added as true",
+            "1",
+            trues,
+        ));
+        metrics.push(sum(
+            "loadspec.custom.rate.samples",
+            "a rate's samples",
+            "1",
+            totals,
+        ));
     }
 }
 

@@ -140,6 +140,28 @@ pub(crate) fn render(state: &State) -> String {
         }
     }
 
+    custom(&mut out, state, &shard);
+
+    head(
+        &mut out,
+        "loadspec_label_tags",
+        "gauge",
+        "Always 1: a tag a label's samples were sent with (join on scenario, label).",
+    );
+    for ((scenario, kind, label), tags) in &state.tags {
+        for (tag, value) in tags {
+            let _ = writeln!(
+                out,
+                "loadspec_label_tags{{scenario=\"{}\",kind=\"{}\",label=\"{}\",tag=\"{}\",value=\"{}\"{shard}}} 1",
+                escape(scenario_name(*scenario)),
+                kind.as_str(),
+                escape(label),
+                escape(tag),
+                escape(value)
+            );
+        }
+    }
+
     // Declared even before the first step has been judged, so dashboards find the names.
     let rows = state.criteria.iter().flat_map(|r| &r.rows);
     head(
@@ -232,6 +254,93 @@ pub(crate) fn render(state: &State) -> String {
     out
 }
 
+/// The scenarios' own metrics: counters, gauges, trends (as summaries) and rates.
+fn custom(out: &mut String, state: &State, shard: &str) {
+    use crate::CustomSample;
+    let labels = |k: &crate::state::CustomKey| {
+        format!(
+            "scenario=\"{}\",name=\"{}\",step=\"{}\"{shard}",
+            escape(
+                state
+                    .info
+                    .scenarios
+                    .get(k.scenario)
+                    .map_or("", String::as_str)
+            ),
+            escape(&k.name),
+            k.step + 1
+        )
+    };
+    let of = |kind: &'static str| state.custom.iter().filter(move |(k, _)| k.kind == kind);
+    head(
+        out,
+        "loadspec_custom_counter_total",
+        "counter",
+        "A scenario's counter (user.counter(name).add(n)).",
+    );
+    for (k, v) in of("counter") {
+        if let CustomSample::Counter(n) = v {
+            let _ = writeln!(out, "loadspec_custom_counter_total{{{}}} {n}", labels(k));
+        }
+    }
+    head(
+        out,
+        "loadspec_custom_gauge",
+        "gauge",
+        "A scenario's gauge: the value set last (user.gauge(name).set(v)).",
+    );
+    for (k, v) in of("gauge") {
+        if let CustomSample::Gauge(g) = v {
+            let _ = writeln!(out, "loadspec_custom_gauge{{{}}} {}", labels(k), g.last);
+        }
+    }
+    head(
+        out,
+        "loadspec_custom_trend",
+        "summary",
+        "A scenario's trend (user.trend(name).add(v)); durations in ms.",
+    );
+    for (k, v) in of("trend") {
+        if let CustomSample::Trend(t) = v {
+            let s = t.summary();
+            let l = labels(k);
+            for (q, value) in [
+                ("0.5", s.p50),
+                ("0.9", s.p90),
+                ("0.95", s.p95),
+                ("0.99", s.p99),
+            ] {
+                let _ = writeln!(out, "loadspec_custom_trend{{{l},quantile=\"{q}\"}} {value}");
+            }
+            let _ = writeln!(
+                out,
+                "loadspec_custom_trend_sum{{{l}}} {}",
+                s.mean * s.count as f64
+            );
+            let _ = writeln!(out, "loadspec_custom_trend_count{{{l}}} {}", s.count);
+        }
+    }
+    head(
+        out,
+        "loadspec_custom_rate_true_total",
+        "counter",
+        "A scenario's rate: samples added as true (user.rate(name).add(true)).",
+    );
+    head(
+        out,
+        "loadspec_custom_rate_samples_total",
+        "counter",
+        "A scenario's rate: all samples.",
+    );
+    for (k, v) in of("rate") {
+        if let CustomSample::Rate { trues, total } = v {
+            let l = labels(k);
+            let _ = writeln!(out, "loadspec_custom_rate_true_total{{{l}}} {trues}");
+            let _ = writeln!(out, "loadspec_custom_rate_samples_total{{{l}}} {total}");
+        }
+    }
+}
+
 /// The value of a verdict as a gauge.
 pub(crate) fn verdict_value(verdict: Verdict) -> u8 {
     match verdict {
@@ -293,11 +402,55 @@ mod tests {
                 errors: vec![("http", 1)],
                 histogram,
                 sum_micros: 333_000,
+                tags: vec![("endpoint".into(), "search".into())],
             }],
+            custom: custom_samples(),
             system: None,
             lag_p99_ms: Some(2.0),
         });
         state
+    }
+
+    fn custom_samples() -> Vec<crate::TickCustom> {
+        use crate::CustomSample;
+        use loadspec_results::custom::{GaugeStats, TrendStats};
+        let mut trend = TrendStats::new();
+        for v in 1..=100 {
+            trend.record(f64::from(v));
+        }
+        let one = |name: &str, value| crate::TickCustom {
+            scenario: 0,
+            name: name.into(),
+            value,
+        };
+        vec![
+            one("claims_approved", CustomSample::Counter(7.0)),
+            one(
+                "queue_depth",
+                CustomSample::Gauge(GaugeStats::new(17.0, 1.0)),
+            ),
+            one("queue_wait", CustomSample::Trend(Box::new(trend))),
+            one("claims_ok", CustomSample::Rate { trues: 3, total: 4 }),
+        ]
+    }
+
+    #[test]
+    fn custom_metrics_and_tags_are_written_per_step() {
+        let text = render(&state());
+        let l = r#"scenario="search",name="claims_approved",step="1""#;
+        // Trend quantiles are the histogram's, 3 significant digits, as results.json has them.
+        for line in [
+            format!("loadspec_custom_counter_total{{{l}}} 7"),
+            r#"loadspec_custom_gauge{scenario="search",name="queue_depth",step="1"} 17"#.to_owned(),
+            r#"loadspec_custom_trend{scenario="search",name="queue_wait",step="1",quantile="0.95"} 95.039"#.to_owned(),
+            r#"loadspec_custom_trend_count{scenario="search",name="queue_wait",step="1"} 100"#.to_owned(),
+            r#"loadspec_custom_trend_sum{scenario="search",name="queue_wait",step="1"} 5050"#.to_owned(),
+            r#"loadspec_custom_rate_true_total{scenario="search",name="claims_ok",step="1"} 3"#.to_owned(),
+            r#"loadspec_custom_rate_samples_total{scenario="search",name="claims_ok",step="1"} 4"#.to_owned(),
+            r#"loadspec_label_tags{scenario="search",kind="request",label="find",tag="endpoint",value="search"} 1"#.to_owned(),
+        ] {
+            assert!(text.lines().any(|x| x == line), "missing {line} in\n{text}");
+        }
     }
 
     #[test]

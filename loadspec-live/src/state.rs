@@ -8,7 +8,7 @@ use loadspec_results::histogram::LatencyHistogram;
 use loadspec_results::model::{StepResult, SystemSample};
 use serde_json::{Value, json};
 
-use crate::{Kind, RunInfo, Tick};
+use crate::{CustomSample, Kind, RunInfo, Tick};
 
 /// Upper bounds of the Prometheus latency buckets, in seconds: 1 ms to 60 s, the span of
 /// web requests from a cache hit to a gateway timeout.
@@ -30,6 +30,15 @@ pub(crate) struct SeriesKey {
     pub(crate) scenario: usize,
     pub(crate) kind: Kind,
     pub(crate) label: String,
+}
+
+/// One custom metric of a scenario in one step.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct CustomKey {
+    pub(crate) step: usize,
+    pub(crate) scenario: usize,
+    pub(crate) kind: &'static str,
+    pub(crate) name: String,
 }
 
 /// Everything counted for one series since its step began.
@@ -92,6 +101,10 @@ pub(crate) struct State {
     pub(crate) step: Option<usize>,
     pub(crate) active_users: Vec<u32>,
     pub(crate) series: BTreeMap<SeriesKey, Series>,
+    /// Custom metrics since their step began.
+    pub(crate) custom: BTreeMap<CustomKey, CustomSample>,
+    /// The tags each label was sent with, by (scenario, kind, label).
+    pub(crate) tags: BTreeMap<(usize, Kind, String), std::collections::BTreeSet<(String, String)>>,
     pub(crate) history: VecDeque<Value>,
     pub(crate) steps_done: Vec<Value>,
     pub(crate) criteria: Option<CriteriaReport>,
@@ -110,6 +123,8 @@ impl State {
             step: None,
             active_users: vec![0; scenarios],
             series: BTreeMap::new(),
+            custom: BTreeMap::new(),
+            tags: BTreeMap::new(),
             history: VecDeque::new(),
             steps_done: Vec::new(),
             criteria: None,
@@ -146,6 +161,12 @@ impl State {
                 &l.histogram,
                 l.sum_micros,
             );
+            if !l.tags.is_empty() {
+                self.tags
+                    .entry((l.scenario, l.kind, l.label.clone()))
+                    .or_default()
+                    .extend(l.tags.iter().cloned());
+            }
             if l.kind == Kind::Request {
                 for (kind, n) in &l.errors {
                     *errors.entry(kind).or_default() += n;
@@ -172,6 +193,26 @@ impl State {
                 "p99_ms": q(0.99),
             }));
         }
+        for c in &tick.custom {
+            let key = CustomKey {
+                step: tick.step,
+                scenario: c.scenario,
+                kind: c.value.kind(),
+                name: c.name.clone(),
+            };
+            match self.custom.get_mut(&key) {
+                Some(total) => total.merge(&c.value),
+                None => {
+                    self.custom.insert(key, c.value.clone());
+                }
+            }
+        }
+        let custom: Vec<Value> = self
+            .custom
+            .iter()
+            .filter(|(k, _)| k.step == tick.step)
+            .map(|(k, v)| custom_json(self.info.scenarios.get(k.scenario), k, v, tick.elapsed_s))
+            .collect();
         let (requests, failures) = self.step_requests(tick.step);
         let event = json!({
             "step": tick.step,
@@ -183,6 +224,7 @@ impl State {
             "users": tick.active_users.iter().sum::<u32>(),
             "labels": labels,
             "errors": errors,
+            "custom": custom,
             "step_requests": requests,
             "step_failures": failures,
             "system": self.system_json(),
@@ -275,6 +317,29 @@ impl State {
             "finished": self.finished.as_ref().map(|(status, _)| status),
         })
     }
+}
+
+/// A custom metric's figures of its step so far, for the dashboard.
+fn custom_json(
+    scenario: Option<&String>,
+    key: &CustomKey,
+    value: &CustomSample,
+    elapsed_s: f64,
+) -> Value {
+    let figures = match value {
+        CustomSample::Counter(n) => json!({ "total": n, "per_s": n / elapsed_s.max(1e-9) }),
+        CustomSample::Gauge(g) => json!({ "last": g.last, "min": g.min, "max": g.max }),
+        CustomSample::Trend(t) => {
+            let s = t.summary();
+            json!({ "count": s.count, "mean": s.mean, "p50": s.p50, "p95": s.p95, "p99": s.p99, "max": s.max })
+        }
+        CustomSample::Rate { trues, total } => json!({
+            "trues": trues,
+            "total": total,
+            "share": if *total == 0 { 0.0 } else { *trues as f64 / *total as f64 },
+        }),
+    };
+    json!({ "scenario": scenario, "kind": key.kind, "name": key.name, "figures": figures })
 }
 
 #[cfg(test)]

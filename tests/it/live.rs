@@ -64,12 +64,25 @@ fn judged(name: &str, criteria: Vec<loadspec::results::criteria::Criterion>) -> 
         .threads([2, 3])
         .build(async |user: &mut User| {
             user.transaction("browse", async |tx| {
-                tx.get("/delay/5").label("slow ok").send().await?;
+                tx.get("/delay/5")
+                    .label("slow ok")
+                    .tag("endpoint", "delay")
+                    .send()
+                    .await?;
                 Ok(())
             })
             .await?;
+            user.counter("iterations_counted").add(1);
+            user.trend("think").add(Duration::from_millis(7));
+            user.gauge("depth").set(3.0);
             // Every second one is a 503, a failed request; the iteration goes on.
-            let _ = user.get("/fail-every/2").label("sometimes").send().await;
+            let ok = user
+                .get("/fail-every/2")
+                .label("sometimes")
+                .send()
+                .await
+                .is_ok();
+            user.rate("sometimes_ok").add(ok);
             Ok::<(), Failure>(())
         })
 }
@@ -355,6 +368,69 @@ fn the_metrics_endpoint_and_the_event_stream_count_what_results_json_and_the_ser
         );
     }
     assert_eq!(sample(&text, "loadspec_run_finished{}"), Some(1.0));
+    // Custom metrics and tags, per step, as results.json has them.
+    assert!(text.contains(r#"loadspec_label_tags{scenario="live",kind="request",label="slow ok",tag="endpoint",value="delay"} 1"#), "{text}");
+    for step in &results.steps {
+        let custom = &step.scenarios[0].custom;
+        let l = |name: &str| {
+            format!(
+                "scenario=\"live\",name=\"{name}\",step=\"{}\"",
+                step.index + 1
+            )
+        };
+        let counted = &custom.counters["iterations_counted"];
+        assert_eq!(
+            counted.total, step.scenarios[0].iterations.count as f64,
+            "one per iteration"
+        );
+        assert_eq!(
+            sample(
+                &text,
+                &format!(
+                    "loadspec_custom_counter_total{{{}}}",
+                    l("iterations_counted")
+                )
+            ),
+            Some(counted.total)
+        );
+        let rate = &custom.rates["sometimes_ok"];
+        assert_eq!(
+            sample(
+                &text,
+                &format!("loadspec_custom_rate_true_total{{{}}}", l("sometimes_ok"))
+            ),
+            Some(rate.trues as f64)
+        );
+        assert_eq!(
+            sample(
+                &text,
+                &format!(
+                    "loadspec_custom_rate_samples_total{{{}}}",
+                    l("sometimes_ok")
+                )
+            ),
+            Some(rate.total as f64)
+        );
+        let trend = &custom.trends["think"];
+        assert_eq!(
+            sample(
+                &text,
+                &format!("loadspec_custom_trend_count{{{}}}", l("think"))
+            ),
+            Some(trend.count as f64)
+        );
+        assert_eq!(
+            sample(
+                &text,
+                &format!("loadspec_custom_trend{{{},quantile=\"0.95\"}}", l("think"))
+            ),
+            Some(trend.p95)
+        );
+        assert_eq!(
+            sample(&text, &format!("loadspec_custom_gauge{{{}}}", l("depth"))),
+            Some(3.0)
+        );
+    }
     assert_eq!(sample(&text, "loadspec_step{}"), Some(2.0));
 
     // The dashboard's stream: a tick per second adding up to each step's count, a step event
@@ -618,6 +694,22 @@ fn otlp_pushes_carry_the_runs_counts_and_histograms() {
         ),
         "loadspec"
     );
+    // The scenario's own counter, per step, as results.json has it.
+    let Some(metric::Data::Sum(counters)) = &metric("loadspec.custom.counter").data else {
+        panic!("custom counters are sums")
+    };
+    for step in &results.steps {
+        let total = step.scenarios[0].custom.counters["iterations_counted"].total;
+        let point = counters
+            .data_points
+            .iter()
+            .find(|p| {
+                attr(&p.attributes, "name") == "iterations_counted"
+                    && attr(&p.attributes, "step") == (step.index + 1).to_string()
+            })
+            .unwrap();
+        assert_eq!(point.value, Some(number_data_point::Value::AsDouble(total)));
+    }
     drop(receiver);
     let _ = std::fs::remove_dir_all(&out);
 }
@@ -776,12 +868,12 @@ fn live_in_chromium_and_prometheus_show_the_counts_of_results_json() {
             failures: Number(tr.querySelector(".failures").textContent),
         })),
         cells: [...document.querySelectorAll("#criteria-rows td.cell")].map((td) => td.className),
+        custom: [...document.querySelectorAll("#custom-rows tr")].map((tr) => tr.dataset.name).sort(),
         report: document.getElementById("report-frame").srcdoc.length,
     })"##;
     let mut shot = false;
-    let mut ended = std::time::SystemTime::now();
     let deadline = Instant::now() + Duration::from_secs(60);
-    let last = loop {
+    let (last, ended) = loop {
         let state: Value = serde_json::from_str(cdp.evaluate(probe).as_str().unwrap()).unwrap();
         if !shot && state["rows"].as_array().is_some_and(|r| !r.is_empty()) {
             // Mid-run, after the first step: the matrix has its first column.
@@ -790,8 +882,7 @@ fn live_in_chromium_and_prometheus_show_the_counts_of_results_json() {
         }
         if state["finished"] == true {
             // The end of step 2, while the endpoint still counted up.
-            ended = std::time::SystemTime::now() - Duration::from_secs(3);
-            break state;
+            break (state, std::time::SystemTime::now() - Duration::from_secs(3));
         }
         assert!(
             Instant::now() < deadline,
@@ -835,6 +926,11 @@ fn live_in_chromium_and_prometheus_show_the_counts_of_results_json() {
     assert!(
         last["report"].as_u64().unwrap() > 10_000,
         "the report replaced the page: {last}"
+    );
+    assert_eq!(
+        last["custom"],
+        serde_json::json!(["depth", "iterations_counted", "sometimes_ok", "think"]),
+        "the scenario's own metrics: {last}"
     );
     cdp.screenshot(&artifacts.join("dashboard-finished.png"));
     // The page closes its event stream itself when the run has finished.

@@ -78,7 +78,7 @@ pub struct Metric {
     pub description: String,
     #[prost(string, tag = "3")]
     pub unit: String,
-    #[prost(oneof = "metric::Data", tags = "5, 7, 10")]
+    #[prost(oneof = "metric::Data", tags = "5, 7, 10, 11")]
     pub data: Option<metric::Data>,
 }
 
@@ -91,6 +91,8 @@ pub mod metric {
         Sum(super::Sum),
         #[prost(message, tag = "10")]
         ExponentialHistogram(super::ExponentialHistogram),
+        #[prost(message, tag = "11")]
+        Summary(super::Summary),
     }
 }
 
@@ -171,4 +173,34 @@ pub struct Buckets {
     pub offset: i32,
     #[prost(uint64, repeated, tag = "2")]
     pub bucket_counts: Vec<u64>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Summary {
+    #[prost(message, repeated, tag = "1")]
+    pub data_points: Vec<SummaryDataPoint>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct SummaryDataPoint {
+    #[prost(message, repeated, tag = "7")]
+    pub attributes: Vec<KeyValue>,
+    #[prost(fixed64, tag = "2")]
+    pub start_time_unix_nano: u64,
+    #[prost(fixed64, tag = "3")]
+    pub time_unix_nano: u64,
+    #[prost(fixed64, tag = "4")]
+    pub count: u64,
+    #[prost(double, tag = "5")]
+    pub sum: f64,
+    #[prost(message, repeated, tag = "6")]
+    pub quantile_values: Vec<ValueAtQuantile>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ValueAtQuantile {
+    #[prost(double, tag = "1")]
+    pub quantile: f64,
+    #[prost(double, tag = "2")]
+    pub value: f64,
 }

@@ -265,6 +265,7 @@ fn live_tick(
         },
         active_users: acc.tick_active_per_scenario(),
         labels: acc.live_labels(),
+        custom: acc.live_custom(),
         system: system.cloned(),
         lag_p99_ms: (!lag.is_empty()).then(|| lag.value_at_quantile(0.99) as f64 / 1000.0),
     }

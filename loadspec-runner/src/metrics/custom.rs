@@ -182,6 +182,30 @@ impl CustomAccumulator {
         }
     }
 
+    /// The current tick's custom metrics of every scenario, for the live outputs.
+    pub(crate) fn live(&self) -> Vec<loadspec_live::TickCustom> {
+        self.tick
+            .iter()
+            .filter(|(_, value)| !value.is_empty())
+            .filter_map(|(key, value)| {
+                let value = match value {
+                    CustomValue::Counter(n) => loadspec_live::CustomSample::Counter(*n),
+                    CustomValue::Gauge(g) => loadspec_live::CustomSample::Gauge(*g.as_ref()?),
+                    CustomValue::Trend(t) => loadspec_live::CustomSample::Trend(t.clone()),
+                    CustomValue::Rate { trues, total } => loadspec_live::CustomSample::Rate {
+                        trues: *trues,
+                        total: *total,
+                    },
+                };
+                Some(loadspec_live::TickCustom {
+                    scenario: key.scenario,
+                    name: key.name.to_string(),
+                    value,
+                })
+            })
+            .collect()
+    }
+
     /// The current tick's custom metrics of `scenario`, for its time series.
     pub(crate) fn point(&self, scenario: usize) -> CustomPoint {
         let mut point = CustomPoint::default();

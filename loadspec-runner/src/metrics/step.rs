@@ -206,8 +206,18 @@ impl StepAccumulator {
                     .collect(),
                 histogram: stats.histogram.clone(),
                 sum_micros: stats.sum_micros,
+                tags: stats
+                    .tags
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
             })
             .collect()
+    }
+
+    /// The current tick's custom metrics, for the live outputs.
+    pub(crate) fn live_custom(&self) -> Vec<loadspec_live::TickCustom> {
+        self.custom.live()
     }
 
     /// Users running in each scenario in the current tick.

@@ -1108,3 +1108,50 @@ fn otlp_pushes_decode_with_the_opentelemetry_projects_own_protobuf_code() {
     let _ = std::fs::remove_dir_all(&out);
     let _ = std::fs::remove_file(&decoded);
 }
+
+#[test]
+fn a_collector_that_never_answers_holds_up_neither_the_load_nor_the_end() {
+    let _serial = crate::support::serial();
+    let server = TestServer::start().unwrap();
+    let out = fresh_out("silent");
+    // Connections are accepted by the kernel (backlog) and never answered.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let extra = [
+        "--otlp".to_owned(),
+        format!("http://127.0.0.1:{port}"),
+        "--otlp-interval".to_owned(),
+        "500ms".to_owned(),
+    ];
+    let started = Instant::now();
+    let (code, log) = run_harness(
+        Harness::new().scenarios([scenario("silent")]),
+        &args(&server, &out, &extra),
+    );
+    let took = started.elapsed();
+    assert_eq!(code, ExitCode::SUCCESS, "{log}");
+    // 4 s of steps, plus the first and the last push of at most 2 s each.
+    assert!(took < Duration::from_secs(12), "{took:?}");
+    let results = results_under(&out);
+    let warnings = results.run.warnings.join("\n");
+    assert!(
+        warnings.contains("did not take the first push") && warnings.contains("timed out"),
+        "{warnings}"
+    );
+    for step in &results.steps {
+        assert!(
+            (step.measured_s - 2.0).abs() < 0.5,
+            "step {} measured {} s",
+            step.index,
+            step.measured_s
+        );
+        assert!(
+            step.scenarios[0].iterations.count > 50,
+            "the users kept going"
+        );
+    }
+    let total: u64 = counts(&results).values().map(|(n, _)| n).sum();
+    assert_eq!(served(&server), total);
+    drop(silent);
+    let _ = std::fs::remove_dir_all(&out);
+}

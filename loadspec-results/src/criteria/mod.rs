@@ -12,5 +12,6 @@ pub use self::file::{
     CriteriaFileError, FileCriterion, load_file, parse as parse_file, parse_value,
 };
 pub use self::model::{
-    Criterion, CriterionSpec, Metric, Scope, ScopeSpec, Unit, format_measured, format_value,
+    AbortWindow, Criterion, CriterionSpec, Metric, Scope, ScopeSpec, Unit, format_measured,
+    format_value,
 };

@@ -179,6 +179,16 @@ impl StepAccumulator {
             .fold((0, 0), |(r, f), (_, s)| (r + s.count, f + s.failures))
     }
 
+    /// The current tick's statistics per label (for the abort windows, before `close_tick`).
+    pub(crate) fn tick_labels(&self) -> impl Iterator<Item = (&LabelKey, &LabelStats)> {
+        self.tick.iter()
+    }
+
+    /// The current tick's dropped arrivals per scenario.
+    pub(crate) fn tick_dropped(&self) -> &[u64] {
+        &self.tick_dropped
+    }
+
     /// Users running in the current tick across scenarios.
     pub(crate) fn tick_active_users(&self) -> u32 {
         self.tick_active.iter().sum()

@@ -82,11 +82,22 @@ pub(crate) enum Key {
     Transaction,
     Request,
     Name,
+    AbortOnFail,
+    Window,
+    Delay,
 }
 
 impl Key {
     /// The keys other than metrics.
-    const OPTIONS: [Key; 4] = [Key::Threshold, Key::Transaction, Key::Request, Key::Name];
+    const OPTIONS: [Key; 7] = [
+        Key::Threshold,
+        Key::Transaction,
+        Key::Request,
+        Key::Name,
+        Key::AbortOnFail,
+        Key::Window,
+        Key::Delay,
+    ];
 
     pub(crate) fn name(self) -> &'static str {
         match self {
@@ -95,6 +106,9 @@ impl Key {
             Key::Transaction => "transaction",
             Key::Request => "request",
             Key::Name => "name",
+            Key::AbortOnFail => "abort_on_fail",
+            Key::Window => "window",
+            Key::Delay => "delay",
         }
     }
 
@@ -107,6 +121,9 @@ impl Key {
             Key::Transaction => "transaction = \"login\"".to_owned(),
             Key::Request => "request = \"GET /api/insurees\"".to_owned(),
             Key::Name => "name = \"User authentication requests\"".to_owned(),
+            Key::AbortOnFail => "abort_on_fail".to_owned(),
+            Key::Window => "window = \"30s\"".to_owned(),
+            Key::Delay => "delay = \"10s\"".to_owned(),
         }
     }
 
@@ -147,7 +164,7 @@ pub(crate) fn unknown_key(unknown: &str) -> String {
         Some(Hint::Key(key)) => format!("{prefix}; did you mean `{}`?", key.name()),
         Some(Hint::Text(text)) => format!("{prefix}; {text}"),
         None => format!(
-            "{prefix}; expected a metric ({}) or one of `threshold`, `transaction`, `request`, `name`",
+            "{prefix}; expected a metric ({}) or one of `threshold`, `transaction`, `request`, `name`, `abort_on_fail`, `window`, `delay`",
             metric_list()
         ),
     }
@@ -190,6 +207,9 @@ fn suggest(unknown: &str) -> Option<Hint> {
         "title" | "description" | "desc" | "criterion" | "displayname" | "display" => {
             Some(Key::Name)
         }
+        "abort" | "abortonfailure" | "stoponfail" | "failfast" => Some(Key::AbortOnFail),
+        "windowsize" | "slidingwindow" | "over" | "during" => Some(Key::Window),
+        "delayabort" | "delayaborteval" | "after" | "graceperiod" => Some(Key::Delay),
         _ => None,
     };
     if let Some(key) = key {
@@ -286,7 +306,7 @@ mod tests {
         for key in Key::all() {
             assert_eq!(Key::from_name(key.name()), Some(key));
         }
-        assert_eq!(Key::all().count(), 21);
+        assert_eq!(Key::all().count(), 24);
     }
 
     #[test]

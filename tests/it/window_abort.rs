@@ -9,6 +9,7 @@
 )]
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
@@ -87,7 +88,7 @@ fn out_dir(test: &str) -> PathBuf {
 
 /// Runs through the harness in full mode (so results.json and the report are written);
 /// returns the results, the run directory and the libtest report.
-fn run(scenario: Scenario, target: &str, out: &std::path::Path) -> (RunResults, String) {
+fn run(scenario: Scenario, target: &str, out: &std::path::Path) -> (ExitCode, RunResults, String) {
     let captured = Arc::new(Mutex::new(None));
     let sink = Arc::clone(&captured);
     let out_text = out.display().to_string();
@@ -106,13 +107,13 @@ fn run(scenario: Scenario, target: &str, out: &std::path::Path) -> (RunResults, 
     let harness = Harness::new()
         .scenarios([scenario])
         .on_results(move |r| *sink.lock().unwrap() = Some(r.clone()));
-    let (_code, log) = run_harness(harness, &args);
+    let (code, log) = run_harness(harness, &args);
     let results = captured
         .lock()
         .unwrap()
         .take()
         .unwrap_or_else(|| panic!("the run produced no results: {log}"));
-    (results, log)
+    (code, results, log)
 }
 
 /// Requests the client recorded over every tick of every step (all phases).
@@ -148,7 +149,7 @@ fn a_latency_jump_in_step_two_aborts_within_two_ticks() {
     let (server, jump) = serve(Duration::from_millis(6500), Duration::from_secs(3600));
     let out = out_dir("jump");
     let hold = Duration::from_secs(5);
-    let (results, log) = run(
+    let (code, results, log) = run(
         scenario(3, hold, Duration::from_secs(2), Duration::from_secs(1)),
         &server.base_url(),
         &out,
@@ -170,6 +171,8 @@ fn a_latency_jump_in_step_two_aborts_within_two_ticks() {
         assert!(reason.contains(part), "{part:?} missing from {reason}");
     }
     assert_eq!(results.run.status_reason.as_deref(), Some(reason));
+    // Failed, although the whole step 2 (mostly fast) would pass its p95.
+    assert_eq!(code, ExitCode::from(3), "{log}");
 
     let abort = results.run.abort.clone().expect("run.abort");
     assert_eq!((abort.step, abort.criterion.as_str()), (1, "p95"));
@@ -213,7 +216,7 @@ fn a_target_that_stays_fast_completes_the_sweep() {
     let _serial = serial();
     let (server, jump) = serve(Duration::from_secs(3600), Duration::from_secs(3600));
     let out = out_dir("fast");
-    let (results, log) = run(
+    let (code, results, log) = run(
         scenario(
             3,
             Duration::from_secs(2),
@@ -224,6 +227,7 @@ fn a_target_that_stays_fast_completes_the_sweep() {
         &out,
     );
     assert_eq!(results.run.status, RunStatus::Completed, "{log}");
+    assert_eq!(code, ExitCode::SUCCESS, "{log}");
     assert_eq!(results.steps.len(), 3);
     assert!(
         results
@@ -245,7 +249,7 @@ fn a_breach_during_the_delay_does_not_abort() {
     // Without a delay the slow start aborts the run: the test can tell.
     let (server, _) = slow_start();
     let out = out_dir("no-delay");
-    let (results, log) = run(
+    let (_, results, log) = run(
         scenario(1, Duration::from_secs(5), window, Duration::ZERO),
         &server.base_url(),
         &out,
@@ -256,7 +260,7 @@ fn a_breach_during_the_delay_does_not_abort() {
     // With a 3 s delay the slow ticks are neither judged nor counted.
     let (server, _) = slow_start();
     let out = out_dir("delay");
-    let (results, log) = run(
+    let (_, results, log) = run(
         scenario(1, Duration::from_secs(5), window, Duration::from_secs(3)),
         &server.base_url(),
         &out,

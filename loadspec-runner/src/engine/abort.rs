@@ -14,7 +14,7 @@ use loadspec_results::Mode;
 use loadspec_results::criteria::{
     AbortWindow, Criterion, Verdict, format_measured, format_value, judge, measure,
 };
-use loadspec_results::model::{RunAbort, StepStatus};
+use loadspec_results::model::{RunAbort, ScenarioStepResult, StepStatus};
 use loadspec_results::rfc3339;
 
 /// The abort criteria of one step and the ticks they are judged over.
@@ -88,13 +88,25 @@ impl AbortWatch {
     /// measure (e.g. no transaction finished in it yet) does not abort: only a measured value
     /// beyond the threshold does.
     fn breach(&self, now: Duration) -> Option<(RunAbort, String)> {
+        // Criteria of one scenario with the same window share one merge of its ticks.
+        let mut merges: Vec<((usize, AbortWindow), Option<(ScenarioStepResult, f64)>)> = Vec::new();
         self.criteria
             .iter()
             .find_map(|(scenario, name, criterion, abort)| {
-                let window = Duration::from_millis(abort.window_ms);
-                let delay = Duration::from_millis(abort.delay_ms);
-                let (merged, covered) = self.window.merged(*scenario, now, window, delay)?;
-                let value = measure(criterion, &merged)?;
+                let key = (*scenario, *abort);
+                let index = match merges.iter().position(|(k, _)| *k == key) {
+                    Some(index) => index,
+                    None => {
+                        let window = Duration::from_millis(abort.window_ms);
+                        let delay = Duration::from_millis(abort.delay_ms);
+                        let merged = self.window.merged(*scenario, now, window, delay);
+                        merges.push((key, merged));
+                        merges.len() - 1
+                    }
+                };
+                let (merged, covered) = merges[index].1.as_ref()?;
+                let covered = *covered;
+                let value = measure(criterion, merged)?;
                 let verdict = judge(
                     criterion.metric.higher_is_better(),
                     value,

@@ -17,6 +17,9 @@ use loadspec_results::criteria::{
 use loadspec_results::model::{RunAbort, ScenarioStepResult, StepStatus};
 use loadspec_results::rfc3339;
 
+/// A scenario's statistics over a window, with the seconds it covers.
+type Merged = (ScenarioStepResult, f64);
+
 /// The abort criteria of one step and the ticks they are judged over.
 pub(super) struct AbortWatch {
     /// (scenario index, its name, the criterion, its window).
@@ -89,7 +92,7 @@ impl AbortWatch {
     /// beyond the threshold does.
     fn breach(&self, now: Duration) -> Option<(RunAbort, String)> {
         // Criteria of one scenario with the same window share one merge of its ticks.
-        let mut merges: Vec<((usize, AbortWindow), Option<(ScenarioStepResult, f64)>)> = Vec::new();
+        let mut merges: Vec<((usize, AbortWindow), Option<Merged>)> = Vec::new();
         self.criteria
             .iter()
             .find_map(|(scenario, name, criterion, abort)| {

@@ -158,9 +158,15 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<FileCriterion>, CriteriaFile
             )
             .map_err(|(field, e)| fail(line, Some(field), e))?,
         };
+        // The one abort rule `validate` checks is about the metric, told on its own column.
+        let field = if criterion.abort.is_some() && metric == Metric::PeakFailures {
+            "abort_on_fail"
+        } else {
+            "threshold"
+        };
         criterion
             .validate()
-            .map_err(|e| fail(line, Some("threshold"), e))?;
+            .map_err(|e| fail(line, Some(field), e))?;
         criteria.push(FileCriterion {
             scenario: get(column("scenario")).map(str::to_owned),
             criterion,
@@ -355,7 +361,10 @@ failures,1%,,,
         let e = err("metric,target,abort_on_fail\np95,2s,maybe\n");
         assert!(e.contains("field `abort_on_fail`"), "{e}");
         let e = err("metric,target,abort_on_fail\npeak_failures,2x,yes\n");
-        assert!(e.contains("cannot abort"), "{e}");
+        assert!(
+            e.contains("field `abort_on_fail`") && e.contains("cannot abort"),
+            "{e}"
+        );
     }
 
     #[test]

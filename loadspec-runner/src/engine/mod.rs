@@ -76,7 +76,7 @@ pub struct Progress {
 }
 
 /// Asks a running plan to stop: on an interrupt the step in flight ends at once; on an abort
-/// (requested between steps) no further step starts. Either way the results gathered so far
+/// (requested between steps, or by a window criterion mid-step) no further step starts. Either way the results gathered so far
 /// are returned.
 #[derive(Debug, Clone, Default)]
 pub struct StopHandle(Arc<StopState>);

@@ -134,6 +134,14 @@ pub fn scenario(args: TokenStream, item: TokenStream) -> TokenStream {
 ///   `mean` … `max` (numbers, or durations read in milliseconds); a rate's `share` (a
 ///   percentage, higher is better). Not recorded in a step: "no data", a fail.
 /// - `name = "User authentication requests"`: the criterion's display name in reports.
+/// - `abort_on_fail`: stop the run mid-step when this criterion fails over a sliding window,
+///   judged every tick (k6's `abortOnFail`); the step is `aborted`, no later step runs.
+///   - `window = "30s"`: the window's length (default `10s`); ramp-up and warm-up ticks count.
+///   - `delay = "10s"`: from the step's start, ticks before it are neither judged nor counted
+///     (k6's `delayAbortEval`; default `0s`).
+///
+///   `window` and `delay` need `abort_on_fail`; `peak_failures` cannot abort. See
+///   docs/criteria.md, "Sliding-window aborts".
 ///
 /// One row per metric and scope. Times become milliseconds, percentages fractions (`"0.5%"` is
 /// `0.005`), rates per second and multipliers factors, as in the runner's `Criterion`; rows are

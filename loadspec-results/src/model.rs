@@ -84,6 +84,32 @@ pub struct RunInfo {
     /// The shard this run was (`--shard i/n`), or `None` for a whole run.
     #[serde(default)]
     pub shard: Option<ShardInfo>,
+    /// The sliding-window criterion that stopped the run mid-step, if one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abort: Option<RunAbort>,
+}
+
+/// A mid-step abort by a criterion with `abort_on_fail` and a window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunAbort {
+    /// The scenario whose criterion failed.
+    pub scenario: String,
+    /// The criterion's title, e.g. `login p95`.
+    pub criterion: String,
+    /// Its scope, e.g. `transaction login` or `all`.
+    pub scope: String,
+    /// The step it stopped (0-based index).
+    pub step: usize,
+    /// Seconds from the step's start to the tick that breached.
+    pub at_s: f64,
+    /// RFC 3339 wall-clock time of that tick.
+    pub at: String,
+    /// The value measured over the window, in the metric's unit (ms, fraction, per second).
+    pub value: f64,
+    /// The threshold it went beyond.
+    pub threshold: f64,
+    /// The window the value was measured over, in seconds.
+    pub window_s: f64,
 }
 
 /// How a run ended.

@@ -92,7 +92,9 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use ::inventory;
-    pub use ::loadspec_results::criteria::{CriterionSpec, CustomKind, Metric, ScopeSpec};
+    pub use ::loadspec_results::criteria::{
+        AbortWindow, CriterionSpec, CustomKind, Metric, ScopeSpec,
+    };
     pub use ::loadspec_runner::lifecycle::{SetupFuture, into_shared};
     pub use ::loadspec_runner::registry::{EntryOptions, RunHook, RunHookEntry, ScenarioEntry};
     pub use ::loadspec_runner::{Failure, IntoIterationResult, ProfileKind, ScenarioFuture, User};

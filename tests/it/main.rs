@@ -46,3 +46,4 @@ mod signals;
 mod user_stop;
 mod warmup;
 mod websocket;
+mod window_abort;

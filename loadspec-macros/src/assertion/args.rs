@@ -25,6 +25,8 @@ pub(crate) struct Row {
     /// `None` if the scope written is invalid.
     pub(crate) scope: Option<Scope>,
     pub(crate) name: Option<LitStr>,
+    /// `abort_on_fail`: the window and the delay in milliseconds.
+    pub(crate) abort: Option<(f64, f64)>,
 }
 
 /// What a row looks at.
@@ -126,6 +128,7 @@ pub(crate) fn parse(attr: &Attribute, cx: &mut Ctxt) -> Row {
         threshold: None,
         scope: None,
         name: None,
+        abort: None,
     };
     let tokens = match &attr.meta {
         Meta::List(list) if matches!(list.delimiter, MacroDelimiter::Paren(_)) => &list.tokens,
@@ -147,6 +150,7 @@ pub(crate) fn parse(attr: &Attribute, cx: &mut Ctxt) -> Row {
     let mut metric: Option<(Metric, &Entry)> = None;
     let (mut threshold, mut name) = (None, None);
     let mut scopes = ScopeEntries::default();
+    let (mut abort_on_fail, mut window, mut delay) = (None, None, None);
     for entry in &entries {
         let Some(key) = Key::from_name(&entry.name) else {
             cx.push(syn::Error::new_spanned(
@@ -183,6 +187,9 @@ pub(crate) fn parse(attr: &Attribute, cx: &mut Ctxt) -> Row {
             Key::Tag => scopes.tag = Some(entry),
             Key::Custom(kind) => scopes.custom = Some((kind, entry)),
             Key::Name => name = Some(entry),
+            Key::AbortOnFail => abort_on_fail = Some(entry),
+            Key::Window => window = Some(entry),
+            Key::Delay => delay = Some(entry),
         }
     }
 
@@ -204,6 +211,7 @@ pub(crate) fn parse(attr: &Attribute, cx: &mut Ctxt) -> Row {
         if let Some(entry) = name {
             string(Key::Name, entry, cx);
         }
+        abort(None, abort_on_fail, window, delay, cx);
         return row;
     };
     row.metric = Some((metric, metric_entry.key.clone()));
@@ -221,7 +229,87 @@ pub(crate) fn parse(attr: &Attribute, cx: &mut Ctxt) -> Row {
     }
     row.scope = scope(Some((metric, metric_entry)), &scopes, cx);
     row.name = name.and_then(|entry| string(Key::Name, entry, cx));
+    row.abort = abort(Some(metric), abort_on_fail, window, delay, cx);
     row
+}
+
+/// The window and delay (ms) of `abort_on_fail`; `window` and `delay` without it are errors
+/// on their keys, a bad duration on its literal.
+fn abort(
+    metric: Option<Metric>,
+    flag: Option<&Entry>,
+    window: Option<&Entry>,
+    delay: Option<&Entry>,
+    cx: &mut Ctxt,
+) -> Option<(f64, f64)> {
+    let window_ms = window.and_then(|entry| duration(Key::Window, entry, cx));
+    let delay_ms = delay.and_then(|entry| duration(Key::Delay, entry, cx));
+    let Some(flag) = flag else {
+        for entry in [window, delay].into_iter().flatten() {
+            cx.push(error(
+                &entry.key,
+                format_args!(
+                    "`{}` only applies with `abort_on_fail`; add it to the row, like `#[assertion(p95 = \"2s\", abort_on_fail, window = \"30s\", delay = \"10s\")]`",
+                    entry.name
+                ),
+            ));
+        }
+        return None;
+    };
+    if let Some(value) = &flag.value {
+        cx.push(error(
+            value,
+            "`abort_on_fail` takes no value: write `abort_on_fail` alone",
+        ));
+        return None;
+    }
+    if metric == Some(Metric::PeakFailures) {
+        cx.push(error(
+            &flag.key,
+            "`peak_failures` cannot abort a run: the peak step is only known at the end of the sweep",
+        ));
+        return None;
+    }
+    if let (Some(0.0), Some(entry)) = (window_ms, window) {
+        cx.push(error(
+            entry
+                .value
+                .as_ref()
+                .map_or_else(|| entry.key.clone(), ToTokens::into_token_stream),
+            "`window` must be longer than zero, like `window = \"30s\"`",
+        ));
+        return None;
+    }
+    // A key that was given but invalid is already reported.
+    if (window.is_some() && window_ms.is_none()) || (delay.is_some() && delay_ms.is_none()) {
+        return None;
+    }
+    Some((
+        window_ms.unwrap_or(DEFAULT_WINDOW_MS),
+        delay_ms.unwrap_or(0.0),
+    ))
+}
+
+/// The window when `abort_on_fail` names none (`AbortWindow::DEFAULT_WINDOW_MS`).
+const DEFAULT_WINDOW_MS: f64 = 10_000.0;
+
+/// A duration string as whole milliseconds.
+fn duration(key: Key, entry: &Entry, cx: &mut Ctxt) -> Option<f64> {
+    let expr = present(key, entry, cx)?;
+    let Some(text) = lit::string(expr) else {
+        cx.push(error(
+            expr,
+            format_args!(
+                "`{}` must be a duration string, like `{}`",
+                key.name(),
+                key.example()
+            ),
+        ));
+        return None;
+    };
+    let context = format!("`#[assertion]`: `{}`", key.name());
+    cx.ok(units::duration_millis(text, &context))
+        .map(f64::floor)
 }
 
 /// Reads `key [= value], ...` into `entries` until the end or a syntax error.

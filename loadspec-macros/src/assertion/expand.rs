@@ -33,6 +33,16 @@ fn spec(row: &Row, private: &TokenStream) -> Option<TokenStream> {
             quote!(#private::ScopeSpec::Custom(#private::CustomKind::#kind, #name))
         }
     };
+    let abort = match row.abort {
+        Some((window, delay)) => {
+            let (window, delay) = (whole(window)?, whole(delay)?);
+            quote!(::core::option::Option::Some(#private::AbortWindow {
+                window_ms: #window,
+                delay_ms: #delay,
+            }))
+        }
+        None => quote!(::core::option::Option::None),
+    };
     let variant = Ident::new(&metric.variant(), Span::call_site());
     Some(quote! {
         #private::CriterionSpec {
@@ -41,8 +51,15 @@ fn spec(row: &Row, private: &TokenStream) -> Option<TokenStream> {
             metric: #private::Metric::#variant,
             target: #target,
             threshold: #threshold,
+            abort: #abort,
         }
     })
+}
+
+/// A `u64` literal of whole milliseconds.
+fn whole(ms: f64) -> Option<Literal> {
+    (ms.is_finite() && ms >= 0.0 && ms < u64::MAX as f64)
+        .then(|| Literal::u64_unsuffixed(ms as u64))
 }
 
 /// An `f64` literal (`2000.0`, `0.005`); `Literal::f64_unsuffixed` panics on non-finite values,

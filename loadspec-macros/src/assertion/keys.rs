@@ -90,16 +90,22 @@ pub(crate) enum Key {
     Tag,
     Custom(CustomKind),
     Name,
+    AbortOnFail,
+    Window,
+    Delay,
 }
 
 impl Key {
     /// The keys other than metrics and custom metric scopes.
-    const OPTIONS: [Key; 5] = [
+    const OPTIONS: [Key; 8] = [
         Key::Threshold,
         Key::Transaction,
         Key::Request,
         Key::Tag,
         Key::Name,
+        Key::AbortOnFail,
+        Key::Window,
+        Key::Delay,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -111,6 +117,9 @@ impl Key {
             Key::Tag => "tag",
             Key::Custom(kind) => kind.key(),
             Key::Name => "name",
+            Key::AbortOnFail => "abort_on_fail",
+            Key::Window => "window",
+            Key::Delay => "delay",
         }
     }
 
@@ -125,6 +134,9 @@ impl Key {
             Key::Tag => "tag = \"endpoint:search\"".to_owned(),
             Key::Custom(kind) => format!("{} = \"claims\"", kind.key()),
             Key::Name => "name = \"User authentication requests\"".to_owned(),
+            Key::AbortOnFail => "abort_on_fail".to_owned(),
+            Key::Window => "window = \"30s\"".to_owned(),
+            Key::Delay => "delay = \"10s\"".to_owned(),
         }
     }
 
@@ -177,7 +189,7 @@ pub(crate) fn unknown_key(unknown: &str) -> String {
         Some(Hint::Key(key)) => format!("{prefix}; did you mean `{}`?", key.name()),
         Some(Hint::Text(text)) => format!("{prefix}; {text}"),
         None => format!(
-            "{prefix}; expected a metric ({}) or one of `threshold`, `transaction`, `request`, `tag`, `counter`, `gauge`, `trend`, `rate`, `name`",
+            "{prefix}; expected a metric ({}) or one of `threshold`, `transaction`, `request`, `tag`, `counter`, `gauge`, `trend`, `rate`, `name`, `abort_on_fail`, `window`, `delay`",
             metric_list()
         ),
     }
@@ -220,6 +232,9 @@ fn suggest(unknown: &str) -> Option<Hint> {
         "title" | "description" | "desc" | "criterion" | "displayname" | "display" => {
             Some(Key::Name)
         }
+        "abort" | "abortonfailure" | "stoponfail" | "failfast" => Some(Key::AbortOnFail),
+        "windowsize" | "slidingwindow" | "over" | "during" => Some(Key::Window),
+        "delayabort" | "delayaborteval" | "after" | "graceperiod" => Some(Key::Delay),
         _ => None,
     };
     if let Some(key) = key {
@@ -316,7 +331,7 @@ mod tests {
         for key in Key::all() {
             assert_eq!(Key::from_name(key.name()), Some(key));
         }
-        assert_eq!(Key::all().count(), 30);
+        assert_eq!(Key::all().count(), 33);
     }
 
     #[test]

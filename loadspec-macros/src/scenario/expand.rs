@@ -298,14 +298,32 @@ mod tests {
         let login = format!(
             ". criteria (& [{private} CriterionSpec {{ name : :: core :: option :: Option :: None , \
              scope : {private} ScopeSpec :: Transaction (\"login\") , \
-             metric : {private} Metric :: P95 , target : 2000.0 , threshold : 5000.0 , }} , "
+             metric : {private} Metric :: P95 , target : 2000.0 , threshold : 5000.0 , \
+             abort : :: core :: option :: Option :: None , }} , "
         );
         assert!(out.contains(&login), "{out}");
         let http = format!(
             "name : :: core :: option :: Option :: Some (\"4xx\") , scope : {private} ScopeSpec :: All , \
-             metric : {private} Metric :: Http4xx , target : 0.005 , threshold : 0.005 , }}])"
+             metric : {private} Metric :: Http4xx , target : 0.005 , threshold : 0.005 , \
+             abort : :: core :: option :: Option :: None , }}])"
         );
         assert!(out.contains(&http), "{out}");
+        // A sliding-window abort: whole milliseconds; the window defaults to 10 s.
+        let windowed = expand_to_string(
+            quote!(),
+            quote!(
+                #[assertion(p95 = "100ms", abort_on_fail, window = "2s", delay = "1.5s")]
+                #[assertion(p99 = "1s", abort_on_fail)]
+                async fn browse(user: &mut User) {}
+            ),
+        );
+        for (window, delay) in [(2000, 1500), (10000, 0)] {
+            let abort = format!(
+                "abort : :: core :: option :: Option :: Some ({private} AbortWindow {{ \
+                 window_ms : {window} , delay_ms : {delay} , }})"
+            );
+            assert!(windowed.contains(&abort), "{windowed}");
+        }
         assert!(
             out.contains(
                 ". criteria_file (:: core :: concat ! (:: core :: env ! (\"CARGO_MANIFEST_DIR\") , \"/\" , \"load/criteria.csv\"))"

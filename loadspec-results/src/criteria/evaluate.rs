@@ -184,6 +184,7 @@ pub fn evaluate_steps(
                         metric: Metric::PeakFailures,
                         target: failures.target * criterion.target,
                         threshold: failures.target * criterion.threshold,
+                        abort: None,
                     };
                     let mut row = judge_row(steps, scenario, &bounds, peak.into_iter());
                     row.target_display = format!(

@@ -14,10 +14,16 @@
 //! `tag:<key>:<value>`, or a custom metric `counter:<name>`, `gauge:<name>`, `trend:<name>`,
 //! `rate:<name>`; default `all`), `threshold` (default: the target) and `scenario` (rows without one apply to
 //! every scenario) are optional. Lines starting with `#` are comments.
+//!
+//! Three optional columns stop a run mid-step: `abort_on_fail` (`yes`/`true`/`1`, or
+//! `no`/`false`/`0`/empty), `window` (the sliding window, e.g. `30s`; default 10 s) and `delay`
+//! (from the step's start, e.g. `10s`; default 0). `window` and `delay` need `abort_on_fail`.
 
 use std::path::{Path, PathBuf};
 
-use super::model::{Criterion, Metric, Scope};
+use std::time::Duration;
+
+use super::model::{AbortWindow, Criterion, Metric, Scope};
 
 /// A criteria file that cannot be used; the message names the file, line and field.
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +91,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<FileCriterion>, CriteriaFile
         "metric",
         "target",
         "threshold",
+        "abort_on_fail",
+        "window",
+        "delay",
     ];
     if let Some(unknown) = headers
         .iter()
@@ -153,16 +162,70 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<FileCriterion>, CriteriaFile
             metric,
             target,
             threshold,
+            abort: abort_window(
+                get(column("abort_on_fail")),
+                get(column("window")),
+                get(column("delay")),
+            )
+            .map_err(|(field, e)| fail(line, Some(field), e))?,
+        };
+        // The one abort rule `validate` checks is about the metric, told on its own column.
+        let field = if criterion.abort.is_some() && metric == Metric::PeakFailures {
+            "abort_on_fail"
+        } else {
+            "threshold"
         };
         criterion
             .validate()
-            .map_err(|e| fail(line, Some("threshold"), e))?;
+            .map_err(|e| fail(line, Some(field), e))?;
         criteria.push(FileCriterion {
             scenario: get(column("scenario")).map(str::to_owned),
             criterion,
         });
     }
     Ok(criteria)
+}
+
+/// The `abort_on_fail`, `window` and `delay` cells as an abort window; the error names the
+/// column at fault.
+fn abort_window(
+    abort: Option<&str>,
+    window: Option<&str>,
+    delay: Option<&str>,
+) -> Result<Option<AbortWindow>, (&'static str, String)> {
+    let on = match abort.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("no" | "false" | "0") => false,
+        Some("yes" | "true" | "1") => true,
+        Some(other) => {
+            return Err((
+                "abort_on_fail",
+                format!("expected yes or no, not {other:?}"),
+            ));
+        }
+    };
+    if !on {
+        let stray = [("window", window), ("delay", delay)]
+            .into_iter()
+            .find(|(_, v)| v.is_some());
+        return match stray {
+            Some((field, _)) => Err((
+                field,
+                format!("`{field}` needs `abort_on_fail` set to yes on the same row"),
+            )),
+            None => Ok(None),
+        };
+    }
+    let duration = |field: &'static str, text: Option<&str>, default: Duration| match text {
+        None => Ok(default),
+        Some(text) => loadspec_units::duration(text).map_err(|e| (field, e.to_string())),
+    };
+    let window = duration(
+        "window",
+        window,
+        Duration::from_millis(AbortWindow::DEFAULT_WINDOW_MS),
+    )?;
+    let delay = duration("delay", delay, Duration::ZERO)?;
+    Ok(Some(AbortWindow::new(window, delay)))
 }
 
 fn parse_scope(text: &str) -> Option<Scope> {
@@ -274,6 +337,56 @@ TCP connects,all,connect_p95,10ms,20ms
         // The unknown-metric message lists the new keys.
         let e = err("metric,target\nttfb,2s\n");
         assert!(e.contains("ttfb_p95, tls_p95, connect_p95"), "{e}");
+    }
+
+    #[test]
+    fn reads_abort_windows_and_refuses_them_without_abort_on_fail() {
+        let text = "\
+metric,target,abort_on_fail,window,delay
+p95,100ms,yes,2s,1s
+p99,200ms,true,,
+failures,1%,,,
+";
+        let rows = parse(Path::new("c.csv"), text).unwrap();
+        let aborts: Vec<Option<AbortWindow>> = rows.iter().map(|r| r.criterion.abort).collect();
+        assert_eq!(
+            aborts,
+            [
+                Some(AbortWindow {
+                    window_ms: 2000,
+                    delay_ms: 1000
+                }),
+                Some(AbortWindow::default()),
+                None,
+            ]
+        );
+        // Old files (no abort columns) still load, with no abort.
+        assert!(
+            parse(Path::new("c.csv"), TABLE_1)
+                .unwrap()
+                .iter()
+                .all(|r| r.criterion.abort.is_none())
+        );
+        let err = |text: &str| parse(Path::new("c.csv"), text).unwrap_err().to_string();
+        let e = err("metric,target,window\np95,2s,30s\n");
+        assert!(
+            e.contains("line 2, field `window`") && e.contains("needs `abort_on_fail`"),
+            "{e}"
+        );
+        let e = err("metric,target,abort_on_fail,delay\np95,2s,no,5s\n");
+        assert!(e.contains("field `delay`"), "{e}");
+        let e = err("metric,target,abort_on_fail,window\np95,2s,yes,30\n");
+        assert!(
+            e.contains("field `window`") && e.contains("unit is missing"),
+            "{e}"
+        );
+        let e = err("metric,target,abort_on_fail\np95,2s,maybe\n");
+        assert!(e.contains("field `abort_on_fail`"), "{e}");
+        let e = err("metric,target,abort_on_fail\npeak_failures,2x,yes\n");
+        assert!(
+            e.contains("field `abort_on_fail`") && e.contains("cannot abort"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -14,6 +14,6 @@ pub use self::file::{
     parse_value,
 };
 pub use self::model::{
-    Criterion, CriterionSpec, CustomKind, Metric, Scope, ScopeSpec, Unit, format_measured,
-    format_value,
+    AbortWindow, Criterion, CriterionSpec, CustomKind, Metric, Scope, ScopeSpec, Unit,
+    format_measured, format_value,
 };

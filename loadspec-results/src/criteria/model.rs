@@ -2,6 +2,7 @@
 //! a target and a threshold.
 
 use std::fmt;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -85,6 +86,43 @@ pub struct Criterion {
     pub target: f64,
     /// The value beyond which the criterion fails.
     pub threshold: f64,
+    /// Stop the run mid-step when the criterion fails over a sliding window (`abort_on_fail`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abort: Option<AbortWindow>,
+}
+
+/// A criterion's sliding-window abort: judged every tick over the last `window_ms` of the
+/// step, starting `delay_ms` after the step's start; a fail stops the run at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AbortWindow {
+    /// Length of the sliding window, in milliseconds.
+    pub window_ms: u64,
+    /// Time from the step's start before which nothing is judged nor counted, in milliseconds.
+    pub delay_ms: u64,
+}
+
+impl AbortWindow {
+    /// The window when `abort_on_fail` names none: ten one-second ticks, enough samples for a
+    /// p95 at modest load while still stopping within seconds.
+    pub const DEFAULT_WINDOW_MS: u64 = 10_000;
+
+    /// A window of `window` after a `delay` (both rounded down to milliseconds).
+    pub fn new(window: Duration, delay: Duration) -> Self {
+        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        Self {
+            window_ms: ms(window),
+            delay_ms: ms(delay),
+        }
+    }
+}
+
+impl Default for AbortWindow {
+    fn default() -> Self {
+        Self {
+            window_ms: Self::DEFAULT_WINDOW_MS,
+            delay_ms: 0,
+        }
+    }
 }
 
 impl Criterion {
@@ -96,7 +134,22 @@ impl Criterion {
             metric,
             target,
             threshold: target,
+            abort: None,
         }
+    }
+
+    /// Stops the run mid-step when this criterion fails over the default sliding window
+    /// ([`AbortWindow::DEFAULT_WINDOW_MS`], no delay).
+    pub fn abort_on_fail(mut self) -> Self {
+        self.abort = Some(AbortWindow::default());
+        self
+    }
+
+    /// Stops the run mid-step when this criterion fails over the last `window` of the step,
+    /// judged from `delay` after the step's start.
+    pub fn abort_window(mut self, window: Duration, delay: Duration) -> Self {
+        self.abort = Some(AbortWindow::new(window, delay));
+        self
     }
 
     /// Sets the threshold.
@@ -164,6 +217,17 @@ impl Criterion {
                 self.format_value(self.target),
                 self.format_value(self.threshold)
             ));
+        }
+        if let Some(abort) = self.abort {
+            if self.metric == Metric::PeakFailures {
+                return Err(
+                    "peak_failures cannot abort a run: the peak step is only known at its end"
+                        .into(),
+                );
+            }
+            if abort.window_ms == 0 {
+                return Err("the abort window must be longer than zero".into());
+            }
         }
         if let Some((kind, _)) = self.scope.as_custom() {
             if !kind.accepts(self.metric) {
@@ -262,6 +326,8 @@ pub struct CriterionSpec {
     pub target: f64,
     /// Threshold.
     pub threshold: f64,
+    /// `abort_on_fail` with its window and delay in milliseconds.
+    pub abort: Option<AbortWindow>,
 }
 
 /// [`Scope`] with static names.
@@ -295,6 +361,7 @@ impl CriterionSpec {
             metric: self.metric,
             target: self.target,
             threshold: self.threshold,
+            abort: self.abort,
         }
     }
 }

@@ -43,6 +43,7 @@ pub(crate) fn assemble(
             status_reason,
             warnings: Vec::new(),
             shard: shard_info(plan, started, &steps),
+            abort: None,
         },
         environment: environment(plan.workers),
         plan: plan_info(plan),

@@ -1,5 +1,6 @@
 //! The engine: runs a [`RunPlan`] step by step on worker threads and assembles the results.
 
+mod abort;
 mod align;
 mod health;
 mod lifecycle;
@@ -27,7 +28,7 @@ use crate::metrics::recorder::Interval;
 use crate::metrics::samples::JtlWriter;
 use crate::monitor::Monitor;
 use crate::plan::{RunPlan, StepPlan};
-use loadspec_results::model::{LifecycleReport, RunResults, RunStatus, StepResult};
+use loadspec_results::model::{LifecycleReport, RunAbort, RunResults, RunStatus, StepResult};
 
 /// The resolution of time series: one point per second.
 const TICK: Duration = Duration::from_secs(1);
@@ -78,7 +79,7 @@ pub struct Progress {
 }
 
 /// Asks a running plan to stop: on an interrupt the step in flight ends at once; on an abort
-/// (requested between steps) no further step starts. Either way the results gathered so far
+/// (requested between steps, or by a window criterion mid-step) no further step starts. Either way the results gathered so far
 /// are returned.
 #[derive(Debug, Clone, Default)]
 pub struct StopHandle(Arc<StopState>);
@@ -87,6 +88,8 @@ pub struct StopHandle(Arc<StopState>);
 struct StopState {
     stopped: AtomicBool,
     abort_reason: Mutex<Option<String>>,
+    /// The window criterion that aborted mid-step, when that is why.
+    abort_record: Mutex<Option<RunAbort>>,
 }
 
 impl StopHandle {
@@ -106,6 +109,24 @@ impl StopHandle {
             slot.get_or_insert_with(|| reason.into());
         }
         self.stop();
+    }
+
+    /// Aborts the run for a criterion that failed over its window mid-step; the record is
+    /// kept only if this is the first reason given.
+    pub(crate) fn abort_with(&self, reason: String, record: RunAbort) {
+        if let (Ok(mut slot), Ok(mut kept)) =
+            (self.0.abort_reason.lock(), self.0.abort_record.lock())
+            && slot.is_none()
+        {
+            *slot = Some(reason);
+            *kept = Some(record);
+        }
+        self.stop();
+    }
+
+    /// The mid-step abort that ended the run, if one did.
+    pub(crate) fn abort_record(&self) -> Option<RunAbort> {
+        self.0.abort_record.lock().ok().and_then(|r| r.clone())
     }
 
     /// Whether the run was asked to stop.
@@ -296,6 +317,7 @@ async fn coordinate(
         steps,
     );
     results.run.warnings.extend(warnings);
+    results.run.abort = stop.abort_record();
     results.lifecycle = lifecycle;
     Ok(results)
 }

@@ -125,6 +125,7 @@ pub(super) async fn run_step(
         .map(|s| s.scenario.name().to_owned())
         .collect();
     let mut acc = StepAccumulator::new(names);
+    let mut abort_watch = super::abort::AbortWatch::new(plan, step.index);
     let mut tick_start = start;
     let mut next_tick = next_boundary(start, start, &phase_ends);
     let (mut requests, mut failures) = (0, 0);
@@ -174,6 +175,10 @@ pub(super) async fn run_step(
                         elapsed_s: secs(next_tick.saturating_duration_since(start)),
                         phase: phase(next_tick),
                     }, system.last().filter(|s| s.t_s >= secs(tick_start - cx.run_start)), &lag));
+                }
+                if let (None, Some(watch)) = (&stopped, abort_watch.as_mut()) {
+                    let (from, to) = (tick_start - start, next_tick - start);
+                    stopped = watch.tick(&acc, from, to, cx.stop, workers)?;
                 }
                 acc.close_tick(secs(next_tick - cx.run_start), width.as_secs_f64(), phase(next_tick));
                 tick_start = next_tick;

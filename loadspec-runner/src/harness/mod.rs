@@ -602,6 +602,18 @@ fn verdict(results: &RunResults, policy: Policy) -> (Outcome, Result<(), Failed>
         );
         return (Outcome::Failed, Err(Failed::from(message)));
     }
+    // A window criterion that stopped the run failed, even if the whole aborted step (mostly
+    // measured before the breach) would pass it.
+    if results.run.shard.is_none()
+        && results.run.abort.is_some()
+        && let Some(reason) = &results.run.status_reason
+    {
+        let mut message = format!("{reason}\n");
+        if let Some(report) = &results.criteria {
+            message.push_str(&criteria_matrix(report));
+        }
+        return (Outcome::Failed, Err(Failed::from(message)));
+    }
     let Some(report) = &results.criteria else {
         return (Outcome::Passed, Ok(()));
     };

@@ -10,3 +10,4 @@ pub(crate) mod stats;
 
 pub mod samples;
 pub(crate) mod step;
+pub(crate) mod window;

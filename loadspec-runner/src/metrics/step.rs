@@ -225,6 +225,16 @@ impl StepAccumulator {
         self.tick_active.clone()
     }
 
+    /// The current tick's statistics per label (for the abort windows, before `close_tick`).
+    pub(crate) fn tick_labels(&self) -> impl Iterator<Item = (&LabelKey, &LabelStats)> {
+        self.tick.iter()
+    }
+
+    /// The current tick's dropped arrivals per scenario.
+    pub(crate) fn tick_dropped(&self) -> &[u64] {
+        &self.tick_dropped
+    }
+
     /// Users running in the current tick across scenarios.
     pub(crate) fn tick_active_users(&self) -> u32 {
         self.tick_active.iter().sum()

@@ -50,8 +50,16 @@ async fn other_forms(_user: &mut User) {}
 #[scenario]
 async fn no_criteria(_user: &mut User) {}
 
+// Sliding-window aborts: a window and a delay, or the default window without a delay.
+#[scenario]
+#[assertion(p95 = "100ms", abort_on_fail, window = "2s", delay = "1s")]
+#[assertion(transaction = "login", failures = "5%", abort_on_fail)]
+async fn window_aborts(_user: &mut User) {}
+
 fn main() {
-    use loadspec::__private::{CriterionSpec, Metric, ScenarioEntry, ScopeSpec, inventory};
+    use loadspec::__private::{
+        AbortWindow, CriterionSpec, Metric, ScenarioEntry, ScopeSpec, inventory,
+    };
 
     let find = |name: &str| {
         inventory::iter::<ScenarioEntry>
@@ -65,6 +73,7 @@ fn main() {
         metric,
         target,
         threshold,
+        abort: None,
     };
     // The attribute and a criteria file parse values with the same function.
     let value = |metric, text| loadspec::criteria::parse_value(metric, text).unwrap();
@@ -150,6 +159,23 @@ fn main() {
         Some("/etc/loadspec/criteria.csv")
     );
     assert!(!other.options.abort_on_fail);
+
+    let windowed = find("window_aborts");
+    let aborts: Vec<Option<AbortWindow>> =
+        windowed.options.criteria.iter().map(|c| c.abort).collect();
+    assert_eq!(
+        aborts,
+        [
+            Some(AbortWindow {
+                window_ms: 2000,
+                delay_ms: 1000
+            }),
+            Some(AbortWindow::default()),
+        ]
+    );
+    for spec in windowed.options.criteria {
+        spec.to_criterion().validate().unwrap();
+    }
 
     let bare = find("no_criteria");
     assert!(bare.options.criteria.is_empty());

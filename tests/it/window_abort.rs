@@ -269,3 +269,34 @@ fn a_breach_during_the_delay_does_not_abort() {
     assert_eq!(results.run.abort, None);
     let _ = std::fs::remove_dir_all(&out);
 }
+
+#[test]
+fn a_window_criterion_on_a_custom_trend_aborts_too() {
+    let _serial = serial();
+    // One step of 6 s; the server slows down 2 s in; the scenario records each wait itself.
+    let (server, jump) = serve(Duration::from_millis(2000), Duration::from_secs(3600));
+    let out = out_dir("trend");
+    let scenario = Scenario::builder("window_trend")
+        .threads([1])
+        .ramp_up(Duration::ZERO)
+        .hold(Duration::from_secs(6))
+        .criterion(
+            Criterion::new(Scope::Trend("wait".into()), Metric::P95, 100.0)
+                .abort_window(Duration::from_secs(2), Duration::from_secs(1)),
+        )
+        .build(async |user: &mut User| -> Result<(), Failure> {
+            let response = user.get("/lat").send().await?;
+            user.trend("wait").add(response.elapsed());
+            Ok(())
+        });
+    let (code, results, log) = run(scenario, &server.base_url(), &out);
+    assert_eq!(results.run.status, RunStatus::Aborted, "{log}");
+    assert_eq!(code, ExitCode::from(3), "{log}");
+    let abort = results.run.abort.clone().expect("run.abort");
+    assert_eq!(abort.scope, "trend wait", "{abort:?}");
+    assert!(abort.value > 100.0, "{abort:?}");
+    // Within two ticks of the jump, well before the 6 s hold ends.
+    assert!(abort.at_s < 5.0, "{abort:?}");
+    assert!(jump.jumped_at.lock().unwrap().is_some());
+    let _ = std::fs::remove_dir_all(&out);
+}

@@ -182,6 +182,11 @@ impl CustomAccumulator {
         }
     }
 
+    /// The current tick's values (for the abort windows, before `close_tick`).
+    pub(crate) fn tick_values(&self) -> impl Iterator<Item = (&CustomKey, &CustomValue)> {
+        self.tick.iter()
+    }
+
     /// The current tick's custom metrics of every scenario, for the live outputs.
     pub(crate) fn live(&self) -> Vec<loadspec_live::TickCustom> {
         self.tick

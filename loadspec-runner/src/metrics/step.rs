@@ -230,6 +230,13 @@ impl StepAccumulator {
         self.tick.iter()
     }
 
+    /// The current tick's custom metrics (for the abort windows, before `close_tick`).
+    pub(crate) fn tick_custom(
+        &self,
+    ) -> impl Iterator<Item = (&super::custom::CustomKey, &super::custom::CustomValue)> {
+        self.custom.tick_values()
+    }
+
     /// The current tick's dropped arrivals per scenario.
     pub(crate) fn tick_dropped(&self) -> &[u64] {
         &self.tick_dropped

@@ -5,6 +5,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
+use super::custom::{CustomKey, CustomValue};
 use super::recorder::{Interval, LabelKey};
 use super::stats::LabelStats;
 use super::step::{Phase, StepAccumulator};
@@ -16,6 +17,8 @@ struct Tick {
     start: Duration,
     end: Duration,
     labels: Vec<(LabelKey, LabelStats)>,
+    /// The scenarios' own metrics, so criteria on them abort like the others.
+    custom: Vec<(CustomKey, CustomValue)>,
     /// Per scenario: open-model arrivals dropped in the tick.
     dropped: Vec<u64>,
 }
@@ -52,10 +55,16 @@ impl TickWindow {
             })
             .map(|(key, stats)| (key.clone(), stats.clone()))
             .collect();
+        let custom = acc
+            .tick_custom()
+            .filter(|(key, _)| self.watched.get(key.scenario).copied().unwrap_or(false))
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect();
         self.push_tick(Tick {
             start,
             end,
             labels,
+            custom,
             dropped: acc.tick_dropped().to_vec(),
         });
     }
@@ -98,6 +107,12 @@ impl TickWindow {
             acc.add_interval(Interval {
                 labels: tick
                     .labels
+                    .iter()
+                    .filter(|(key, _)| key.scenario == scenario)
+                    .cloned()
+                    .collect(),
+                custom: tick
+                    .custom
                     .iter()
                     .filter(|(key, _)| key.scenario == scenario)
                     .cloned()
@@ -149,6 +164,7 @@ mod tests {
             start: secs(start),
             end: secs(start + 1),
             labels: vec![(key, stats)],
+            custom: Vec::new(),
             dropped: vec![0],
         }
     }

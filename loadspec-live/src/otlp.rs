@@ -383,24 +383,13 @@ pub(crate) async fn push(
         .timeout(PUSH_TIMEOUT)
         .send()
         .await
-        .map_err(|e| one_line(&e))?;
+        .map_err(|e| loadspec_results::one_line(&e))?;
     let status = response.status();
     if status.is_success() {
         Ok(())
     } else {
         Err(format!("the collector answered {status}"))
     }
-}
-
-fn one_line(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

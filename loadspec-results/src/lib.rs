@@ -36,3 +36,16 @@ pub use self::io::{LoadError, WriteError, create_run_dir, load, write_atomically
 pub use self::mode::{Mode, ProfileKind};
 pub use self::model::{RunResults, SCHEMA_NAME, SCHEMA_VERSION};
 pub use self::time::{compact_timestamp, parse_unix_seconds, rfc3339, unix_seconds};
+
+/// An error and its causes on one line (`cannot write x: permission denied`): how every
+/// error reaches a terminal or a warning.
+pub fn one_line(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}

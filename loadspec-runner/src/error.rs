@@ -179,15 +179,4 @@ pub mod exit_code {
     pub const INTERRUPTED: u8 = 130;
 }
 
-/// An error and its causes on one line (`cannot write x: permission denied`): how every
-/// error reaches a terminal.
-pub fn one_line(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
-}
+pub use loadspec_results::one_line;

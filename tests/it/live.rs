@@ -378,58 +378,36 @@ fn the_metrics_endpoint_and_the_event_stream_count_what_results_json_and_the_ser
                 step.index + 1
             )
         };
+        let at = |series: &str, name: &str| sample(&text, &format!("{series}{{{}}}", l(name)));
         let counted = &custom.counters["iterations_counted"];
         assert_eq!(
             counted.total, step.scenarios[0].iterations.count as f64,
             "one per iteration"
         );
         assert_eq!(
-            sample(
-                &text,
-                &format!(
-                    "loadspec_custom_counter_total{{{}}}",
-                    l("iterations_counted")
-                )
-            ),
+            at("loadspec_custom_counter_total", "iterations_counted"),
             Some(counted.total)
         );
         let rate = &custom.rates["sometimes_ok"];
         assert_eq!(
-            sample(
-                &text,
-                &format!("loadspec_custom_rate_true_total{{{}}}", l("sometimes_ok"))
-            ),
+            at("loadspec_custom_rate_true_total", "sometimes_ok"),
             Some(rate.trues as f64)
         );
         assert_eq!(
-            sample(
-                &text,
-                &format!(
-                    "loadspec_custom_rate_samples_total{{{}}}",
-                    l("sometimes_ok")
-                )
-            ),
+            at("loadspec_custom_rate_samples_total", "sometimes_ok"),
             Some(rate.total as f64)
         );
         let trend = &custom.trends["think"];
         assert_eq!(
-            sample(
-                &text,
-                &format!("loadspec_custom_trend_count{{{}}}", l("think"))
-            ),
+            at("loadspec_custom_trend_count", "think"),
             Some(trend.count as f64)
         );
-        assert_eq!(
-            sample(
-                &text,
-                &format!("loadspec_custom_trend{{{},quantile=\"0.95\"}}", l("think"))
-            ),
-            Some(trend.p95)
+        let p95 = sample(
+            &text,
+            &format!("loadspec_custom_trend{{{},quantile=\"0.95\"}}", l("think")),
         );
-        assert_eq!(
-            sample(&text, &format!("loadspec_custom_gauge{{{}}}", l("depth"))),
-            Some(3.0)
-        );
+        assert_eq!(p95, Some(trend.p95));
+        assert_eq!(at("loadspec_custom_gauge", "depth"), Some(3.0));
     }
     assert_eq!(sample(&text, "loadspec_step{}"), Some(2.0));
 

@@ -562,7 +562,10 @@ impl Live {
             let outcome = runtime.block_on(otlp::push(client, url, &body));
             self.shared.tally(outcome);
         }
-        std::thread::sleep(self.settings.linger);
+        // Only a listener has anyone to linger for (a collector got its last push above).
+        if self.dashboard_url.is_some() || self.metrics_url.is_some() {
+            std::thread::sleep(self.settings.linger);
+        }
         self.stop();
         let tally = self
             .shared

@@ -369,8 +369,9 @@ fn abort_criteria(plan: &RunPlan) -> Vec<(String, Vec<criteria::Criterion>)> {
         .collect()
 }
 
-/// Starts the live outputs the plan asks for and says where they are. A dashboard's stop
-/// button aborts the run as `abort_on_fail` does: the step in flight ends, results are written.
+/// Starts the live outputs the plan asks for and says where they are. The dashboard's stop
+/// button is Ctrl-C from a browser: the step in flight ends, the results are written, the run
+/// is `interrupted`.
 fn start_live(
     plan: &RunPlan,
     stop: &StopHandle,
@@ -403,12 +404,8 @@ fn start_live(
         .no_proxy()
         .build()
         .map_err(RunError::HttpClient)?;
-    let (live, warnings) = loadspec_live::Live::start(
-        &plan.live,
-        info,
-        Box::new(move || on_stop.abort("stopped from the dashboard")),
-        &http,
-    )?;
+    let (live, warnings) =
+        loadspec_live::Live::start(&plan.live, info, Box::new(move || on_stop.stop()), &http)?;
     for warning in &warnings {
         eprintln!("warning: {warning}");
     }

@@ -32,6 +32,7 @@ mod lifecycle;
 mod limits;
 mod live;
 mod monitoring;
+mod open_files;
 mod open_model;
 mod outputs;
 mod properties;

@@ -239,6 +239,18 @@ async fn coordinate(
         .map_err(RunError::HttpClient)?;
     let (mut monitor, monitor_off) = Monitor::new(&plan.monitor);
     let mut warnings: Vec<String> = monitor_off.into_iter().collect();
+    // One descriptor per user at the largest step (open model: its most users).
+    let needed = plan
+        .steps
+        .iter()
+        .map(|s| s.users.iter().map(|&u| u64::from(u)).sum::<u64>())
+        .max()
+        .unwrap_or(0)
+        + crate::monitor::limits::OVERHEAD;
+    if let Some(warning) = crate::monitor::limits::raise_open_files(needed) {
+        eprintln!("warning: {warning}");
+        warnings.push(warning);
+    }
     if plan.tls.insecure {
         let warning = INSECURE_WARNING.to_owned();
         // Said when the run starts too, not only among the findings at its end.

@@ -2,6 +2,7 @@
 //! saturation guard, and the target's Prometheus metrics.
 
 pub mod guard;
+pub(crate) mod limits;
 pub mod prometheus;
 pub mod system;
 

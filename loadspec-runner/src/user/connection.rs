@@ -372,14 +372,22 @@ impl Connection {
             }
         }
         Err(match last {
-            Some((addr, error)) => {
-                let kind = if error.kind() == io::ErrorKind::TimedOut {
-                    ErrorKind::Timeout
-                } else {
-                    ErrorKind::Connect
-                };
-                WireError::new(kind, format!("cannot connect to {addr}: {error}"))
-            }
+            // This machine's limits are not the target's fault: an `io` failure, which
+            // neither counts as unreachable nor trips `abort_after_consecutive_errors`.
+            Some((addr, error)) => match crate::monitor::limits::local_exhaustion(&error) {
+                Some(reason) => WireError::new(
+                    ErrorKind::Io,
+                    format!("cannot connect to {addr}: {reason} ({error})"),
+                ),
+                None => {
+                    let kind = if error.kind() == io::ErrorKind::TimedOut {
+                        ErrorKind::Timeout
+                    } else {
+                        ErrorKind::Connect
+                    };
+                    WireError::new(kind, format!("cannot connect to {addr}: {error}"))
+                }
+            },
             None => WireError::new(ErrorKind::Dns, format!("{host} has no address")),
         })
     }

@@ -726,6 +726,13 @@ fn classify_parts(
             ErrorKind::Reset
         };
     }
+    // Out of descriptors or local ports is this machine's limit, not an unreachable target.
+    if text.contains("os error 24")
+        || text.contains("os error 23")
+        || io_kind == Some(Io::AddrNotAvailable)
+    {
+        return ErrorKind::Io;
+    }
     if connect || io_kind == Some(Io::ConnectionRefused) {
         return ErrorKind::Connect;
     }

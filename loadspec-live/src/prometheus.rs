@@ -170,17 +170,22 @@ pub(crate) fn render(state: &State) -> String {
         "gauge",
         "A criterion's verdict in a step: 0 pass, 1 warn, 2 fail.",
     );
-    for row in rows.clone() {
-        for cell in &row.cells {
-            let _ = writeln!(
-                out,
-                "loadspec_criterion_verdict{{scenario=\"{}\",criterion=\"{}\",step=\"{}\"{shard}}} {}",
+    let cells: Vec<(String, &loadspec_results::criteria::Cell)> = rows
+        .flat_map(|row| {
+            let scope = format!(
+                "scenario=\"{}\",criterion=\"{}\"",
                 escape(&row.scenario),
-                escape(&row.title),
-                cell.step + 1,
-                verdict_value(cell.verdict)
+                escape(&row.title)
             );
-        }
+            row.cells.iter().map(move |cell| (scope.clone(), cell))
+        })
+        .collect();
+    for (scope, cell) in &cells {
+        let (step, verdict) = (cell.step + 1, verdict_value(cell.verdict));
+        let _ = writeln!(
+            out,
+            "loadspec_criterion_verdict{{{scope},step=\"{step}\"{shard}}} {verdict}"
+        );
     }
     head(
         &mut out,
@@ -188,17 +193,13 @@ pub(crate) fn render(state: &State) -> String {
         "gauge",
         "The value a criterion measured in a step (absent: no data).",
     );
-    for row in rows {
-        for cell in &row.cells {
-            if let Some(v) = cell.measured {
-                let _ = writeln!(
-                    out,
-                    "loadspec_criterion_measured{{scenario=\"{}\",criterion=\"{}\",step=\"{}\"{shard}}} {v}",
-                    escape(&row.scenario),
-                    escape(&row.title),
-                    cell.step + 1
-                );
-            }
+    for (scope, cell) in &cells {
+        if let Some(v) = cell.measured {
+            let step = cell.step + 1;
+            let _ = writeln!(
+                out,
+                "loadspec_criterion_measured{{{scope},step=\"{step}\"{shard}}} {v}"
+            );
         }
     }
 

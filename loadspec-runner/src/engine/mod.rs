@@ -231,12 +231,7 @@ async fn coordinate(
         samples,
         shared: &shared,
     };
-    let health_client = plan
-        .tls_client
-        .configure(reqwest::Client::builder())
-        .no_proxy()
-        .build()
-        .map_err(RunError::HttpClient)?;
+    let health_client = plan.control_client()?;
     let (mut monitor, monitor_off) = Monitor::new(&plan.monitor);
     let mut warnings: Vec<String> = monitor_off.into_iter().collect();
     // One descriptor per user at the largest step (open model: its most users).

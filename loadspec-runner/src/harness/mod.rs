@@ -398,12 +398,7 @@ fn start_live(
             .map(|s| format!("{}/{}", s.spec.index(), s.spec.count())),
     };
     let on_stop = stop.clone();
-    let http = plan
-        .tls_client
-        .configure(reqwest::Client::builder())
-        .no_proxy()
-        .build()
-        .map_err(RunError::HttpClient)?;
+    let http = plan.control_client()?;
     let (live, warnings) =
         loadspec_live::Live::start(&plan.live, info, Box::new(move || on_stop.stop()), &http)?;
     for warning in &warnings {

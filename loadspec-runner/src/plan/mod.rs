@@ -136,6 +136,18 @@ pub struct RunPlan {
     pub(crate) tls_client: std::sync::Arc<crate::user::TlsClient>,
 }
 
+impl RunPlan {
+    /// A reqwest client with the run's TLS settings and no proxy, for what the run sends
+    /// besides its load: health checks, OTLP pushes.
+    pub(crate) fn control_client(&self) -> Result<reqwest::Client, crate::error::RunError> {
+        self.tls_client
+            .configure(reqwest::Client::builder())
+            .no_proxy()
+            .build()
+            .map_err(crate::error::RunError::HttpClient)
+    }
+}
+
 /// Before each step, wait until the target answers 2xx on `path`; run `on_unhealthy` once per
 /// outage; skip the step (marked target unavailable) if the target stays down for `max_wait`.
 #[derive(Debug, Clone, PartialEq)]

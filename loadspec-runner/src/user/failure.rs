@@ -105,14 +105,7 @@ impl fmt::Debug for Failure {
 
 impl<E: std::error::Error + Send + Sync + 'static> From<E> for Failure {
     fn from(error: E) -> Self {
-        let mut message = error.to_string();
-        let mut source = error.source();
-        while let Some(cause) = source {
-            message.push_str(": ");
-            message.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        Self::new(ErrorKind::Scenario, message)
+        Self::new(ErrorKind::Scenario, loadspec_results::one_line(&error))
     }
 }
 

@@ -175,6 +175,10 @@ pub struct PlanInfo {
     /// How HTTPS servers were verified, when not the default (the system's roots alone).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<TlsInfo>,
+    /// The local addresses the users' connections came from (`127.0.0.1–127.0.0.4`), when
+    /// the run spread them (`--source-addresses`); absent when the system chose.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_addresses: Option<String>,
 }
 
 /// How HTTPS servers' certificates were checked.

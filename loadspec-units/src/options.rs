@@ -398,6 +398,14 @@ pub const OPTIONS: &[OptionSpec] = &[
     OptionSpec {
         table: Table::Run,
         attribute: "—",
+        cli: "`--source-addresses LIST`",
+        env: "`LOADSPEC_SOURCE_ADDRESSES`",
+        default: "`auto`",
+        meaning: "local addresses the users' connections come from, user `i` from the `i % n`th: `auto` (enough of 127.0.0.0/8 when a step needs more connections to a 127.x target than one address has local ports), `off`, or a list such as `127.0.0.1-127.0.0.8,127.0.1.1`, [below](#source-addresses)",
+    },
+    OptionSpec {
+        table: Table::Run,
+        attribute: "—",
         cli: "`--ca-cert FILE`",
         env: "`LOADSPEC_CA_CERT`",
         default: "system roots",

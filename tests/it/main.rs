@@ -44,6 +44,7 @@ mod resilience;
 mod run_hooks;
 mod sharding;
 mod signals;
+mod source_addresses;
 mod user_stop;
 mod warmup;
 mod websocket;

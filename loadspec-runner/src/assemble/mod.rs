@@ -110,6 +110,8 @@ fn plan_info(plan: &RunPlan) -> PlanInfo {
         },
         http_client: plan.http_client.as_str().to_owned(),
         http_version: plan.http_version.as_str().to_owned(),
+        source_addresses: (!plan.source_addresses.is_empty())
+            .then(|| crate::plan::sources::describe(&plan.source_addresses)),
         tls: (plan.tls != crate::user::TlsOptions::default()).then(|| {
             loadspec_results::model::TlsInfo {
                 insecure: plan.tls.insecure,

@@ -27,6 +27,7 @@ fn lifecycle_user(
         .configure(reqwest::Client::builder())
         .no_proxy()
         .connect_timeout(planned.connect_timeout)
+        .local_address(plan.source_addresses.first().copied())
         // Redirects are followed by `user::transport`, which keeps each hop's cookies.
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -37,6 +38,7 @@ fn lifecycle_user(
         client,
         direct: super::worker::direct_client(plan, planned),
         tls: Arc::clone(&plan.tls_client),
+        sources: Arc::clone(&plan.source_addresses),
         base_url: plan.target.clone().into_boxed_str(),
         recorder: Rc::new(RefCell::new(Recorder::new(1, false))),
         hung_after: planned.hung_after,

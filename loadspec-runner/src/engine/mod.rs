@@ -234,17 +234,30 @@ async fn coordinate(
     let health_client = plan.control_client()?;
     let (mut monitor, monitor_off) = Monitor::new(&plan.monitor);
     let mut warnings: Vec<String> = monitor_off.into_iter().collect();
-    // One descriptor per user at the largest step (open model: its most users).
-    let needed = plan
+    // One descriptor and one local port per user at the largest step (open model: its most
+    // users).
+    let connections = plan
         .steps
         .iter()
         .map(|s| s.users.iter().map(|&u| u64::from(u)).sum::<u64>())
         .max()
-        .unwrap_or(0)
-        + crate::monitor::limits::OVERHEAD;
-    if let Some(warning) = crate::monitor::limits::raise_open_files(needed) {
+        .unwrap_or(0);
+    let needed = connections + crate::monitor::limits::OVERHEAD;
+    let ports = crate::monitor::limits::local_ports().and_then(|ports| {
+        crate::monitor::limits::ports_warning(connections, plan.source_addresses.len(), ports)
+    });
+    for warning in crate::monitor::limits::raise_open_files(needed)
+        .into_iter()
+        .chain(ports)
+    {
         eprintln!("warning: {warning}");
         warnings.push(warning);
+    }
+    if !plan.source_addresses.is_empty() {
+        eprintln!(
+            "users connect from {}",
+            crate::plan::sources::describe(&plan.source_addresses)
+        );
     }
     if plan.tls.insecure {
         let warning = INSECURE_WARNING.to_owned();

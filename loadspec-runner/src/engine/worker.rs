@@ -58,7 +58,14 @@ impl Worker {
         let clients = plan
             .scenarios
             .iter()
-            .map(|planned| build_client(planned, &plan.tls_client))
+            .map(|planned| {
+                // reqwest's pooled connections are the worker's: they come from one address.
+                let source = match plan.source_addresses.len() {
+                    0 => None,
+                    n => Some(plan.source_addresses[id % n]),
+                };
+                build_client(planned, &plan.tls_client, source)
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let (commands, receiver) = mpsc::unbounded_channel();
         let thread = std::thread::Builder::new()
@@ -147,6 +154,7 @@ fn quiet_scenario_panics() {
 fn build_client(
     planned: &crate::plan::PlannedScenario,
     tls: &crate::user::TlsClient,
+    source: Option<std::net::IpAddr>,
 ) -> Result<reqwest::Client, RunError> {
     let mut builder = tls
         .configure(reqwest::Client::builder())
@@ -157,7 +165,8 @@ fn build_client(
         // Redirects are followed by `user::transport`, which keeps each hop's cookies.
         .redirect(reqwest::redirect::Policy::none())
         .timeout(planned.request_timeout)
-        .connect_timeout(planned.connect_timeout);
+        .connect_timeout(planned.connect_timeout)
+        .local_address(source);
     if let Some(read_timeout) = planned.read_timeout {
         builder = builder.read_timeout(read_timeout);
     }
@@ -204,6 +213,7 @@ async fn serve(
                 client: clients[scenario].clone(),
                 direct: direct_client(&plan, planned),
                 tls: Arc::clone(&plan.tls_client),
+                sources: Arc::clone(&plan.source_addresses),
                 base_url: plan.target.clone().into_boxed_str(),
                 recorder: Rc::clone(&recorder),
                 hung_after: planned.hung_after,

@@ -110,6 +110,10 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "VERSION", value_parser = http_version)]
     pub(crate) http_version: Option<crate::user::HttpVersion>,
 
+    /// Local addresses the users' connections come from: auto (enough of 127.0.0.0/8 when a step needs more connections than one address has ports), off, or a list such as 127.0.0.1-127.0.0.8
+    #[arg(long, value_name = "LIST", value_parser = source_addresses)]
+    pub(crate) source_addresses: Option<crate::plan::SourceAddresses>,
+
     /// Also trust the CA certificates of this PEM file for HTTPS (a private CA, a self-signed server)
     #[arg(long, value_name = "FILE")]
     pub(crate) ca_cert: Option<PathBuf>,
@@ -233,6 +237,10 @@ fn http_version(text: &str) -> Result<crate::user::HttpVersion, String> {
     crate::user::HttpVersion::parse(text).map_err(|expected| format!("expected {expected}"))
 }
 
+fn source_addresses(text: &str) -> Result<crate::plan::SourceAddresses, String> {
+    crate::plan::sources::parse(text).map_err(|expected| format!("expected {expected}"))
+}
+
 fn http_client(text: &str) -> Result<crate::plan::HttpClient, String> {
     crate::plan::overrides::parse_http_client(text)
         .map_err(|expected| format!("expected {expected}"))
@@ -293,6 +301,7 @@ impl Cli {
             redact: self.no_redact.then_some(false),
             http_client: self.http_client,
             http_version: self.http_version,
+            source_addresses: self.source_addresses.clone(),
             ca_cert: self.ca_cert.clone(),
             insecure: self.insecure.then_some(true),
             monitor_interval: self.monitor_interval,
@@ -368,6 +377,23 @@ mod tests {
         assert!(e.contains("0 users"), "{e}");
         let e = parse(&["--profile", "soak"]).unwrap_err().to_string();
         assert!(e.contains("spike, ramp or stress"), "{e}");
+        let e = parse(&["--source-addresses", "127.0.0.1,localhost"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("--source-addresses") && e.contains("\"localhost\" is not an IP address"),
+            "{e}"
+        );
+        let o = parse(&["--source-addresses", "127.0.0.2-127.0.0.3"])
+            .unwrap()
+            .overrides();
+        assert_eq!(
+            o.source_addresses,
+            Some(crate::plan::SourceAddresses::List(vec![
+                std::net::Ipv4Addr::new(127, 0, 0, 2).into(),
+                std::net::Ipv4Addr::new(127, 0, 0, 3).into(),
+            ]))
+        );
         assert!(parse(&["--full", "--smoke"]).is_err());
         assert!(parse(&["--iterations", "0"]).is_err());
     }

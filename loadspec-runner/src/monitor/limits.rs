@@ -56,6 +56,36 @@ pub(crate) fn raise_open_files(_needed: u64) -> Option<String> {
     None
 }
 
+/// Local ports one source address has for connections to one target address (the size of
+/// `net.ipv4.ip_local_port_range`); `None` where it cannot be read.
+pub(crate) fn local_ports() -> Option<u32> {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|text| port_range_size(&text))
+}
+
+fn port_range_size(text: &str) -> Option<u32> {
+    let mut bounds = text.split_whitespace().map(str::parse::<u32>);
+    let (Some(Ok(low)), Some(Ok(high))) = (bounds.next(), bounds.next()) else {
+        return None;
+    };
+    (high >= low).then(|| high - low + 1)
+}
+
+/// A warning when a step's `connections` to one target need more local ports than `addresses`
+/// source addresses (0: the system's one) of `ports` each have.
+pub(crate) fn ports_warning(connections: u64, addresses: usize, ports: u32) -> Option<String> {
+    let addresses = addresses.max(1) as u64;
+    let capacity = addresses * u64::from(ports);
+    (connections > capacity).then(|| {
+        let wanted = connections.div_ceil(u64::from(ports).max(1));
+        format!(
+            "the largest step opens about {connections} connections, but {addresses} source address(es) give {capacity} local ports ({ports} each, net.ipv4.ip_local_port_range): give at least {wanted} with --source-addresses (e.g. 127.0.0.1-127.0.0.{}) or its users will fail with \"out of local ports\"",
+            wanted.min(254)
+        )
+    })
+}
+
 /// The message of a connect that failed on this machine's side, not the target's: out of file
 /// descriptors (EMFILE, ENFILE) or of local ports (EADDRNOTAVAIL).
 pub(crate) fn local_exhaustion(error: &std::io::Error) -> Option<&'static str> {
@@ -95,6 +125,20 @@ mod tests {
         );
         // Soft already at the hard limit: nothing to raise, still the warning.
         assert_eq!(plan(4096, 4096, 100_256).0, None);
+    }
+
+    #[test]
+    fn the_port_range_is_read_and_a_step_beyond_it_warned_about() {
+        assert_eq!(port_range_size("32768\t60999\n"), Some(28_232));
+        assert_eq!(port_range_size("60999 32768"), None);
+        assert_eq!(port_range_size("garbage"), None);
+        assert_eq!(ports_warning(28_000, 0, 28_232), None);
+        let warning = ports_warning(100_000, 1, 28_232).unwrap();
+        assert!(
+            warning.contains("about 100000 connections") && warning.contains("at least 4"),
+            "{warning}"
+        );
+        assert_eq!(ports_warning(100_000, 4, 28_232), None);
     }
 
     #[test]

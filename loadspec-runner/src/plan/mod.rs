@@ -6,6 +6,7 @@ pub(crate) mod overrides;
 mod profile;
 pub(crate) mod resolve;
 pub mod shard;
+pub(crate) mod sources;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -17,6 +18,7 @@ pub use self::overrides::{Overrides, env_vars};
 pub use self::profile::{ProfileKind, user_start_offset, users_started_at};
 pub use self::resolve::{SAMPLE_LOG, resolve};
 pub use self::shard::{PlanShard, ShardSpec};
+pub use self::sources::SourceAddresses;
 use crate::scenario::Scenario;
 pub use loadspec_results::Mode;
 use loadspec_results::criteria::Criterion;
@@ -128,6 +130,9 @@ pub struct RunPlan {
     pub http_client: HttpClient,
     /// The HTTP version the direct client speaks.
     pub http_version: crate::user::HttpVersion,
+    /// The local addresses the users' connections come from, user `i` from the `i % n`th
+    /// (empty: the system chooses), from `--source-addresses`.
+    pub source_addresses: std::sync::Arc<[std::net::IpAddr]>,
     /// How HTTPS servers' certificates are checked.
     pub tls: crate::user::TlsOptions,
     /// The live dashboard, the Prometheus endpoint and OTLP push.

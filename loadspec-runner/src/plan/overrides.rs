@@ -72,6 +72,8 @@ pub struct Overrides {
     pub http_client: Option<HttpClient>,
     /// The HTTP version the direct client speaks (`auto` unless set).
     pub http_version: Option<crate::user::HttpVersion>,
+    /// The local addresses users' connections come from (`--source-addresses`).
+    pub source_addresses: Option<crate::plan::SourceAddresses>,
     /// A PEM file of extra trusted CA certificates for HTTPS targets.
     pub ca_cert: Option<PathBuf>,
     /// Accept any TLS certificate (no verification at all; recorded in the results).
@@ -183,6 +185,12 @@ impl Overrides {
                     .map_err(|expected| ConfigError::invalid(name, &v, expected))?,
             );
         }
+        if let Some((name, v)) = get("LOADSPEC_SOURCE_ADDRESSES") {
+            o.source_addresses = Some(
+                crate::plan::sources::parse(&v)
+                    .map_err(|expected| ConfigError::invalid(name, &v, &expected))?,
+            );
+        }
         if let Some((_, v)) = get("LOADSPEC_CA_CERT") {
             o.ca_cert = Some(PathBuf::from(v));
         }
@@ -280,6 +288,7 @@ impl Overrides {
             expected_interval: higher.expected_interval.or(self.expected_interval),
             http_client: higher.http_client.or(self.http_client),
             http_version: higher.http_version.or(self.http_version),
+            source_addresses: higher.source_addresses.or(self.source_addresses),
             ca_cert: higher.ca_cert.or(self.ca_cert),
             insecure: higher.insecure.or(self.insecure),
             shard: higher.shard.or(self.shard),

@@ -213,6 +213,17 @@ pub fn resolve(scenarios: &[Scenario], overrides: &Overrides) -> Result<RunPlan,
             ConfigError::invalid("start time", &loadspec_results::rfc3339(at), &e.expected())
         })?;
     }
+    let source_addresses = crate::plan::sources::resolve(
+        &overrides.source_addresses.clone().unwrap_or_default(),
+        is_loopback_v4(&target),
+        steps
+            .iter()
+            .map(|s| u64::from(s.total_users()))
+            .max()
+            .unwrap_or(0),
+        crate::monitor::limits::local_ports(),
+    )
+    .into();
     let tls = crate::user::TlsOptions {
         ca_cert: overrides.ca_cert.clone(),
         insecure: overrides.insecure.unwrap_or(false),
@@ -243,6 +254,7 @@ pub fn resolve(scenarios: &[Scenario], overrides: &Overrides) -> Result<RunPlan,
         expected_interval: overrides.expected_interval.filter(|i| !i.is_zero()),
         http_client: overrides.http_client.unwrap_or_default(),
         http_version: overrides.http_version.unwrap_or_default(),
+        source_addresses,
         tls_client: std::sync::Arc::new(crate::user::TlsClient::new(&tls)?),
         tls,
         live: live_settings(overrides)?,
@@ -403,6 +415,15 @@ fn check_load_safety(
         users,
         limit: defaults::REMOTE_USERS_LIMIT,
     })
+}
+
+/// Whether a base URL names an IPv4 loopback address (127.0.0.0/8), which every address of
+/// that network can reach.
+fn is_loopback_v4(target: &str) -> bool {
+    matches!(
+        url::Url::parse(target).ok().and_then(|u| u.host().map(|h| h.to_owned())),
+        Some(url::Host::Ipv4(ip)) if ip.is_loopback()
+    )
 }
 
 /// Whether a base URL points at this machine.

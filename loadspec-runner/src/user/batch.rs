@@ -366,6 +366,7 @@ async fn shared_connection(user: &mut User) -> (Option<Http2>, Option<PhaseTimes
     let route = Route {
         settings,
         tls: &ctx.tls,
+        source: user.source,
     };
     connection::shared(&mut user.connection, &url, route).await
 }

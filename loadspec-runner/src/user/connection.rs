@@ -11,7 +11,7 @@
 //! reqwest.
 
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -210,6 +210,7 @@ pub(crate) async fn open_stream(
             ..route.settings
         },
         tls: route.tls,
+        source: route.source,
     };
     match Link::open(url, port, http1, phases).await? {
         Link::Http1(connection) => Ok(connection.stream),
@@ -220,12 +221,13 @@ pub(crate) async fn open_stream(
     }
 }
 
-/// How an exchange reaches a connection: the scenario's settings, and the TLS client for
-/// `https://`.
+/// How an exchange reaches a connection: the scenario's settings, the TLS client for
+/// `https://`, and the local address to connect from (the system's choice if `None`).
 #[derive(Clone, Copy)]
 pub(crate) struct Route<'c> {
     pub(crate) settings: DirectSettings,
     pub(crate) tls: &'c TlsClient,
+    pub(crate) source: Option<IpAddr>,
 }
 
 /// One user's keep-alive connection to one origin.
@@ -279,7 +281,7 @@ impl Link {
                 None => return Err(WireError::new(ErrorKind::Scenario, "the URL has no host")),
             };
             let connecting = Instant::now();
-            let tcp = Connection::connect(addrs, host).await?;
+            let tcp = Connection::connect(addrs, host, route.source).await?;
             phases.connect = Some(micros_since(connecting));
             // Requests are small and written whole: Nagle would only delay them.
             tcp.set_nodelay(true)
@@ -362,11 +364,20 @@ impl Connection {
         })
     }
 
-    /// Connects to the first of `addrs` that accepts.
-    async fn connect(addrs: Vec<SocketAddr>, host: &str) -> Result<TcpStream, WireError> {
+    /// Connects to the first of `addrs` that accepts, from `source` where it is of the
+    /// address's family.
+    async fn connect(
+        addrs: Vec<SocketAddr>,
+        host: &str,
+        source: Option<IpAddr>,
+    ) -> Result<TcpStream, WireError> {
         let mut last = None;
         for addr in addrs {
-            match TcpStream::connect(addr).await {
+            let connected = match source.filter(|s| s.is_ipv4() == addr.is_ipv4()) {
+                None => TcpStream::connect(addr).await,
+                Some(source) => Self::bound(source)?.connect(addr).await,
+            };
+            match connected {
                 Ok(stream) => return Ok(stream),
                 Err(error) => last = Some((addr, error)),
             }
@@ -390,6 +401,44 @@ impl Connection {
             },
             None => WireError::new(ErrorKind::Dns, format!("{host} has no address")),
         })
+    }
+
+    /// A socket bound to `source` and a port the system picks. Failing here is this machine's
+    /// side: an address it does not have, or no port left on it.
+    fn bound(source: IpAddr) -> Result<tokio::net::TcpSocket, WireError> {
+        let socket = if source.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()
+        } else {
+            tokio::net::TcpSocket::new_v6()
+        };
+        let socket =
+            socket.map_err(
+                |error| match crate::monitor::limits::local_exhaustion(&error) {
+                    Some(reason) => WireError::new(
+                        ErrorKind::Io,
+                        format!("cannot open a socket: {reason} ({error})"),
+                    ),
+                    None => WireError::io(error, "cannot open a socket"),
+                },
+            )?;
+        socket
+            .bind(SocketAddr::new(source, 0))
+            .map_err(|error| {
+                let reason = match error.kind() {
+                    io::ErrorKind::AddrNotAvailable => {
+                        "it is not an address of this machine (--source-addresses): "
+                    }
+                    io::ErrorKind::AddrInUse => {
+                        "loadspec ran out of local ports on it, give more source addresses or open fewer connections: "
+                    }
+                    _ => "",
+                };
+                WireError::new(
+                    ErrorKind::Io,
+                    format!("cannot connect from source address {source}: {reason}{error}"),
+                )
+            })?;
+        Ok(socket)
     }
 
     fn serves(&self, url: &Url, port: u16) -> bool {

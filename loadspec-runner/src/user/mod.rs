@@ -55,6 +55,9 @@ pub(crate) struct UserContext {
     pub(crate) direct: Option<DirectSettings>,
     /// The run's TLS configuration, for the direct client's `https://` connections.
     pub(crate) tls: std::sync::Arc<TlsClient>,
+    /// Local addresses the direct client's connections come from, user `i` from the `i % n`th
+    /// (empty: the system chooses).
+    pub(crate) sources: std::sync::Arc<[std::net::IpAddr]>,
     /// The target's base URL without a trailing slash.
     pub(crate) base_url: Box<str>,
     pub(crate) recorder: Rc<RefCell<Recorder>>,
@@ -84,6 +87,8 @@ pub struct User {
     session: Session,
     /// The direct client's keep-alive connection, opened by the first request.
     connection: Option<connection::Link>,
+    /// The local address this user's connections come from, if the run spreads them.
+    source: Option<std::net::IpAddr>,
     /// A batch's spare HTTP/1.1 connections, or, for a batch's lane, what goes back.
     batch: Option<Box<batch::BatchState>>,
     vars: Vec<(Box<str>, String)>,
@@ -96,8 +101,13 @@ pub struct User {
 
 impl User {
     pub(crate) fn new(ctx: Rc<UserContext>, index: u64, step: u32, seed: u64) -> Self {
+        let source = match ctx.sources.len() {
+            0 => None,
+            n => Some(ctx.sources[(index % n as u64) as usize]),
+        };
         Self {
             ctx,
+            source,
             index,
             step,
             iteration: 0,

@@ -163,6 +163,7 @@ async fn follow(
                     Route {
                         settings,
                         tls: &ctx.tls,
+                        source: user.source,
                     },
                     progress,
                 )

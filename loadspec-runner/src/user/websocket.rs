@@ -175,6 +175,7 @@ async fn open(
     let route = Route {
         settings,
         tls: &ctx.tls,
+        source: user.source,
     };
     let mut phases = PhaseTimes::default();
     let stream = match connection::open_stream(&url, route, &mut phases).await {

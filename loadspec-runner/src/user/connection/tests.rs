@@ -150,6 +150,7 @@ fn route(settings: DirectSettings) -> Route<'static> {
     Route {
         settings,
         tls: &TLS,
+        source: None,
     }
 }
 

@@ -21,6 +21,15 @@
 #        k10tls   10,000 HTTPS users for 60 s against the delay-server behind nginx TLS: RSS per user
 #        TLS_DUR=10 TLS_REPS=3 (tls tls-new h2 h2c)   K10TLS_USERS=10000 K10TLS_DUR=60 (k10tls)
 #        TLS_KEY=ec|rsa (server key: P-256, the default, or RSA 2048; made with openssl per run)
+#   Scale phases (benches/scale/: README.md, report.py prints their table):
+#        k100     K100_USERS=100000 users held for K100_DUR=60 s (after a K100_RAMP=30 s ramp-up)
+#                 against a delay-server of the harness's own build on 127.0.0.1:18091 answering
+#                 /delay/K100_DELAY_MS=10000, both raised to enough open files with prlimit:
+#                 RSS per user, errors, the achieved rate against users / delay; wrk beside it
+#        open50k  the open model at OPEN_RATE=50000 arrivals/s for OPEN_DUR=20 s against nginx:
+#                 achieved rate, start-time lag p99, dropped arrivals; oha -q beside it
+#        stall5k  the open model at 5,000/s on /stall (20 % frozen): corrected percentiles
+#                 against the truth the freeze implies
 #   live: loadspec alone vs loadspec with --dashboard, --metrics-listen and --otlp (pushing
 #        every second to benches/live/sink.py) while benches/live/watch.sh follows the event
 #        stream and scrapes /metrics every second; LIVE_REPS=3 alternating reps of LIVE_DUR=10 s.
@@ -33,9 +42,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PHASES="${*:-tp clients mem stall k10}"
 for phase in $PHASES; do
   case "$phase" in
-    tp|clients|mem|stall|k10|long|tls|tls-new|h2|h2c|k10tls|live) ;;
+    tp|clients|mem|stall|k10|long|tls|tls-new|h2|h2c|k10tls|live|k100|open50k|stall5k) ;;
     *) echo "benches/peers.sh: unknown phase '$phase' (expected tp, clients, mem, stall, k10, long," \
-            "tls, tls-new, h2, h2c, k10tls or live)" >&2
+            "tls, tls-new, h2, h2c, k10tls, live, k100, open50k or stall5k)" >&2
        exit 2 ;;
   esac
 done
@@ -109,6 +118,39 @@ for phase in $PHASES; do
           kill -TERM "$sink"; wait "$sink" || true
           cat "$BENCH_OUT/otlp-sink.log" "$BENCH_OUT/live-watch.log"
           "$BENCH/peers/servers.sh" stop ;;
+    # 100,000 users: the delay-server and the generator each need a descriptor per connection,
+    # more than the harness's 65,536; loadspec spreads its users over 127.0.0.1–127.0.0.4
+    # itself (--source-addresses auto), wrk gets no such help.
+    k100) n="${K100_USERS:-100000}"; d="${K100_DUR:-60}"; ramp="${K100_RAMP:-30}"
+          delay="${K100_DELAY_MS:-10000}"; fds=$(( n + 16384 ))
+          prlimit --nofile=$fds:$fds taskset -c 0 "$BENCH/target/release/delay-server" \
+            127.0.0.1:18091 >"$BENCH_OUT/k100-delay-server.log" 2>&1 & k100_server=$!
+          for _ in $(seq 1 50); do curl -fsS -m 1 http://127.0.0.1:18091/delay/0 >/dev/null 2>&1 && break; sleep 0.1; done
+          u=http://127.0.0.1:18091/delay/$delay
+          BENCH_TAG=k100 URL=$u C="$n" D="$d" "$M" --timeout $(( ramp + d + 120 )) "loadspec-$n" -- \
+            prlimit --nofile=$fds:$fds "$PB" --ramp-up "${ramp}s" --monitor-interval 1s
+          BENCH_TAG=k100 "$M" --timeout $(( d + 120 )) "wrk-$n" -- \
+            prlimit --nofile=$fds:$fds wrk -t1 -c"$n" -d"$(( ramp + d ))s" --timeout 30s -s "$LUA" "$u"
+          kill -TERM "$k100_server"; wait "$k100_server" || true
+          python3 benches/scale/report.py k100 "$BENCH_OUT" --users "$n" --delay-ms "$delay" ;;
+    # The open model on one core at 50,000 arrivals/s against nginx's "ok".
+    open50k) "$BENCH/peers/servers.sh" start
+          r="${OPEN_RATE:-50000}"; d="${OPEN_DUR:-20}"
+          BENCH_TAG=open50k URL=http://127.0.0.1:18080/ D="$d" "$M" --timeout $(( d + 60 )) \
+            "loadspec-open-$r" -- "$PB" --rate "$r/s" --max-users 2000
+          BENCH_TAG=open50k "$M" --timeout $(( d + 60 )) "oha-q-$r" -- \
+            oha --no-tui --output-format json -z "${d}s" -c 2000 -q "$r" --latency-correction \
+            http://127.0.0.1:18080/
+          "$BENCH/peers/servers.sh" stop
+          python3 benches/scale/report.py open50k "$BENCH_OUT" --rate "$r" ;;
+    # Coordinated omission at 5,000/s: the server freezes 1 s of every 5, so a fifth of the
+    # arrivals wait out the rest of a freeze; the truth is computed from the freeze's shape.
+    stall5k) "$BENCH/peers/servers.sh" start
+          r=5000; d="${STALL5K_DUR:-20}"
+          BENCH_TAG=stall5k URL=http://127.0.0.1:18081/stall D="$d" "$M" --timeout $(( d + 60 )) \
+            "loadspec-open-$r" -- "$PB" --rate "$r/s" --max-users 8000
+          "$BENCH/peers/servers.sh" stop
+          python3 benches/scale/report.py stall5k "$BENCH_OUT" --rate "$r" ;;
     long) "$BENCH/peers/servers.sh" start
           seconds="${LONG_SECONDS:-1800}"
           BENCH_TAG=long URL=http://127.0.0.1:18080/ C=64 D="$seconds" \

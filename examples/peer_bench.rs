@@ -157,6 +157,13 @@ fn bench_json(results: &RunResults, corrected: bool) -> String {
         None => String::new(),
     };
     let rss = step.system.iter().map(|s| s.process_rss).max().unwrap_or(0);
+    // Open model: how late iterations started, and how many ran at all over the window.
+    let open = scenario.start_lag.as_ref().map_or_else(String::new, |lag| {
+        format!(
+            ",\"iterations_per_s\":{:.1},\"start_lag_p50_ms\":{:.3},\"start_lag_p99_ms\":{:.3},\"start_lag_max_ms\":{:.3}",
+            scenario.iterations.throughput_per_s, lag.p50_ms, lag.p99_ms, lag.max_ms
+        )
+    });
     // The direct client's connection counts (none through reqwest's pooled client).
     let connections = t.phases.as_ref().map_or_else(String::new, |p| {
         let count = |phase| p.phases.get(&phase).map_or(0, |s| s.count);
@@ -169,7 +176,7 @@ fn bench_json(results: &RunResults, corrected: bool) -> String {
         )
     });
     format!(
-        "BENCH_JSON {{\"requests\":{},\"errors\":{},\"duration_s\":{:.3},\"rps\":{:.1},\"mean_ms\":{:.3},\"p50_ms\":{p50:.3},\"p90_ms\":{p90:.3},\"p99_ms\":{p99:.3},\"p999_ms\":{p999:.3},\"max_ms\":{max:.3}{service}{connections},\"dropped\":{},\"users\":{},\"sampled_rss_max_kb\":{}}}",
+        "BENCH_JSON {{\"requests\":{},\"errors\":{},\"duration_s\":{:.3},\"rps\":{:.1},\"mean_ms\":{:.3},\"p50_ms\":{p50:.3},\"p90_ms\":{p90:.3},\"p99_ms\":{p99:.3},\"p999_ms\":{p999:.3},\"max_ms\":{max:.3}{service}{connections}{open},\"dropped\":{},\"users\":{},\"sampled_rss_max_kb\":{}}}",
         t.count,
         t.failures,
         step.measured_s,

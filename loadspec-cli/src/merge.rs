@@ -24,7 +24,8 @@ use loadspec_results::histogram::{self, HistogramDecodeError};
 use loadspec_results::model::{
     CorrectedSummary, Environment, ErrorSummary, GeneratorHealth, HostResults, HostStep,
     LabelSummary, LockoutSummary, PlanInfo, RunResults, RunStatus, ScenarioStepResult,
-    ServerTimingSummary, ShardInfo, StepResult, StepStatus, TimePoint, TransactionPoint,
+    ServerTimingSummary, ShardInfo, StartLagSummary, StepResult, StepStatus, TimePoint,
+    TransactionPoint,
 };
 use loadspec_results::phases::PhasesSummary;
 use loadspec_results::{LoadError, Mode, compact_timestamp, load, rfc3339};
@@ -657,6 +658,7 @@ fn merge_scenario(
     merged.users = parts.iter().map(|(_, s)| s.users).sum();
     merged.interrupted_iterations = parts.iter().map(|(_, s)| s.interrupted_iterations).sum();
     merged.dropped_iterations = parts.iter().map(|(_, s)| s.dropped_iterations).sum();
+    merged.start_lag = merge_start_lag(step, parts)?;
     let merge = |pick: &dyn Fn(&ScenarioStepResult) -> Option<&LabelSummary>, label: &str| {
         let found: Vec<(&Shard<'_>, &LabelSummary)> = parts
             .iter()
@@ -939,6 +941,26 @@ fn merge_corrected(
     (merged.p99_ms, merged.p999_ms) = (quantile(0.99), quantile(0.999));
     merged.histogram = histogram::encode(&hist);
     Ok(Some(merged))
+}
+
+/// Open model: the shards' start lags, their histograms added.
+fn merge_start_lag(
+    step: usize,
+    parts: &[(&Shard<'_>, &ScenarioStepResult)],
+) -> Result<Option<StartLagSummary>, MergeError> {
+    let mut lags = histogram::new_histogram();
+    for (shard, s) in parts {
+        let Some(lag) = &s.start_lag else { continue };
+        let decoded =
+            histogram::decode(&lag.histogram).map_err(|source| MergeError::Histogram {
+                path: shard.path.to_owned(),
+                step,
+                label: "the start lag".to_owned(),
+                source,
+            })?;
+        let _same_bounds = lags.add(&decoded);
+    }
+    Ok(StartLagSummary::of(&lags))
 }
 
 /// One wall-clock second of the merged time series.
@@ -1400,6 +1422,68 @@ mod tests {
             text.contains("b.json") && text.contains("step 3") && text.contains("GET /x"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn start_lags_merge_like_one_recording() {
+        let lags = |micros: &[u64]| {
+            let mut h = histogram::new_histogram();
+            for &m in micros {
+                histogram::record(&mut h, m);
+            }
+            h
+        };
+        let scenario = |lag: Option<StartLagSummary>| {
+            let mut s: ScenarioStepResult = serde_json::from_value(serde_json::json!({
+                "scenario": "s", "users": 1,
+                "iterations": serde_json::to_value(label("s", &[], "200")).unwrap(),
+                "interrupted_iterations": 0, "transactions": [], "requests": [],
+                "total_requests": serde_json::to_value(label("Total", &[], "200")).unwrap(),
+                "time_series": []
+            }))
+            .unwrap();
+            s.start_lag = lag;
+            s
+        };
+        let a: Vec<u64> = (1..=90).map(|i| i * 10).collect();
+        let b: Vec<u64> = (1..=10).map(|i| 100_000 + i * 1000).collect();
+        let all: Vec<u64> = a.iter().chain(&b).copied().collect();
+        let dummy = dummy_results();
+        let info = ShardInfo {
+            index: 0,
+            count: 3,
+            total_users: Vec::new(),
+            start_at: None,
+            late_by_s: None,
+            started_unix_s: 0.0,
+        };
+        let shard = |path: &'static str, index| Shard {
+            path: Path::new(path),
+            results: &dummy,
+            info: &info,
+            spec: ShardSpec::new(index, 3).unwrap(),
+            start: 0.0,
+        };
+        let (sa, sb, sc) = (shard("a.json", 0), shard("b.json", 1), shard("c.json", 2));
+        let (pa, pb) = (
+            scenario(StartLagSummary::of(&lags(&a))),
+            scenario(StartLagSummary::of(&lags(&b))),
+        );
+        // A shard of a closed-model scenario has none.
+        let pc = scenario(None);
+        let merged = merge_start_lag(0, &[(&sa, &pa), (&sb, &pb), (&sc, &pc)])
+            .unwrap()
+            .unwrap();
+        assert_eq!(merged, StartLagSummary::of(&lags(&all)).unwrap());
+        assert_eq!(merged.count, 100);
+        assert!(merged.p99_ms > 100.0 && merged.p50_ms < 1.0, "{merged:?}");
+        assert_eq!(merge_start_lag(0, &[(&sc, &pc)]).unwrap(), None);
+        let mut corrupt = pa.clone();
+        if let Some(lag) = corrupt.start_lag.as_mut() {
+            lag.histogram = "not a histogram".into();
+        }
+        let error = merge_start_lag(0, &[(&sb, &pb), (&sa, &corrupt)]).unwrap_err();
+        assert!(error.to_string().contains("a.json"), "{error}");
     }
 
     fn dummy_results() -> RunResults {

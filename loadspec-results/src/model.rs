@@ -548,6 +548,9 @@ pub struct ScenarioStepResult {
     /// Open model: arrivals that found no free user (never queued).
     #[serde(default)]
     pub dropped_iterations: u64,
+    /// Open model: how late the measured window's iterations started after they were due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_lag: Option<StartLagSummary>,
     /// Per transaction, in order of first appearance.
     pub transactions: Vec<LabelSummary>,
     /// Per request label (method and path template), in order of first appearance.
@@ -675,6 +678,39 @@ pub struct CorrectedSummary {
     pub max_ms: f64,
     /// The corrected latencies: HdrHistogram V2, base64, microseconds.
     pub histogram: String,
+}
+
+/// Open model: how late iterations started after they were due (the generator's own delay in
+/// keeping the schedule; every latency also counts it, from when its iteration was due).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StartLagSummary {
+    /// Iterations started.
+    pub count: u64,
+    /// Median.
+    pub p50_ms: f64,
+    /// 90th percentile.
+    pub p90_ms: f64,
+    /// 99th percentile.
+    pub p99_ms: f64,
+    /// Latest start.
+    pub max_ms: f64,
+    /// The lags: HdrHistogram V2, base64, microseconds.
+    pub histogram: String,
+}
+
+impl StartLagSummary {
+    /// The summary of `lags` (microseconds); `None` when it is empty.
+    pub fn of(lags: &crate::histogram::LatencyHistogram) -> Option<Self> {
+        let ms = |micros: u64| micros as f64 / 1000.0;
+        (!lags.is_empty()).then(|| Self {
+            count: lags.len(),
+            p50_ms: ms(lags.value_at_quantile(0.5)),
+            p90_ms: ms(lags.value_at_quantile(0.9)),
+            p99_ms: ms(lags.value_at_quantile(0.99)),
+            max_ms: ms(lags.max()),
+            histogram: crate::histogram::encode(lags),
+        })
+    }
 }
 
 /// One Server-Timing entry over a label's samples.

@@ -64,6 +64,71 @@ fn the_achieved_start_rate_is_within_one_percent_of_5000_per_second() {
     assert_eq!(results.plan.latency_correction, "intended_start");
 }
 
+/// Iterations started so far by `a_blocked_worker_starts_the_next_arrivals_late_by_what_it_owed`.
+static STARTED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+#[test]
+fn a_blocked_worker_starts_the_next_arrivals_late_by_what_it_owed() {
+    let _serial = serial();
+    let server = TestServer::start().unwrap();
+    // 100 arrivals/s on one worker; every 50th iteration blocks the worker's thread for 200 ms,
+    // so the 19 arrivals due meanwhile start 190, 180, … 10 ms late and the other 31 on time:
+    // 38 % late, the 90th percentile 140 ms (5 in 50 are later: 150 … 190), the latest 190 ms.
+    let scenario = Scenario::builder("blocking")
+        .rates([100.0])
+        .max_users(100)
+        .build(async |_user: &mut User| {
+            if STARTED.fetch_add(1, std::sync::atomic::Ordering::SeqCst) % 50 == 49 {
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            Ok(())
+        });
+    let results = run(
+        scenario,
+        &server.base_url(),
+        Overrides {
+            hold: Some(Duration::from_secs(3)),
+            workers: Some(1),
+            ..Default::default()
+        },
+    );
+    let s = &results.steps[0].scenarios[0];
+    let lag = s
+        .start_lag
+        .as_ref()
+        .expect("an open-model step has a start lag");
+    println!(
+        "start lag: p50 {:.2} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms over {}",
+        lag.p50_ms, lag.p90_ms, lag.p99_ms, lag.max_ms, lag.count
+    );
+    assert_eq!(
+        lag.count, s.iterations.count,
+        "one lag per iteration started"
+    );
+    assert!(
+        lag.p50_ms < 5.0,
+        "most start on time: p50 {} ms",
+        lag.p50_ms
+    );
+    assert!(
+        (120.0..=160.0).contains(&lag.p90_ms),
+        "p90 {} ms (140 ms expected)",
+        lag.p90_ms
+    );
+    assert!(
+        (175.0..=230.0).contains(&lag.max_ms),
+        "max {} ms (190 ms expected)",
+        lag.max_ms
+    );
+    // Closed-model steps have no schedule to be late for.
+    let closed = Scenario::builder("closed")
+        .threads([2])
+        .iterations(3)
+        .build(async |_user: &mut User| Ok(()));
+    let results = run(closed, &server.base_url(), Overrides::default());
+    assert_eq!(results.steps[0].scenarios[0].start_lag, None);
+}
+
 #[test]
 fn a_stalling_target_shows_in_open_model_percentiles_and_not_in_a_closed_loop() {
     let _serial = serial();

@@ -133,6 +133,12 @@ pub fn step_table(step: &StepResult) -> String {
             s.total_requests.throughput_per_s,
             s.total_requests.failures,
         ));
+        if let Some(lag) = &s.start_lag {
+            out.push_str(&format!(
+                "    open model: {:.1} iterations/s started · {} arrivals dropped (no free user) · start lag p50 {:.2} ms, p99 {:.2} ms, max {:.1} ms\n",
+                it.throughput_per_s, s.dropped_iterations, lag.p50_ms, lag.p99_ms, lag.max_ms,
+            ));
+        }
         let mut table = Table::new(&[
             "", "count", "fail%", "mean", "p50", "p90", "p95", "p99", "max", "/s", "req/tx",
         ]);

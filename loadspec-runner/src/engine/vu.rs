@@ -175,6 +175,12 @@ pub(crate) async fn iterate(
 ) -> bool {
     let started = Instant::now();
     user.schedule_delay = due.map(|due| started.saturating_duration_since(due).as_micros() as u64);
+    if let Some(lag) = user.schedule_delay {
+        user.ctx
+            .recorder
+            .borrow_mut()
+            .start_lag(user.ctx.scenario, lag);
+    }
     let outcome = {
         let iteration = AssertUnwindSafe(planned.scenario.call(user)).catch_unwind();
         let mut iteration = std::pin::pin!(iteration);

@@ -37,6 +37,8 @@ pub(crate) struct Interval {
     pub(crate) lag: Option<loadspec_results::histogram::LatencyHistogram>,
     /// Open model, per scenario: arrivals that found no free user.
     pub(crate) dropped: Vec<u64>,
+    /// Open model, per scenario: how late iterations started after they were due (µs).
+    pub(crate) start_lag: Vec<Option<loadspec_results::histogram::LatencyHistogram>>,
     /// Per scenario: the interval's first `429 Too Many Requests`, if any.
     pub(crate) rate_limits: Vec<Option<RateLimitSeen>>,
     /// Custom metrics recorded in the interval.
@@ -128,6 +130,8 @@ pub(crate) struct Recorder {
     interrupted: Vec<u64>,
     consecutive_unreachable: Vec<u32>,
     dropped: Vec<u64>,
+    /// Open model, per scenario: start lags, created by the first.
+    start_lag: Vec<Option<loadspec_results::histogram::LatencyHistogram>>,
     /// Per scenario: the first 429 of the current interval.
     rate_limits: Vec<Option<RateLimitSeen>>,
     expected_interval: Option<u64>,
@@ -155,6 +159,7 @@ impl Recorder {
             interrupted: vec![0; scenarios],
             consecutive_unreachable: vec![0; scenarios],
             dropped: vec![0; scenarios],
+            start_lag: vec![None; scenarios],
             rate_limits: vec![None; scenarios],
             expected_interval: None,
             lag: None,
@@ -277,6 +282,14 @@ impl Recorder {
         }
     }
 
+    /// Records how late (µs) an open-model iteration of `scenario` started after it was due.
+    pub(crate) fn start_lag(&mut self, scenario: usize, micros: u64) {
+        if let Some(slot) = self.start_lag.get_mut(scenario) {
+            let lags = slot.get_or_insert_with(loadspec_results::histogram::new_histogram);
+            loadspec_results::histogram::record(lags, micros);
+        }
+    }
+
     /// Counts an open-model arrival that found no free user.
     pub(crate) fn dropped(&mut self, scenario: usize) {
         self.dropped[scenario] += 1;
@@ -370,6 +383,15 @@ impl Recorder {
             samples,
             consecutive_unreachable: self.consecutive_unreachable.clone(),
             dropped: self.dropped.iter_mut().map(std::mem::take).collect(),
+            start_lag: self
+                .start_lag
+                .iter_mut()
+                .map(|slot| {
+                    slot.as_mut().filter(|lags| !lags.is_empty()).map(|lags| {
+                        std::mem::replace(lags, hdrhistogram::Histogram::new_from(lags))
+                    })
+                })
+                .collect(),
             rate_limits: self.rate_limits.iter_mut().map(Option::take).collect(),
             custom: self.custom.take(),
             lag: self

@@ -37,6 +37,9 @@ pub(crate) struct StepAccumulator {
     interrupted: Vec<u64>,
     dropped: Vec<u64>,
     tick_dropped: Vec<u64>,
+    /// Open model, per scenario: start lags of the measured window, and of the current tick.
+    start_lag: Vec<LatencyHistogram>,
+    tick_start_lag: Vec<LatencyHistogram>,
     /// Per scenario: the step's first 429, whatever the phase.
     rate_limits: Vec<Option<RateLimitSeen>>,
     custom: super::custom::CustomAccumulator,
@@ -56,6 +59,8 @@ impl StepAccumulator {
             interrupted: vec![0; n],
             dropped: vec![0; n],
             tick_dropped: vec![0; n],
+            start_lag: (0..n).map(|_| histogram::new_histogram()).collect(),
+            tick_start_lag: (0..n).map(|_| histogram::new_histogram()).collect(),
             rate_limits: vec![None; n],
             custom: Default::default(),
         }
@@ -82,6 +87,11 @@ impl StepAccumulator {
         }
         for (tick, n) in self.tick_dropped.iter_mut().zip(&interval.dropped) {
             *tick += n;
+        }
+        for (tick, lags) in self.tick_start_lag.iter_mut().zip(&interval.start_lag) {
+            if let Some(lags) = lags {
+                let _same_bounds = tick.add(lags);
+            }
         }
         for (first, seen) in self.rate_limits.iter_mut().zip(interval.rate_limits) {
             if let Some(seen) = seen
@@ -120,7 +130,13 @@ impl StepAccumulator {
             for (total, tick) in self.dropped.iter_mut().zip(&self.tick_dropped) {
                 *total += tick;
             }
+            for (total, tick) in self.start_lag.iter_mut().zip(&self.tick_start_lag) {
+                let _same_bounds = total.add(tick);
+            }
         }
+        self.tick_start_lag
+            .iter_mut()
+            .for_each(LatencyHistogram::reset);
         self.tick_active.iter_mut().for_each(|a| *a = 0);
         self.tick_dropped.iter_mut().for_each(|d| *d = 0);
     }
@@ -262,6 +278,7 @@ impl StepAccumulator {
             mut time_series,
             interrupted,
             dropped,
+            start_lag,
             mut rate_limits,
             custom,
             ..
@@ -294,6 +311,7 @@ impl StepAccumulator {
                     iterations,
                     interrupted_iterations: interrupted[scenario],
                     dropped_iterations: dropped[scenario],
+                    start_lag: loadspec_results::model::StartLagSummary::of(&start_lag[scenario]),
                     transactions: of_kind(LabelKind::Transaction).collect(),
                     requests: of_kind(LabelKind::Request).collect(),
                     total_requests: summarize("Total", &total, measured_s),

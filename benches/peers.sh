@@ -23,9 +23,9 @@
 #        TLS_KEY=ec|rsa (server key: P-256, the default, or RSA 2048; made with openssl per run)
 #   Scale phases (benches/scale/: README.md, report.py prints their table):
 #        k100     K100_USERS=100000 users held for K100_DUR=60 s (after a K100_RAMP=30 s ramp-up)
-#                 against a delay-server of the harness's own build on 127.0.0.1:18091 answering
-#                 /delay/K100_DELAY_MS=10000, both raised to enough open files with prlimit:
-#                 RSS per user, errors, the achieved rate against users / delay; wrk beside it
+#                 against the harness's delay-server answering /delay/K100_DELAY_MS=10000, in as
+#                 few processes as `ulimit -Hn` allows: RSS per user, errors, the achieved rate
+#                 against users / delay; wrk beside it
 #        open50k  the open model at OPEN_RATE=50000 arrivals/s for OPEN_DUR=20 s against nginx:
 #                 achieved rate, start-time lag p99, dropped arrivals; oha -q beside it
 #        stall5k  the open model at 5,000/s on /stall (20 % frozen): corrected percentiles
@@ -118,20 +118,46 @@ for phase in $PHASES; do
           kill -TERM "$sink"; wait "$sink" || true
           cat "$BENCH_OUT/otlp-sink.log" "$BENCH_OUT/live-watch.log"
           "$BENCH/peers/servers.sh" stop ;;
-    # 100,000 users: the delay-server and the generator each need a descriptor per connection,
-    # more than the harness's 65,536; loadspec spreads its users over 127.0.0.1–127.0.0.4
-    # itself (--source-addresses auto), wrk gets no such help.
+    # 100,000 users. A process holds at most `ulimit -Hn` descriptors (20,000 in this machine's
+    # sandbox, which lacks CAP_SYS_RESOURCE to raise it), so the users are split over as few
+    # generator processes as that allows, each with a delay-server of its own on 18091, 18092 …
+    # (the server needs a descriptor per connection too). All servers sit on CPU 0, all
+    # generators on CPU 1, started together; report.py adds their figures up. wrk, split the
+    # same way, follows.
     k100) n="${K100_USERS:-100000}"; d="${K100_DUR:-60}"; ramp="${K100_RAMP:-30}"
-          delay="${K100_DELAY_MS:-10000}"; fds=$(( n + 16384 ))
-          prlimit --nofile=$fds:$fds taskset -c 0 "$BENCH/target/release/delay-server" \
-            127.0.0.1:18091 >"$BENCH_OUT/k100-delay-server.log" 2>&1 & k100_server=$!
-          for _ in $(seq 1 50); do curl -fsS -m 1 http://127.0.0.1:18091/delay/0 >/dev/null 2>&1 && break; sleep 0.1; done
-          u=http://127.0.0.1:18091/delay/$delay
-          BENCH_TAG=k100 URL=$u C="$n" D="$d" "$M" --timeout $(( ramp + d + 120 )) "loadspec-$n" -- \
-            prlimit --nofile=$fds:$fds "$PB" --ramp-up "${ramp}s" --monitor-interval 1s
-          BENCH_TAG=k100 "$M" --timeout $(( d + 120 )) "wrk-$n" -- \
-            prlimit --nofile=$fds:$fds wrk -t1 -c"$n" -d"$(( ramp + d ))s" --timeout 30s -s "$LUA" "$u"
-          kill -TERM "$k100_server"; wait "$k100_server" || true
+          delay="${K100_DELAY_MS:-10000}"; hard=$(ulimit -Hn)
+          per=$(( hard - 1024 )); (( per > n )) && per=$n
+          procs=$(( (n + per - 1) / per )); each=$(( n / procs ))
+          echo "k100: $n users over $procs generator process(es) of $each (ulimit -Hn $hard)"
+          "$BENCH/peers/servers.sh" start
+          k100_servers=()
+          for i in $(seq 0 $(( procs - 1 ))); do
+            taskset -c 0 "$BENCH/target/release/delay-server" "127.0.0.1:$(( 18091 + i ))" \
+              >"$BENCH_OUT/k100-delay-server-$i.log" 2>&1 & k100_servers+=($!)
+          done
+          for i in $(seq 0 $(( procs - 1 ))); do
+            for _ in $(seq 1 50); do
+              curl -fsS -m 1 "http://127.0.0.1:$(( 18091 + i ))/delay/0" >/dev/null 2>&1 && break; sleep 0.1
+            done
+          done
+          for tool in loadspec wrk; do
+            parts=()
+            for i in $(seq 0 $(( procs - 1 ))); do
+              u="http://127.0.0.1:$(( 18091 + i ))/delay/$delay"
+              if [[ $tool == loadspec ]]; then
+                BENCH_TAG=k100 URL=$u C="$each" D="$d" "$M" --timeout $(( ramp + d + 120 )) \
+                  "loadspec-$n-part$i" -- "$PB" --profile ramp --ramp-up "${ramp}s" --monitor-interval 1s &
+                parts+=($!)
+              else
+                BENCH_TAG=k100 "$M" --timeout $(( ramp + d + 120 )) "wrk-$n-part$i" -- \
+                  wrk -t1 -c"$each" -d"$(( ramp + d ))s" --timeout 30s -s "$LUA" "$u" &
+                parts+=($!)
+              fi
+            done
+            wait "${parts[@]}" || true
+          done
+          kill -TERM "${k100_servers[@]}"; wait "${k100_servers[@]}" 2>/dev/null || true
+          "$BENCH/peers/servers.sh" stop
           python3 benches/scale/report.py k100 "$BENCH_OUT" --users "$n" --delay-ms "$delay" ;;
     # The open model on one core at 50,000 arrivals/s against nginx's "ok".
     open50k) "$BENCH/peers/servers.sh" start

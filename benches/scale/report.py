@@ -29,18 +29,23 @@ def fmt(value, digits=1):
 
 
 def k100(rows, users, delay_ms):
+    # A tool's users may be split over processes (`<name>-part<i>`): their figures add up.
+    tools = {}
+    for r in rows:
+        tools.setdefault(r["name"].split("-part")[0], []).append(r)
     ideal = users / (delay_ms / 1000.0)
     print(f"\n### {users:,} concurrent users, /delay/{delay_ms} (ideal {ideal:,.0f} requests/s)\n")
-    print("| tool | rc | requests/s | of ideal | errors | peak RSS MiB | KiB per user | CPU µs/req |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for r in rows:
-        rss = r.get("max_rss_kb") or 0
-        rps = r.get("rps")
-        print("| {} | {} | {} | {} | {} | {} | {} | {} |".format(
-            r["name"], r.get("rc"), fmt(rps, 0),
-            fmt(rps / ideal, 3) if rps else "—",
-            fmt(r.get("errors")), fmt(rss / 1024, 1), fmt(rss / users, 2),
-            fmt(r.get("cpu_us_per_req"), 1)))
+    print("| tool | processes | rc | requests/s | of ideal | errors | peak RSS MiB (sum) | KiB per user | CPU µs/req |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|---:|")
+    for name, parts in tools.items():
+        total = lambda key: sum((p.get(key) or 0) for p in parts)
+        rps, requests, cpu = total("rps"), total("requests"), total("cpu_s")
+        rss = total("max_rss_kb")
+        rcs = ",".join(sorted({str(p.get("rc")) for p in parts}))
+        print("| {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
+            name, len(parts), rcs, fmt(rps, 0), fmt(rps / ideal, 4) if rps else "—",
+            fmt(total("errors")), fmt(rss / 1024, 1), fmt(rss / users, 2),
+            fmt(cpu * 1e6 / requests, 1) if requests else "—"))
 
 
 def open_rate(rows, rate):

@@ -95,6 +95,20 @@ pub fn resolve(scenarios: &[Scenario], overrides: &Overrides) -> Result<RunPlan,
     let longest = |pick: fn(&crate::registry::EntryOptions) -> Option<Duration>| {
         options().filter_map(pick).max()
     };
+    // A ramp-up asked for on the command line or in the environment would be dropped without a
+    // word by the spike profile (every user at once): a 100,000-user run that meant to ramp
+    // would open every connection in the same instant instead.
+    if profile == ProfileKind::Spike
+        && let Some(asked) = overrides.ramp_up.filter(|r| !r.is_zero())
+    {
+        return Err(ConfigError::scenario(
+            first.name(),
+            format!(
+                "a ramp-up of {asked:?} (--ramp-up or LOADSPEC_RAMP_UP) does nothing with the \
+                 spike profile, which starts every user at once: add --profile ramp (or stress)"
+            ),
+        ));
+    }
     let ramp_up = match profile {
         ProfileKind::Spike => Duration::ZERO,
         _ => overrides
@@ -655,6 +669,29 @@ mod tests {
             target(),
         );
         assert!(e.contains("ramp-up"), "{e}");
+        let ramp_up = |profile| Overrides {
+            ramp_up: Some(Duration::from_secs(30)),
+            profile,
+            ..target()
+        };
+        let e = bad(Scenario::builder("a").build(noop), ramp_up(None));
+        assert!(e.contains("30s") && e.contains("--profile ramp"), "{e}");
+        bad(
+            Scenario::builder("a").build(noop),
+            ramp_up(Some(ProfileKind::Spike)),
+        );
+        // A ramp-up of 0 says nothing a spike contradicts; a ramp profile takes the 30 s.
+        let zero = Overrides {
+            ramp_up: Some(Duration::ZERO),
+            ..target()
+        };
+        resolve(&[Scenario::builder("a").build(noop)], &zero).unwrap();
+        let plan = resolve(
+            &[Scenario::builder("a").build(noop)],
+            &ramp_up(Some(ProfileKind::Ramp)),
+        )
+        .unwrap();
+        assert_eq!(plan.steps[0].ramp_up, Duration::from_secs(30));
         let e = bad(Scenario::builder("a").build(noop), Overrides::default());
         assert!(e.contains("LOADSPEC_TARGET"), "{e}");
         let e = bad(

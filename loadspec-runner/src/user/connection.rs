@@ -238,9 +238,18 @@ pub(crate) struct Connection {
     port: u16,
     /// `host[:port]`, sent with every request.
     host_header: HeaderValue,
-    /// Carries the request out, then the response in; always fully initialised.
+    /// Carries the request out, then the response in; fully initialised, except while a slow
+    /// target is awaited (see `slow_answers`), when it is empty.
     buf: Vec<u8>,
+    /// The last answer took longer than [`SLOW_ANSWER`] to start: the next wait for one gives
+    /// the buffer back until the socket is readable, so users waiting on a slow target hold
+    /// no buffer (2 KiB each, 200 MiB for 100,000 users). Fast targets keep it: reallocating it
+    /// per request would cost CPU for memory nobody lacks.
+    slow_answers: bool,
 }
+
+/// A wait for an answer's first byte longer than this marks the target slow.
+const SLOW_ANSWER: Duration = Duration::from_millis(20);
 
 /// A user's connection: HTTP/1.1 (one exchange at a time) or HTTP/2 (streams multiplexed).
 pub(crate) enum Link {
@@ -254,6 +263,18 @@ impl Link {
     /// The protocol is the one ALPN chose on HTTPS; on cleartext, HTTP/2 only by prior
     /// knowledge (`--http-version 2`).
     async fn open(
+        url: &Url,
+        port: u16,
+        route: Route<'_>,
+        phases: &mut PhaseTimes,
+    ) -> Result<Self, WireError> {
+        // Boxed: with the TLS and HTTP/2 handshakes this is the largest future of an exchange
+        // (about 5.4 KiB), and it runs once per connection. Inline, every user waiting for a
+        // response would hold room for it all the same.
+        Box::pin(Self::establish(url, port, route, phases)).await
+    }
+
+    async fn establish(
         url: &Url,
         port: u16,
         route: Route<'_>,
@@ -288,18 +309,24 @@ impl Link {
                 .map_err(|e| WireError::io(e, "cannot set TCP_NODELAY"))?;
             if !https {
                 if version == HttpVersion::Http2 {
-                    return Http2::start(tcp, false, host, port).await.map(Link::Http2);
+                    return Box::pin(Http2::start(tcp, false, host, port))
+                        .await
+                        .map(Link::Http2);
                 }
                 return Ok(Link::Http1(Connection::new(Stream::Plain(tcp), url, port)?));
             }
             let handshaking = Instant::now();
-            let tls = handshake(route.tls.config(version), host, port, tcp).await?;
+            // The handshakes are boxed too, so a plain HTTP/1.1 connect never holds room for
+            // them while it waits.
+            let tls = Box::pin(handshake(route.tls.config(version), host, port, tcp)).await?;
             phases.tls = Some(micros_since(handshaking));
             let session = tls.get_ref().1;
             phases.tls_resumed = session.handshake_kind() == Some(rustls::HandshakeKind::Resumed);
             let h2 = session.alpn_protocol() == Some(b"h2");
             if h2 {
-                return Http2::start(tls, true, host, port).await.map(Link::Http2);
+                return Box::pin(Http2::start(tls, true, host, port))
+                    .await
+                    .map(Link::Http2);
             }
             if version == HttpVersion::Http2 {
                 let chosen = match session.alpn_protocol() {
@@ -361,6 +388,7 @@ impl Connection {
             port,
             host_header,
             buf: vec![0; INITIAL_BUFFER],
+            slow_answers: false,
         })
     }
 
@@ -452,7 +480,17 @@ impl Connection {
     }
 
     async fn read(&mut self, from: usize, timeout: Option<Duration>) -> io::Result<usize> {
-        let read = self.stream.read(&mut self.buf[from..]);
+        let (stream, buf) = (&mut self.stream, &mut self.buf);
+        let release = from == 0 && self.slow_answers;
+        let read = async move {
+            if release && let Stream::Plain(tcp) = stream {
+                let capacity = buf.len().max(INITIAL_BUFFER);
+                *buf = Vec::new();
+                tcp.readable().await?;
+                *buf = vec![0; capacity.min(KEPT_BUFFER)];
+            }
+            stream.read(&mut buf[from..]).await
+        };
         match timeout {
             None => read.await,
             Some(limit) => tokio::time::timeout(limit, read).await.unwrap_or_else(|_| {
@@ -465,6 +503,8 @@ impl Connection {
     }
 
     fn grow(&mut self, to: usize) {
+        // Never less than the first size: doubling an empty buffer must still grow it.
+        let to = to.max(INITIAL_BUFFER);
         if to > self.buf.len() {
             self.buf.resize(to, 0);
         }
@@ -489,6 +529,7 @@ impl Connection {
             .await;
         let done = Instant::now();
         let first_byte = first_byte.unwrap_or(done);
+        self.slow_answers = first_byte.saturating_duration_since(sent) > SLOW_ANSWER;
         progress.phases.wait += micros_between(sent, first_byte);
         progress.phases.receive += micros_between(first_byte, done);
         progress.phases.http2 = false;

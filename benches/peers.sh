@@ -25,7 +25,8 @@
 #        k100     K100_USERS=100000 users held for K100_DUR=60 s (after a K100_RAMP=30 s ramp-up)
 #                 against the harness's delay-server answering /delay/K100_DELAY_MS=10000, in as
 #                 few processes as `ulimit -Hn` allows: RSS per user, errors, the achieved rate
-#                 against users / delay; wrk beside it
+#                 against users / delay, RSS over the hold; wrk beside it (K100_TOOLS="loadspec
+#                 wrk"; K100_TOOLS=loadspec K100_DUR=600: memory over ten minutes of 100,000 users)
 #        open50k  the open model at OPEN_RATE=50000 arrivals/s for OPEN_DUR=20 s against nginx:
 #                 achieved rate, start-time lag p99, dropped arrivals; oha -q beside it
 #        stall5k  the open model at 5,000/s on /stall (20 % frozen): corrected percentiles
@@ -140,7 +141,7 @@ for phase in $PHASES; do
               curl -fsS -m 1 "http://127.0.0.1:$(( 18091 + i ))/delay/0" >/dev/null 2>&1 && break; sleep 0.1
             done
           done
-          for tool in loadspec wrk; do
+          for tool in ${K100_TOOLS:-loadspec wrk}; do
             parts=()
             for i in $(seq 0 $(( procs - 1 ))); do
               u="http://127.0.0.1:$(( 18091 + i ))/delay/$delay"
@@ -158,7 +159,8 @@ for phase in $PHASES; do
           done
           kill -TERM "${k100_servers[@]}"; wait "${k100_servers[@]}" 2>/dev/null || true
           "$BENCH/peers/servers.sh" stop
-          python3 benches/scale/report.py k100 "$BENCH_OUT" --users "$n" --delay-ms "$delay" ;;
+          python3 benches/scale/report.py k100 "$BENCH_OUT" --users "$n" --delay-ms "$delay" \
+            --ramp-s "$ramp" ;;
     # The open model on one core at 50,000 arrivals/s against nginx's "ok".
     open50k) "$BENCH/peers/servers.sh" start
           r="${OPEN_RATE:-50000}"; d="${OPEN_DUR:-20}"

@@ -2,7 +2,7 @@
 """The scale phases' table (benches/peers.sh k100, open50k, stall5k), from the records the
 harness's measure.sh appended to $BENCH_OUT/records.jsonl: ratios first, then the figures.
 
-    report.py k100 BENCH_OUT --users N --delay-ms MS
+    report.py k100 BENCH_OUT --users N --delay-ms MS --ramp-s S
     report.py open50k BENCH_OUT --rate R
     report.py stall5k BENCH_OUT --rate R
 """
@@ -28,7 +28,22 @@ def fmt(value, digits=1):
     return f"{value:,}"
 
 
-def k100(rows, users, delay_ms):
+def rss_over_hold(out, name, ramp_s):
+    """A loadspec part's resident memory from its results.json (one sample per monitor
+    interval): (MiB just after the ramp-up, MiB at the end, the largest MiB) or None."""
+    samples = []
+    for path in sorted((Path(out) / "runs" / "k100").glob(f"{name}/loadspec/**/results.json")):
+        run = json.loads(path.read_text())
+        for step in run.get("steps", []):
+            samples += [(s["t_s"], s["process_rss"]) for s in step.get("system", [])]
+    held = [rss for t, rss in sorted(samples) if t >= ramp_s + 5]
+    if not held:
+        return None
+    mib = 1024 * 1024
+    return held[0] / mib, held[-1] / mib, max(held) / mib
+
+
+def k100(rows, users, delay_ms, out, ramp_s):
     # A tool's users may be split over processes (`<name>-part<i>`): their figures add up.
     tools = {}
     for r in rows:
@@ -46,6 +61,15 @@ def k100(rows, users, delay_ms):
             name, len(parts), rcs, fmt(rps, 0), fmt(rps / ideal, 4) if rps else "—",
             fmt(total("errors")), fmt(rss / 1024, 1), fmt(rss / users, 2),
             fmt(cpu * 1e6 / requests, 1) if requests else "—"))
+    # Memory over the hold: flat means the end is no higher than just after the ramp-up.
+    flat = [(p["name"], rss_over_hold(out, p["name"], ramp_s)) for parts in tools.values()
+            for p in parts]
+    flat = [(n, f) for n, f in flat if f]
+    if flat:
+        print("\n| part | RSS after the ramp-up MiB | RSS at the end MiB | largest MiB | end / start |")
+        print("|---|---:|---:|---:|---:|")
+        for name, (start, end, top) in flat:
+            print(f"| {name} | {start:,.1f} | {end:,.1f} | {top:,.1f} | {end / start:.3f} |")
 
 
 def open_rate(rows, rate):
@@ -86,6 +110,7 @@ def main():
     p.add_argument("out")
     p.add_argument("--users", type=int, default=100000)
     p.add_argument("--delay-ms", type=int, default=10000)
+    p.add_argument("--ramp-s", type=float, default=30.0)
     p.add_argument("--rate", type=int, default=50000)
     a = p.parse_args()
     rows = records(a.out, a.phase)
@@ -93,7 +118,7 @@ def main():
         print(f"{a.phase}: no records in {a.out}", file=sys.stderr)
         return 1
     if a.phase == "k100":
-        k100(rows, a.users, a.delay_ms)
+        k100(rows, a.users, a.delay_ms, a.out, a.ramp_s)
     elif a.phase == "open50k":
         open_rate(rows, a.rate)
     else:

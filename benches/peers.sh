@@ -122,7 +122,10 @@ for phase in $PHASES; do
     # 100,000 users. A process holds at most `ulimit -Hn` descriptors (20,000 in this machine's
     # sandbox, which lacks CAP_SYS_RESOURCE to raise it), so the users are split over as few
     # generator processes as that allows, each with a delay-server of its own on 18091, 18092 …
-    # (the server needs a descriptor per connection too). All servers sit on CPU 0, all
+    # (the server needs a descriptor per connection too). Each loadspec part connects from
+    # addresses of its own (127.0.<part + 1>.1–2), as shards on separate machines would: parts
+    # sharing 127.0.0.1 share its 28,232 local ports, and the kernel's search for a free one
+    # slows every connect once most are taken (wrk cannot choose, and shares them). All servers sit on CPU 0, all
     # generators on CPU 1, started together; report.py adds their figures up. wrk, split the
     # same way, follows.
     k100) n="${K100_USERS:-100000}"; d="${K100_DUR:-60}"; ramp="${K100_RAMP:-30}"
@@ -147,7 +150,8 @@ for phase in $PHASES; do
               u="http://127.0.0.1:$(( 18091 + i ))/delay/$delay"
               if [[ $tool == loadspec ]]; then
                 BENCH_TAG=k100 URL=$u C="$each" D="$d" "$M" --timeout $(( ramp + d + 120 )) \
-                  "loadspec-$n-part$i" -- "$PB" --profile ramp --ramp-up "${ramp}s" --monitor-interval 1s &
+                  "loadspec-$n-part$i" -- "$PB" --profile ramp --ramp-up "${ramp}s" --monitor-interval 1s \
+                  --source-addresses "127.0.$(( i + 1 )).1-127.0.$(( i + 1 )).2" &
                 parts+=($!)
               else
                 BENCH_TAG=k100 "$M" --timeout $(( ramp + d + 120 )) "wrk-$n-part$i" -- \

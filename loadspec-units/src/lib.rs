@@ -9,6 +9,7 @@
 //! //! assert_eq!(loadspec_units::duration("1m 15s").unwrap(), Duration::from_secs(75));
 //! assert_eq!(loadspec_units::percent("0.5%").unwrap(), 0.005);
 //! assert_eq!(loadspec_units::rate("200/s").unwrap(), 200.0);
+//! assert_eq!(loadspec_units::size("64MiB").unwrap(), 64 << 20);
 //! ```
 //!
 //! [`Metric`] is the one list of what criteria measure, with how their values are written;
@@ -82,6 +83,16 @@ pub enum UnitError {
         "invalid tag {value:?}: {reason}; expected \"<key>:<value>\", like \"endpoint:search\""
     )]
     Tag {
+        /// The text given.
+        value: String,
+        /// What was wrong with it.
+        reason: String,
+    },
+    /// Not a size such as `"64MiB"`, `"500kB"` or `1048576`.
+    #[error(
+        "invalid size {value:?}: {reason}; expected a whole number of bytes above 0, alone or with a unit, like \"1048576\", \"500kB\" or \"64MiB\" (B, kB, MB, GB: powers of 1000; KiB, MiB, GiB: of 1024)"
+    )]
+    Size {
         /// The text given.
         value: String,
         /// What was wrong with it.
@@ -209,6 +220,80 @@ pub fn rate(text: &str) -> Result<f64, UnitError> {
     Ok(per_second)
 }
 
+/// The units [`size`] accepts, with their factors.
+const SIZE_UNITS: [(&str, u64); 8] = [
+    ("B", 1),
+    ("kB", 1000),
+    ("KB", 1000),
+    ("MB", 1000 * 1000),
+    ("GB", 1000 * 1000 * 1000),
+    ("KiB", 1 << 10),
+    ("MiB", 1 << 20),
+    ("GiB", 1 << 30),
+];
+
+/// Parses a size in bytes: a whole number alone (`"1048576"`) or with a unit, `B`, `kB` (or
+/// `KB`), `MB`, `GB` (powers of 1000) or `KiB`, `MiB`, `GiB` (powers of 1024): `"64MiB"`,
+/// `"500 kB"`. Zero is refused: a size limit of nothing would fail every response.
+pub fn size(text: &str) -> Result<u64, UnitError> {
+    let err = |reason: &str| UnitError::Size {
+        value: text.to_owned(),
+        reason: reason.into(),
+    };
+    let trimmed = text.trim();
+    let digits = trimmed.bytes().take_while(u8::is_ascii_digit).count();
+    let (number, unit) = trimmed.split_at(digits);
+    if number.is_empty() {
+        return Err(err(if trimmed.starts_with('-') {
+            "it is negative"
+        } else if trimmed.is_empty() {
+            "it is empty"
+        } else {
+            "it does not start with a number"
+        }));
+    }
+    let unit = unit.trim_start();
+    let factor = if unit.is_empty() {
+        1
+    } else if unit.starts_with(['.', ',']) {
+        return Err(err("it is not a whole number"));
+    } else {
+        SIZE_UNITS
+            .iter()
+            .find(|(name, _)| *name == unit)
+            .map(|(_, factor)| *factor)
+            .ok_or_else(|| err("the unit must be B, kB, MB, GB, KiB, MiB or GiB"))?
+    };
+    let count: u64 = number.parse().map_err(|_| err("it is too large"))?;
+    let bytes = count
+        .checked_mul(factor)
+        .ok_or_else(|| err("it is too large"))?;
+    if bytes == 0 {
+        return Err(err("it is 0"));
+    }
+    Ok(bytes)
+}
+
+/// Writes a size the way people read it and [`size`] reads it back: the largest unit it is a
+/// whole number of (`64 MiB`, `500 kB`), else bytes (`1000001 B`).
+pub fn format_size(bytes: u64) -> String {
+    // Binary units first: limits are usually powers of two, and 1 MiB is also 1048.576 kB.
+    let units = [
+        ("GiB", 1u64 << 30),
+        ("MiB", 1 << 20),
+        ("KiB", 1 << 10),
+        ("GB", 1000 * 1000 * 1000),
+        ("MB", 1000 * 1000),
+        ("kB", 1000),
+    ];
+    for (name, factor) in units {
+        if bytes >= factor && bytes.is_multiple_of(factor) {
+            return format!("{} {name}", bytes / factor);
+        }
+    }
+    format!("{bytes} B")
+}
+
 /// Parses a custom metric's value: a plain non-negative number (`"17"`, `"0.5"`) or a
 /// duration read in milliseconds (`"50ms"` is 50), since trends of durations hold milliseconds.
 pub fn number(text: &str) -> Result<f64, UnitError> {
@@ -325,6 +410,66 @@ mod tests {
                 .contains("`s`, `m` or `h`")
         );
         assert!(rate("0/s").is_err());
+    }
+
+    #[test]
+    fn sizes_take_decimal_and_binary_units() {
+        assert_eq!(size("1048576"), Ok(1_048_576));
+        assert_eq!(size("500B"), Ok(500));
+        assert_eq!(size("64kB"), Ok(64_000));
+        assert_eq!(size("64KB"), Ok(64_000));
+        assert_eq!(size("64KiB"), Ok(65_536));
+        assert_eq!(size("3MB"), Ok(3_000_000));
+        assert_eq!(size(" 64 MiB "), Ok(64 << 20));
+        assert_eq!(size("2GB"), Ok(2_000_000_000));
+        assert_eq!(size("10GiB"), Ok(10 << 30));
+    }
+
+    #[test]
+    fn sizes_refuse_zero_negatives_fractions_and_garbage() {
+        for (bad, reason) in [
+            ("0", "it is 0"),
+            ("0MiB", "it is 0"),
+            ("-1MiB", "negative"),
+            ("-5", "negative"),
+            ("", "empty"),
+            ("MiB", "does not start with a number"),
+            ("1.5MiB", "not a whole number"),
+            ("64mib", "the unit must be"),
+            ("64 parsecs", "the unit must be"),
+            ("64MiB extra", "the unit must be"),
+            ("99999999999999999999", "too large"),
+            ("17179869184GiB", "too large"),
+        ] {
+            let error = size(bad).unwrap_err().to_string();
+            assert!(
+                error.contains(&format!("{bad:?}")) && error.contains(reason),
+                "{bad:?}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn sizes_print_in_the_largest_whole_unit_and_read_back() {
+        assert_eq!(format_size(64 << 20), "64 MiB");
+        assert_eq!(format_size(1 << 20), "1 MiB");
+        assert_eq!(format_size(1536), "1536 B");
+        assert_eq!(format_size(500_000), "500 kB");
+        assert_eq!(format_size(10 << 30), "10 GiB");
+        assert_eq!(format_size(999), "999 B");
+        for bytes in [
+            1,
+            999,
+            1000,
+            1024,
+            1536,
+            500_000,
+            64 << 20,
+            3_000_000_000,
+            10 << 30,
+        ] {
+            assert_eq!(size(&format_size(bytes)), Ok(bytes), "{bytes}");
+        }
     }
 
     #[test]

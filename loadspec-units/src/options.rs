@@ -421,6 +421,14 @@ pub const OPTIONS: &[OptionSpec] = &[
     },
     OptionSpec {
         table: Table::Run,
+        attribute: "—",
+        cli: "`--max-response-body SIZE`",
+        env: "`LOADSPEC_MAX_RESPONSE_BODY`",
+        default: "`64MiB`",
+        meaning: "the largest response body (or WebSocket message) a user reads, e.g. `500kB`, `1GiB` or bytes; a larger one, or a `content-length` announcing one, fails the request as `io` and closes its connection, so an endless body cannot exhaust memory ([resilience](resilience.md#faults-tried))",
+    },
+    OptionSpec {
+        table: Table::Run,
         attribute: "`tags = [\"insuree\"]`",
         cli: "—",
         env: "—",

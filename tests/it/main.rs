@@ -23,6 +23,7 @@ mod criteria;
 mod custom_metrics;
 mod engine;
 mod example_flows;
+mod faults;
 mod feeders;
 mod har_import;
 mod http2;

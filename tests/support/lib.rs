@@ -7,7 +7,7 @@ mod h2_faults;
 mod tls;
 mod websocket;
 
-pub use fault::{Fault, FaultServer};
+pub use fault::{ENDLESS_BYTES, Fault, FaultServer, HUGE_LENGTH, TRICKLE_BYTES};
 pub use h2_faults::{H2Counters, H2FaultServer};
 pub use tls::{ServerCert, TestCa, TlsCounters, Validity};
 pub use websocket::{WsCounters, WsServer};

@@ -43,6 +43,7 @@ fn lifecycle_user(
         recorder: Rc::new(RefCell::new(Recorder::new(1, false))),
         hung_after: planned.hung_after,
         request_timeout: planned.request_timeout,
+        max_response_body: plan.max_response_body,
         pauses: false,
         redact: plan.redact,
         shared: RefCell::new(shared),

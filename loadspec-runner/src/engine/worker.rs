@@ -173,8 +173,8 @@ fn build_client(
     builder.build().map_err(RunError::HttpClient)
 }
 
-/// The direct client's timeouts for a scenario's users, unless the plan sends everything
-/// through reqwest.
+/// The direct client's timeouts and body limit for a scenario's users, unless the plan sends
+/// everything through reqwest.
 pub(super) fn direct_client(
     plan: &RunPlan,
     planned: &crate::plan::PlannedScenario,
@@ -183,6 +183,7 @@ pub(super) fn direct_client(
         connect: planned.connect_timeout,
         read: planned.read_timeout,
         version: plan.http_version,
+        max_body: plan.max_response_body,
     })
 }
 
@@ -218,6 +219,7 @@ async fn serve(
                 recorder: Rc::clone(&recorder),
                 hung_after: planned.hung_after,
                 request_timeout: planned.request_timeout,
+                max_response_body: plan.max_response_body,
                 pauses: plan.mode == crate::plan::Mode::Full,
                 redact: plan.redact,
                 shared: RefCell::new(None),

@@ -114,6 +114,11 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "LIST", value_parser = source_addresses)]
     pub(crate) source_addresses: Option<crate::plan::SourceAddresses>,
 
+    /// The largest response body a user reads, e.g. 64MiB (the default), 500kB or 1048576;
+    /// a larger one fails its request as io
+    #[arg(long, value_name = "SIZE", value_parser = size)]
+    pub(crate) max_response_body: Option<u64>,
+
     /// Also trust the CA certificates of this PEM file for HTTPS (a private CA, a self-signed server)
     #[arg(long, value_name = "FILE")]
     pub(crate) ca_cert: Option<PathBuf>,
@@ -267,6 +272,10 @@ fn profile(text: &str) -> Result<ProfileKind, String> {
     ProfileKind::parse(text).ok_or_else(|| "expected spike, ramp or stress".to_owned())
 }
 
+fn size(text: &str) -> Result<u64, String> {
+    loadspec_units::size(text).map_err(|e| e.to_string())
+}
+
 fn duration(text: &str) -> Result<Duration, String> {
     loadspec_units::duration(text).map_err(|e| e.to_string())
 }
@@ -303,6 +312,7 @@ impl Cli {
             http_version: self.http_version,
             source_addresses: self.source_addresses.clone(),
             ca_cert: self.ca_cert.clone(),
+            max_response_body: self.max_response_body,
             insecure: self.insecure.then_some(true),
             monitor_interval: self.monitor_interval,
             scrape: self.scrape.clone(),
@@ -394,6 +404,17 @@ mod tests {
                 std::net::Ipv4Addr::new(127, 0, 0, 3).into(),
             ]))
         );
+        let e = parse(&["--max-response-body=-1MiB"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("--max-response-body") && e.contains("negative"),
+            "{e}"
+        );
+        let o = parse(&["--max-response-body", "500kB"])
+            .unwrap()
+            .overrides();
+        assert_eq!(o.max_response_body, Some(500_000));
         assert!(parse(&["--full", "--smoke"]).is_err());
         assert!(parse(&["--iterations", "0"]).is_err());
     }

@@ -60,6 +60,9 @@ pub mod defaults {
     pub const MAX_USERS: u32 = 1000;
     /// Time in-flight requests get to finish after Ctrl-C.
     pub const INTERRUPT_GRACE: Duration = Duration::from_secs(2);
+    /// The largest response body a user reads (`--max-response-body`): more than any API
+    /// answer, and where an endless body stops instead of at the machine's memory.
+    pub const MAX_RESPONSE_BODY: u64 = 64 * 1024 * 1024;
 }
 
 /// Which HTTP client the users send their requests with.
@@ -133,6 +136,9 @@ pub struct RunPlan {
     /// The local addresses the users' connections come from, user `i` from the `i % n`th
     /// (empty: the system chooses), from `--source-addresses`.
     pub source_addresses: std::sync::Arc<[std::net::IpAddr]>,
+    /// The largest response body (or WebSocket message) a user reads, in bytes
+    /// (`--max-response-body`); a larger one fails its request.
+    pub max_response_body: u64,
     /// How HTTPS servers' certificates are checked.
     pub tls: crate::user::TlsOptions,
     /// The live dashboard, the Prometheus endpoint and OTLP push.

@@ -76,6 +76,8 @@ pub struct Overrides {
     pub source_addresses: Option<crate::plan::SourceAddresses>,
     /// A PEM file of extra trusted CA certificates for HTTPS targets.
     pub ca_cert: Option<PathBuf>,
+    /// The largest response body a user reads, in bytes (`--max-response-body`).
+    pub max_response_body: Option<u64>,
     /// Accept any TLS certificate (no verification at all; recorded in the results).
     pub insecure: Option<bool>,
     /// Run only this shard of the plan (`--shard i/n`, 0-based).
@@ -191,6 +193,10 @@ impl Overrides {
                     .map_err(|expected| ConfigError::invalid(name, &v, &expected))?,
             );
         }
+        if let Some((name, v)) = get("LOADSPEC_MAX_RESPONSE_BODY") {
+            o.max_response_body =
+                Some(loadspec_units::size(&v).map_err(|e| ConfigError::unit(name, e))?);
+        }
         if let Some((_, v)) = get("LOADSPEC_CA_CERT") {
             o.ca_cert = Some(PathBuf::from(v));
         }
@@ -290,6 +296,7 @@ impl Overrides {
             http_version: higher.http_version.or(self.http_version),
             source_addresses: higher.source_addresses.or(self.source_addresses),
             ca_cert: higher.ca_cert.or(self.ca_cert),
+            max_response_body: higher.max_response_body.or(self.max_response_body),
             insecure: higher.insecure.or(self.insecure),
             shard: higher.shard.or(self.shard),
             start_at: higher.start_at.or(self.start_at),
@@ -490,6 +497,15 @@ mod tests {
         assert!(e.contains("spike, ramp or stress"), "{e}");
         let e = env(&[("LOADSPEC_MODE", "fast")]).unwrap_err().to_string();
         assert!(e.contains("smoke or full"), "{e}");
+        let e = env(&[("LOADSPEC_MAX_RESPONSE_BODY", "0")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("LOADSPEC_MAX_RESPONSE_BODY") && e.contains("\"0\"") && e.contains("64MiB"),
+            "{e}"
+        );
+        let o = env(&[("LOADSPEC_MAX_RESPONSE_BODY", "2MiB")]).unwrap();
+        assert_eq!(o.max_response_body, Some(2 << 20));
     }
 
     #[test]

@@ -269,6 +269,9 @@ pub fn resolve(scenarios: &[Scenario], overrides: &Overrides) -> Result<RunPlan,
         http_client: overrides.http_client.unwrap_or_default(),
         http_version: overrides.http_version.unwrap_or_default(),
         source_addresses,
+        max_response_body: overrides
+            .max_response_body
+            .unwrap_or(defaults::MAX_RESPONSE_BODY),
         tls_client: std::sync::Arc::new(crate::user::TlsClient::new(&tls)?),
         tls,
         live: live_settings(overrides)?,
@@ -622,6 +625,26 @@ mod tests {
         assert_eq!(plan.steps[0].users, vec![2]);
         assert_eq!(plan.steps[0].hold, Duration::from_secs(1));
         assert_eq!(plan.seed, 7);
+    }
+
+    #[test]
+    fn the_response_body_limit_defaults_to_the_documented_size() {
+        let documented = loadspec_units::options::OPTIONS
+            .iter()
+            .find(|o| o.flags() == ["max-response-body"])
+            .map(|o| o.default.trim_matches('`'))
+            .unwrap();
+        let s = || Scenario::builder("a").build(noop);
+        let plan = resolve(&[s()], &target()).unwrap();
+        assert_eq!(
+            plan.max_response_body,
+            loadspec_units::size(documented).unwrap()
+        );
+        let o = Overrides {
+            max_response_body: Some(1000),
+            ..target()
+        };
+        assert_eq!(resolve(&[s()], &o).unwrap().max_response_body, 1000);
     }
 
     #[test]

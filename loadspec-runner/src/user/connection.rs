@@ -43,12 +43,27 @@ const MAX_HEAD: usize = 256 * 1024;
 const MAX_RESERVE: u64 = 16 * 1024 * 1024;
 
 /// How a scenario's users connect: the connect and read timeouts (the request timeout wraps
-/// the whole exchange) and the HTTP version.
+/// the whole exchange), the HTTP version and the largest response body read.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct DirectSettings {
     pub(crate) connect: Duration,
     pub(crate) read: Option<Duration>,
     pub(crate) version: HttpVersion,
+    /// Bytes (`--max-response-body`); also the largest WebSocket message.
+    pub(crate) max_body: u64,
+}
+
+/// A response body past `limit`: an `io` failure (the target answered, this side refused to
+/// hold it) whose connection is closed, since the rest of the body is still on its way.
+pub(crate) fn body_too_large(limit: u64, announced: Option<u64>) -> WireError {
+    let limit = loadspec_units::format_size(limit);
+    let message = match announced {
+        Some(length) => format!(
+            "response body larger than {limit} (--max-response-body): its content-length is {length} bytes"
+        ),
+        None => format!("response body larger than {limit} (--max-response-body)"),
+    };
+    WireError::new(ErrorKind::Io, message)
 }
 
 /// A response, read to its end.
@@ -525,7 +540,13 @@ impl Connection {
         progress.phases.send += micros_between(sending, sent);
         let mut first_byte = None;
         let outcome = self
-            .receive(receive, timeouts.read, progress, &mut first_byte)
+            .receive(
+                receive,
+                timeouts.read,
+                timeouts.max_body,
+                progress,
+                &mut first_byte,
+            )
             .await;
         let done = Instant::now();
         let first_byte = first_byte.unwrap_or(done);
@@ -619,11 +640,12 @@ impl Connection {
 
     /// Reads the response: the protocol advances in [`Connection::advance`], which is not
     /// async, so only the read in progress and one [`Reading`] live in the future a waiting
-    /// user holds.
+    /// user holds. A body past `max_body` bytes fails the exchange.
     async fn receive(
         &mut self,
         call: Call<state::RecvResponse>,
         read_timeout: Option<Duration>,
+        max_body: u64,
         progress: &mut Progress,
         first_byte: &mut Option<Instant>,
     ) -> Result<(Answer, bool), WireError> {
@@ -632,7 +654,7 @@ impl Connection {
         let mut body = Vec::new();
         let mut body_reads = 0u32;
         loop {
-            reading = self.advance(reading, &mut input, &mut body, progress)?;
+            reading = self.advance(reading, &mut input, &mut body, max_body, progress)?;
             let in_body = match &reading {
                 Reading::Done { .. } => break,
                 Reading::Head(_) => false,
@@ -682,12 +704,14 @@ impl Connection {
         Ok((answer, reusable))
     }
 
-    /// Takes the response as far as the buffered input allows.
+    /// Takes the response as far as the buffered input allows; a body past `max_body` bytes
+    /// (or announced so by its `content-length`) is an error.
     fn advance(
         &self,
         mut reading: Reading,
         input: &mut Input,
         body: &mut Vec<u8>,
+        max_body: u64,
         progress: &mut Progress,
     ) -> Result<Reading, WireError> {
         loop {
@@ -719,6 +743,11 @@ impl Connection {
                     match call.proceed() {
                         Some(RecvResponseResult::RecvBody(call)) => {
                             if let BodyMode::LengthDelimited(length) = call.body_mode() {
+                                // Refused before a byte of it is read: waiting for 10 GiB to
+                                // arrive would only hold the user until its timeout.
+                                if length > max_body {
+                                    return Err(body_too_large(max_body, Some(length)));
+                                }
                                 body.reserve_exact(length.min(MAX_RESERVE) as usize);
                             }
                             Reading::Body { call, head }
@@ -744,11 +773,20 @@ impl Connection {
                     let mut used = 0;
                     if input.pos < input.filled {
                         let start = body.len();
-                        body.resize(start + (input.filled - input.pos), 0);
+                        // Room for at most one byte past the limit, so the body never grows
+                        // further than that before it is refused.
+                        let room = usize::try_from(max_body.saturating_sub(start as u64))
+                            .unwrap_or(usize::MAX)
+                            .saturating_add(1)
+                            .min(input.filled - input.pos);
+                        body.resize(start + room, 0);
                         let (consumed, written) = call
                             .read(&self.buf[input.pos..input.filled], &mut body[start..])
                             .map_err(WireError::protocol)?;
                         body.truncate(start + written);
+                        if body.len() as u64 > max_body {
+                            return Err(body_too_large(max_body, None));
+                        }
                         input.pos += consumed;
                         used = consumed;
                     }

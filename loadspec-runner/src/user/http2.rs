@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use futures::FutureExt as _;
 use reqwest::Url;
-use reqwest::header::{CONNECTION, HOST, HeaderMap, HeaderName, TE, TRANSFER_ENCODING, UPGRADE};
+use reqwest::header::{
+    CONNECTION, CONTENT_LENGTH, HOST, HeaderMap, HeaderName, TE, TRANSFER_ENCODING, UPGRADE,
+};
 use tokio::io::{AsyncRead, AsyncWrite};
 use ureq_proto::http;
 
@@ -200,6 +202,18 @@ pub(crate) async fn round_trip(
     progress.status = Some(status);
     progress.head_at = Some(first_byte);
     let (parts, mut recv) = response.into_parts();
+    let announced = parts
+        .headers
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok());
+    // Past the limit, the stream is cancelled (RST_STREAM): the connection carries the
+    // user's other streams, and the server stops sending this one.
+    if let Some(length) = announced.filter(|length| *length > settings.max_body) {
+        stream.send_reset(h2::Reason::CANCEL);
+        return Err(connection::body_too_large(settings.max_body, Some(length)));
+    }
+    let mut received = 0u64;
     let mut collected: Option<BytesMut> = None;
     let mut single: Option<Bytes> = None;
     loop {
@@ -207,6 +221,11 @@ pub(crate) async fn round_trip(
         match next {
             None => break,
             Some(Ok(chunk)) => {
+                received += chunk.len() as u64;
+                if received > settings.max_body {
+                    stream.send_reset(h2::Reason::CANCEL);
+                    return Err(connection::body_too_large(settings.max_body, None));
+                }
                 // The window reopens as the body is read, so the server keeps sending.
                 let _closed = recv.flow_control().release_capacity(chunk.len());
                 match (&mut single, &mut collected) {

@@ -63,6 +63,9 @@ pub(crate) struct UserContext {
     pub(crate) recorder: Rc<RefCell<Recorder>>,
     pub(crate) hung_after: Duration,
     pub(crate) request_timeout: Duration,
+    /// The largest response body read, in bytes (`--max-response-body`), for the bodies
+    /// reqwest reads; the direct client has it in `direct`.
+    pub(crate) max_response_body: u64,
     /// False in smoke mode, which skips think times and pauses (JMeter's validation mode).
     pub(crate) pauses: bool,
     /// Mask secrets in failure messages and sample logs.

@@ -107,22 +107,51 @@ fn micros_since(started: Instant, at: Instant) -> u64 {
     at.saturating_duration_since(started).as_micros() as u64
 }
 
-/// Reads the whole body, without copying when it arrives in one piece.
-async fn read_body(response: &mut reqwest::Response) -> reqwest::Result<Bytes> {
-    let Some(first) = response.chunk().await? else {
+/// Reads the whole body, without copying when it arrives in one piece, and never more than
+/// `limit` bytes of it: a larger body (or a `content-length` announcing one) is an error, and
+/// the response dropped unread, which closes its connection instead of pooling it.
+async fn read_body(response: &mut reqwest::Response, limit: u64) -> Result<Bytes, WireError> {
+    if let Some(length) = response.content_length().filter(|length| *length > limit) {
+        return Err(connection::body_too_large(limit, Some(length)));
+    }
+    let too_large = || connection::body_too_large(limit, None);
+    let Some(first) = next_chunk(response).await? else {
         return Ok(Bytes::new());
     };
-    let Some(second) = response.chunk().await? else {
+    if first.len() as u64 > limit {
+        return Err(too_large());
+    }
+    let Some(second) = next_chunk(response).await? else {
         return Ok(first);
     };
     let mut all = bytes::BytesMut::with_capacity(first.len() + second.len());
     all.extend_from_slice(&first);
+    if (all.len() + second.len()) as u64 > limit {
+        return Err(too_large());
+    }
     all.extend_from_slice(&second);
     drop((first, second));
-    while let Some(chunk) = response.chunk().await? {
+    while let Some(chunk) = next_chunk(response).await? {
+        if (all.len() + chunk.len()) as u64 > limit {
+            return Err(too_large());
+        }
         all.extend_from_slice(&chunk);
     }
     Ok(all.freeze())
+}
+
+/// The body's next piece; a failure names the response's URL.
+async fn next_chunk(response: &mut reqwest::Response) -> Result<Option<Bytes>, WireError> {
+    match response.chunk().await {
+        Ok(chunk) => Ok(chunk),
+        Err(error) => {
+            let error = error.with_url(response.url().clone());
+            Err(WireError {
+                kind: classify(&error),
+                message: chain(&error),
+            })
+        }
+    }
 }
 
 /// Sends the request and follows redirects the way reqwest's default policy does (up to 10;
@@ -171,16 +200,7 @@ async fn follow(
             }
             None => {
                 progress.pooled = true;
-                pooled_hop(
-                    &ctx.client,
-                    &method,
-                    &url,
-                    hop_headers,
-                    body,
-                    timeout,
-                    progress,
-                )
-                .await?
+                pooled_hop(&ctx, &method, &url, hop_headers, body, timeout, progress).await?
             }
         };
         user.session.store_cookies(&url, &answer.headers);
@@ -259,9 +279,9 @@ fn direct_hop<'b>(
     }
 }
 
-/// One hop through reqwest's pooled client (its redirect policy is `none`).
+/// One hop through the user's reqwest client (pooled; its redirect policy is `none`).
 async fn pooled_hop(
-    client: &reqwest::Client,
+    ctx: &UserContext,
     method: &Method,
     url: &Url,
     headers: HeaderMap,
@@ -285,13 +305,11 @@ async fn pooled_hop(
         kind: classify(&error),
         message: chain(&error),
     };
-    let mut response = client.execute(request).await.map_err(reqwest_error)?;
+    let mut response = ctx.client.execute(request).await.map_err(reqwest_error)?;
     let status = response.status().as_u16();
     progress.status = Some(status);
     progress.head_at = Some(Instant::now());
-    let body = read_body(&mut response)
-        .await
-        .map_err(|error| reqwest_error(error.with_url(response.url().clone())))?;
+    let body = read_body(&mut response, ctx.max_response_body).await?;
     // Taken once the body is read, so the future does not hold them besides the response.
     let headers = std::mem::take(response.headers_mut());
     Ok(Answer {

@@ -137,6 +137,9 @@ impl Recipient {
 
 type Failed = (WireError, Option<u16>, Option<PhaseTimes>);
 
+/// The largest WebSocket frame accepted (tungstenite's default).
+const MAX_FRAME: usize = 16 << 20;
+
 /// Connects and upgrades: the socket and the phases (connection, then the upgrade's wait).
 async fn open(
     user: &User,
@@ -201,10 +204,16 @@ async fn open(
     for protocol in protocols {
         request = request.with_sub_protocol(protocol);
     }
+    // A message is held to the run's body limit; a frame to it as well, and never to more
+    // than tungstenite's 16 MiB, since it reserves room for a whole frame once its header is in.
+    let max_message = usize::try_from(settings.max_body).unwrap_or(usize::MAX);
+    let config = tungstenite::protocol::WebSocketConfig::default()
+        .max_message_size(Some(max_message))
+        .max_frame_size(Some(max_message.min(MAX_FRAME)));
     let upgrading = Instant::now();
     let upgrade = tokio::time::timeout(
         ctx.request_timeout,
-        tokio_tungstenite::client_async(request, stream),
+        tokio_tungstenite::client_async_with_config(request, stream, Some(config)),
     )
     .await;
     phases.wait = micros_since(upgrading);
@@ -484,6 +493,16 @@ fn ws_error(error: tungstenite::Error, while_doing: &str) -> WireError {
             ErrorKind::Io,
             format!("{while_doing}: WebSocket protocol error: {protocol}"),
         ),
+        E::Capacity(tungstenite::error::CapacityError::MessageTooLong { size, max_size }) => {
+            WireError::new(
+                ErrorKind::Io,
+                format!(
+                    "{while_doing}: a WebSocket message or frame of {size} bytes is larger than {} (--max-response-body; a frame at most {})",
+                    loadspec_units::format_size(max_size as u64),
+                    loadspec_units::format_size(MAX_FRAME as u64)
+                ),
+            )
+        }
         other => WireError::new(ErrorKind::Io, format!("{while_doing}: {other}")),
     }
 }

@@ -141,6 +141,7 @@ const TIMEOUTS: DirectSettings = DirectSettings {
     connect: Duration::from_secs(2),
     read: Some(Duration::from_secs(2)),
     version: HttpVersion::Auto,
+    max_body: 64 << 20,
 };
 
 static TLS: std::sync::LazyLock<TlsClient> =
@@ -430,6 +431,77 @@ async fn truncated_stalled_and_refused_exchanges_are_classified() {
     let unresolvable = Url::parse("http://no-such-host.invalid:9/").unwrap();
     let error = get(&mut None, &unresolvable).await.err().unwrap();
     assert_eq!(error.kind, ErrorKind::Dns, "{}", error.message);
+}
+
+#[tokio::test]
+async fn bodies_past_the_limit_fail_at_once_and_close_the_connection() {
+    let ten = "HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n0123456789";
+    let server = Scripted::start(vec![
+        reply(ten),
+        reply(
+            "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n\
+             4\r\n0123\r\n6\r\n456789\r\n0\r\n\r\n",
+        ),
+        // Announced too large, and no body follows: waiting for it would take the read timeout.
+        reply("HTTP/1.1 200 OK\r\ncontent-length: 11\r\n\r\n"),
+        reply(
+            "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n\
+             4\r\n0123\r\n7\r\n456789a\r\n0\r\n\r\n",
+        ),
+        reply("HTTP/1.1 200 OK\r\n\r\n0123456789ab").then_close(),
+        reply(ten),
+    ])
+    .await;
+    let limited = DirectSettings {
+        max_body: 10,
+        ..TIMEOUTS
+    };
+    let mut slot = None;
+    let get_limited = async |slot: &mut Option<Link>| {
+        exchange(
+            slot,
+            &http::Method::GET,
+            &server.url("/"),
+            HeaderMap::new(),
+            b"",
+            route(limited),
+            &mut Progress::default(),
+        )
+        .await
+    };
+    for _ in 0..2 {
+        let answer = get_limited(&mut slot).await.unwrap();
+        assert_eq!(
+            &answer.body[..],
+            b"0123456789",
+            "a body of exactly the limit"
+        );
+    }
+    assert_eq!(server.connections(), 1);
+    let started = Instant::now();
+    let error = get_limited(&mut slot).await.err().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(1), "not read");
+    assert_eq!(error.kind, ErrorKind::Io);
+    assert_eq!(
+        error.message,
+        "response body larger than 10 B (--max-response-body): its content-length is 11 bytes"
+    );
+    assert!(slot.is_none(), "the connection is closed");
+    for connections in [2, 3] {
+        let error = get_limited(&mut slot).await.err().unwrap();
+        assert_eq!(
+            (error.kind, error.message.as_str()),
+            (
+                ErrorKind::Io,
+                "response body larger than 10 B (--max-response-body)"
+            )
+        );
+        assert!(slot.is_none());
+        assert_eq!(server.connections(), connections);
+    }
+    let answer = get_limited(&mut slot).await.unwrap();
+    assert_eq!(&answer.body[..], b"0123456789");
+    assert_eq!(server.connections(), 4);
 }
 
 #[tokio::test]

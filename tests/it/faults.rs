@@ -20,10 +20,10 @@ use axum::http::header;
 use axum::routing::get;
 use loadspec::results::model::{LabelSummary, RunResults};
 use loadspec::{ErrorKind, Failure, HttpVersion, Scenario, User};
-use loadspec_runner::plan::{HttpClient, Mode, Overrides};
+use loadspec_runner::plan::{HttpClient, Overrides};
 use loadspec_suite::{Fault, FaultServer, HUGE_LENGTH, ServedRouter, run_silently};
 
-use crate::support::serial;
+use crate::support::{fault_overrides as overrides, serial};
 
 const USERS: u32 = 2;
 const ITERATIONS: u32 = 3;
@@ -35,17 +35,6 @@ const LIMIT: u64 = 1 << 20;
 /// The request body [`Fault::IgnoreRequestBody`] is sent: far more than the sockets' buffers
 /// on both sides of a loopback connection hold.
 const LARGE_UPLOAD: usize = 16 << 20;
-
-fn overrides(target: &str) -> Overrides {
-    Overrides {
-        target: Some(target.to_owned()),
-        mode: Some(Mode::Full),
-        cooldown: Some(Duration::ZERO),
-        workers: Some(1),
-        seed: Some(1),
-        ..Default::default()
-    }
-}
 
 async fn get_work(user: &mut User) -> Result<(), Failure> {
     user.get("/work").send().await?;

@@ -13,21 +13,10 @@ use std::time::{Duration, Instant};
 
 use loadspec::results::model::{RunResults, StepStatus};
 use loadspec::{ErrorKind, Failure, Harness, Scenario, User};
-use loadspec_runner::plan::{self, Mode, Overrides};
+use loadspec_runner::plan::{self, Overrides};
 use loadspec_suite::{Fault, FaultServer, run_silently};
 
-use crate::support::{run_harness, serial};
-
-fn overrides(target: &str) -> Overrides {
-    Overrides {
-        target: Some(target.to_owned()),
-        mode: Some(Mode::Full),
-        cooldown: Some(Duration::ZERO),
-        workers: Some(1),
-        seed: Some(1),
-        ..Default::default()
-    }
-}
+use crate::support::{fault_overrides as overrides, run_harness, serial};
 
 fn run(scenario: Scenario, overrides: &Overrides) -> RunResults {
     run_silently(&[scenario], overrides).expect("the run completes")

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
 use loadspec::Harness;
+use loadspec_runner::plan::{Mode, Overrides};
 
 /// Held for its whole run by every test that measures time — rates, latencies, timeouts,
 /// per-second series, start alignment — and by the two that load the machine from other
@@ -88,4 +89,17 @@ pub(crate) fn insuree_flow() -> &'static Path {
         cargo_build(&["-p", "loadspec-suite", "--example", "insuree_flow"]);
         profile_dir().join("examples").join("insuree_flow")
     })
+}
+
+/// A full run against `target` on one worker, no cooldown, seed 1: what the fault tests
+/// (`resilience`, `faults`) start from.
+pub(crate) fn fault_overrides(target: &str) -> Overrides {
+    Overrides {
+        target: Some(target.to_owned()),
+        mode: Some(Mode::Full),
+        cooldown: Some(std::time::Duration::ZERO),
+        workers: Some(1),
+        seed: Some(1),
+        ..Default::default()
+    }
 }

@@ -220,16 +220,18 @@ pub fn rate(text: &str) -> Result<f64, UnitError> {
     Ok(per_second)
 }
 
-/// The units [`size`] accepts, with their factors.
+/// The units [`size`] accepts, with their factors, in the order [`format_size`] prefers them:
+/// binary first (limits are usually powers of two, and 1 MiB is also 1048.576 kB), larger
+/// first; `KB` is an alias of `kB` it never writes.
 const SIZE_UNITS: [(&str, u64); 8] = [
-    ("B", 1),
+    ("GiB", 1 << 30),
+    ("MiB", 1 << 20),
+    ("KiB", 1 << 10),
+    ("GB", 1000 * 1000 * 1000),
+    ("MB", 1000 * 1000),
     ("kB", 1000),
     ("KB", 1000),
-    ("MB", 1000 * 1000),
-    ("GB", 1000 * 1000 * 1000),
-    ("KiB", 1 << 10),
-    ("MiB", 1 << 20),
-    ("GiB", 1 << 30),
+    ("B", 1),
 ];
 
 /// Parses a size in bytes: a whole number alone (`"1048576"`) or with a unit, `B`, `kB` (or
@@ -277,21 +279,14 @@ pub fn size(text: &str) -> Result<u64, UnitError> {
 /// Writes a size the way people read it and [`size`] reads it back: the largest unit it is a
 /// whole number of (`64 MiB`, `500 kB`), else bytes (`1000001 B`).
 pub fn format_size(bytes: u64) -> String {
-    // Binary units first: limits are usually powers of two, and 1 MiB is also 1048.576 kB.
-    let units = [
-        ("GiB", 1u64 << 30),
-        ("MiB", 1 << 20),
-        ("KiB", 1 << 10),
-        ("GB", 1000 * 1000 * 1000),
-        ("MB", 1000 * 1000),
-        ("kB", 1000),
-    ];
-    for (name, factor) in units {
-        if bytes >= factor && bytes.is_multiple_of(factor) {
-            return format!("{} {name}", bytes / factor);
-        }
-    }
-    format!("{bytes} B")
+    SIZE_UNITS
+        .iter()
+        .filter(|(name, _)| *name != "KB")
+        .find(|(_, factor)| bytes >= *factor && bytes.is_multiple_of(*factor))
+        .map_or_else(
+            || format!("{bytes} B"),
+            |(name, factor)| format!("{} {name}", bytes / factor),
+        )
 }
 
 /// Parses a custom metric's value: a plain non-negative number (`"17"`, `"0.5"`) or a

@@ -5,31 +5,26 @@
 //! block of about 9.5 KiB, two once the connection has carried 32 requests) and 8 KiB read and
 //! write buffers: about 29 KiB per connection, most of what a user costs at 10,000 users. Here a
 //! connection is a socket and one buffer, which carries the request out and then the response
-//! in. ureq-proto does the protocol (request framing, response heads, chunked and
-//! close-delimited bodies, 1xx answers, keep-alive rules); this module does the I/O and the
-//! connect and read timeouts, over TCP or TLS (`super::tls`). Streamed bodies go through
-//! reqwest.
+//! in. `super::http1` does the protocol (request heads, response heads, chunked and
+//! close-delimited bodies, 1xx answers, keep-alive rules) on that buffer; this module does the
+//! I/O and the connect and read timeouts, over TCP or TLS (`super::tls`). Streamed bodies go
+//! through reqwest.
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use reqwest::Url;
-use reqwest::header::{ACCEPT, CONTENT_LENGTH, HOST, HeaderMap, HeaderValue, TRANSFER_ENCODING};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::TcpStream;
-use tokio_rustls::client::TlsStream;
-use ureq_proto::BodyMode;
-use ureq_proto::client::{
-    Await100Result, Call, RecvBodyResult, RecvResponseResult, SendRequestResult, state,
-};
-use ureq_proto::http;
-
 use super::failure::ErrorKind;
+use super::http1::{self, BodyReader, RequestHead, ResponseHead};
 use super::http2::{self, Http2, HttpVersion};
 use super::tls::TlsClient;
 use crate::metrics::phases::PhaseTimes;
+use bytes::Bytes;
+use reqwest::Url;
+use reqwest::header::{ACCEPT, CONTENT_LENGTH, HOST, HeaderMap, HeaderValue};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
 
 /// What a fresh connection's buffer holds: the request and response heads of a typical API call.
 const INITIAL_BUFFER: usize = 2 * 1024;
@@ -88,7 +83,7 @@ impl WireError {
         }
     }
 
-    fn protocol(error: ureq_proto::Error) -> Self {
+    fn protocol(error: http1::ProtocolError) -> Self {
         Self::new(ErrorKind::Io, format!("invalid HTTP/1.1 exchange: {error}"))
     }
 
@@ -525,23 +520,25 @@ impl Connection {
         }
     }
 
-    /// Sends `request` with `body` and reads the whole response; whether the connection can
+    /// Sends the request with `body` and reads the whole response; whether the connection can
     /// carry another request comes back with it.
     async fn round_trip(
         &mut self,
-        request: http::Request<()>,
+        request: RequestHead<'_>,
         body: &[u8],
         timeouts: DirectSettings,
         progress: &mut Progress,
     ) -> Result<(Answer, bool), WireError> {
         let sending = Instant::now();
-        let receive = self.send(request, body).await?;
+        let head_request = *request.method == http::Method::HEAD;
+        let close_requested = http1::request_closes(request.headers);
+        self.send(request, body).await?;
         let sent = Instant::now();
         progress.phases.send += micros_between(sending, sent);
         let mut first_byte = None;
         let outcome = self
             .receive(
-                receive,
+                head_request,
                 timeouts.read,
                 timeouts.max_body,
                 progress,
@@ -554,16 +551,12 @@ impl Connection {
         progress.phases.wait += micros_between(sent, first_byte);
         progress.phases.receive += micros_between(first_byte, done);
         progress.phases.http2 = false;
-        outcome
+        outcome.map(|(answer, reusable)| (answer, reusable && !close_requested))
     }
 
     /// Writes the request head and body, coalesced into one write when they fit the buffer.
-    async fn send(
-        &mut self,
-        request: http::Request<()>,
-        body: &[u8],
-    ) -> Result<Call<state::RecvResponse>, WireError> {
-        let (call, filled, body_after) = self.encode(request, body)?;
+    async fn send(&mut self, request: RequestHead<'_>, body: &[u8]) -> Result<(), WireError> {
+        let (filled, body_after) = self.encode(request, body)?;
         self.stream
             .write_all(&self.buf[..filled])
             .await
@@ -574,68 +567,32 @@ impl Connection {
                 .await
                 .map_err(|e| WireError::io(e, "sending the request body"))?;
         }
-        Ok(call)
+        Ok(())
     }
 
-    /// Encodes the request into the buffer (grown until the head fits): how much of the buffer
-    /// to send, and whether the body follows on its own because it does not fit. Not async, so
-    /// the protocol's states never take room in the future a user holds while it waits.
+    /// Encodes the request into the buffer (grown to fit the head): how much of the buffer to
+    /// send, and whether the body follows on its own because it does not fit. A body goes out
+    /// at once, `Expect: 100-continue` or not, which servers must accept (RFC 9110 §10.1.1).
     fn encode(
         &mut self,
-        request: http::Request<()>,
+        request: RequestHead<'_>,
         body: &[u8],
-    ) -> Result<(Call<state::RecvResponse>, usize, bool), WireError> {
-        let mut call = Call::new(request).map_err(WireError::protocol)?;
-        if !body.is_empty() {
-            call.force_send_body();
+    ) -> Result<(usize, bool), WireError> {
+        let head = request.len();
+        if head > MAX_HEAD {
+            return Err(WireError::new(
+                ErrorKind::Scenario,
+                format!("the request head is larger than {} KiB", MAX_HEAD / 1024),
+            ));
         }
-        let mut call = call.proceed();
-        let mut filled = 0;
-        while !call.can_proceed() {
-            match call.write(&mut self.buf[filled..]) {
-                Ok(n) => filled += n,
-                Err(ureq_proto::Error::OutputOverflow) if self.buf.len() < MAX_HEAD => {
-                    self.grow(self.buf.len() * 2);
-                }
-                Err(error) => return Err(WireError::protocol(error)),
-            }
-        }
-        let mut call = match call.proceed().map_err(WireError::protocol)? {
-            Some(SendRequestResult::RecvResponse(call)) => {
-                return Ok((call, filled, false));
-            }
-            Some(SendRequestResult::SendBody(call)) => call,
-            // `Expect: 100-continue` set by the scenario: the body follows at once, which
-            // servers must accept (RFC 9110 §10.1.1).
-            Some(SendRequestResult::Await100(call)) => {
-                match call.proceed().map_err(WireError::protocol)? {
-                    Await100Result::SendBody(call) => call,
-                    Await100Result::RecvResponse(call) => {
-                        return Ok((call, filled, false));
-                    }
-                }
-            }
-            None => {
-                return Err(WireError::new(
-                    ErrorKind::Io,
-                    "the request head is incomplete",
-                ));
-            }
-        };
+        self.grow(head);
+        let mut filled = request.write(&mut self.buf);
         let body_after = body.len() > self.buf.len() - filled;
-        if body_after {
-            call.consume_direct_write(body.len())
-                .map_err(WireError::protocol)?;
-        } else {
-            let (_, n) = call
-                .write(body, &mut self.buf[filled..])
-                .map_err(WireError::protocol)?;
-            filled += n;
+        if !body_after {
+            self.buf[filled..filled + body.len()].copy_from_slice(body);
+            filled += body.len();
         }
-        let call = call
-            .proceed()
-            .ok_or_else(|| WireError::new(ErrorKind::Io, "the request body was not sent whole"))?;
-        Ok((call, filled, body_after))
+        Ok((filled, body_after))
     }
 
     /// Reads the response: the protocol advances in [`Connection::advance`], which is not
@@ -643,21 +600,28 @@ impl Connection {
     /// user holds. A body past `max_body` bytes fails the exchange.
     async fn receive(
         &mut self,
-        call: Call<state::RecvResponse>,
+        head_request: bool,
         read_timeout: Option<Duration>,
         max_body: u64,
         progress: &mut Progress,
         first_byte: &mut Option<Instant>,
     ) -> Result<(Answer, bool), WireError> {
-        let mut reading = Reading::Head(call);
+        let mut reading = Reading::Head;
         let mut input = Input::default();
         let mut body = Vec::new();
         let mut body_reads = 0u32;
         loop {
-            reading = self.advance(reading, &mut input, &mut body, max_body, progress)?;
+            reading = self.advance(
+                reading,
+                head_request,
+                &mut input,
+                &mut body,
+                max_body,
+                progress,
+            )?;
             let in_body = match &reading {
-                Reading::Done { .. } => break,
-                Reading::Head(_) => false,
+                Reading::Done(_) => break,
+                Reading::Head => false,
                 Reading::Body { .. } => true,
             };
             input = self.compact(input);
@@ -668,7 +632,9 @@ impl Connection {
             if body_reads > 2 && self.buf.len() < BODY_READ {
                 self.grow((self.buf.len() * 4).min(BODY_READ));
             } else if input.filled == self.buf.len() {
-                if !in_body && self.buf.len() >= MAX_HEAD {
+                if self.buf.len() >= MAX_HEAD {
+                    // In a body the buffer only fills with a chunk-size line or trailers the
+                    // codec has already bounded: this is a head.
                     return Err(WireError::new(
                         ErrorKind::Io,
                         format!("the response head is larger than {} KiB", MAX_HEAD / 1024),
@@ -690,12 +656,12 @@ impl Connection {
             }
             input.filled += n;
         }
-        let Reading::Done { cleanup, head } = reading else {
+        let Reading::Done(head) = reading else {
             return Err(WireError::new(ErrorKind::Io, "the response is incomplete"));
         };
         // Anything after the response (a server pipelining ahead) would be mistaken for the
         // next answer: such a connection is closed.
-        let reusable = !cleanup.must_close_connection() && input.pos == input.filled;
+        let reusable = !head.close && input.pos == input.filled;
         let answer = Answer {
             status: head.status,
             headers: head.headers,
@@ -709,6 +675,7 @@ impl Connection {
     fn advance(
         &self,
         mut reading: Reading,
+        head_request: bool,
         input: &mut Input,
         body: &mut Vec<u8>,
         max_body: u64,
@@ -716,33 +683,25 @@ impl Connection {
     ) -> Result<Reading, WireError> {
         loop {
             reading = match reading {
-                Reading::Head(mut call) => {
+                Reading::Head => {
                     if input.pos == input.filled {
-                        return Ok(Reading::Head(call));
+                        return Ok(Reading::Head);
                     }
-                    let (used, response) = call
-                        .try_response(&self.buf[input.pos..input.filled], false)
-                        .map_err(WireError::protocol)?;
-                    input.pos += used;
-                    let Some(response) = response else {
-                        if used > 0 {
-                            // A 1xx answer was consumed: the real one may follow in the buffer.
-                            reading = Reading::Head(call);
-                            continue;
+                    let parsed =
+                        http1::parse_response(&self.buf[input.pos..input.filled], head_request)
+                            .map_err(WireError::protocol)?;
+                    match parsed {
+                        http1::Parsed::Partial => return Ok(Reading::Head),
+                        // A 1xx answer was consumed: the real one may follow in the buffer.
+                        http1::Parsed::Informational(used) => {
+                            input.pos += used;
+                            Reading::Head
                         }
-                        return Ok(Reading::Head(call));
-                    };
-                    let (parts, ()) = response.into_parts();
-                    let status = parts.status.as_u16();
-                    progress.status = Some(status);
-                    progress.head_at = Some(Instant::now());
-                    let head = Head {
-                        status,
-                        headers: parts.headers,
-                    };
-                    match call.proceed() {
-                        Some(RecvResponseResult::RecvBody(call)) => {
-                            if let BodyMode::LengthDelimited(length) = call.body_mode() {
+                        http1::Parsed::Final { used, head } => {
+                            input.pos += used;
+                            progress.status = Some(head.status);
+                            progress.head_at = Some(Instant::now());
+                            if let BodyReader::Length(length) = head.body {
                                 // Refused before a byte of it is read: waiting for 10 GiB to
                                 // arrive would only hold the user until its timeout.
                                 if length > max_body {
@@ -750,55 +709,31 @@ impl Connection {
                                 }
                                 body.reserve_exact(length.min(MAX_RESERVE) as usize);
                             }
-                            Reading::Body { call, head }
-                        }
-                        Some(RecvResponseResult::Redirect(call)) => Reading::Done {
-                            cleanup: call.proceed(),
-                            head,
-                        },
-                        Some(RecvResponseResult::Cleanup(cleanup)) => {
-                            Reading::Done { cleanup, head }
-                        }
-                        None => {
-                            return Err(WireError::new(
-                                ErrorKind::Io,
-                                "the response head is incomplete",
-                            ));
+                            if head.body.is_done() {
+                                Reading::Done(head)
+                            } else {
+                                Reading::Body(head)
+                            }
                         }
                     }
                 }
-                Reading::Body { mut call, head } => {
-                    // A close-delimited body can always "proceed": it ends at the end of input.
-                    let until_close = matches!(call.body_mode(), BodyMode::CloseDelimited);
-                    let mut used = 0;
-                    if input.pos < input.filled {
-                        let start = body.len();
-                        // Room for at most one byte past the limit, so the body never grows
-                        // further than that before it is refused.
-                        let room = usize::try_from(max_body.saturating_sub(start as u64))
-                            .unwrap_or(usize::MAX)
-                            .saturating_add(1)
-                            .min(input.filled - input.pos);
-                        body.resize(start + room, 0);
-                        let (consumed, written) = call
-                            .read(&self.buf[input.pos..input.filled], &mut body[start..])
-                            .map_err(WireError::protocol)?;
-                        body.truncate(start + written);
-                        if body.len() as u64 > max_body {
-                            return Err(body_too_large(max_body, None));
-                        }
-                        input.pos += consumed;
-                        used = consumed;
+                Reading::Body(mut head) => {
+                    let used = head
+                        .body
+                        .read(&self.buf[input.pos..input.filled], body)
+                        .map_err(WireError::protocol)?;
+                    // Reads are at most a buffer long: the body never grows much past the
+                    // limit before it is refused.
+                    if body.len() as u64 > max_body {
+                        return Err(body_too_large(max_body, None));
                     }
-                    if !until_close && call.can_proceed() {
-                        finish_body(Reading::Body { call, head })?
-                    } else if used > 0 && input.pos < input.filled {
-                        Reading::Body { call, head }
-                    } else {
-                        return Ok(Reading::Body { call, head });
+                    input.pos += used;
+                    if head.body.is_done() {
+                        return Ok(Reading::Done(head));
                     }
+                    return Ok(Reading::Body(head));
                 }
-                done @ Reading::Done { .. } => return Ok(done),
+                done @ Reading::Done(_) => return Ok(done),
             };
         }
     }
@@ -829,60 +764,28 @@ struct Input {
     filled: usize,
 }
 
-/// The response head, once it is in.
-struct Head {
-    status: u16,
-    headers: HeaderMap,
-}
-
 /// Where reading a response stands.
 enum Reading {
-    Head(Call<state::RecvResponse>),
-    Body {
-        call: Call<state::RecvBody>,
-        head: Head,
-    },
-    Done {
-        cleanup: Call<state::Cleanup>,
-        head: Head,
-    },
+    Head,
+    Body(ResponseHead),
+    Done(ResponseHead),
 }
 
-/// A body that has all its bytes, on to cleanup.
-fn finish_body(reading: Reading) -> Result<Reading, WireError> {
-    let Reading::Body { call, head } = reading else {
-        return Ok(reading);
-    };
-    match call.proceed() {
-        Some(RecvBodyResult::Cleanup(cleanup)) => Ok(Reading::Done { cleanup, head }),
-        Some(RecvBodyResult::Redirect(call)) => Ok(Reading::Done {
-            cleanup: call.proceed(),
-            head,
-        }),
-        None => Err(WireError::new(
-            ErrorKind::Io,
-            "the response body is incomplete",
-        )),
-    }
-}
-
-/// The server closed the connection: the end of a close-delimited body, else a failure.
+/// The server closed the connection: the end of a body that lasts until then, else a failure.
 fn ended(reading: Reading, received: usize) -> Result<Reading, WireError> {
     match reading {
-        Reading::Body { call, head } if matches!(call.body_mode(), BodyMode::CloseDelimited) => {
-            finish_body(Reading::Body { call, head })
-        }
-        Reading::Body { .. } => Err(WireError::new(
+        Reading::Body(head) if head.body.until_close() => Ok(Reading::Done(head)),
+        Reading::Body(_) => Err(WireError::new(
             ErrorKind::Reset,
             format!(
                 "connection closed before the body was complete: incomplete after {received} bytes"
             ),
         )),
-        Reading::Head(_) => Err(WireError::new(
+        Reading::Head => Err(WireError::new(
             ErrorKind::Reset,
             "connection closed before message completed",
         )),
-        done @ Reading::Done { .. } => Ok(done),
+        done @ Reading::Done(_) => Ok(done),
     }
 }
 
@@ -954,16 +857,14 @@ pub(crate) async fn exchange(
     slot: &mut Option<Link>,
     method: &http::Method,
     url: &Url,
-    headers: HeaderMap,
+    headers: &HeaderMap,
     body: &[u8],
     route: Route<'_>,
     progress: &mut Progress,
 ) -> Result<Answer, WireError> {
-    // Checked before a connection is opened. A fragment never goes on the wire; HTTP/2 sends
-    // the scheme and authority as `:scheme` and `:authority`.
-    let uri: http::Uri = url[..url::Position::AfterQuery]
-        .parse()
-        .map_err(|e| WireError::new(ErrorKind::Scenario, format!("invalid URL {url}: {e}")))?;
+    // Checked before a connection is opened. A fragment never goes on the wire.
+    let invalid = || WireError::new(ErrorKind::Scenario, format!("invalid URL {url}"));
+    let target = http1::request_target(url).ok_or_else(invalid)?;
     let mut opened = PhaseTimes::default();
     let link = usable(slot, url, route, &mut opened).await;
     // Kept though the connection failed: the lookup took its time all the same.
@@ -971,18 +872,22 @@ pub(crate) async fn exchange(
     match link? {
         Link::Http1(connection) => {
             http1_exchange(
-                slot, connection, method, uri, headers, body, route, progress,
+                slot, connection, method, target, headers, body, route, progress,
             )
             .await
         }
         Link::Http2(connection) => {
+            // HTTP/2 sends the scheme and authority as `:scheme` and `:authority`.
+            let uri: http::Uri = url[..url::Position::AfterQuery].parse().map_err(|e| {
+                WireError::new(ErrorKind::Scenario, format!("invalid URL {url}: {e}"))
+            })?;
             let streams = connection.streams();
             *slot = Some(Link::Http2(connection));
             http2::round_trip(
                 streams,
                 method,
                 uri,
-                headers,
+                headers.clone(),
                 body,
                 route.settings,
                 progress,
@@ -1057,21 +962,27 @@ async fn http1_exchange(
     slot: &mut Option<Link>,
     mut connection: Connection,
     method: &http::Method,
-    uri: http::Uri,
-    mut headers: HeaderMap,
+    target: &str,
+    headers: &HeaderMap,
     body: &[u8],
     route: Route<'_>,
     progress: &mut Progress,
 ) -> Result<Answer, WireError> {
-    if !headers.contains_key(HOST) {
-        headers.insert(HOST, connection.host_header.clone());
-    }
-    headers.remove(TRANSFER_ENCODING);
-    body_headers(method, &mut headers, body.len());
-    let mut request = http::Request::new(());
-    *request.method_mut() = method.clone();
-    *request.uri_mut() = uri;
-    *request.headers_mut() = headers;
+    // The same headers `body_headers` gives HTTP/2, written without changing the map.
+    let host_header = connection.host_header.clone();
+    let request = RequestHead {
+        method,
+        target,
+        headers,
+        host: (!headers.contains_key(HOST)).then_some(&host_header),
+        accept: !headers.contains_key(ACCEPT),
+        content_length: (!body.is_empty()
+            || matches!(
+                *method,
+                http::Method::POST | http::Method::PUT | http::Method::PATCH
+            ))
+        .then_some(body.len()),
+    };
     let (answer, reusable) = connection
         .round_trip(request, body, route.settings, progress)
         .await?;

@@ -14,7 +14,6 @@ use reqwest::header::{
     CONNECTION, CONTENT_LENGTH, HOST, HeaderMap, HeaderName, TE, TRANSFER_ENCODING, UPGRADE,
 };
 use tokio::io::{AsyncRead, AsyncWrite};
-use ureq_proto::http;
 
 use super::connection::{self, Answer, DirectSettings, Progress, WireError};
 use super::failure::ErrorKind;

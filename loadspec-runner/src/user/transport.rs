@@ -179,15 +179,13 @@ async fn follow(
             pooled: progress.pooled,
             ..Progress::default()
         };
-        // Kept for a redirect; cloning a few headers is cheap next to a round trip.
-        let hop_headers = headers.clone();
         let answer = match direct_hop(&ctx, &url, body) {
             Some((settings, bytes)) => {
                 connection::exchange(
                     &mut user.connection,
                     &method,
                     &url,
-                    hop_headers,
+                    &headers,
                     bytes,
                     Route {
                         settings,
@@ -200,7 +198,17 @@ async fn follow(
             }
             None => {
                 progress.pooled = true;
-                pooled_hop(&ctx, &method, &url, hop_headers, body, timeout, progress).await?
+                // Kept for a redirect: reqwest takes the headers it sends.
+                pooled_hop(
+                    &ctx,
+                    &method,
+                    &url,
+                    headers.clone(),
+                    body,
+                    timeout,
+                    progress,
+                )
+                .await?
             }
         };
         user.session.store_cookies(&url, &answer.headers);

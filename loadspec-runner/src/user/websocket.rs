@@ -16,7 +16,6 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::client::ClientRequestBuilder;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{self, Message};
-use ureq_proto::http;
 
 use super::connection::{self, Route, Stream, WireError};
 use super::failure::{ErrorKind, Failure};

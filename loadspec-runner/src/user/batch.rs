@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use super::connection::{self, Link, Route};
 use super::failure::{ErrorKind, Failure};
+use super::headers::ResponseHeaders;
 use super::http2::Http2;
 use super::request::RequestBuilder;
 use super::response::Response;
@@ -236,10 +237,12 @@ pub(super) struct BatchState {
 
 impl BatchState {
     /// Notes a lane's answer's cookies, for its user.
-    pub(super) fn saw_cookies(&mut self, url: &Url, headers: &HeaderMap) {
+    pub(super) fn saw_cookies(&mut self, url: &Url, headers: &ResponseHeaders) {
         if self.lane {
-            for value in headers.get_all(SET_COOKIE) {
-                self.cookies.push((url.clone(), value.clone()));
+            for value in headers.get_all(SET_COOKIE.as_str()) {
+                if let Ok(value) = HeaderValue::from_bytes(value) {
+                    self.cookies.push((url.clone(), value));
+                }
             }
         }
     }
@@ -324,7 +327,8 @@ pub(super) async fn send(
             for (url, value) in &state.cookies {
                 let mut headers = HeaderMap::new();
                 headers.append(SET_COOKIE, value.clone());
-                user.session.store_cookies(url, &headers);
+                user.session
+                    .store_cookies(url, &ResponseHeaders::from(headers));
             }
         }
         match lane.connection.take() {

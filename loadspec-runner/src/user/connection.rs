@@ -15,6 +15,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use super::failure::ErrorKind;
+use super::headers::ResponseHeaders;
 use super::http1::{self, BodyReader, RequestHead, ResponseHead};
 use super::http2::{self, Http2, HttpVersion};
 use super::tls::TlsClient;
@@ -64,7 +65,7 @@ pub(crate) fn body_too_large(limit: u64, announced: Option<u64>) -> WireError {
 /// A response, read to its end.
 pub(crate) struct Answer {
     pub(crate) status: u16,
-    pub(crate) headers: HeaderMap,
+    pub(crate) headers: ResponseHeaders,
     pub(crate) body: Bytes,
 }
 

@@ -1,7 +1,8 @@
 //! HTTP/1.1 framing for the direct client, without I/O: request heads written straight into
-//! the connection's buffer, response heads parsed by httparse into a `HeaderMap` whose values
-//! share one copy of the head, and the body framing of RFC 9112 §6.3 (length, chunked, until
-//! close). The connection (`super::connection`) reads and writes; this module only decides.
+//! the connection's buffer, response heads parsed by httparse into fields over one copy of the
+//! head (`super::headers`, a `HeaderMap` only when asked for), and the body framing of RFC 9112
+//! §6.3 (length, chunked, until close). The connection (`super::connection`) reads and writes;
+//! this module only decides.
 //!
 //! It replaced ureq-proto's state machine on this path: that one built an `http::Response`
 //! through a builder moved per header, allocated every header value, encoded through
@@ -14,6 +15,8 @@ use bytes::Bytes;
 use http::Method;
 use http::header::TRANSFER_ENCODING;
 use http::header::{CONNECTION, CONTENT_LENGTH, HeaderMap, HeaderName, HeaderValue};
+
+use super::headers::{Field, ResponseHeaders};
 
 /// Response headers accepted, as hyper and ureq allow.
 pub(crate) const MAX_HEADERS: usize = 100;
@@ -33,8 +36,6 @@ pub(crate) enum ProtocolError {
     TooManyHeaders,
     #[error("invalid status code {0:03}")]
     Status(u16),
-    #[error("invalid header {0:?}")]
-    Header(String),
     #[error("invalid content-length {0:?}")]
     ContentLength(String),
     #[error("the response's content-length values disagree")]
@@ -222,7 +223,7 @@ pub(crate) enum Parsed {
 #[derive(Debug)]
 pub(crate) struct ResponseHead {
     pub(crate) status: u16,
-    pub(crate) headers: HeaderMap,
+    pub(crate) headers: ResponseHeaders,
     pub(crate) body: BodyReader,
     /// The connection cannot carry another request after this response.
     pub(crate) close: bool,
@@ -250,26 +251,27 @@ pub(crate) fn parse_response(input: &[u8], head_request: bool) -> Result<Parsed,
         return Ok(Parsed::Informational(used));
     }
     let http10 = response.version == Some(0);
-    // One copy of the head for all the values: `HeaderValue`s share it instead of each
-    // allocating its own.
+    // One copy of the head; the fields are where each name and value lie in it.
     let shared = Bytes::copy_from_slice(&input[..used]);
     let base = input.as_ptr() as usize;
-    let mut headers = HeaderMap::with_capacity(response.headers.len());
+    let at = |part: &[u8]| -> (u32, u32) {
+        let start = (part.as_ptr() as usize).wrapping_sub(base);
+        if part.is_empty() || start.saturating_add(part.len()) > used {
+            return (0, 0);
+        }
+        // A head is at most MAX_HEAD bytes long: the offsets fit.
+        (start as u32, part.len() as u32)
+    };
+    let mut fields = Vec::with_capacity(response.headers.len());
     let mut framing = Framing::default();
     for header in response.headers.iter() {
-        let name = HeaderName::from_bytes(header.name.as_bytes())
-            .map_err(|_| ProtocolError::Header(header.name.to_owned()))?;
-        let start = (header.value.as_ptr() as usize).wrapping_sub(base);
-        let value = match shared.get(start..start.wrapping_add(header.value.len())) {
-            Some(_) if !header.value.is_empty() => {
-                HeaderValue::from_maybe_shared(shared.slice(start..start + header.value.len()))
-            }
-            _ => HeaderValue::from_bytes(header.value),
-        }
-        .map_err(|_| ProtocolError::Header(header.name.to_owned()))?;
-        framing.note(&name, header.value)?;
-        headers.append(name, value);
+        framing.note(header.name.as_bytes(), header.value)?;
+        fields.push(Field {
+            name: at(header.name.as_bytes()),
+            value: at(header.value),
+        });
     }
+    let headers = ResponseHeaders::raw(shared, fields);
     let body = framing.body(http10, head_request, code);
     let close = framing.close
         || (http10 && !framing.keep_alive)
@@ -298,8 +300,8 @@ struct Framing {
 }
 
 impl Framing {
-    fn note(&mut self, name: &HeaderName, value: &[u8]) -> Result<(), ProtocolError> {
-        if name == CONTENT_LENGTH {
+    fn note(&mut self, name: &[u8], value: &[u8]) -> Result<(), ProtocolError> {
+        if name.eq_ignore_ascii_case(b"content-length") {
             // RFC 9110 §8.6, as ureq and libcurl read it: each element digits only, repeated
             // lines and list elements all the same number.
             for element in value.split(|&b| b == b',') {
@@ -315,14 +317,17 @@ impl Framing {
                 }
                 self.content_length = Some(length);
             }
-        } else if name == TRANSFER_ENCODING {
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
             self.transfer_encoding = true;
-            if let Some(last) = value.split(|&b| b == b',').map(<[u8]>::trim_ascii).last()
+            if let Some(last) = value
+                .split(|&b| b == b',')
+                .map(<[u8]>::trim_ascii)
+                .next_back()
                 && !last.is_empty()
             {
                 self.chunked = last.eq_ignore_ascii_case(b"chunked");
             }
-        } else if name == CONNECTION {
+        } else if name.eq_ignore_ascii_case(b"connection") {
             self.close |= has_token(value, "close");
             self.keep_alive |= has_token(value, "keep-alive");
         }

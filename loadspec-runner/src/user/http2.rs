@@ -251,7 +251,7 @@ pub(crate) async fn round_trip(
     };
     Ok(Answer {
         status,
-        headers: parts.headers,
+        headers: parts.headers.into(),
         body,
     })
 }

@@ -4,6 +4,7 @@ mod batch;
 mod connection;
 mod custom;
 mod failure;
+mod headers;
 mod http1;
 mod http2;
 mod redact;

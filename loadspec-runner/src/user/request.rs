@@ -10,6 +10,7 @@ use reqwest::header::{HeaderMap, HeaderName};
 use serde::Serialize;
 
 use super::failure::{ErrorKind, Failure};
+use super::headers::ResponseHeaders;
 use super::response::Response;
 use super::transport::{self, Received};
 use super::{Method, TxTracker, User};
@@ -323,14 +324,14 @@ impl InFlight<'_> {
                     Some((ErrorKind::Graphql, errors)) => {
                         format!("unexpected status {status}: {errors}")
                     }
-                    _ => status_message(status, None, &headers, &body),
+                    _ => status_message(status, None, headers.map(), &body),
                 };
                 Some(Failure::new(kind, masked(ctx.redact, message)).with_status(status))
             }
         };
         let failure = failure.map(|f| f.in_request(self.request_name()));
         if status == TOO_MANY_REQUESTS {
-            self.note_rate_limit(&headers, failure.as_ref(), &body);
+            self.note_rate_limit(headers.map(), failure.as_ref(), &body);
         }
         let timing = ServerTiming::parse(&headers);
         // The response's elapsed time is the request's: one clock read serves both.
@@ -524,13 +525,15 @@ impl<'h> ServerTiming<'h> {
     /// The header's name, parsed once.
     const NAME: HeaderName = HeaderName::from_static("server-timing");
 
-    fn parse(headers: &'h HeaderMap) -> Self {
+    fn parse(headers: &'h ResponseHeaders) -> Self {
         let mut timing = Self {
             entries: [("", 0.0); Self::MAX],
             len: 0,
         };
-        for value in headers.get_all(Self::NAME) {
-            let Ok(text) = value.to_str() else { continue };
+        for value in headers.get_all(Self::NAME.as_str()) {
+            let Ok(text) = std::str::from_utf8(value) else {
+                continue;
+            };
             for metric in text.split(',') {
                 let mut parts = metric.split(';');
                 let name = parts.next().unwrap_or_default().trim();
@@ -583,7 +586,7 @@ fn operation_name(query: &str) -> Option<&str> {
 /// What is wrong with a GraphQL answer: `Graphql` with the messages of its `errors`, or
 /// `CheckFailed` when the body is not a GraphQL response at all (an HTML page, a proxy's
 /// error, another API's JSON); `None` for an answer with `data` and no errors.
-fn graphql_problem(headers: &HeaderMap, body: &[u8]) -> Option<(ErrorKind, String)> {
+fn graphql_problem(headers: &ResponseHeaders, body: &[u8]) -> Option<(ErrorKind, String)> {
     #[derive(serde::Deserialize)]
     struct Answer {
         #[serde(default)]
@@ -601,7 +604,7 @@ fn graphql_problem(headers: &HeaderMap, body: &[u8]) -> Option<(ErrorKind, Strin
             ErrorKind::CheckFailed,
             format!(
                 "expected a GraphQL response (JSON with data or errors), got {}",
-                body_summary(headers, body).unwrap_or_else(|| "an empty body".to_owned())
+                body_summary(headers.map(), body).unwrap_or_else(|| "an empty body".to_owned())
             ),
         ));
     };
@@ -617,7 +620,7 @@ fn graphql_problem(headers: &HeaderMap, body: &[u8]) -> Option<(ErrorKind, Strin
             ErrorKind::CheckFailed,
             format!(
                 "expected a GraphQL response (JSON with data or errors), got {}",
-                body_summary(headers, body).unwrap_or_default()
+                body_summary(headers.map(), body).unwrap_or_default()
             ),
         ));
     }
@@ -1131,14 +1134,26 @@ mod tests {
         let none = HeaderMap::new();
         let errors = br#"{"data":null,"errors":[{"message":"Unknown field 'cod'","locations":[]},{"message":"second"}]}"#;
         assert_eq!(
-            graphql_problem(&none, errors),
+            graphql_problem(&ResponseHeaders::from(none.clone()), errors),
             Some((
                 ErrorKind::Graphql,
                 "GraphQL error: Unknown field 'cod'; second".to_owned()
             ))
         );
-        assert_eq!(graphql_problem(&none, br#"{"data":{"claims":[]}}"#), None);
-        assert_eq!(graphql_problem(&none, br#"{"data":{},"errors":[]}"#), None);
+        assert_eq!(
+            graphql_problem(
+                &ResponseHeaders::from(none.clone()),
+                br#"{"data":{"claims":[]}}"#
+            ),
+            None
+        );
+        assert_eq!(
+            graphql_problem(
+                &ResponseHeaders::from(none.clone()),
+                br#"{"data":{},"errors":[]}"#
+            ),
+            None
+        );
         let mut html = HeaderMap::new();
         html.insert(
             reqwest::header::CONTENT_TYPE,
@@ -1146,14 +1161,14 @@ mod tests {
         );
         let page = b"<!doctype html>\n<html lang=\"en\">\n<head>\n  <title>Not Found</title>\n</head>\n<body>\n  <h1>Not Found</h1></body></html>";
         assert_eq!(
-            graphql_problem(&html, page),
+            graphql_problem(&ResponseHeaders::from(html.clone()), page),
             Some((
                 ErrorKind::CheckFailed,
                 "expected a GraphQL response (JSON with data or errors), got an HTML page \"Not Found\" (text/html; charset=utf-8)".to_owned()
             ))
         );
         assert_eq!(
-            graphql_problem(&none, br#"{"detail":"Rate limit exceeded"}"#).map(|p| p.1),
+            graphql_problem(&ResponseHeaders::from(none.clone()), br#"{"detail":"Rate limit exceeded"}"#).map(|p| p.1),
             Some("expected a GraphQL response (JSON with data or errors), got {\"detail\":\"Rate limit exceeded\"}".to_owned())
         );
         assert_eq!(
@@ -1180,12 +1195,17 @@ mod tests {
             "server-timing",
             "total;dur=\"70\", bad;dur=-1, nan;dur=x".parse().unwrap(),
         );
+        let headers = ResponseHeaders::from(headers);
         let timing = ServerTiming::parse(&headers);
         assert_eq!(
             timing.entries(),
             &[("db", 53.2), ("app", 12.0), ("total", 70.0)]
         );
-        assert!(ServerTiming::parse(&HeaderMap::new()).entries().is_empty());
+        assert!(
+            ServerTiming::parse(&ResponseHeaders::default())
+                .entries()
+                .is_empty()
+        );
     }
 
     #[test]

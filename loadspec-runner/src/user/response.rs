@@ -10,13 +10,14 @@ use serde::de::DeserializeOwned;
 
 use super::UserContext;
 use super::failure::{ErrorKind, Failure};
+use super::headers::ResponseHeaders;
 use super::request::{BODY_EXCERPT, masked, status_message};
 use crate::metrics::recorder::LabelId;
 
 /// A response whose body has been read.
 pub struct Response {
     status: u16,
-    headers: HeaderMap,
+    headers: ResponseHeaders,
     body: bytes::Bytes,
     elapsed: Duration,
     label: LabelId,
@@ -44,7 +45,7 @@ impl std::fmt::Debug for Response {
 impl Response {
     pub(crate) fn new(
         status: u16,
-        headers: HeaderMap,
+        headers: ResponseHeaders,
         body: bytes::Bytes,
         elapsed: Duration,
         label: LabelId,
@@ -71,12 +72,12 @@ impl Response {
 
     /// The response headers.
     pub fn headers(&self) -> &HeaderMap {
-        &self.headers
+        self.headers.map()
     }
 
     /// One header's value, if present and valid text.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name)?.to_str().ok()
+        self.headers.get_str(name)
     }
 
     /// The body.
@@ -128,7 +129,7 @@ impl Response {
         };
         let failure = Failure::new(
             kind,
-            status_message(self.status, Some(expected), &self.headers, &self.body),
+            status_message(self.status, Some(expected), self.headers.map(), &self.body),
         )
         .with_status(self.status);
         Err(self.fail(failure))
@@ -136,7 +137,7 @@ impl Response {
 
     /// Fails unless the header `name` is present.
     pub fn expect_header_exists(self, name: &str) -> Result<Self, Failure> {
-        if self.headers.contains_key(name) {
+        if self.headers.get(name).is_some() {
             return Ok(self);
         }
         Err(self.fail(Failure::check(format!(

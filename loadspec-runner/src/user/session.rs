@@ -8,6 +8,7 @@ use reqwest::Url;
 use reqwest::header::{AUTHORIZATION, COOKIE, HeaderMap, HeaderName, HeaderValue, SET_COOKIE};
 
 use super::failure::Failure;
+use super::headers::ResponseHeaders;
 
 /// Headers and cookies a user sends with every request.
 #[derive(Debug, Default, Clone)]
@@ -121,14 +122,14 @@ impl Session {
     }
 
     /// Stores the response's cookies; malformed ones are ignored, as a browser would.
-    pub(crate) fn store_cookies(&mut self, url: &Url, headers: &HeaderMap) {
-        let mut set_cookies = headers.get_all(SET_COOKIE).iter().peekable();
+    pub(crate) fn store_cookies(&mut self, url: &Url, headers: &ResponseHeaders) {
+        let mut set_cookies = headers.get_all(SET_COOKIE.as_str()).peekable();
         if set_cookies.peek().is_none() {
             return;
         }
         let store = self.cookies.get_or_insert_with(Default::default);
         for value in set_cookies {
-            if let Ok(text) = value.to_str() {
+            if let Ok(text) = std::str::from_utf8(value) {
                 let _ignored_malformed = store.parse(text, url);
             }
         }
@@ -178,7 +179,7 @@ mod tests {
         let mut response = HeaderMap::new();
         response.append(SET_COOKIE, HeaderValue::from_static("sid=42; Path=/"));
         response.append(SET_COOKIE, HeaderValue::from_static("=garbage"));
-        session.store_cookies(&site, &response);
+        session.store_cookies(&site, &response.into());
         assert_eq!(session.cookie("sid"), Some("42"));
         let mut headers = HeaderMap::new();
         session.apply(&url("http://127.0.0.1:8080/api/insurees"), &mut headers);

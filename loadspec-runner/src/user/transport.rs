@@ -17,6 +17,7 @@ use reqwest::{Method, Url};
 
 use super::connection::{self, Answer, Progress, Route, WireError};
 use super::failure::ErrorKind;
+use super::headers::ResponseHeaders;
 use super::request::{chain, classify};
 use super::{User, UserContext};
 use crate::metrics::phases::PhaseTimes;
@@ -27,7 +28,7 @@ const MAX_REDIRECTS: usize = 10;
 /// A response read to its end.
 pub(crate) struct Received {
     pub(crate) status: u16,
-    pub(crate) headers: HeaderMap,
+    pub(crate) headers: ResponseHeaders,
     pub(crate) body: Bytes,
     /// From the request's start until the (last) response head was in.
     pub(crate) head_micros: u64,
@@ -218,8 +219,7 @@ async fn follow(
         let next = match answer.status {
             301 | 302 | 303 | 307 | 308 => answer
                 .headers
-                .get(LOCATION)
-                .and_then(|value| value.to_str().ok())
+                .get_str(LOCATION.as_str())
                 .and_then(|location| url.join(location).ok()),
             _ => None,
         };
@@ -322,7 +322,7 @@ async fn pooled_hop(
     let headers = std::mem::take(response.headers_mut());
     Ok(Answer {
         status,
-        headers,
+        headers: headers.into(),
         body,
     })
 }

@@ -58,7 +58,7 @@ fn ours(head_request: bool, pieces: &[Vec<u8>]) -> Result<Outcome, Broken> {
             return match reading {
                 Some(head) if head.body.until_close() => Ok(Outcome {
                     status: head.status,
-                    headers: listed(&head.headers),
+                    headers: listed(head.headers.map()),
                     body,
                     close: head.close,
                     leftover: 0,
@@ -90,7 +90,7 @@ fn ours(head_request: bool, pieces: &[Vec<u8>]) -> Result<Outcome, Broken> {
                     if head.body.is_done() {
                         return Ok(Outcome {
                             status: head.status,
-                            headers: listed(&head.headers),
+                            headers: listed(head.headers.map()),
                             body,
                             close: head.close,
                             leftover: buf.len() - pos,
@@ -292,8 +292,8 @@ fn a_head_is_parsed_once_complete_and_its_values_share_one_copy() {
     let (used, head) = head(text, false);
     assert_eq!(used, text.len() - 5);
     assert_eq!(head.status, 200);
-    assert_eq!(head.headers["server"], "nginx");
-    assert_eq!(head.headers["x-empty"], "");
+    assert_eq!(head.headers.map()["server"], "nginx");
+    assert_eq!(head.headers.map()["x-empty"], "");
     assert_eq!(head.body, BodyReader::Length(5));
     assert!(!head.close);
 }

@@ -21,6 +21,7 @@ use super::http2::{self, Http2, HttpVersion};
 use super::tls::TlsClient;
 use crate::metrics::phases::PhaseTimes;
 use bytes::Bytes;
+use futures::future::Either;
 use reqwest::Url;
 use reqwest::header::{ACCEPT, CONTENT_LENGTH, HOST, HeaderMap, HeaderValue};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -514,50 +515,58 @@ impl Connection {
     }
 
     fn grow(&mut self, to: usize) {
-        // Never less than the first size: doubling an empty buffer must still grow it.
-        let to = to.max(INITIAL_BUFFER);
-        if to > self.buf.len() {
-            self.buf.resize(to, 0);
-        }
+        grow(&mut self.buf, to);
     }
 
     /// Sends the request with `body` and reads the whole response; whether the connection can
     /// carry another request comes back with it.
-    async fn round_trip(
-        &mut self,
-        request: RequestHead<'_>,
-        body: &[u8],
+    //
+    // Not an `async fn`: one keeps its arguments twice (as arguments and as locals), in a future
+    // every waiting user holds and every level above copies. The request is encoded before
+    // the future exists, so the future holds none of its parts either.
+    fn round_trip<'s>(
+        &'s mut self,
+        request: Outgoing<'_>,
+        body: &'s [u8],
         timeouts: DirectSettings,
-        progress: &mut Progress,
-    ) -> Result<(Answer, bool), WireError> {
+        progress: &'s mut Progress,
+    ) -> impl Future<Output = Result<(Answer, bool), WireError>> + use<'s> {
         let sending = Instant::now();
         let head_request = *request.method == http::Method::HEAD;
         let close_requested = http1::request_closes(request.headers);
-        self.send(request, body).await?;
-        let sent = Instant::now();
-        progress.phases.send += micros_between(sending, sent);
-        let mut first_byte = None;
-        let outcome = self
-            .receive(
-                head_request,
-                timeouts.read,
-                timeouts.max_body,
-                progress,
-                &mut first_byte,
-            )
-            .await;
-        let done = Instant::now();
-        let first_byte = first_byte.unwrap_or(done);
-        self.slow_answers = first_byte.saturating_duration_since(sent) > SLOW_ANSWER;
-        progress.phases.wait += micros_between(sent, first_byte);
-        progress.phases.receive += micros_between(first_byte, done);
-        progress.phases.http2 = false;
-        outcome.map(|(answer, reusable)| (answer, reusable && !close_requested))
+        let encoded = self.encode(request, body);
+        async move {
+            let (filled, body_after) = encoded?;
+            self.send(filled, body_after, body).await?;
+            let sent = Instant::now();
+            progress.phases.send += micros_between(sending, sent);
+            let mut first_byte = None;
+            let outcome = self
+                .receive(
+                    head_request,
+                    timeouts.read,
+                    timeouts.max_body,
+                    progress,
+                    &mut first_byte,
+                )
+                .await;
+            let done = Instant::now();
+            let first_byte = first_byte.unwrap_or(done);
+            self.slow_answers = first_byte.saturating_duration_since(sent) > SLOW_ANSWER;
+            progress.phases.wait += micros_between(sent, first_byte);
+            progress.phases.receive += micros_between(first_byte, done);
+            progress.phases.http2 = false;
+            outcome.map(|(answer, reusable)| (answer, reusable && !close_requested))
+        }
     }
 
-    /// Writes the request head and body, coalesced into one write when they fit the buffer.
-    async fn send(&mut self, request: RequestHead<'_>, body: &[u8]) -> Result<(), WireError> {
-        let (filled, body_after) = self.encode(request, body)?;
+    /// Writes the encoded head (and the body with it when it fits), then a body that did not.
+    async fn send(
+        &mut self,
+        filled: usize,
+        body_after: bool,
+        body: &[u8],
+    ) -> Result<(), WireError> {
         self.stream
             .write_all(&self.buf[..filled])
             .await
@@ -574,20 +583,36 @@ impl Connection {
     /// Encodes the request into the buffer (grown to fit the head): how much of the buffer to
     /// send, and whether the body follows on its own because it does not fit. A body goes out
     /// at once, `Expect: 100-continue` or not, which servers must accept (RFC 9110 §10.1.1).
-    fn encode(
-        &mut self,
-        request: RequestHead<'_>,
-        body: &[u8],
-    ) -> Result<(usize, bool), WireError> {
-        let head = request.len();
-        if head > MAX_HEAD {
+    /// `host`, `accept` and `content-length` are the ones `body_headers` gives HTTP/2, written
+    /// without changing the map.
+    fn encode(&mut self, request: Outgoing<'_>, body: &[u8]) -> Result<(usize, bool), WireError> {
+        let Outgoing {
+            method,
+            target,
+            headers,
+        } = request;
+        let head = RequestHead {
+            method,
+            target,
+            headers,
+            host: (!headers.contains_key(HOST)).then_some(&self.host_header),
+            accept: !headers.contains_key(ACCEPT),
+            content_length: (!body.is_empty()
+                || matches!(
+                    *method,
+                    http::Method::POST | http::Method::PUT | http::Method::PATCH
+                ))
+            .then_some(body.len()),
+        };
+        let len = head.len();
+        if len > MAX_HEAD {
             return Err(WireError::new(
                 ErrorKind::Scenario,
                 format!("the request head is larger than {} KiB", MAX_HEAD / 1024),
             ));
         }
-        self.grow(head);
-        let mut filled = request.write(&mut self.buf);
+        grow(&mut self.buf, len);
+        let mut filled = head.write(&mut self.buf);
         let body_after = body.len() > self.buf.len() - filled;
         if !body_after {
             self.buf[filled..filled + body.len()].copy_from_slice(body);
@@ -758,6 +783,23 @@ impl Connection {
     }
 }
 
+/// Grows `buf` to at least `to` bytes, never less than the first size: doubling an empty
+/// buffer must still grow it.
+fn grow(buf: &mut Vec<u8>, to: usize) {
+    let to = to.max(INITIAL_BUFFER);
+    if to > buf.len() {
+        buf.resize(to, 0);
+    }
+}
+
+/// A request's parts as the scenario made them.
+#[derive(Clone, Copy)]
+struct Outgoing<'r> {
+    method: &'r http::Method,
+    target: &'r str,
+    headers: &'r HeaderMap,
+}
+
 /// The part of the buffer that holds input: `pos..filled` is not consumed yet.
 #[derive(Debug, Default, Clone, Copy)]
 struct Input {
@@ -854,47 +896,69 @@ async fn handshake(
 /// another origin or the server closed it) and reads the whole response. The connection goes
 /// back into `slot` only when it can carry another request; a failed HTTP/1.1 exchange
 /// closes it, a failed HTTP/2 stream leaves the connection to the others.
-pub(crate) async fn exchange(
-    slot: &mut Option<Link>,
-    method: &http::Method,
-    url: &Url,
-    headers: &HeaderMap,
-    body: &[u8],
-    route: Route<'_>,
-    progress: &mut Progress,
-) -> Result<Answer, WireError> {
-    // Checked before a connection is opened. A fragment never goes on the wire.
-    let invalid = || WireError::new(ErrorKind::Scenario, format!("invalid URL {url}"));
-    let target = http1::request_target(url).ok_or_else(invalid)?;
-    let mut opened = PhaseTimes::default();
-    let link = usable(slot, url, route, &mut opened).await;
-    // Kept though the connection failed: the lookup took its time all the same.
-    progress.phases.add(&opened);
-    match link? {
-        Link::Http1(connection) => {
-            http1_exchange(
-                slot, connection, method, target, headers, body, route, progress,
-            )
-            .await
-        }
-        Link::Http2(connection) => {
-            // HTTP/2 sends the scheme and authority as `:scheme` and `:authority`.
-            let uri: http::Uri = url[..url::Position::AfterQuery].parse().map_err(|e| {
-                WireError::new(ErrorKind::Scenario, format!("invalid URL {url}: {e}"))
-            })?;
-            let streams = connection.streams();
-            *slot = Some(Link::Http2(connection));
-            http2::round_trip(
-                streams,
-                method,
-                uri,
-                headers.clone(),
-                body,
-                route.settings,
-                progress,
-            )
-            .await
-        }
+//
+// Not an `async fn` (see `Connection::round_trip`): the future keeps each argument once.
+#[allow(
+    clippy::manual_async_fn,
+    reason = "an async fn keeps its arguments twice in its future"
+)]
+pub(crate) fn exchange<'a>(
+    slot: &'a mut Option<Link>,
+    method: &'a http::Method,
+    url: &'a Url,
+    headers: &'a HeaderMap,
+    body: &'a [u8],
+    route: Route<'a>,
+    progress: &'a mut Progress,
+) -> impl Future<Output = Result<Answer, WireError>> + 'a {
+    async move {
+        // Checked before a connection is opened. A fragment never goes on the wire.
+        let invalid = || WireError::new(ErrorKind::Scenario, format!("invalid URL {url}"));
+        let target = http1::request_target(url).ok_or_else(invalid)?;
+        let next = {
+            let mut opened = PhaseTimes::default();
+            let link = usable(slot, url, route, &mut opened).await;
+            // Kept though the connection failed: the lookup took its time all the same.
+            progress.phases.add(&opened);
+            // The link moves into the exchange's future, built before it is awaited, so this
+            // future holds no copy of it.
+            match link? {
+                Link::Http1(connection) => {
+                    let request = Outgoing {
+                        method,
+                        target,
+                        headers,
+                    };
+                    Either::Left(http1_exchange(
+                        slot,
+                        connection,
+                        request,
+                        body,
+                        route.settings,
+                        progress,
+                    ))
+                }
+                Link::Http2(connection) => {
+                    // HTTP/2 sends the scheme and authority as `:scheme` and `:authority`.
+                    let uri: http::Uri = url[..url::Position::AfterQuery].parse().map_err(|e| {
+                        WireError::new(ErrorKind::Scenario, format!("invalid URL {url}: {e}"))
+                    })?;
+                    let streams = connection.streams();
+                    *slot = Some(Link::Http2(connection));
+                    // Boxed: an HTTP/1.1 user need not hold room for a stream's future.
+                    Either::Right(Box::pin(http2::round_trip(
+                        streams,
+                        method,
+                        uri,
+                        headers.clone(),
+                        body,
+                        route.settings,
+                        progress,
+                    )))
+                }
+            }
+        };
+        next.await
     }
 }
 
@@ -958,40 +1022,30 @@ pub(crate) fn body_headers(method: &http::Method, headers: &mut HeaderMap, body_
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn http1_exchange(
-    slot: &mut Option<Link>,
+/// One exchange over the user's HTTP/1.1 connection, which goes back into `slot` when it can
+/// carry another request.
+#[allow(
+    clippy::manual_async_fn,
+    reason = "an async fn keeps its arguments twice in its future"
+)]
+fn http1_exchange<'a>(
+    slot: &'a mut Option<Link>,
     mut connection: Connection,
-    method: &http::Method,
-    target: &str,
-    headers: &HeaderMap,
-    body: &[u8],
-    route: Route<'_>,
-    progress: &mut Progress,
-) -> Result<Answer, WireError> {
-    // The same headers `body_headers` gives HTTP/2, written without changing the map.
-    let host_header = connection.host_header.clone();
-    let request = RequestHead {
-        method,
-        target,
-        headers,
-        host: (!headers.contains_key(HOST)).then_some(&host_header),
-        accept: !headers.contains_key(ACCEPT),
-        content_length: (!body.is_empty()
-            || matches!(
-                *method,
-                http::Method::POST | http::Method::PUT | http::Method::PATCH
-            ))
-        .then_some(body.len()),
-    };
-    let (answer, reusable) = connection
-        .round_trip(request, body, route.settings, progress)
-        .await?;
-    if reusable {
-        connection.trim();
-        *slot = Some(Link::Http1(connection));
+    request: Outgoing<'a>,
+    body: &'a [u8],
+    settings: DirectSettings,
+    progress: &'a mut Progress,
+) -> impl Future<Output = Result<Answer, WireError>> + 'a {
+    async move {
+        let (answer, reusable) = connection
+            .round_trip(request, body, settings, progress)
+            .await?;
+        if reusable {
+            connection.trim();
+            *slot = Some(Link::Http1(connection));
+        }
+        Ok(answer)
     }
-    Ok(answer)
 }
 
 #[cfg(test)]

@@ -47,60 +47,69 @@ pub(crate) struct Fault {
 
 /// Sends `request` and follows its redirects within its timeout (the whole exchange), reading
 /// the final response's body; the cookies of every hop go into the user's session.
-pub(crate) async fn exchange(
+//
+// Not an `async fn`: one keeps its arguments twice (as arguments and as locals), in a future
+// every waiting user holds and every level above copies.
+#[allow(
+    clippy::manual_async_fn,
+    reason = "an async fn keeps its arguments twice in its future"
+)]
+pub(crate) fn exchange(
     mut request: reqwest::Request,
     user: &mut User,
     started: Instant,
-) -> Result<Received, Fault> {
-    let limit = request
-        .timeout()
-        .copied()
-        .unwrap_or(user.ctx.request_timeout);
-    let headers = std::mem::take(request.headers_mut());
-    let body = request.body_mut().take();
-    let mut progress = Progress::default();
-    if let Some(opened) = user.batch.as_mut().and_then(|batch| batch.take_opened()) {
-        progress.phases.add(&opened);
-    }
-    let outcome = tokio::time::timeout(
-        limit,
-        follow(
-            request.method(),
-            request.url(),
-            headers,
-            body.as_ref(),
-            request.timeout().copied(),
-            user,
-            &mut progress,
-        ),
-    )
-    .await;
-    let head_micros = progress.head_at.map_or(0, |at| micros_since(started, at));
-    let phases = (!progress.pooled).then_some(progress.phases);
-    let fault = |error: WireError| Fault {
-        kind: error.kind,
-        message: error.message,
-        status: progress.status,
-        head_micros,
-        phases,
-    };
-    match outcome {
-        Ok(Ok(answer)) => Ok(Received {
-            status: answer.status,
-            headers: answer.headers,
-            body: answer.body,
+) -> impl Future<Output = Result<Received, Fault>> {
+    async move {
+        let limit = request
+            .timeout()
+            .copied()
+            .unwrap_or(user.ctx.request_timeout);
+        let headers = std::mem::take(request.headers_mut());
+        let body = request.body_mut().take();
+        let mut progress = Progress::default();
+        if let Some(opened) = user.batch.as_mut().and_then(|batch| batch.take_opened()) {
+            progress.phases.add(&opened);
+        }
+        let outcome = tokio::time::timeout(
+            limit,
+            follow(
+                request.method(),
+                request.url(),
+                headers,
+                body.as_ref(),
+                request.timeout().copied(),
+                user,
+                &mut progress,
+            ),
+        )
+        .await;
+        let head_micros = progress.head_at.map_or(0, |at| micros_since(started, at));
+        let phases = (!progress.pooled).then_some(progress.phases);
+        let fault = |error: WireError| Fault {
+            kind: error.kind,
+            message: error.message,
+            status: progress.status,
             head_micros,
             phases,
-        }),
-        Ok(Err(error)) => Err(fault(error)),
-        Err(_) => Err(fault(WireError {
-            kind: ErrorKind::Timeout,
-            message: format!(
-                "request to {} timed out after {}",
-                request.url(),
-                humantime::format_duration(limit)
-            ),
-        })),
+        };
+        match outcome {
+            Ok(Ok(answer)) => Ok(Received {
+                status: answer.status,
+                headers: answer.headers,
+                body: answer.body,
+                head_micros,
+                phases,
+            }),
+            Ok(Err(error)) => Err(fault(error)),
+            Err(_) => Err(fault(WireError {
+                kind: ErrorKind::Timeout,
+                message: format!(
+                    "request to {} timed out after {}",
+                    request.url(),
+                    humantime::format_duration(limit)
+                ),
+            })),
+        }
     }
 }
 
@@ -159,115 +168,123 @@ async fn next_chunk(response: &mut reqwest::Response) -> Result<Option<Bytes>, W
 /// 301, 302 and 303 turn into a GET without body; credentials are not sent to another host),
 /// storing every hop's cookies — which reqwest's own redirect handling would drop — and
 /// sending the jar's cookies on.
-async fn follow(
-    method: &Method,
-    url: &Url,
+//
+// Not an `async fn`, for the reason `exchange` gives.
+#[allow(
+    clippy::manual_async_fn,
+    reason = "an async fn keeps its arguments twice in its future"
+)]
+fn follow<'a>(
+    method: &'a Method,
+    url: &'a Url,
     mut headers: HeaderMap,
-    body: Option<&reqwest::Body>,
+    body: Option<&'a reqwest::Body>,
     timeout: Option<Duration>,
-    user: &mut User,
-    progress: &mut Progress,
-) -> Result<Answer, WireError> {
-    let ctx = Rc::clone(&user.ctx);
-    let mut method = Cow::Borrowed(method);
-    let mut url = Cow::Borrowed(url);
-    let mut body = body;
-    for hop in 0..=MAX_REDIRECTS {
-        // A failure is reported with the status of its own hop, not of a redirect before it;
-        // the phases add up over the hops.
-        *progress = Progress {
-            phases: progress.phases,
-            pooled: progress.pooled,
-            ..Progress::default()
-        };
-        let answer = match direct_hop(&ctx, &url, body) {
-            Some((settings, bytes)) => {
-                connection::exchange(
-                    &mut user.connection,
-                    &method,
-                    &url,
-                    &headers,
-                    bytes,
-                    Route {
-                        settings,
-                        tls: &ctx.tls,
-                        source: user.source,
-                    },
-                    progress,
-                )
-                .await?
+    user: &'a mut User,
+    progress: &'a mut Progress,
+) -> impl Future<Output = Result<Answer, WireError>> + 'a {
+    async move {
+        let ctx = Rc::clone(&user.ctx);
+        let mut method = Cow::Borrowed(method);
+        let mut url = Cow::Borrowed(url);
+        let mut body = body;
+        for hop in 0..=MAX_REDIRECTS {
+            // A failure is reported with the status of its own hop, not of a redirect before it;
+            // the phases add up over the hops.
+            *progress = Progress {
+                phases: progress.phases,
+                pooled: progress.pooled,
+                ..Progress::default()
+            };
+            let answer = match direct_hop(&ctx, &url, body) {
+                Some((settings, bytes)) => {
+                    connection::exchange(
+                        &mut user.connection,
+                        &method,
+                        &url,
+                        &headers,
+                        bytes,
+                        Route {
+                            settings,
+                            tls: &ctx.tls,
+                            source: user.source,
+                        },
+                        progress,
+                    )
+                    .await?
+                }
+                None => {
+                    progress.pooled = true;
+                    // Kept for a redirect: reqwest takes the headers it sends.
+                    pooled_hop(
+                        &ctx,
+                        &method,
+                        &url,
+                        headers.clone(),
+                        body,
+                        timeout,
+                        progress,
+                    )
+                    .await?
+                }
+            };
+            user.session.store_cookies(&url, &answer.headers);
+            if let Some(batch) = user.batch.as_mut() {
+                batch.saw_cookies(&url, &answer.headers);
             }
-            None => {
-                progress.pooled = true;
-                // Kept for a redirect: reqwest takes the headers it sends.
-                pooled_hop(
-                    &ctx,
-                    &method,
-                    &url,
-                    headers.clone(),
-                    body,
-                    timeout,
-                    progress,
-                )
-                .await?
+            let next = match answer.status {
+                301 | 302 | 303 | 307 | 308 => answer
+                    .headers
+                    .get_str(LOCATION.as_str())
+                    .and_then(|location| url.join(location).ok()),
+                _ => None,
+            };
+            let Some(next) = next else {
+                return Ok(answer);
+            };
+            if hop == MAX_REDIRECTS {
+                return Err(WireError {
+                    kind: ErrorKind::Io,
+                    message: format!("too many redirects ({MAX_REDIRECTS}) starting at {url}"),
+                });
             }
-        };
-        user.session.store_cookies(&url, &answer.headers);
-        if let Some(batch) = user.batch.as_mut() {
-            batch.saw_cookies(&url, &answer.headers);
-        }
-        let next = match answer.status {
-            301 | 302 | 303 | 307 | 308 => answer
-                .headers
-                .get_str(LOCATION.as_str())
-                .and_then(|location| url.join(location).ok()),
-            _ => None,
-        };
-        let Some(next) = next else {
-            return Ok(answer);
-        };
-        if hop == MAX_REDIRECTS {
-            return Err(WireError {
-                kind: ErrorKind::Io,
-                message: format!("too many redirects ({MAX_REDIRECTS}) starting at {url}"),
-            });
-        }
-        if !matches!(next.scheme(), "http" | "https") {
-            return Err(WireError {
-                kind: ErrorKind::Io,
-                message: format!("{url} redirects to {next}, which is not HTTP"),
-            });
-        }
-        if matches!(answer.status, 301..=303) {
-            body = None;
-            for name in [
-                TRANSFER_ENCODING,
-                CONTENT_ENCODING,
-                CONTENT_TYPE,
-                CONTENT_LENGTH,
-            ] {
-                headers.remove(name);
+            if !matches!(next.scheme(), "http" | "https") {
+                return Err(WireError {
+                    kind: ErrorKind::Io,
+                    message: format!("{url} redirects to {next}, which is not HTTP"),
+                });
             }
-            if !matches!(*method, Method::GET | Method::HEAD) {
-                method = Cow::Owned(Method::GET);
+            if matches!(answer.status, 301..=303) {
+                body = None;
+                for name in [
+                    TRANSFER_ENCODING,
+                    CONTENT_ENCODING,
+                    CONTENT_TYPE,
+                    CONTENT_LENGTH,
+                ] {
+                    headers.remove(name);
+                }
+                if !matches!(*method, Method::GET | Method::HEAD) {
+                    method = Cow::Owned(Method::GET);
+                }
             }
-        }
-        if next.host_str() != url.host_str()
-            || next.port_or_known_default() != url.port_or_known_default()
-        {
-            for name in [AUTHORIZATION, COOKIE, PROXY_AUTHORIZATION, WWW_AUTHENTICATE] {
-                headers.remove(name);
+            if next.host_str() != url.host_str()
+                || next.port_or_known_default() != url.port_or_known_default()
+            {
+                for name in [AUTHORIZATION, COOKIE, PROXY_AUTHORIZATION, WWW_AUTHENTICATE] {
+                    headers.remove(name);
+                }
             }
+            if let Some(cookie) = user.session.cookie_header(&next) {
+                headers.insert(COOKIE, cookie);
+            }
+            url = Cow::Owned(next);
         }
-        if let Some(cookie) = user.session.cookie_header(&next) {
-            headers.insert(COOKIE, cookie);
-        }
-        url = Cow::Owned(next);
+        Err(WireError {
+            kind: ErrorKind::Io,
+            message: format!("too many redirects ({MAX_REDIRECTS})"),
+        })
     }
-    Err(WireError {
-        kind: ErrorKind::Io,
-        message: format!("too many redirects ({MAX_REDIRECTS})"),
-    })
 }
 
 /// The direct client's timeouts and the body's bytes, when it can carry this hop: it is on

@@ -115,6 +115,12 @@ impl Outcome {
             self.server_requests,
             self.took.as_secs_f64()
         );
+        for error in &t.errors {
+            eprintln!(
+                "netfaults:   {:?} × {}: {}",
+                error.kind, error.count, error.sample
+            );
+        }
     }
 
     /// Every request the run counted is in its results.json: written, read back, the same
@@ -494,6 +500,116 @@ fn connections_reset_in_the_middle_are_resets_and_the_users_reconnect() {
         totals.errors[0].sample.to_lowercase().contains("reset"),
         "{}",
         totals.errors[0].sample
+    );
+    outcome.check_results_json();
+}
+
+/// 60 % of the packets dropped at random, a 1 s request timeout: most requests cannot finish
+/// (a lost SYN is sent again only after 1 s); the failures are all timeouts, none outlives
+/// its timeout, and the run ends in bounded time with every request in the results.
+#[test]
+fn heavy_random_loss_ends_in_timeouts_within_the_request_timeout() {
+    let _serial = serial();
+    let Some(ns) = NetNs::or_skip("60 % loss (nft numgen)") else {
+        return;
+    };
+    const ITERATIONS: u32 = 5;
+    let timeout = Duration::from_secs(1);
+    ns.nft(&input_rules("numgen random mod 100 < 60 counter drop"))
+        .unwrap();
+    let outcome = run_in(
+        &ns,
+        scenario("heavy-loss", BODY, Some(ITERATIONS), timeout),
+        fault_overrides,
+        nothing,
+    );
+    outcome.show("nft 60 % random drop, request_timeout 1s");
+    let totals = outcome.totals();
+    assert_eq!(totals.count, u64::from(USERS * ITERATIONS));
+    assert!(totals.failures > 0, "60 % loss failed nothing");
+    assert_eq!(
+        outcome.failures_of(ErrorKind::Timeout),
+        totals.failures,
+        "only timeouts: {:?}",
+        totals.errors
+    );
+    assert!(
+        totals.max_ms < timeout.as_secs_f64() * 1000.0 + 300.0,
+        "no request outlived its timeout: {} ms",
+        totals.max_ms
+    );
+    assert!(
+        outcome.took < timeout * ITERATIONS + Duration::from_secs(3),
+        "{:?}",
+        outcome.took
+    );
+    let succeeded = totals.count - totals.failures;
+    assert!(
+        (succeeded..=totals.count).contains(&outcome.server_requests),
+        "the target saw {} of {} requests, {succeeded} succeeded",
+        outcome.server_requests,
+        totals.count
+    );
+    outcome.check_results_json();
+}
+
+/// A firewall rule added while the run is in flight — `reject with tcp reset` of every packet
+/// a client sends on an established connection — and removed half a second later: the open
+/// connections are reset, so are the new ones the users make meanwhile (in their
+/// handshake), and once the rule is gone the users go on. A request on an open connection
+/// answered by the RST is a `reset`; a new connection reset in its handshake fails its
+/// connect (ECONNRESET) and is a `connect`, its request never sent — so is the request of a
+/// connection found reset before it was written, sent again over a new connection.
+#[test]
+fn a_reset_rule_added_mid_run_resets_the_open_connections_and_the_run_recovers() {
+    let _serial = serial();
+    let Some(ns) = NetNs::or_skip("tcp reset rule added mid-run (nft reject)") else {
+        return;
+    };
+    let hold = Duration::from_millis(1500);
+    let outcome = run_in(
+        &ns,
+        scenario("reset-mid-run", BODY, None, Duration::from_secs(2)),
+        |target| Overrides {
+            hold: Some(hold),
+            ..fault_overrides(target)
+        },
+        || {
+            std::thread::sleep(Duration::from_millis(500));
+            ns.nft(&input_rules(
+                "ct direction original ct state established counter reject with tcp reset",
+            ))
+            .unwrap();
+            std::thread::sleep(Duration::from_millis(500));
+            drop_table(&ns);
+        },
+    );
+    outcome.show(
+        "nft reject established connections with tcp reset from 0.5 s to 1 s of a 1.5 s hold",
+    );
+    let totals = outcome.totals();
+    let resets = outcome.failures_of(ErrorKind::Reset);
+    let connects = outcome.failures_of(ErrorKind::Connect);
+    assert!(totals.failures > 0, "the rule reset nothing");
+    assert_eq!(
+        resets + connects,
+        totals.failures,
+        "only resets and connects: {:?}",
+        totals.errors
+    );
+    let succeeded = totals.count - totals.failures;
+    assert!(succeeded > 10, "the users went on: {succeeded}");
+    // A connection reset in its handshake carried no request; one reset while its answer
+    // was coming had reached the target.
+    assert!(
+        (succeeded..=succeeded + resets).contains(&outcome.server_requests),
+        "the target saw {} requests: {succeeded} succeeded, {resets} reset",
+        outcome.server_requests
+    );
+    assert!(
+        outcome.took < hold + Duration::from_secs(3),
+        "{:?}",
+        outcome.took
     );
     outcome.check_results_json();
 }

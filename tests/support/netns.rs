@@ -31,6 +31,12 @@ fn required(variable: &str) -> bool {
     std::env::var(variable).is_ok_and(|v| v.trim() == "1")
 }
 
+/// Prints `SKIPPED netfaults: <test>: <reason>` on the process's stderr itself, past libtest's
+/// capture (which takes only `eprintln!`'s output), so a skip shows in every test log.
+fn skipped(test: &str, reason: &str) {
+    let _ = writeln!(std::io::stderr(), "SKIPPED netfaults: {test}: {reason}");
+}
+
 /// Runs `program` with `args`, `stdin` written to it, and returns its stdout, or an error
 /// naming the command and what it printed.
 fn run(program: &str, args: &[&str], stdin: Option<&str>) -> Result<String, String> {
@@ -68,12 +74,15 @@ fn run(program: &str, args: &[&str], stdin: Option<&str>) -> Result<String, Stri
 }
 
 impl NetNs {
-    /// Makes a namespace and brings its `lo` up (MTU 1500); an error says why not (not root, no `ip`,
-    /// namespaces refused).
+    /// Makes a namespace and brings its `lo` up (MTU 1500); an error says why not (not root,
+    /// no `ip`, `tc` or `nft`, namespaces refused).
     pub fn create() -> Result<Self, String> {
         if !rustix::process::geteuid().is_root() {
             return Err("not running as root (network namespaces need CAP_SYS_ADMIN)".into());
         }
+        // The faults' tools (iproute2's `tc`, nftables' `nft`): missing, the tests cannot run.
+        run("tc", &["-V"], None)?;
+        run("nft", &["--version"], None)?;
         static MADE: AtomicU64 = AtomicU64::new(0);
         let name = format!(
             "ls-{}-{}",
@@ -98,7 +107,7 @@ impl NetNs {
                 panic!("{REQUIRE_NETNS}=1 but no network namespace could be made: {reason}")
             }
             Err(reason) => {
-                eprintln!("SKIPPED netfaults: {test}: {reason}");
+                skipped(test, &reason);
                 None
             }
         }
@@ -118,8 +127,9 @@ impl NetNs {
                 panic!("{REQUIRE_NETEM}=1 but this kernel has no netem: {reason}")
             }
             Err(reason) => {
-                eprintln!(
-                    "SKIPPED netfaults: {test}: this kernel has no netem qdisc (CONFIG_NET_SCH_NETEM): {reason}"
+                skipped(
+                    test,
+                    &format!("this kernel has no netem qdisc (CONFIG_NET_SCH_NETEM): {reason}"),
                 );
                 None
             }

@@ -4,8 +4,9 @@
 //! (`tc qdisc … tbf`) for a slow link, netem for delay, jitter, loss, reordering,
 //! duplication and corruption (where the kernel has it), nftables for random drops,
 //! duplicated packets and `reject with tcp reset`. For each: the failures' kinds, every
-//! request within its timeout, the run ending in bounded time, every request in
-//! results.json, and the target's count of requests equal to what the results say.
+//! request within its timeout, the run ending in bounded time, the peak memory up by less
+//! than 256 MiB, every request in results.json, and the target's count of requests equal to
+//! what the results say.
 //!
 //! Without root or network namespaces each test prints `SKIPPED netfaults: …` and passes,
 //! unless `LOADSPEC_REQUIRE_NETNS=1` (CI); without netem the netem tests do the same unless
@@ -77,6 +78,26 @@ struct Outcome {
     took: Duration,
     /// Requests the target's handler saw.
     server_requests: u64,
+    /// What the peak resident memory of this process grew by during the run.
+    rss_grown: u64,
+}
+
+/// The peak resident memory of this process (`VmHWM`), in bytes.
+fn peak_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kib: u64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.trim().strip_suffix("kB"))
+        .map(|n| n.trim().parse().unwrap())
+        .unwrap();
+    kib * 1024
+}
+
+/// Sets the peak back to the current resident memory, where that is allowed (as in
+/// `faults.rs`): a peak an earlier test reached then does not hide this one's.
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
 impl Outcome {
@@ -104,7 +125,7 @@ impl Outcome {
     fn show(&self, fault: &str) {
         let t = self.totals();
         eprintln!(
-            "netfaults: {fault}: {} requests, {} failures {:?}, min {:.1} ms, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; the target saw {}; run {:.2} s",
+            "netfaults: {fault}: {} requests, {} failures {:?}, min {:.1} ms, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; the target saw {}; run {:.2} s; peak RSS +{} KiB",
             t.count,
             t.failures,
             self.kinds(),
@@ -113,7 +134,8 @@ impl Outcome {
             t.p99_ms,
             t.max_ms,
             self.server_requests,
-            self.took.as_secs_f64()
+            self.took.as_secs_f64(),
+            self.rss_grown >> 10
         );
         for error in &t.errors {
             eprintln!(
@@ -163,15 +185,25 @@ fn run_in(
         let overrides = overrides(&server.base_url());
         std::thread::scope(|scope| {
             let changes = scope.spawn(during);
+            reset_peak_rss();
+            let peak_before = peak_rss();
             let started = Instant::now();
             let results = run_silently(&[scenario], &overrides).expect("the run completes");
             let took = started.elapsed();
+            let rss_grown = peak_rss().saturating_sub(peak_before);
             changes.join().unwrap();
-            Outcome {
+            let outcome = Outcome {
                 results,
                 took,
                 server_requests: requests.load(Ordering::SeqCst),
-            }
+                rss_grown,
+            };
+            assert!(
+                outcome.rss_grown < 256 << 20,
+                "the peak resident memory grew by {} MiB",
+                outcome.rss_grown >> 20
+            );
+            outcome
         })
     })
     .unwrap()
@@ -429,79 +461,180 @@ fn an_outage_of_the_link_times_out_its_requests_and_the_run_recovers() {
     outcome.check_results_json();
 }
 
-/// `reject with tcp reset` of every new connection (the SYN answered by a RST): `connect`,
-/// "connection refused", and nothing reached the target.
+/// A firewall rule of the namespace, in one of the two tools.
+#[derive(Clone, Copy)]
+enum Rule<'a> {
+    /// A rule of [`input_rules`]' chain.
+    Nft(&'a str),
+    /// `iptables -A INPUT <args>`.
+    Iptables(&'a [&'a str]),
+}
+
+impl Rule<'_> {
+    fn tool(self) -> &'static str {
+        match self {
+            Rule::Nft(_) => "nft",
+            Rule::Iptables(_) => "iptables",
+        }
+    }
+
+    /// Puts the rule in `ns`; where iptables is missing, says so ([`NetNs::unavailable`]) and
+    /// returns false.
+    fn apply(self, ns: &NetNs, test: &str) -> bool {
+        match self {
+            Rule::Nft(rule) => {
+                ns.nft(&input_rules(rule)).unwrap();
+                true
+            }
+            Rule::Iptables(args) => {
+                let mut all = vec!["-A", "INPUT"];
+                all.extend_from_slice(args);
+                match ns.iptables(&all) {
+                    Ok(_) => true,
+                    Err(reason) => {
+                        NetNs::unavailable(test, &reason);
+                        false
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A RST for every new connection (the SYN answered by it), by nftables' `reject with tcp
+/// reset` and by iptables' `REJECT --reject-with tcp-reset`: `connect`, "connection
+/// refused", and nothing reached the target.
 #[test]
 fn connections_reset_at_the_syn_are_refused_connects() {
     let _serial = serial();
-    let Some(ns) = NetNs::or_skip("tcp reset of new connections (nft reject)") else {
-        return;
-    };
     const ITERATIONS: u32 = 3;
-    ns.nft(&input_rules(
-        "tcp flags syn ct state new counter reject with tcp reset",
-    ))
-    .unwrap();
-    let outcome = run_in(
-        &ns,
-        scenario("refused", BODY, Some(ITERATIONS), Duration::from_secs(2)),
-        fault_overrides,
-        nothing,
-    );
-    outcome.show("nft reject new connections with tcp reset");
-    let requests = u64::from(USERS * ITERATIONS);
-    assert_eq!(
-        outcome.kinds(),
-        vec![(ErrorKind::Connect, requests)],
-        "{:?}",
-        outcome.totals().errors
-    );
-    let sample = &outcome.totals().errors[0].sample;
-    assert!(sample.to_lowercase().contains("refused"), "{sample}");
-    assert_eq!(outcome.server_requests, 0);
-    assert!(outcome.took < Duration::from_secs(3), "{:?}", outcome.took);
-    outcome.check_results_json();
+    let rules = [
+        Rule::Nft("tcp flags syn ct state new counter reject with tcp reset"),
+        Rule::Iptables(&[
+            "-p",
+            "tcp",
+            "--syn",
+            "-j",
+            "REJECT",
+            "--reject-with",
+            "tcp-reset",
+        ]),
+    ];
+    for rule in rules {
+        let test = format!("tcp reset of new connections ({} reject)", rule.tool());
+        let Some(ns) = NetNs::or_skip(&test) else {
+            return;
+        };
+        if !rule.apply(&ns, &test) {
+            continue;
+        }
+        let outcome = run_in(
+            &ns,
+            scenario("refused", BODY, Some(ITERATIONS), Duration::from_secs(2)),
+            fault_overrides,
+            nothing,
+        );
+        outcome.show(&format!(
+            "{} reject new connections with tcp reset",
+            rule.tool()
+        ));
+        let requests = u64::from(USERS * ITERATIONS);
+        assert_eq!(
+            outcome.kinds(),
+            vec![(ErrorKind::Connect, requests)],
+            "{test}: {:?}",
+            outcome.totals().errors
+        );
+        let sample = &outcome.totals().errors[0].sample;
+        assert!(
+            sample.to_lowercase().contains("refused"),
+            "{test}: {sample}"
+        );
+        assert_eq!(outcome.server_requests, 0, "{test}");
+        assert!(
+            outcome.took < Duration::from_secs(3),
+            "{test}: {:?}",
+            outcome.took
+        );
+        outcome.check_results_json();
+    }
 }
 
-/// `reject with tcp reset` of every packet a client sends on a connection after its first
-/// 4000 bytes (`ct original bytes`): each connection carries a few requests, then the one
-/// that crosses the line is answered by a RST instead of the target. Those are `reset`; the
-/// users reconnect and go on; the target saw every other request.
+/// A RST for every packet a client sends on a connection after its first 4000 bytes
+/// (nftables' `ct original bytes`, iptables' `connbytes`): each connection carries a few
+/// requests, then the one that crosses the line is answered by the RST instead of the
+/// target. Those are `reset`; the users reconnect and go on; the target saw every other
+/// request.
 #[test]
 fn connections_reset_in_the_middle_are_resets_and_the_users_reconnect() {
     let _serial = serial();
-    let Some(ns) = NetNs::or_skip("tcp reset of established connections (nft reject)") else {
-        return;
-    };
     const ITERATIONS: u32 = 30;
-    ns.nft(&input_rules(
-        "ct direction original ct original bytes > 4000 counter reject with tcp reset",
-    ))
-    .unwrap();
-    let outcome = run_in(
-        &ns,
-        scenario("reset", BODY, Some(ITERATIONS), Duration::from_secs(5)),
-        fault_overrides,
-        nothing,
-    );
-    outcome.show("nft reject with tcp reset after 4000 bytes of each connection");
-    let totals = outcome.totals();
-    let resets = outcome.failures_of(ErrorKind::Reset);
-    assert!(resets > 0, "{:?}", totals.errors);
-    assert_eq!(resets, totals.failures, "only resets: {:?}", totals.errors);
-    assert_eq!(totals.count, u64::from(USERS * ITERATIONS));
-    // The request a RST answered never reached the target.
-    assert_eq!(
-        outcome.server_requests + resets,
-        totals.count,
-        "the target's requests and the resets add up to the results' count"
-    );
-    assert!(
-        totals.errors[0].sample.to_lowercase().contains("reset"),
-        "{}",
-        totals.errors[0].sample
-    );
-    outcome.check_results_json();
+    let rules = [
+        Rule::Nft("ct direction original ct original bytes > 4000 counter reject with tcp reset"),
+        Rule::Iptables(&[
+            "-p",
+            "tcp",
+            "-m",
+            "connbytes",
+            "--connbytes",
+            "4001:",
+            "--connbytes-dir",
+            "original",
+            "--connbytes-mode",
+            "bytes",
+            "-m",
+            "conntrack",
+            "--ctdir",
+            "ORIGINAL",
+            "-j",
+            "REJECT",
+            "--reject-with",
+            "tcp-reset",
+        ]),
+    ];
+    for rule in rules {
+        let test = format!(
+            "tcp reset of established connections ({} reject)",
+            rule.tool()
+        );
+        let Some(ns) = NetNs::or_skip(&test) else {
+            return;
+        };
+        if !rule.apply(&ns, &test) {
+            continue;
+        }
+        let outcome = run_in(
+            &ns,
+            scenario("reset", BODY, Some(ITERATIONS), Duration::from_secs(5)),
+            fault_overrides,
+            nothing,
+        );
+        outcome.show(&format!(
+            "{} reject with tcp reset after 4000 bytes of each connection",
+            rule.tool()
+        ));
+        let totals = outcome.totals();
+        let resets = outcome.failures_of(ErrorKind::Reset);
+        assert!(resets > 0, "{test}: {:?}", totals.errors);
+        assert_eq!(
+            resets, totals.failures,
+            "{test}: only resets: {:?}",
+            totals.errors
+        );
+        assert_eq!(totals.count, u64::from(USERS * ITERATIONS), "{test}");
+        // The request a RST answered never reached the target.
+        assert_eq!(
+            outcome.server_requests + resets,
+            totals.count,
+            "{test}: the target's requests and the resets add up to the results' count"
+        );
+        assert!(
+            totals.errors[0].sample.to_lowercase().contains("reset"),
+            "{test}: {}",
+            totals.errors[0].sample
+        );
+        outcome.check_results_json();
+    }
 }
 
 /// 60 % of the packets dropped at random, a 1 s request timeout: most requests cannot finish

@@ -103,14 +103,20 @@ impl NetNs {
     pub fn or_skip(test: &str) -> Option<Self> {
         match Self::create() {
             Ok(ns) => Some(ns),
-            Err(reason) if required(REQUIRE_NETNS) => {
-                panic!("{REQUIRE_NETNS}=1 but no network namespace could be made: {reason}")
-            }
             Err(reason) => {
-                skipped(test, &reason);
+                Self::unavailable(test, &reason);
                 None
             }
         }
+    }
+
+    /// What a test does when something it needs for a fault is missing: panics when
+    /// [`REQUIRE_NETNS`] is `1`, else prints `SKIPPED netfaults: <test>: <reason>`.
+    pub fn unavailable(test: &str, reason: &str) {
+        if required(REQUIRE_NETNS) {
+            panic!("{REQUIRE_NETNS}=1 but {test} cannot run: {reason}");
+        }
+        skipped(test, reason);
     }
 
     /// [`or_skip`](Self::or_skip), and the kernel must have netem: where it has none
@@ -169,6 +175,13 @@ impl NetNs {
             &["netns", "exec", &self.name, "nft", "-f", "-"],
             Some(script),
         )
+    }
+
+    /// Runs `iptables <args>` in the namespace (e.g. `-A INPUT … -j REJECT`).
+    pub fn iptables(&self, args: &[&str]) -> Result<String, String> {
+        let mut all = vec!["netns", "exec", &self.name, "iptables"];
+        all.extend_from_slice(args);
+        run("ip", &all, None)
     }
 
     /// Runs `nft <args>` in the namespace (e.g. `list ruleset`).

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::extract::Path;
 use axum::routing::get;
-use loadspec::results::model::{LabelSummary, RunResults};
+use loadspec::results::model::{LabelSummary, RunResults, StepStatus};
 use loadspec::{ErrorKind, Failure, Scenario, User};
 use loadspec_runner::plan::Overrides;
 use loadspec_suite::{NetNs, ServedRouter, run_silently};
@@ -145,9 +145,15 @@ impl Outcome {
         }
     }
 
-    /// Every request the run counted is in its results.json: written, read back, the same
-    /// totals.
+    /// The run ended as planned, and every request it counted is in its results.json:
+    /// written, read back, the same totals.
     fn check_results_json(&self) {
+        assert_eq!(
+            self.results.steps[0].status,
+            StepStatus::Completed,
+            "{:?}",
+            self.results.steps[0].status_reason
+        );
         static WRITTEN: AtomicU64 = AtomicU64::new(0);
         let dir = std::env::temp_dir().join(format!(
             "loadspec-netfaults-{}-{}",
@@ -558,6 +564,61 @@ fn connections_reset_at_the_syn_are_refused_connects() {
         );
         outcome.check_results_json();
     }
+}
+
+/// The same firewall, a 30 s hold and `abort_after_consecutive_errors = 20`: the step stops
+/// within seconds, `aborted` with its reason, instead of hammering the firewall for 30 s.
+#[test]
+fn a_firewall_that_resets_every_connection_aborts_the_step_with_its_reason() {
+    let _serial = serial();
+    let Some(ns) = NetNs::or_skip("tcp reset of every connection, abort after 20") else {
+        return;
+    };
+    ns.nft(&input_rules(
+        "tcp flags syn ct state new counter reject with tcp reset",
+    ))
+    .unwrap();
+    let path = format!("/bytes/{BODY}");
+    let scenario = Scenario::builder("firewalled")
+        .threads([USERS])
+        .abort_after_consecutive_errors(20)
+        .build(async move |user: &mut User| -> Result<(), Failure> {
+            user.get(&path).send().await?;
+            Ok(())
+        });
+    let outcome = run_in(
+        &ns,
+        scenario,
+        |target| Overrides {
+            hold: Some(Duration::from_secs(30)),
+            ..fault_overrides(target)
+        },
+        nothing,
+    );
+    outcome.show("nft reject new connections with tcp reset, 30 s hold, abort after 20");
+    let step = &outcome.results.steps[0];
+    eprintln!(
+        "netfaults:   step {:?}: {:?}",
+        step.status, step.status_reason
+    );
+    assert_eq!(step.status, StepStatus::Aborted);
+    assert!(
+        step.status_reason
+            .as_deref()
+            .is_some_and(|r| r.contains("could not reach the target")),
+        "{:?}",
+        step.status_reason
+    );
+    assert!(
+        outcome
+            .kinds()
+            .iter()
+            .all(|(kind, _)| *kind == ErrorKind::Connect),
+        "{:?}",
+        outcome.totals().errors
+    );
+    assert_eq!(outcome.server_requests, 0);
+    assert!(outcome.took < Duration::from_secs(5), "{:?}", outcome.took);
 }
 
 /// A RST for every packet a client sends on a connection after its first 4000 bytes

@@ -33,6 +33,7 @@ mod lifecycle;
 mod limits;
 mod live;
 mod monitoring;
+mod netfaults;
 mod open_files;
 mod open_model;
 mod outputs;

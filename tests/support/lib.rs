@@ -4,11 +4,15 @@
 
 mod fault;
 mod h2_faults;
+#[cfg(target_os = "linux")]
+mod netns;
 mod tls;
 mod websocket;
 
 pub use fault::{ENDLESS_BYTES, Fault, FaultServer, HUGE_LENGTH, TRICKLE_BYTES};
 pub use h2_faults::{H2Counters, H2FaultServer};
+#[cfg(target_os = "linux")]
+pub use netns::{NetNs, REQUIRE_NETEM, REQUIRE_NETNS};
 pub use tls::{ServerCert, TestCa, TlsCounters, Validity};
 pub use websocket::{WsCounters, WsServer};
 

@@ -21,6 +21,7 @@ mod architecture;
 mod checks;
 mod criteria;
 mod custom_metrics;
+mod disk_full;
 mod engine;
 mod example_flows;
 mod faults;

@@ -36,6 +36,7 @@ mod live;
 mod monitoring;
 mod open_files;
 mod open_model;
+mod openimis_outage;
 mod outputs;
 mod properties;
 mod registration;

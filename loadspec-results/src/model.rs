@@ -179,6 +179,11 @@ pub struct PlanInfo {
     /// the run spread them (`--source-addresses`); absent when the system chose.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_addresses: Option<String>,
+    /// The largest response body (or WebSocket message) a request could receive, in bytes
+    /// (`--max-response-body`); a larger one failed as `io`. Absent in results written before
+    /// the limit was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_response_body: Option<u64>,
 }
 
 /// How HTTPS servers' certificates were checked.

@@ -138,6 +138,17 @@ pub enum RunError {
         #[source]
         source: io::Error,
     },
+    /// The run's files could not be written after it ran (a full disk): the one line says
+    /// which file, why, and what of the run is still on disk.
+    #[error("failed to write {}: {cause}; {kept}", path.display())]
+    Unsaved {
+        /// The file that could not be written.
+        path: PathBuf,
+        /// The cause (in the message, not a source: it is said once).
+        cause: io::Error,
+        /// What is still on disk.
+        kept: String,
+    },
 }
 
 impl From<loadspec_results::WriteError> for RunError {

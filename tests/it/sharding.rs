@@ -130,14 +130,14 @@ fn binary(args: &[&str], path: &Path) -> PathBuf {
     path.to_owned()
 }
 
-fn probe() -> PathBuf {
+pub(crate) fn probe() -> PathBuf {
     binary(
         &["-p", "loadspec-suite", "--example", "shard_probe"],
         &profile_dir().join("examples").join("shard_probe"),
     )
 }
 
-fn loadspec_cli() -> PathBuf {
+pub(crate) fn loadspec_cli() -> PathBuf {
     binary(
         &["-p", "loadspec-cli", "--bin", "loadspec"],
         &profile_dir().join("loadspec"),

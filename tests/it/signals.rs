@@ -36,12 +36,12 @@ fn start(out: &Path, args: &[&str]) -> Child {
         .unwrap()
 }
 
-fn run_dir(out: &Path) -> Option<PathBuf> {
+pub(crate) fn run_dir(out: &Path) -> Option<PathBuf> {
     let scenario = std::fs::read_dir(out).ok()?.flatten().next()?.path();
     Some(std::fs::read_dir(scenario).ok()?.flatten().next()?.path())
 }
 
-fn wait_for(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
+pub(crate) fn wait_for(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
     let deadline = Instant::now() + timeout;
     while !ready() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
@@ -49,7 +49,7 @@ fn wait_for(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
     }
 }
 
-fn signal(child: &Child, name: &str) {
+pub(crate) fn signal(child: &Child, name: &str) {
     let output = Command::new("kill")
         .args([&format!("-{name}"), &child.id().to_string()])
         .output()
@@ -57,7 +57,7 @@ fn signal(child: &Child, name: &str) {
     assert!(output.status.success(), "{}", shown(&output));
 }
 
-fn wait_exit(child: &mut Child, timeout: Duration) -> Option<i32> {
+pub(crate) fn wait_exit(child: &mut Child, timeout: Duration) -> Option<i32> {
     let deadline = Instant::now() + timeout;
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -71,7 +71,7 @@ fn wait_exit(child: &mut Child, timeout: Duration) -> Option<i32> {
     }
 }
 
-fn jtl_lines_are_valid(path: &Path, allow_cut_last: bool) -> usize {
+pub(crate) fn jtl_lines_are_valid(path: &Path, allow_cut_last: bool) -> usize {
     let text = std::fs::read_to_string(path).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     let columns = loadspec_runner::metrics::samples::JTL_HEADER
@@ -176,4 +176,126 @@ fn a_second_ctrl_c_exits_at_once_and_kill_9_leaves_the_last_checkpoint() {
         let _ = child.wait();
         let _ = std::fs::remove_dir_all(&out);
     }
+}
+
+/// The step headings and request counts of a report: `(step number, requests)` in order.
+fn report_steps(html: &str) -> Vec<(usize, u64)> {
+    let mut steps = Vec::new();
+    for part in html.split("<span class=\"step-title\">Step ").skip(1) {
+        let number: usize = part
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let requests = part
+            .split(" requests at ")
+            .next()
+            .and_then(|before| before.rsplit(' ').next())
+            .map(|n| n.replace(',', "").parse::<u64>().unwrap())
+            .unwrap();
+        steps.push((number, requests));
+    }
+    steps
+}
+
+/// `kill -9` in the middle of step 3 of a sweep against a server that counts what it got:
+/// the checkpoint holds steps 1 and 2, says the run did not finish, and `loadspec report`
+/// renders it with every completed step's count — equal to the checkpoint's and to what the
+/// server counted up to each checkpoint (the 1 s cooldown after each one sends nothing).
+#[test]
+fn after_kill_9_mid_step_loadspec_report_shows_every_completed_step_with_the_servers_counts() {
+    let _serial = serial();
+    let server = loadspec_suite::TestServer::start().unwrap();
+    let served = || {
+        server
+            .counters()
+            .requests
+            .load(std::sync::atomic::Ordering::SeqCst)
+    };
+    let out = out_dir("kill9-report");
+    let _ = std::fs::remove_dir_all(&out);
+    let probe = crate::sharding::probe();
+    let started = Instant::now();
+    let mut child = Command::new(probe)
+        .args(["--full", "--target", &server.base_url()])
+        .args([
+            "--threads",
+            "2,3,4",
+            "--iterations",
+            "100",
+            "--cooldown",
+            "1s",
+        ])
+        .args(["--out-dir", out.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The server's count when each checkpoint appeared.
+    let mut at_checkpoint: Vec<u64> = Vec::new();
+    wait_for("two checkpoints", Duration::from_secs(60), || {
+        let steps = run_dir(&out)
+            .and_then(|d| loadspec::results::load(&d.join("results.json")).ok())
+            .map_or(0, |r| r.steps.len());
+        if steps > at_checkpoint.len() {
+            at_checkpoint.push(served());
+        }
+        steps >= 2
+    });
+    assert_eq!(at_checkpoint.len(), 2, "a checkpoint after each step");
+    // Step 3 is under way once the server gets more than the first two steps' requests.
+    wait_for("step 3", Duration::from_secs(10), || {
+        served() > at_checkpoint[1] + 20
+    });
+    signal(&child, "KILL");
+    let code = wait_exit(&mut child, Duration::from_secs(5));
+    assert_eq!(code, None, "killed by a signal");
+    let killed_at = started.elapsed();
+    let dir = run_dir(&out).unwrap();
+    let json = dir.join("results.json");
+    let checkpoint = loadspec::results::load(&json).unwrap();
+    assert_eq!(checkpoint.run.status, RunStatus::Running, "not finished");
+    assert_eq!(checkpoint.plan.steps.len(), 3);
+    let counts: Vec<u64> = checkpoint
+        .steps
+        .iter()
+        .map(|s| s.scenarios[0].total_requests.count)
+        .collect();
+    let server_counts = vec![at_checkpoint[0], at_checkpoint[1] - at_checkpoint[0]];
+    eprintln!(
+        "kill -9 at {killed_at:?} in step 3: checkpoint counts {counts:?}, server counts {server_counts:?}, server total {}",
+        served()
+    );
+    assert_eq!(counts, [200, 300], "every iteration of steps 1 and 2");
+    assert_eq!(
+        counts, server_counts,
+        "the server saw what the checkpoint counts"
+    );
+    assert!(
+        checkpoint
+            .steps
+            .iter()
+            .all(|s| s.status == StepStatus::Completed)
+    );
+
+    let report = Command::new(crate::sharding::loadspec_cli())
+        .arg("report")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(report.status.success(), "{}", shown(&report));
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert_eq!(
+        report_steps(&html),
+        [(1, counts[0]), (2, counts[1])],
+        "the report's steps and their counts"
+    );
+    assert!(
+        html.contains("did not finish (it was killed after step 2 of 3)"),
+        "the report says the run did not finish"
+    );
+    assert!(html.contains("Unfinished"));
+    drop(server);
+    let _ = std::fs::remove_dir_all(&out);
 }

@@ -224,3 +224,57 @@ fn criteria_judge_message_latencies() {
         "ticks 20 ms apart fail a 2 ms max; a loopback echo passes 500 ms"
     );
 }
+
+/// A message larger than `--max-response-body` fails its receive as `io` naming the flag, and
+/// is never held whole: the echo of 1 MiB + 1 byte at a 1 MiB limit fails, one of exactly
+/// 1 MiB passes. The results record the limit (`plan.max_response_body`).
+#[test]
+fn a_message_larger_than_the_body_limit_fails_as_io_naming_the_flag() {
+    const LIMIT: u64 = 1 << 20;
+    for (size, fails) in [(LIMIT, false), (LIMIT + 1, true), (4 * LIMIT, true)] {
+        let server = WsServer::start(None).unwrap();
+        let scenario = Scenario::builder("large")
+            .threads([1])
+            .iterations(1)
+            .request_timeout(Duration::from_secs(5))
+            .build(async move |user: &mut User| {
+                let mut socket = user.websocket("/echo").label("socket").connect().await?;
+                let bytes = vec![b'x'; usize::try_from(size).unwrap()];
+                socket.send_binary(&bytes).await?;
+                let echoed = socket.receive("echo").await?;
+                drop(echoed);
+                socket.close().await
+            });
+        let plan = Overrides {
+            max_response_body: Some(LIMIT),
+            ..full_run(&server.base_url())
+        };
+        let started = std::time::Instant::now();
+        let results = run_silently(&[scenario], &plan).unwrap();
+        let took = started.elapsed();
+        assert_eq!(results.plan.max_response_body, Some(LIMIT));
+        let echo = label(&results, "echo");
+        assert_eq!(echo.count, 1, "{size}");
+        eprintln!(
+            "websocket message of {size} bytes at a {LIMIT}-byte limit: {} failure(s) {:?}, run {took:?}",
+            echo.failures,
+            echo.errors.first().map(|e| (e.kind, e.sample.as_str()))
+        );
+        if fails {
+            assert_eq!(echo.failures, 1, "{size}: {:?}", echo.errors);
+            let error = &echo.errors[0];
+            assert_eq!(error.kind, ErrorKind::Io, "{size}: {}", error.sample);
+            assert!(
+                error
+                    .sample
+                    .contains("larger than 1 MiB (--max-response-body"),
+                "{size}: {}",
+                error.sample
+            );
+        } else {
+            assert_eq!(echo.failures, 0, "{size}: {:?}", echo.errors);
+        }
+        assert_eq!(server.counters().received.load(Ordering::Relaxed), 1);
+        assert!(took < Duration::from_secs(5), "{size}: {took:?}");
+    }
+}

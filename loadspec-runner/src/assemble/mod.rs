@@ -110,6 +110,7 @@ fn plan_info(plan: &RunPlan) -> PlanInfo {
         },
         http_client: plan.http_client.as_str().to_owned(),
         http_version: plan.http_version.as_str().to_owned(),
+        max_response_body: Some(plan.max_response_body),
         source_addresses: (!plan.source_addresses.is_empty())
             .then(|| crate::plan::sources::describe(&plan.source_addresses)),
         tls: (plan.tls != crate::user::TlsOptions::default()).then(|| {

@@ -11,7 +11,7 @@ mod select;
 mod signals;
 
 use crate::error::one_line;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
@@ -246,7 +246,13 @@ fn run_trial(
     hook: Option<&(dyn Fn(&RunResults) + Send + Sync)>,
 ) -> (Outcome, Result<(), Failed>) {
     match execute(plan) {
-        Err(e) => (Outcome::RunError, Err(Failed::from(one_line(&e)))),
+        Err(e) => {
+            // On stderr too: libtest's own report of the failure goes to stdout, after the
+            // console's tables.
+            let message = one_line(&e);
+            eprintln!("error: {message}");
+            (Outcome::RunError, Err(Failed::from(message)))
+        }
         Ok(run) => {
             println!("{}", run_summary(&run.results, &run.json));
             if let Some(hook) = hook {
@@ -289,6 +295,7 @@ pub fn execute(plan: &RunPlan) -> Result<WrittenRun, RunError> {
         steps: Vec::new(),
         stop: stop.clone(),
         checkpoint: Some(json.clone()),
+        checkpointed: 0,
         live: live.map(|live| LiveJudge {
             live,
             criteria: plan_criteria(&plan),
@@ -315,7 +322,8 @@ pub fn execute(plan: &RunPlan) -> Result<WrittenRun, RunError> {
     for warning in &results.run.warnings {
         eprintln!("warning: {warning}");
     }
-    let written = loadspec_report::write_outputs(&results, &dir, &[])?;
+    let written = loadspec_report::write_outputs(&results, &dir, &[])
+        .map_err(|e| unsaved(e.into(), &json, observer.checkpointed, plan.steps.len()))?;
     // results.json is already on disk: a report that cannot be written is a warning, and
     // `loadspec report` can render it again.
     if let Some(e) = &written.report_error {
@@ -338,6 +346,31 @@ pub fn execute(plan: &RunPlan) -> Result<WrittenRun, RunError> {
         }
     }
     Ok(WrittenRun { results, dir, json })
+}
+
+/// A write of the run's files that failed, said with what is still on disk: results.json
+/// (complete, when a later file failed), the last checkpoint, or nothing but the console.
+fn unsaved(error: RunError, json: &Path, checkpointed: usize, planned: usize) -> RunError {
+    let RunError::Write { path, source } = error else {
+        return error;
+    };
+    let kept = if path != json {
+        format!(
+            "{} is complete (`loadspec report` renders the report from it)",
+            json.display()
+        )
+    } else if checkpointed > 0 {
+        format!(
+            "it still holds the checkpoint written after step {checkpointed} of {planned} (status running)"
+        )
+    } else {
+        "nothing of this run was saved but the step tables on the console".to_owned()
+    };
+    RunError::Unsaved {
+        path,
+        cause: source,
+        kept,
+    }
 }
 
 /// The criteria of each scenario of the plan, by scenario name.
@@ -430,6 +463,8 @@ struct Judge {
     stop: StopHandle,
     /// Where checkpoints go; `None` after a checkpoint failed (reported once).
     checkpoint: Option<PathBuf>,
+    /// The steps in the last checkpoint written.
+    checkpointed: usize,
     /// The dashboard, Prometheus endpoint and OTLP push, when asked for.
     live: Option<LiveJudge>,
 }
@@ -457,11 +492,18 @@ impl engine::Observer for Judge {
     }
 
     fn checkpoint(&mut self, partial: &RunResults) {
-        if let Some(path) = &self.checkpoint
-            && let Err(e) = loadspec_results::write_json(path, partial)
-        {
-            eprintln!("warning: {}; no more checkpoints", one_line(&e));
-            self.checkpoint = None;
+        let Some(path) = &self.checkpoint else {
+            return;
+        };
+        match loadspec_results::write_json(path, partial) {
+            Ok(()) => self.checkpointed = partial.steps.len(),
+            Err(e) => {
+                eprintln!(
+                    "warning: {}; no more checkpoints, the run goes on",
+                    one_line(&e)
+                );
+                self.checkpoint = None;
+            }
         }
     }
 

@@ -147,6 +147,38 @@ impl Outcome {
 
     /// The run ended as planned, and every request it counted is in its results.json:
     /// written, read back, the same totals.
+    /// Heavy loss: `USERS × iterations` requests, every failure a `timeout`, none past its
+    /// timeout, the run within the timeouts it could take, the target's count between the
+    /// successes and all requests, and results.json whole.
+    fn assert_only_timeouts_within(&self, timeout: Duration, iterations: u32) {
+        let totals = self.totals();
+        assert_eq!(totals.count, u64::from(USERS * iterations));
+        assert_eq!(
+            self.failures_of(ErrorKind::Timeout),
+            totals.failures,
+            "only timeouts: {:?}",
+            totals.errors
+        );
+        assert!(
+            totals.max_ms < timeout.as_secs_f64() * 1000.0 + 300.0,
+            "no request outlived its timeout: {} ms",
+            totals.max_ms
+        );
+        assert!(
+            self.took < timeout * iterations + Duration::from_secs(3),
+            "{:?}",
+            self.took
+        );
+        let succeeded = totals.count - totals.failures;
+        assert!(
+            (succeeded..=totals.count).contains(&self.server_requests),
+            "the target saw {} of {} requests, {succeeded} succeeded",
+            self.server_requests,
+            totals.count
+        );
+        self.check_results_json();
+    }
+
     fn check_results_json(&self) {
         assert_eq!(
             self.results.steps[0].status,
@@ -718,33 +750,8 @@ fn heavy_random_loss_ends_in_timeouts_within_the_request_timeout() {
         nothing,
     );
     outcome.show("nft 60 % random drop, request_timeout 1s");
-    let totals = outcome.totals();
-    assert_eq!(totals.count, u64::from(USERS * ITERATIONS));
-    assert!(totals.failures > 0, "60 % loss failed nothing");
-    assert_eq!(
-        outcome.failures_of(ErrorKind::Timeout),
-        totals.failures,
-        "only timeouts: {:?}",
-        totals.errors
-    );
-    assert!(
-        totals.max_ms < timeout.as_secs_f64() * 1000.0 + 300.0,
-        "no request outlived its timeout: {} ms",
-        totals.max_ms
-    );
-    assert!(
-        outcome.took < timeout * ITERATIONS + Duration::from_secs(3),
-        "{:?}",
-        outcome.took
-    );
-    let succeeded = totals.count - totals.failures;
-    assert!(
-        (succeeded..=totals.count).contains(&outcome.server_requests),
-        "the target saw {} of {} requests, {succeeded} succeeded",
-        outcome.server_requests,
-        totals.count
-    );
-    outcome.check_results_json();
+    assert!(outcome.totals().failures > 0, "60 % loss failed nothing");
+    outcome.assert_only_timeouts_within(timeout, ITERATIONS);
 }
 
 /// A firewall rule added while the run is in flight — `reject with tcp reset` of every packet
@@ -923,25 +930,5 @@ fn netem_heavy_loss_ends_in_timeouts_within_the_request_timeout() {
     let timeout = Duration::from_secs(1);
     let outcome = netem_run(&ns, Some("netem loss 60%"), ITERATIONS, timeout);
     outcome.show("netem loss 60%, request_timeout 1s");
-    let totals = outcome.totals();
-    assert_eq!(totals.count, u64::from(USERS * ITERATIONS));
-    assert_eq!(
-        outcome.failures_of(ErrorKind::Timeout),
-        totals.failures,
-        "{:?}",
-        totals.errors
-    );
-    assert!(
-        totals.max_ms < timeout.as_secs_f64() * 1000.0 + 300.0,
-        "{} ms",
-        totals.max_ms
-    );
-    assert!(
-        outcome.took < timeout * ITERATIONS + Duration::from_secs(3),
-        "{:?}",
-        outcome.took
-    );
-    let succeeded = totals.count - totals.failures;
-    assert!((succeeded..=totals.count).contains(&outcome.server_requests));
-    outcome.check_results_json();
+    outcome.assert_only_timeouts_within(timeout, ITERATIONS);
 }

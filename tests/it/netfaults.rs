@@ -2,8 +2,9 @@
 //! network namespace of its own (`loadspec_suite::NetNs`), runs the target and the load in
 //! it over its `127.0.0.1`, and puts the fault on that namespace's `lo` — a token bucket
 //! (`tc qdisc … tbf`) for a slow link, netem for delay, jitter, loss, reordering,
-//! duplication and corruption (where the kernel has it), nftables for random drops,
-//! duplicated packets and `reject with tcp reset`. For each: the failures' kinds, every
+//! duplication and corruption (where the kernel has it) and an NFQUEUE the test reads for the
+//! same faults (on every kernel), nftables for random drops, duplicated packets and `reject
+//! with tcp reset`. For each: the failures' kinds, every
 //! request within its timeout, the run ending in bounded time, the peak memory up by less
 //! than 256 MiB, every request in results.json, and the target's count of requests equal to
 //! what the results say.
@@ -29,7 +30,7 @@ use axum::routing::get;
 use loadspec::results::model::{LabelSummary, RunResults, StepStatus};
 use loadspec::{ErrorKind, Failure, Scenario, User};
 use loadspec_runner::plan::Overrides;
-use loadspec_suite::{NetNs, ServedRouter, run_silently};
+use loadspec_suite::{NetNs, PacketQueue, QueueFault, QueueStats, ServedRouter, run_silently};
 
 use crate::support::{fault_overrides, serial};
 
@@ -815,69 +816,139 @@ fn a_reset_rule_added_mid_run_resets_the_open_connections_and_the_run_recovers()
     outcome.check_results_json();
 }
 
-// netem: the kernel of the machine these figures come from has none (no
-// `CONFIG_NET_SCH_NETEM`), so these skip there with a visible line; where netem exists they
-// run. On `lo` a qdisc holds every packet, the request's and the response's alike: a delay of
-// d adds about 2d to a request over an open connection.
+// Delay, jitter, reordering, loss and corruption, each made twice: by netem where the kernel
+// has it (`LinkFault::Netem`; the kernel these figures come from has none, no
+// `CONFIG_NET_SCH_NETEM`, so those skip there with a visible line), and by an NFQUEUE the test
+// reads (`LinkFault::Queue`, `loadspec_suite::PacketQueue`), which every kernel with
+// netfilter queueing runs. On `lo` both hold every packet, the request's and the response's
+// alike: a delay of d adds about 2d to a request over an open connection.
 
-/// The p50 of a run of `ITERATIONS` requests per user under `qdisc` (none: the baseline).
-fn netem_run(ns: &NetNs, qdisc: Option<&str>, iterations: u32, timeout: Duration) -> Outcome {
-    match qdisc {
-        Some(qdisc) => ns.set_qdisc(qdisc).unwrap(),
-        None => {
-            let _ = ns.tc(&["qdisc", "del", "dev", "lo", "root"]);
+/// A fault on the namespace's `lo` made by netem or by the packet queue.
+#[derive(Clone, Copy)]
+enum LinkFault {
+    /// A netem qdisc, e.g. `netem delay 50ms 10ms`.
+    Netem(&'static str),
+    /// The packet queue with these settings.
+    Queue(QueueFault),
+}
+
+/// The namespace for a test of `fault`: netem's tests need a kernel with netem.
+fn link_namespace(test: &str, fault: LinkFault) -> Option<NetNs> {
+    match fault {
+        LinkFault::Netem(_) => NetNs::with_netem_or_skip(test),
+        LinkFault::Queue(_) => {
+            let ns = NetNs::or_skip(test)?;
+            // No iptables, or a kernel without NFQUEUE: said, like a missing namespace.
+            match PacketQueue::start(&ns, QueueFault::delay(Duration::ZERO), 0)
+                .and_then(PacketQueue::stop)
+            {
+                Ok(_) => Some(ns),
+                Err(reason) => {
+                    NetNs::unavailable(test, &format!("no packet queue: {reason}"));
+                    None
+                }
+            }
         }
     }
-    run_in(
+}
+
+/// A run of `iterations` requests per user for `body` bytes with `fault` on `lo` (none: the
+/// baseline), and what the packet queue did, when it made the fault.
+fn link_run(
+    ns: &NetNs,
+    fault: Option<LinkFault>,
+    body: usize,
+    iterations: u32,
+    timeout: Duration,
+) -> (Outcome, Option<QueueStats>) {
+    let _ = ns.tc(&["qdisc", "del", "dev", "lo", "root"]);
+    let queue = match fault {
+        Some(LinkFault::Netem(qdisc)) => {
+            ns.set_qdisc(qdisc).unwrap();
+            None
+        }
+        Some(LinkFault::Queue(fault)) => Some(PacketQueue::start(ns, fault, 20).unwrap()),
+        None => None,
+    };
+    let outcome = run_in(
         ns,
-        scenario("netem", BODY, Some(iterations), timeout),
+        scenario("link", body, Some(iterations), timeout),
         fault_overrides,
         nothing,
-    )
+    );
+    let stats = queue.map(|queue| queue.stop().unwrap());
+    let shown = match fault {
+        Some(LinkFault::Netem(qdisc)) => qdisc.to_owned(),
+        Some(LinkFault::Queue(fault)) => fault.describe(),
+        None => "no fault (link baseline)".to_owned(),
+    };
+    outcome.show(&shown);
+    if let Some(stats) = stats {
+        eprintln!("netfaults:   the queue: {stats:?}");
+        assert!(stats.packets > 0, "the packets went through the queue");
+    }
+    (outcome, stats)
 }
 
-/// netem delay 50 ms ± 10 ms: p50 moves by about the added round trip, 100 ms; nothing
-/// fails; the counts are equal.
+/// A delay of 50 ms ± 10 ms under responses of one segment: p50 moves by the added round
+/// trip, 100 ms ± 20, and even the fastest request waits 2 × 40 ms more; nothing fails; the
+/// counts are equal. (A response of many segments waits for TCP's acknowledgements too: over
+/// this link a 16 KiB one takes 2–4 round trips, which the loss test below shows.)
+fn check_delay_moves_the_median(test: &str, fault: LinkFault) {
+    let _serial = serial();
+    let Some(ns) = link_namespace(test, fault) else {
+        return;
+    };
+    const SMALL: usize = 256;
+    let (baseline, _) = link_run(&ns, None, SMALL, 10, Duration::from_secs(10));
+    let (delayed, _) = link_run(&ns, Some(fault), SMALL, 10, Duration::from_secs(10));
+    check_clean(&baseline, "baseline");
+    check_clean(&delayed, test);
+    let (base, late) = (baseline.totals(), delayed.totals());
+    let added = late.p50_ms - base.p50_ms;
+    assert!(
+        (80.0..140.0).contains(&added),
+        "{test}: 2 × (50 ± 10) ms added {added:.1} ms to p50"
+    );
+    assert!(
+        late.min_ms >= base.min_ms + 80.0,
+        "{test}: the fastest request took {} ms, against {} ms without the delay",
+        late.min_ms,
+        base.min_ms
+    );
+}
+
 #[test]
 fn netem_delay_moves_the_median_by_the_added_round_trip() {
-    let _serial = serial();
-    let Some(ns) = NetNs::with_netem_or_skip("netem delay 50ms 10ms") else {
-        return;
-    };
-    let baseline = netem_run(&ns, None, 10, Duration::from_secs(10));
-    baseline.show("no fault (netem baseline)");
-    let delayed = netem_run(
-        &ns,
-        Some("netem delay 50ms 10ms"),
-        10,
-        Duration::from_secs(10),
-    );
-    delayed.show("netem delay 50ms 10ms");
-    check_clean(&baseline, "baseline");
-    check_clean(&delayed, "netem delay");
-    let added = delayed.totals().p50_ms - baseline.totals().p50_ms;
-    assert!(
-        (70.0..250.0).contains(&added),
-        "netem's 2 × 50 ms added {added:.1} ms to p50"
+    check_delay_moves_the_median(
+        "netem delay 50ms 10ms",
+        LinkFault::Netem("netem delay 50ms 10ms"),
     );
 }
 
-/// netem loss 5 % with delay 50 ms: retransmissions make a tail (p99 well past the median),
-/// nothing fails within a 30 s request timeout, the counts are equal.
 #[test]
-fn netem_loss_with_delay_is_a_tail_not_failures() {
+fn a_queued_delay_moves_the_median_by_the_added_round_trip() {
+    check_delay_moves_the_median(
+        "nfqueue delay 50ms 10ms",
+        LinkFault::Queue(
+            QueueFault::delay(Duration::from_millis(50)).jitter(Duration::from_millis(10)),
+        ),
+    );
+}
+
+/// 5 % loss on a link of 50 ms: retransmissions make a tail (p99 well past the median),
+/// nothing fails within a 30 s request timeout, the counts are equal.
+fn check_loss_with_delay_is_a_tail(test: &str, fault: LinkFault) {
     let _serial = serial();
-    let Some(ns) = NetNs::with_netem_or_skip("netem loss 5% delay 50ms") else {
+    let Some(ns) = link_namespace(test, fault) else {
         return;
     };
-    let lossy = netem_run(
-        &ns,
-        Some("netem delay 50ms loss 5%"),
-        20,
-        Duration::from_secs(30),
-    );
-    lossy.show("netem delay 50ms loss 5%");
-    check_clean(&lossy, "netem loss");
+    let before = ns.tcp_counters().unwrap();
+    let (lossy, stats) = link_run(&ns, Some(fault), BODY, 20, Duration::from_secs(30));
+    let after = ns.tcp_counters().unwrap();
+    let retransmitted = after["Tcp.RetransSegs"] - before["Tcp.RetransSegs"];
+    eprintln!("netfaults:   {retransmitted} segments retransmitted");
+    check_clean(&lossy, test);
     let totals = lossy.totals();
     assert!(
         totals.p99_ms > totals.p50_ms + 50.0,
@@ -885,24 +956,50 @@ fn netem_loss_with_delay_is_a_tail_not_failures() {
         totals.p50_ms,
         totals.p99_ms
     );
+    if let Some(stats) = stats {
+        assert!(stats.dropped > 0, "{stats:?}");
+        assert!(retransmitted > 0, "the drops were retransmitted");
+    }
 }
 
-/// netem jitter with reordering, duplication and corruption (a corrupted segment fails its
-/// checksum and is dropped, then retransmitted): failures, if any, are classified, and the
-/// counts add up.
 #[test]
-fn netem_jitter_reordering_duplication_and_corruption_stay_classified() {
+fn netem_loss_with_delay_is_a_tail_not_failures() {
+    check_loss_with_delay_is_a_tail(
+        "netem loss 5% delay 50ms",
+        LinkFault::Netem("netem delay 50ms 10ms loss 5%"),
+    );
+}
+
+#[test]
+fn queued_loss_with_delay_is_a_tail_not_failures() {
+    check_loss_with_delay_is_a_tail(
+        "nfqueue loss 5% delay 50ms 10ms",
+        LinkFault::Queue(
+            QueueFault::delay(Duration::from_millis(50))
+                .jitter(Duration::from_millis(10))
+                .loss(0.05),
+        ),
+    );
+}
+
+/// Jitter with reordering and corruption (a corrupted segment fails its checksum and is
+/// dropped, then retransmitted), and with netem duplication too: failures, if any, are
+/// classified, and the counts add up.
+fn check_reordering_and_corruption_stay_classified(test: &str, fault: LinkFault) {
     let _serial = serial();
-    let Some(ns) = NetNs::with_netem_or_skip("netem reorder duplicate corrupt") else {
+    let Some(ns) = link_namespace(test, fault) else {
         return;
     };
-    let outcome = netem_run(
-        &ns,
-        Some("netem delay 10ms 5ms reorder 25% 50% duplicate 5% corrupt 1%"),
-        20,
-        Duration::from_secs(30),
+    let before = ns.tcp_counters().unwrap();
+    let (outcome, stats) = link_run(&ns, Some(fault), BODY, 20, Duration::from_secs(30));
+    let after = ns.tcp_counters().unwrap();
+    let grown = |name: &str| after[name] - before[name];
+    eprintln!(
+        "netfaults:   TCP: {} checksum errors, {} segments queued out of order, {} retransmitted",
+        grown("Tcp.InCsumErrors"),
+        grown("TcpExt.TCPOFOQueue"),
+        grown("Tcp.RetransSegs")
     );
-    outcome.show("netem delay 10ms 5ms reorder 25% 50% duplicate 5% corrupt 1%");
     let totals = outcome.totals();
     assert!(
         outcome
@@ -916,10 +1013,43 @@ fn netem_jitter_reordering_duplication_and_corruption_stay_classified() {
     let succeeded = totals.count - totals.failures;
     assert!((succeeded..=totals.count).contains(&outcome.server_requests));
     outcome.check_results_json();
+    if let Some(stats) = stats {
+        assert!(stats.reordered > 0 && stats.corrupted > 0, "{stats:?}");
+        assert_eq!(
+            grown("Tcp.InCsumErrors"),
+            stats.corrupted,
+            "the kernel dropped each corrupted segment on its checksum"
+        );
+        assert!(
+            grown("TcpExt.TCPOFOQueue") > 0,
+            "TCP reassembled out-of-order segments"
+        );
+    }
 }
 
-/// netem loss 60 % with a 1 s request timeout: the failures are timeouts, no request outlives
-/// its timeout, the run ends in bounded time with every request in the results.
+#[test]
+fn netem_jitter_reordering_duplication_and_corruption_stay_classified() {
+    check_reordering_and_corruption_stay_classified(
+        "netem reorder duplicate corrupt",
+        LinkFault::Netem("netem delay 10ms 5ms reorder 25% 50% duplicate 5% corrupt 1%"),
+    );
+}
+
+#[test]
+fn queued_jitter_reordering_and_corruption_stay_classified() {
+    check_reordering_and_corruption_stay_classified(
+        "nfqueue reorder corrupt",
+        LinkFault::Queue(
+            QueueFault::delay(Duration::from_millis(10))
+                .jitter(Duration::from_millis(5))
+                .reorder(0.25)
+                .corrupt(0.01),
+        ),
+    );
+}
+
+/// 60 % loss with a 1 s request timeout: the failures are timeouts, no request outlives its
+/// timeout, the run ends in bounded time with every request in the results.
 #[test]
 fn netem_heavy_loss_ends_in_timeouts_within_the_request_timeout() {
     let _serial = serial();
@@ -928,7 +1058,12 @@ fn netem_heavy_loss_ends_in_timeouts_within_the_request_timeout() {
     };
     const ITERATIONS: u32 = 5;
     let timeout = Duration::from_secs(1);
-    let outcome = netem_run(&ns, Some("netem loss 60%"), ITERATIONS, timeout);
-    outcome.show("netem loss 60%, request_timeout 1s");
+    let (outcome, _) = link_run(
+        &ns,
+        Some(LinkFault::Netem("netem loss 60%")),
+        BODY,
+        ITERATIONS,
+        timeout,
+    );
     outcome.assert_only_timeouts_within(timeout, ITERATIONS);
 }

@@ -6,6 +6,8 @@ mod fault;
 mod h2_faults;
 #[cfg(target_os = "linux")]
 mod netns;
+#[cfg(target_os = "linux")]
+mod nfqueue;
 mod tls;
 mod websocket;
 
@@ -13,6 +15,8 @@ pub use fault::{ENDLESS_BYTES, Fault, FaultServer, HUGE_LENGTH, TRICKLE_BYTES};
 pub use h2_faults::{H2Counters, H2FaultServer};
 #[cfg(target_os = "linux")]
 pub use netns::{NetNs, REQUIRE_NETEM, REQUIRE_NETNS};
+#[cfg(target_os = "linux")]
+pub use nfqueue::{PacketQueue, QueueFault, QueueStats};
 pub use tls::{ServerCert, TestCa, TlsCounters, Validity};
 pub use websocket::{WsCounters, WsServer};
 

@@ -39,7 +39,7 @@ fn skipped(test: &str, reason: &str) {
 
 /// Runs `program` with `args`, `stdin` written to it, and returns its stdout, or an error
 /// naming the command and what it printed.
-fn run(program: &str, args: &[&str], stdin: Option<&str>) -> Result<String, String> {
+pub(crate) fn run(program: &str, args: &[&str], stdin: Option<&str>) -> Result<String, String> {
     let shown = || format!("{program} {}", args.join(" "));
     let mut child = Command::new(program)
         .args(args)
@@ -230,17 +230,12 @@ impl NetNs {
     /// panic, if it panics, goes on in the caller. Every thread `f` spawns, and every socket
     /// they make, is in the namespace.
     pub fn enter<T: Send>(&self, f: impl FnOnce() -> T + Send) -> Result<T, String> {
-        let path = format!("/run/netns/{}", self.name);
+        let path = self.path();
         std::thread::scope(|scope| {
             let thread = std::thread::Builder::new()
                 .name(format!("netns-{}", self.name))
                 .spawn_scoped(scope, move || {
-                    let file = std::fs::File::open(&path).map_err(|e| format!("{path}: {e}"))?;
-                    rustix::thread::move_into_link_name_space(
-                        file.as_fd(),
-                        Some(rustix::thread::LinkNameSpaceType::Network),
-                    )
-                    .map_err(|e| format!("setns({path}): {e}"))?;
+                    join_namespace(&path)?;
                     Ok(f())
                 })
                 .map_err(|e| format!("no thread for {}: {e}", self.name))?;
@@ -250,6 +245,38 @@ impl NetNs {
             }
         })
     }
+
+    /// Starts `f` on a thread of its own (`<what>-<namespace>`) that entered the namespace,
+    /// for a helper that outlives one call (a packet queue); joining it gives what `f`
+    /// returned, or why the thread could not enter the namespace.
+    pub fn spawn<T: Send + 'static>(
+        &self,
+        what: &str,
+        f: impl FnOnce() -> Result<T, String> + Send + 'static,
+    ) -> Result<std::thread::JoinHandle<Result<T, String>>, String> {
+        let path = self.path();
+        std::thread::Builder::new()
+            .name(format!("{what}-{}", self.name))
+            .spawn(move || {
+                join_namespace(&path)?;
+                f()
+            })
+            .map_err(|e| format!("no thread for {what} in {}: {e}", self.name))
+    }
+
+    fn path(&self) -> String {
+        format!("/run/netns/{}", self.name)
+    }
+}
+
+/// Moves the calling thread into the network namespace at `path` (`/run/netns/<name>`).
+fn join_namespace(path: &str) -> Result<(), String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("{path}: {e}"))?;
+    rustix::thread::move_into_link_name_space(
+        file.as_fd(),
+        Some(rustix::thread::LinkNameSpaceType::Network),
+    )
+    .map_err(|e| format!("setns({path}): {e}"))
 }
 
 impl Drop for NetNs {

@@ -23,7 +23,7 @@ use loadspec::{ErrorKind, Failure, HttpVersion, Scenario, User};
 use loadspec_runner::plan::{HttpClient, Overrides};
 use loadspec_suite::{Fault, FaultServer, HUGE_LENGTH, ServedRouter, run_silently};
 
-use crate::support::{fault_overrides as overrides, serial};
+use crate::support::{fault_overrides as overrides, peak_rss, reset_peak_rss, serial};
 
 const USERS: u32 = 2;
 const ITERATIONS: u32 = 3;
@@ -101,25 +101,6 @@ fn run_against(fault: Fault, upload_body: bool, overrides: impl Fn(&str) -> Over
 /// may take, with the engine's own start and stop.
 fn time_bound() -> Duration {
     REQUEST_TIMEOUT * ITERATIONS + Duration::from_secs(2)
-}
-
-/// The peak resident memory of this process (`VmHWM`), in bytes.
-fn peak_rss() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let kib: u64 = status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|rest| rest.trim().strip_suffix("kB"))
-        .map(|n| n.trim().parse().unwrap())
-        .unwrap();
-    kib * 1024
-}
-
-/// Sets the peak back to the current resident memory (`echo 5 > /proc/self/clear_refs`), so a
-/// peak an earlier test reached does not hide this one's; where that is refused, the peak
-/// stays and the memory checks can only miss growth, never invent it.
-fn reset_peak_rss() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
 /// One fault of the table: whether the scenario uploads [`LARGE_UPLOAD`] bytes, whether the

@@ -32,7 +32,7 @@ use loadspec::{ErrorKind, Failure, Scenario, User};
 use loadspec_runner::plan::Overrides;
 use loadspec_suite::{NetNs, PacketQueue, QueueFault, QueueStats, ServedRouter, run_silently};
 
-use crate::support::{fault_overrides, serial};
+use crate::support::{fault_overrides, peak_rss, reset_peak_rss, serial};
 
 const USERS: u32 = 2;
 /// The response body of most tests: a few dozen segments at the namespace's MTU of 1500.
@@ -81,24 +81,6 @@ struct Outcome {
     server_requests: u64,
     /// What the peak resident memory of this process grew by during the run.
     rss_grown: u64,
-}
-
-/// The peak resident memory of this process (`VmHWM`), in bytes.
-fn peak_rss() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let kib: u64 = status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|rest| rest.trim().strip_suffix("kB"))
-        .map(|n| n.trim().parse().unwrap())
-        .unwrap();
-    kib * 1024
-}
-
-/// Sets the peak back to the current resident memory, where that is allowed (as in
-/// `faults.rs`): a peak an earlier test reached then does not hide this one's.
-fn reset_peak_rss() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
 impl Outcome {

@@ -103,3 +103,25 @@ pub(crate) fn fault_overrides(target: &str) -> Overrides {
         ..Default::default()
     }
 }
+
+/// The peak resident memory of this process (`VmHWM`), in bytes.
+pub(crate) fn peak_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_else(|e| panic!("/proc/self/status: {e}"));
+    let kib = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.trim().strip_suffix("kB"))
+        .and_then(|n| n.trim().parse::<u64>().ok());
+    match kib {
+        Some(kib) => kib * 1024,
+        None => panic!("no VmHWM in /proc/self/status"),
+    }
+}
+
+/// Sets the peak back to the current resident memory (`echo 5 > /proc/self/clear_refs`), so a
+/// peak an earlier test reached does not hide this one's; where that is refused, the peak
+/// stays and the memory checks can only miss growth, never invent it.
+pub(crate) fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}

@@ -23,19 +23,24 @@ use crate::NetNs;
 
 /// The queue number the tests' rule sends packets to (one namespace, one queue).
 const QUEUE: u16 = 7;
-/// The iptables rule, without its `-A`/`-D`.
-const RULE: [&str; 10] = [
-    "OUTPUT",
-    "-o",
-    "lo",
-    "-p",
-    "tcp",
-    "-j",
-    "NFQUEUE",
-    "--queue-num",
-    "7",
-    "--queue-bypass",
-];
+/// The iptables rule that feeds [`QUEUE`], after `-A` or `-D`.
+fn rule() -> Vec<String> {
+    let queue = QUEUE.to_string();
+    [
+        "OUTPUT",
+        "-o",
+        "lo",
+        "-p",
+        "tcp",
+        "-j",
+        "NFQUEUE",
+        "--queue-num",
+        &queue,
+        "--queue-bypass",
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
 /// How long the thread sleeps when nothing is due and nothing arrived: the delay's grain.
 const IDLE: Duration = Duration::from_micros(200);
 
@@ -184,8 +189,9 @@ impl PacketQueue {
         bound_rx
             .recv()
             .map_err(|_| "the queue's thread ended before binding".to_owned())??;
+        let rule = rule();
         let mut add = vec!["-A"];
-        add.extend_from_slice(&RULE);
+        add.extend(rule.iter().map(String::as_str));
         ns.iptables(&add)?;
         Ok(started)
     }
@@ -196,8 +202,9 @@ impl PacketQueue {
     }
 
     fn finish(&mut self) -> Result<QueueStats, String> {
+        let rule = rule();
         let mut delete = vec!["netns", "exec", &self.ns, "iptables", "-D"];
-        delete.extend_from_slice(&RULE);
+        delete.extend(rule.iter().map(String::as_str));
         // The rule goes first: packets after it pass unqueued, none meets a queue no one
         // reads (and `--queue-bypass` lets them through should the thread be gone first).
         let deleted = crate::netns::run("ip", &delete, None);

@@ -1,7 +1,7 @@
 //! Link faults where the kernel has no netem: iptables sends every TCP packet leaving a
 //! namespace's `lo` to an NFQUEUE, and a thread of the test holds each one in the kernel's
 //! queue until its verdict is due — after a delay (with jitter, so packets reorder as they do
-//! under netem), dropped at random, or returned with one bit flipped in its TCP segment (the
+//! under netem), dropped at random, or returned with one bit flipped in its TCP payload (the
 //! kernel then checks the checksum and drops it, as it drops a segment netem corrupted). The
 //! packets are the real ones of the test's connections, so TCP's timers, retransmissions and
 //! reassembly all meet the fault.
@@ -93,7 +93,7 @@ impl QueueFault {
         }
     }
 
-    /// `share` of the packets corrupted by one flipped bit.
+    /// `share` of the segments carrying data corrupted, each by one bit flipped in its payload.
     pub fn corrupt(self, share: f64) -> Self {
         Self {
             corrupt: share,
@@ -330,22 +330,32 @@ fn spread(fault: QueueFault, rng: &mut ChaCha8Rng) -> Duration {
     rng.random_range(low..=high)
 }
 
-/// Flips one bit past the IPv4 header (in the TCP header or payload); false when the packet
-/// is not a whole IPv4 one. The kernel takes a packet a queue changed as unchecked and checks
-/// its TCP checksum on the way in, so the segment is dropped as corrupt.
+/// Flips one bit of a TCP segment's payload; false when the packet is not a whole IPv4 TCP
+/// one carrying data. The kernel takes a packet a queue changed as unchecked and checks its
+/// TCP checksum on the way in, so the segment is dropped as corrupt and counted in
+/// `Tcp.InCsumErrors`. The TCP header is left alone because the kernel discards some broken
+/// headers (no ACK flag, a short data offset) before it looks at the checksum, uncounted there.
 fn flip_a_tcp_bit(message: &mut nfq::Message, rng: &mut ChaCha8Rng) -> bool {
+    const TCP: u8 = 6;
     if message.get_original_len() != message.get_payload().len() {
         return false;
     }
     let packet = message.get_payload_mut();
-    let Some(&first) = packet.first() else {
+    let (Some(&first), Some(&protocol)) = (packet.first(), packet.get(9)) else {
         return false;
     };
-    let header = usize::from(first & 0x0f) * 4;
-    if first >> 4 != 4 || header >= packet.len() {
+    let ip_header = usize::from(first & 0x0f) * 4;
+    if first >> 4 != 4 || protocol != TCP {
         return false;
     }
-    let at = rng.random_range(header..packet.len());
+    let Some(&offset) = packet.get(ip_header + 12) else {
+        return false;
+    };
+    let payload = ip_header + usize::from(offset >> 4) * 4;
+    if payload >= packet.len() {
+        return false;
+    }
+    let at = rng.random_range(payload..packet.len());
     let bit = rng.random_range(0..8_u8);
     if let Some(byte) = packet.get_mut(at) {
         *byte ^= 1 << bit;

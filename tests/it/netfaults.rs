@@ -583,7 +583,9 @@ fn connections_reset_at_the_syn_are_refused_connects() {
 }
 
 /// The same firewall, a 30 s hold and `abort_after_consecutive_errors = 20`: the step stops
-/// within seconds, `aborted` with its reason, instead of hammering the firewall for 30 s.
+/// as a worker's streak reaches 20, `aborted` with its reason, instead of hammering the
+/// firewall for 30 s (or even for the second until the coordinator's next tick: thousands of
+/// refused connects).
 #[test]
 fn a_firewall_that_resets_every_connection_aborts_the_step_with_its_reason() {
     let _serial = serial();
@@ -634,6 +636,13 @@ fn a_firewall_that_resets_every_connection_aborts_the_step_with_its_reason() {
         outcome.totals().errors
     );
     assert_eq!(outcome.server_requests, 0);
+    // Each user's worker stops at 20 in a row, give or take what was in flight then.
+    assert!(
+        outcome.totals().failures <= u64::from(2 * 20 * USERS),
+        "{} attempts before the abort",
+        outcome.totals().failures
+    );
+    assert!(step.duration_s < 0.5, "the step ran {} s", step.duration_s);
     assert!(outcome.took < Duration::from_secs(5), "{:?}", outcome.took);
 }
 

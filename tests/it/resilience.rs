@@ -219,6 +219,13 @@ fn a_step_that_only_produces_connection_errors_stops_early() {
             .iter()
             .all(|(k, _)| *k == ErrorKind::Connect)
     );
+    // The step stops as a worker's streak reaches 20, not at the coordinator's next tick.
+    let attempts = step.scenarios[0].total_requests.failures;
+    assert!(
+        attempts <= 2 * 20 * 2,
+        "{attempts} attempts before the abort"
+    );
+    assert!(step.duration_s < 0.5, "the step ran {} s", step.duration_s);
 }
 
 #[test]

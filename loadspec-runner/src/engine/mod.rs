@@ -26,6 +26,7 @@ use crate::assemble;
 use crate::error::RunError;
 use crate::metrics::recorder::Interval;
 use crate::metrics::samples::JtlWriter;
+use crate::metrics::unreachable::UnreachableAlarm;
 use crate::monitor::Monitor;
 use crate::plan::{RunPlan, StepPlan};
 use loadspec_results::model::{LifecycleReport, RunAbort, RunResults, RunStatus, StepResult};
@@ -149,8 +150,9 @@ pub fn run(
     stop: &StopHandle,
 ) -> Result<RunResults, RunError> {
     let plan = Arc::new(plan.clone());
+    let unreachable = UnreachableAlarm::new();
     let workers = (0..plan.workers)
-        .map(|id| Worker::start(id, Arc::clone(&plan)))
+        .map(|id| Worker::start(id, Arc::clone(&plan), Arc::clone(&unreachable)))
         .collect::<Result<Vec<_>, _>>()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -175,6 +177,7 @@ pub fn run(
             runtime.block_on(coordinate(
                 &plan,
                 &workers,
+                &unreachable,
                 observer,
                 stop,
                 samples.as_ref(),
@@ -191,6 +194,7 @@ pub fn run(
 async fn coordinate(
     plan: &RunPlan,
     workers: &[Worker],
+    unreachable: &UnreachableAlarm,
     observer: &mut dyn Observer,
     stop: &StopHandle,
     samples: Option<&JtlWriter>,
@@ -230,6 +234,7 @@ async fn coordinate(
         stop,
         samples,
         shared: &shared,
+        unreachable,
     };
     let health_client = plan.control_client()?;
     let (mut monitor, monitor_off) = Monitor::new(&plan.monitor);

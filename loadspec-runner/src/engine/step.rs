@@ -16,6 +16,7 @@ use crate::error::RunError;
 use crate::metrics::recorder::Interval;
 use crate::metrics::samples::JtlWriter;
 use crate::metrics::step::{Phase, StepAccumulator};
+use crate::metrics::unreachable::{Streak, UnreachableAlarm};
 use crate::monitor::Monitor;
 use crate::plan::{ProfileKind, RunPlan, StepPlan, user_start_offset};
 use loadspec_results::histogram::{self, LatencyHistogram};
@@ -31,6 +32,8 @@ pub(super) struct StepContext<'a> {
     pub(super) samples: Option<&'a JtlWriter>,
     /// Each scenario's setup value.
     pub(super) shared: &'a [Option<crate::user::SharedData>],
+    /// Raised by a worker the moment a scenario's unreachable streak reaches its limit.
+    pub(super) unreachable: &'a UnreachableAlarm,
 }
 
 /// A step that did not run because the target stayed down.
@@ -84,6 +87,8 @@ pub(super) async fn run_step(
         hard_stop: stop_at + plan.graceful_stop,
         iterations: step.iterations,
     };
+    // A streak that reached its limit in an earlier step is that step's reason, not this one's.
+    cx.unreachable.clear();
     let mut done = Vec::with_capacity(workers.len());
     for ((worker, users), open) in workers
         .iter()
@@ -183,6 +188,12 @@ pub(super) async fn run_step(
                 acc.close_tick(secs(next_tick - cx.run_start), width.as_secs_f64(), phase(next_tick));
                 tick_start = next_tick;
                 next_tick = next_boundary(start, next_tick, &phase_ends);
+            }
+            streak = cx.unreachable.raised(), if stopped.is_none() => {
+                stopped = Some(unreachable_abort(plan, streak));
+                for worker in workers {
+                    worker.send(Command::StopStep)?;
+                }
             }
         }
     };
@@ -357,7 +368,9 @@ fn open_orders(
 }
 
 /// Why the step must stop now, if it must: an interrupt, or a scenario whose requests have
-/// failed to reach the target `abort_after_consecutive_errors` times in a row.
+/// failed to reach the target `abort_after_consecutive_errors` times in a row. The alarm
+/// stops a step as such a streak reaches its limit; this catches one carried over from an
+/// earlier step.
 fn stop_reason(
     plan: &RunPlan,
     stop: &StopHandle,
@@ -366,24 +379,33 @@ fn stop_reason(
     if stop.is_stopped() {
         return Some((StepStatus::Interrupted, Some("interrupted".to_owned())));
     }
-    for (scenario, planned) in plan.scenarios.iter().enumerate() {
-        let Some(limit) = planned.abort_after_consecutive_errors else {
-            continue;
-        };
-        let streak = intervals
-            .iter()
-            .filter_map(|i| i.consecutive_unreachable.get(scenario).copied())
-            .max()
-            .unwrap_or(0);
-        if streak >= limit {
-            let reason = format!(
-                "{}: {streak} requests in a row could not reach the target (abort_after_consecutive_errors = {limit})",
-                planned.scenario.name()
-            );
-            return Some((StepStatus::Aborted, Some(reason)));
-        }
-    }
-    None
+    plan.scenarios
+        .iter()
+        .enumerate()
+        .find_map(|(scenario, planned)| {
+            let limit = planned.abort_after_consecutive_errors?;
+            let requests = intervals
+                .iter()
+                .filter_map(|i| i.consecutive_unreachable.get(scenario).copied())
+                .max()
+                .unwrap_or(0);
+            (requests >= limit).then_some(Streak { scenario, requests })
+        })
+        .map(|streak| unreachable_abort(plan, streak))
+}
+
+/// The step's status and reason when `streak` stopped it.
+fn unreachable_abort(plan: &RunPlan, streak: Streak) -> (StepStatus, Option<String>) {
+    let planned = &plan.scenarios[streak.scenario];
+    let limit = planned
+        .abort_after_consecutive_errors
+        .unwrap_or(streak.requests);
+    let reason = format!(
+        "{}: {} requests in a row could not reach the target (abort_after_consecutive_errors = {limit})",
+        planned.scenario.name(),
+        streak.requests
+    );
+    (StepStatus::Aborted, Some(reason))
 }
 
 fn absorb(

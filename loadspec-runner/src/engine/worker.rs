@@ -14,6 +14,7 @@ use super::open::OpenOrder;
 use super::vu::{self, StepTiming, UserOrder};
 use crate::error::RunError;
 use crate::metrics::recorder::{Interval, Recorder};
+use crate::metrics::unreachable::UnreachableAlarm;
 use crate::plan::RunPlan;
 use crate::user::UserContext;
 
@@ -46,7 +47,11 @@ pub(crate) struct Worker {
 impl Worker {
     /// Starts worker `id`; the runtime and HTTP client are built here so failures surface to
     /// the caller instead of dying on the thread.
-    pub(crate) fn start(id: usize, plan: Arc<RunPlan>) -> Result<Self, RunError> {
+    pub(crate) fn start(
+        id: usize,
+        plan: Arc<RunPlan>,
+        alarm: Arc<UnreachableAlarm>,
+    ) -> Result<Self, RunError> {
         quiet_scenario_panics();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -72,7 +77,7 @@ impl Worker {
             .name(format!("{THREAD_PREFIX}{id}"))
             .spawn(move || {
                 let local = LocalSet::new();
-                local.block_on(&runtime, serve(receiver, plan, clients));
+                local.block_on(&runtime, serve(receiver, plan, clients, alarm));
             })
             .map_err(|source| RunError::Start {
                 what: "worker thread",
@@ -191,6 +196,7 @@ async fn serve(
     mut commands: mpsc::UnboundedReceiver<Command>,
     plan: Arc<RunPlan>,
     clients: Vec<reqwest::Client>,
+    alarm: Arc<UnreachableAlarm>,
 ) {
     let recorder = Rc::new(RefCell::new(Recorder::new(
         plan.scenarios.len(),
@@ -203,6 +209,13 @@ async fn serve(
     recorder
         .borrow_mut()
         .set_clients_apply_request_timeout(true);
+    recorder.borrow_mut().arm_unreachable_alarm(
+        plan.scenarios
+            .iter()
+            .map(|planned| planned.abort_after_consecutive_errors)
+            .collect(),
+        alarm,
+    );
     let contexts: Vec<Rc<UserContext>> = plan
         .scenarios
         .iter()

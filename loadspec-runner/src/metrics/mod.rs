@@ -10,4 +10,5 @@ pub(crate) mod stats;
 
 pub mod samples;
 pub(crate) mod step;
+pub(crate) mod unreachable;
 pub(crate) mod window;

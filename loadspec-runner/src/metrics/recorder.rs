@@ -128,7 +128,7 @@ pub(crate) struct Recorder {
     labels: Vec<(LabelKey, LabelStats)>,
     active_users: Vec<u32>,
     interrupted: Vec<u64>,
-    consecutive_unreachable: Vec<u32>,
+    unreachable: super::unreachable::Streaks,
     dropped: Vec<u64>,
     /// Open model, per scenario: start lags, created by the first.
     start_lag: Vec<Option<loadspec_results::histogram::LatencyHistogram>>,
@@ -157,7 +157,7 @@ impl Recorder {
             labels: Vec::new(),
             active_users: vec![0; scenarios],
             interrupted: vec![0; scenarios],
-            consecutive_unreachable: vec![0; scenarios],
+            unreachable: super::unreachable::Streaks::new(scenarios),
             dropped: vec![0; scenarios],
             start_lag: vec![None; scenarios],
             rate_limits: vec![None; scenarios],
@@ -333,13 +333,18 @@ impl Recorder {
     }
 
     /// Counts a request that could not reach the target, or resets the count on any answer.
+    #[inline]
     pub(crate) fn reachability(&mut self, scenario: usize, unreachable: bool) {
-        let streak = &mut self.consecutive_unreachable[scenario];
-        *streak = if unreachable {
-            streak.saturating_add(1)
-        } else {
-            0
-        };
+        self.unreachable.record(scenario, unreachable);
+    }
+
+    /// Raises `alarm` when a scenario's unreachable streak reaches its entry in `limits`.
+    pub(crate) fn arm_unreachable_alarm(
+        &mut self,
+        limits: Vec<Option<u32>>,
+        alarm: Arc<super::unreachable::UnreachableAlarm>,
+    ) {
+        self.unreachable.arm(limits, alarm);
     }
 
     pub(crate) fn push_sample(&mut self, row: SampleRow) {
@@ -381,7 +386,7 @@ impl Recorder {
             active_users: self.active_users.clone(),
             interrupted,
             samples,
-            consecutive_unreachable: self.consecutive_unreachable.clone(),
+            consecutive_unreachable: self.unreachable.current(),
             dropped: self.dropped.iter_mut().map(std::mem::take).collect(),
             start_lag: self
                 .start_lag

@@ -523,6 +523,20 @@ impl Rule<'_> {
     }
 }
 
+/// Runs `check` in a namespace of its own under each of `rules` (`what` names the fault in
+/// the skip lines): a rule whose tool this machine lacks is skipped with a visible line.
+fn under_each_rule(what: &str, rules: &[Rule<'_>], mut check: impl FnMut(&NetNs, Rule<'_>, &str)) {
+    for &rule in rules {
+        let test = format!("{what} ({} reject)", rule.tool());
+        let Some(ns) = NetNs::or_skip(&test) else {
+            return;
+        };
+        if rule.apply(&ns, &test) {
+            check(&ns, rule, &test);
+        }
+    }
+}
+
 /// A RST for every new connection (the SYN answered by it), by nftables' `reject with tcp
 /// reset` and by iptables' `REJECT --reject-with tcp-reset`: `connect`, "connection
 /// refused", and nothing reached the target.
@@ -542,16 +556,9 @@ fn connections_reset_at_the_syn_are_refused_connects() {
             "tcp-reset",
         ]),
     ];
-    for rule in rules {
-        let test = format!("tcp reset of new connections ({} reject)", rule.tool());
-        let Some(ns) = NetNs::or_skip(&test) else {
-            return;
-        };
-        if !rule.apply(&ns, &test) {
-            continue;
-        }
+    under_each_rule("tcp reset of new connections", &rules, |ns, rule, test| {
         let outcome = run_in(
-            &ns,
+            ns,
             scenario("refused", BODY, Some(ITERATIONS), Duration::from_secs(2)),
             fault_overrides,
             nothing,
@@ -579,7 +586,7 @@ fn connections_reset_at_the_syn_are_refused_connects() {
             outcome.took
         );
         outcome.check_results_json();
-    }
+    });
 }
 
 /// The same firewall, a 30 s hold and `abort_after_consecutive_errors = 20`: the step stops
@@ -678,49 +685,43 @@ fn connections_reset_in_the_middle_are_resets_and_the_users_reconnect() {
             "tcp-reset",
         ]),
     ];
-    for rule in rules {
-        let test = format!(
-            "tcp reset of established connections ({} reject)",
-            rule.tool()
-        );
-        let Some(ns) = NetNs::or_skip(&test) else {
-            return;
-        };
-        if !rule.apply(&ns, &test) {
-            continue;
-        }
-        let outcome = run_in(
-            &ns,
-            scenario("reset", BODY, Some(ITERATIONS), Duration::from_secs(5)),
-            fault_overrides,
-            nothing,
-        );
-        outcome.show(&format!(
-            "{} reject with tcp reset after 4000 bytes of each connection",
-            rule.tool()
-        ));
-        let totals = outcome.totals();
-        let resets = outcome.failures_of(ErrorKind::Reset);
-        assert!(resets > 0, "{test}: {:?}", totals.errors);
-        assert_eq!(
-            resets, totals.failures,
-            "{test}: only resets: {:?}",
-            totals.errors
-        );
-        assert_eq!(totals.count, u64::from(USERS * ITERATIONS), "{test}");
-        // The request a RST answered never reached the target.
-        assert_eq!(
-            outcome.server_requests + resets,
-            totals.count,
-            "{test}: the target's requests and the resets add up to the results' count"
-        );
-        assert!(
-            totals.errors[0].sample.to_lowercase().contains("reset"),
-            "{test}: {}",
-            totals.errors[0].sample
-        );
-        outcome.check_results_json();
-    }
+    under_each_rule(
+        "tcp reset of established connections",
+        &rules,
+        |ns, rule, test| {
+            let outcome = run_in(
+                ns,
+                scenario("reset", BODY, Some(ITERATIONS), Duration::from_secs(5)),
+                fault_overrides,
+                nothing,
+            );
+            outcome.show(&format!(
+                "{} reject with tcp reset after 4000 bytes of each connection",
+                rule.tool()
+            ));
+            let totals = outcome.totals();
+            let resets = outcome.failures_of(ErrorKind::Reset);
+            assert!(resets > 0, "{test}: {:?}", totals.errors);
+            assert_eq!(
+                resets, totals.failures,
+                "{test}: only resets: {:?}",
+                totals.errors
+            );
+            assert_eq!(totals.count, u64::from(USERS * ITERATIONS), "{test}");
+            // The request a RST answered never reached the target.
+            assert_eq!(
+                outcome.server_requests + resets,
+                totals.count,
+                "{test}: the target's requests and the resets add up to the results' count"
+            );
+            assert!(
+                totals.errors[0].sample.to_lowercase().contains("reset"),
+                "{test}: {}",
+                totals.errors[0].sample
+            );
+            outcome.check_results_json();
+        },
+    );
 }
 
 /// 60 % of the packets dropped at random, a 1 s request timeout: most requests cannot finish

@@ -39,7 +39,7 @@ fn skipped(test: &str, reason: &str) {
 
 /// Runs `program` with `args`, `stdin` written to it, and returns its stdout, or an error
 /// naming the command and what it printed.
-pub(crate) fn run(program: &str, args: &[&str], stdin: Option<&str>) -> Result<String, String> {
+fn run(program: &str, args: &[&str], stdin: Option<&str>) -> Result<String, String> {
     let shown = || format!("{program} {}", args.join(" "));
     let mut child = Command::new(program)
         .args(args)
@@ -179,9 +179,7 @@ impl NetNs {
 
     /// Runs `iptables <args>` in the namespace (e.g. `-A INPUT … -j REJECT`).
     pub fn iptables(&self, args: &[&str]) -> Result<String, String> {
-        let mut all = vec!["netns", "exec", &self.name, "iptables"];
-        all.extend_from_slice(args);
-        run("ip", &all, None)
+        iptables_in(&self.name, args)
     }
 
     /// Runs `nft <args>` in the namespace (e.g. `list ruleset`).
@@ -267,6 +265,14 @@ impl NetNs {
     fn path(&self) -> String {
         format!("/run/netns/{}", self.name)
     }
+}
+
+/// Runs `iptables <args>` in the namespace called `name`, for a helper that outlives its
+/// [`NetNs`] borrow (a packet queue deleting its rule).
+pub(crate) fn iptables_in(name: &str, args: &[&str]) -> Result<String, String> {
+    let mut all = vec!["netns", "exec", name, "iptables"];
+    all.extend_from_slice(args);
+    run("ip", &all, None)
 }
 
 /// Moves the calling thread into the network namespace at `path` (`/run/netns/<name>`).

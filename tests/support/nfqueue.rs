@@ -23,10 +23,11 @@ use crate::NetNs;
 
 /// The queue number the tests' rule sends packets to (one namespace, one queue).
 const QUEUE: u16 = 7;
-/// The iptables rule that feeds [`QUEUE`], after `-A` or `-D`.
-fn rule() -> Vec<String> {
+/// The iptables arguments that add (`-A`) or delete (`-D`) the rule feeding [`QUEUE`].
+fn rule(action: &str) -> Vec<String> {
     let queue = QUEUE.to_string();
     [
+        action,
         "OUTPUT",
         "-o",
         "lo",
@@ -56,7 +57,7 @@ pub struct QueueFault {
     pub reorder: f64,
     /// The share of packets (0–1) dropped.
     pub loss: f64,
-    /// The share of packets (0–1) with one bit of their TCP segment flipped.
+    /// The share of the segments carrying data (0–1) with one bit of their payload flipped.
     pub corrupt: f64,
 }
 
@@ -127,7 +128,7 @@ pub struct QueueStats {
     pub packets: u64,
     /// Packets dropped.
     pub dropped: u64,
-    /// Packets sent on with a bit flipped.
+    /// Segments sent on with a bit of their payload flipped.
     pub corrupted: u64,
     /// Packets released while one that reached the queue earlier was still held.
     pub reordered: u64,
@@ -189,10 +190,8 @@ impl PacketQueue {
         bound_rx
             .recv()
             .map_err(|_| "the queue's thread ended before binding".to_owned())??;
-        let rule = rule();
-        let mut add = vec!["-A"];
-        add.extend(rule.iter().map(String::as_str));
-        ns.iptables(&add)?;
+        let add = rule("-A");
+        ns.iptables(&add.iter().map(String::as_str).collect::<Vec<_>>())?;
         Ok(started)
     }
 
@@ -202,12 +201,13 @@ impl PacketQueue {
     }
 
     fn finish(&mut self) -> Result<QueueStats, String> {
-        let rule = rule();
-        let mut delete = vec!["netns", "exec", &self.ns, "iptables", "-D"];
-        delete.extend(rule.iter().map(String::as_str));
+        let delete = rule("-D");
         // The rule goes first: packets after it pass unqueued, none meets a queue no one
         // reads (and `--queue-bypass` lets them through should the thread be gone first).
-        let deleted = crate::netns::run("ip", &delete, None);
+        let deleted = crate::netns::iptables_in(
+            &self.ns,
+            &delete.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
         self.stop.store(true, Ordering::SeqCst);
         let stats = match self.thread.take() {
             Some(thread) => thread

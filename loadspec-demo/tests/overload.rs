@@ -154,7 +154,7 @@ async fn a_heavy_n_plus_one_query_times_out() {
     .unwrap();
     let base = demo.base_url();
     let c = client();
-    let token = common::jwt(&c, &base).await;
+    let token = login_within_the_deadline(&c, &base).await;
     let fields = "code insuree { chfId } items { item { code name } qtyProvided } \
                   services { service { code name } } healthFacility { name } icd { name }";
     let pages: String = (0..10)
@@ -180,4 +180,21 @@ async fn a_heavy_n_plus_one_query_times_out() {
             .unwrap()
             .starts_with("gateway timeout")
     );
+}
+
+/// A login takes 2-5 ms of a 30 ms deadline alone, but beside this file's other tests on a
+/// busy 2-core machine it can pass the deadline too (CI saw a 504 there); only that 504 is
+/// retried, a bounded number of times, since the login is not what the test is about.
+async fn login_within_the_deadline(c: &reqwest::Client, base: &str) -> String {
+    for _attempt in 0..50 {
+        let (status, body) = common::token_auth(c, base, "Admin", "admin123").await;
+        if status == 200 {
+            return body["data"]["tokenAuth"]["token"]
+                .as_str()
+                .expect("a token")
+                .to_owned();
+        }
+        assert_eq!(status, 504, "{body}");
+    }
+    panic!("50 logins in a row passed the 30 ms deadline");
 }

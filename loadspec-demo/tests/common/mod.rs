@@ -98,6 +98,11 @@ pub async fn token_auth(
 pub async fn jwt(client: &reqwest::Client, base: &str) -> String {
     let (status, body) = token_auth(client, base, "Admin", "admin123").await;
     assert_eq!(status, 200, "{body}");
+    token_in(&body)
+}
+
+/// The JWT in a successful `tokenAuth` answer.
+pub fn token_in(body: &Value) -> String {
     body["data"]["tokenAuth"]["token"]
         .as_str()
         .expect("a token")

@@ -219,7 +219,8 @@ fn a_step_that_only_produces_connection_errors_stops_early() {
             .iter()
             .all(|(k, _)| *k == ErrorKind::Connect)
     );
-    // The step stops as a worker's streak reaches 20, not at the coordinator's next tick.
+    // The step stops as a worker's streak reaches 20, not at the coordinator's next tick:
+    // at most 2 users x 20, doubled for the connects already under way when it stops.
     let attempts = step.scenarios[0].total_requests.failures;
     assert!(
         attempts <= 2 * 20 * 2,
